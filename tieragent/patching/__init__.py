@@ -1,0 +1,1 @@
+"""Applying model-written patches: see issue 3."""

@@ -1,0 +1,1 @@
+"""Repository map: tags, ranking and context selection."""
