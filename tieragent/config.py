@@ -123,21 +123,21 @@ def user_config_path() -> Path:
     return _ucp("tieragent") / "config.yaml"
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _read_yaml(path: Path, label: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise ConfigError(str(path), "(file)", f"cannot read: {e.strerror}") from None
+        raise ConfigError(label, "(file)", f"cannot read: {e.strerror}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(str(path), where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
+        raise ConfigError(label, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(str(path), "(top level)", "must be a mapping of keys to values")
+        raise ConfigError(label, "(top level)", "must be a mapping of keys to values")
     return data
 
 
@@ -211,9 +211,9 @@ def load_config(
     origins: dict[tuple, str] = {}
     user_file = user_file if user_file is not None else user_config_path()
     if user_file.is_file():
-        _merge(merged, _read_yaml(user_file), str(user_file), origins)
+        _merge(merged, _read_yaml(user_file, str(user_file)), str(user_file), origins)
     if repo_root is not None and (repo_root / REPO_CONFIG_NAME).is_file():
-        _merge(merged, _read_yaml(repo_root / REPO_CONFIG_NAME), REPO_CONFIG_NAME, origins)
+        _merge(merged, _read_yaml(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME), REPO_CONFIG_NAME, origins)
     for source, layer in _env_layers(environ):
         _merge(merged, layer, source, origins)
     if overrides:

@@ -14,6 +14,7 @@ import contextlib
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -30,6 +31,8 @@ def _import_litellm() -> Any:
         os.environ["LITELLM_MODE"] = "PRODUCTION"
         os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
         # Anything litellm prints at import must not reach stdout (--json owns it).
+        # litellm's types trip pydantic schema warnings at import and at call time; they are noise to users.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"pydantic\._internal")
         with contextlib.redirect_stdout(sys.stderr):
             import litellm
         litellm.suppress_debug_info = True

@@ -238,12 +238,14 @@ class FileJournal:
         o = self.originals.get(rel)
         return o.data if o else None
 
-    def restore(self) -> None:
-        """Put every touched file back as it was; remove files and directories this run created."""
+    def rewind(self) -> None:
+        """Put every touched file back as it was before the run; the journal stays open."""
         for rel, o in self.originals.items():
             p = self._path(rel)
             if o.existed:
-                _atomic_write(p, o.data or b"", o.mode)
+                # Compare rather than trust bookkeeping: an interrupt may land between a write and its record.
+                if not (p.is_file() and p.read_bytes() == o.data and p.stat().st_mode & 0o7777 == o.mode):
+                    _atomic_write(p, o.data or b"", o.mode)
             elif p.exists() or p.is_symlink():
                 p.unlink()
         for d in sorted(self.created_dirs, key=lambda x: len(x.parts), reverse=True):
@@ -251,7 +253,14 @@ class FileJournal:
                 d.rmdir()
             except OSError:
                 pass  # not empty: something else lives there now
-        self.originals.clear()
+        self.created_dirs.clear()
+        for o in self.originals.values():
+            o.written_sha = None
+        self._save()
+
+    def restore(self) -> None:
+        """Put every touched file back as it was, then forget the journal."""
+        self.rewind()
         self.close()
 
     def close(self) -> None:

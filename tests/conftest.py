@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fake_openai import FakeOpenAI  # noqa: E402
+
+FAKE_KEY = "sk-fake-test-key-0123456789"
+PRICES = {
+    "small": {"input_per_mtok": 0.1, "output_per_mtok": 0.4, "cached_input_per_mtok": 0.01},
+    "mid": {"input_per_mtok": 3.0, "output_per_mtok": 15.0, "cached_input_per_mtok": 0.3},
+    "frontier": {"input_per_mtok": 15.0, "output_per_mtok": 75.0, "cached_input_per_mtok": 1.5},
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def make_repo(root: Path, files: dict[str, str], *, commit: bool = True) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q")
+    git(root, "config", "user.name", "Test User")
+    git(root, "config", "user.email", "test@example.invalid")
+    git(root, "config", "commit.gpgsign", "false")
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    if commit:
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file in the work tree (not .git), byte for byte."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if ".git" in p.relative_to(root).parts:
+            continue
+        if p.is_file() or p.is_symlink():
+            out[str(p.relative_to(root))] = p.read_bytes() if p.is_file() else b"->" + os.readlink(p).encode()
+    return out
+
+
+CALC_FILES = {
+    "calc/__init__.py": "",
+    "calc/ops.py": 'def add(a, b):\n    """Sum of a and b."""\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n',
+    "tests/test_ops.py": "from calc.ops import add, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n",
+    ".gitignore": "*.log\n",
+}
+
+CLASSIFY_OPS = '{"task_class": "local", "risk": "low", "files": ["calc/ops.py"], "reason": "add() subtracts"}'
+GOOD_PATCH = """Here is the fix:
+
+```diff
+--- a/calc/ops.py
++++ b/calc/ops.py
+@@ -1,3 +1,3 @@
+ def add(a, b):
+     \"\"\"Sum of a and b.\"\"\"
+-    return a - b
++    return a + b
+```
+"""
+BAD_PATCH = GOOD_PATCH.replace("return a + b", "return a * b")
+
+
+@pytest.fixture
+def fake_server():
+    server = FakeOpenAI()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def calc_repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", CALC_FILES)
+
+
+def write_config(repo: Path, server: FakeOpenAI, *, stream: bool = False, extra: dict | None = None) -> None:
+    cfg = {
+        "tiers": {
+            tier: {
+                "model": f"openai/fake-{tier}",
+                "api_base": server.url,
+                "api_key_env": "FAKE_PROVIDER_KEY",
+                "price": PRICES[tier],
+                "timeout_s": 20,
+                "stream": stream,
+            }
+            for tier in ("small", "mid", "frontier")
+        },
+        "validate": {"test": f'"{sys.executable}" -m pytest -q -x', "timeout_s": 60},
+        "provider": {"retries": 1, "backoff_s": 0.05},
+    }
+    for k, v in (extra or {}).items():
+        cfg.setdefault(k, {}).update(v) if isinstance(v, dict) else cfg.__setitem__(k, v)
+    (repo / ".tieragent.yaml").write_text(yaml.safe_dump(cfg))
+
+
+def cli_env(tmp_home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_"))}
+    env["FAKE_PROVIDER_KEY"] = FAKE_KEY
+    env["XDG_CONFIG_HOME"] = str(tmp_home / "config")  # keep the developer's user config out
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def run_cli(args: list[str], cwd: Path, *, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tieragent", *args],
+        cwd=cwd,
+        env=env if env is not None else cli_env(cwd.parent),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -1,0 +1,167 @@
+"""A fake OpenAI-compatible chat server on 127.0.0.1, for exercising litellm's real HTTP path.
+
+It answers by the X-Tieragent-Step and X-Tieragent-Tier headers from queues of scripted
+replies (text, an HTTP error, or a delay), streams when asked, reports usage, and records
+every request it receives.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    text: str = ""
+    status: int = 200  # non-200: an error reply
+    error_body: dict | None = None
+    delay_s: float = 0.0
+    prompt_tokens: int | None = None  # None: len(request body) // 4
+    completion_tokens: int | None = None  # None: len(text) // 4
+    cached_tokens: int = 0
+    no_usage: bool = False
+
+
+@dataclass
+class Recorded:
+    headers: dict[str, str]
+    body: dict[str, Any]
+    raw: str
+
+    @property
+    def step(self) -> str | None:
+        return self.headers.get("x-tieragent-step")
+
+    @property
+    def tier(self) -> str | None:
+        return self.headers.get("x-tieragent-tier")
+
+    def text(self) -> str:
+        return "\n".join(m.get("content") or "" for m in self.body.get("messages", []))
+
+
+@dataclass
+class FakeOpenAI:
+    script: dict[tuple[str, str], deque] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    default: Reply | None = None
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def enqueue(self, step: str, tier: str, *replies: Reply | str) -> None:
+        q = self.script.setdefault((step, tier), deque())
+        for r in replies:
+            q.append(Reply(text=r) if isinstance(r, str) else r)
+
+    def calls(self) -> list[tuple[str | None, str | None]]:
+        return [(r.step, r.tier) for r in self.requests]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # ------------------------------------------------------------ serving
+    def _next(self, step: str | None, tier: str | None) -> Reply | None:
+        with self._lock:
+            q = self.script.get((step or "", tier or ""))
+            if q:
+                return q.popleft() if len(q) > 1 else q[0]
+            return self.default
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        raw = h.rfile.read(int(h.headers.get("Content-Length") or 0)).decode()
+        body = json.loads(raw or "{}")
+        rec = Recorded({k.lower(): v for k, v in h.headers.items()}, body, raw)
+        with self._lock:
+            self.requests.append(rec)
+        reply = self._next(rec.step, rec.tier)
+        if reply is None:
+            reply = Reply(status=400, error_body={"error": {"message": f"no scripted reply for {rec.step}/{rec.tier}"}})
+        if reply.delay_s:
+            time.sleep(reply.delay_s)
+        if reply.status != 200:
+            payload = json.dumps(reply.error_body or {"error": {"message": f"HTTP {reply.status}", "type": "error"}}).encode()
+            h.send_response(reply.status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(payload)))
+            h.end_headers()
+            h.wfile.write(payload)
+            return
+        usage = {
+            "prompt_tokens": reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4,
+            "completion_tokens": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4,
+            "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
+        }
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        model = body.get("model", "fake")
+        if body.get("stream"):
+            self._stream(h, model, reply, usage)
+            return
+        out: dict[str, Any] = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
+        }
+        if not reply.no_usage:
+            out["usage"] = usage
+        payload = json.dumps(out).encode()
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(payload)))
+        h.end_headers()
+        h.wfile.write(payload)
+
+    def _stream(self, h: BaseHTTPRequestHandler, model: str, reply: Reply, usage: dict) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/event-stream")
+        h.send_header("Connection", "close")
+        h.end_headers()
+
+        def chunk(delta: dict, finish: str | None, with_usage: bool = False) -> bytes:
+            c: dict[str, Any] = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            if with_usage:
+                c["usage"] = usage
+            return f"data: {json.dumps(c)}\n\n".encode()
+
+        h.wfile.write(chunk({"role": "assistant", "content": ""}, None))
+        text = reply.text
+        for i in range(0, len(text), 40):
+            h.wfile.write(chunk({"content": text[i : i + 40]}, None))
+        h.wfile.write(chunk({}, "stop", with_usage=not reply.no_usage))
+        h.wfile.write(b"data: [DONE]\n\n")
+        h.wfile.flush()
+        h.close_connection = True

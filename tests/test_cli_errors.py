@@ -1,0 +1,108 @@
+"""Bad input gets a clear message and a defined exit code, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import CALC_FILES, cli_env, make_repo, run_cli
+
+
+def test_not_a_git_repo_exits_2(tmp_path):
+    d = tmp_path / "plain"
+    d.mkdir()
+    proc = run_cli(["fix", "anything"], d)
+    assert proc.returncode == 2
+    assert "not inside a git repository" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_no_model_configured_exits_2_and_mentions_demo(calc_repo):
+    proc = run_cli(["fix", "anything"], calc_repo)
+    assert proc.returncode == 2
+    assert "no model configured" in proc.stderr
+    assert "TIERAGENT_TIERS__MID__MODEL" in proc.stderr and "tieragent demo" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_config_names_file_key_and_reason(calc_repo):
+    (calc_repo / ".tieragent.yaml").write_text("tiers:\n  small: {model: openai/a}\n  mid: {api_base: http://x}\n  frontier: {model: openai/b}\n")
+    proc = run_cli(["fix", "anything", "--json"], calc_repo)
+    assert proc.returncode == 2
+    data = json.loads(proc.stdout)
+    assert data["status"] == "error" and data["error"].startswith(".tieragent.yaml: tiers.mid.model: missing")
+
+
+def test_invalid_yaml_exits_2(calc_repo):
+    (calc_repo / ".tieragent.yaml").write_text("tiers: [unclosed\n")
+    proc = run_cli(["fix", "anything"], calc_repo)
+    assert proc.returncode == 2
+    assert ".tieragent.yaml: line" in proc.stderr and "not valid YAML" in proc.stderr
+
+
+def test_env_var_config_error_names_the_variable(calc_repo):
+    env = cli_env(calc_repo.parent)
+    env["TIERAGENT_BUDGET__MAX_COST_USD"] = "lots"
+    proc = run_cli(["fix", "anything"], calc_repo, env=env)
+    assert proc.returncode == 2
+    assert "env TIERAGENT_BUDGET__MAX_COST_USD: budget.max_cost_usd" in proc.stderr
+
+
+def test_missing_key_variable_exits_2(calc_repo):
+    (calc_repo / ".tieragent.yaml").write_text(
+        "tiers:\n"
+        "  small: {model: openai/a, api_key_env: MY_UNSET_KEY}\n"
+        "  mid: {model: openai/b}\n"
+        "  frontier: {model: openai/c}\n"
+    )
+    proc = run_cli(["fix", "anything"], calc_repo)
+    assert proc.returncode == 2
+    assert "MY_UNSET_KEY is not set" in proc.stderr
+
+
+def test_provider_key_missing_is_reported_before_any_call(calc_repo):
+    (calc_repo / ".tieragent.yaml").write_text(
+        "tiers:\n  small: {model: openai/gpt-5-nano}\n  mid: {model: anthropic/claude-sonnet-4-5}\n  frontier: {model: anthropic/claude-opus-4-5}\n"
+    )
+    proc = run_cli(["fix", "anything"], calc_repo)
+    assert proc.returncode == 2
+    assert "OPENAI_API_KEY" in proc.stderr
+
+
+def test_no_test_command_exits_2(tmp_path, fake_server):
+    from conftest import write_config
+
+    repo = make_repo(tmp_path / "r", {"main.c": "int main(){return 0;}\n"})
+    write_config(repo, fake_server)
+    cfg = (repo / ".tieragent.yaml").read_text()
+    (repo / ".tieragent.yaml").write_text("\n".join(l for l in cfg.splitlines() if "pytest" not in l) + "\n")
+    proc = run_cli(["fix", "anything"], repo)
+    assert proc.returncode == 2, proc.stderr
+    assert "no test command" in proc.stderr
+
+
+def test_commands_that_call_no_model_never_import_litellm(calc_repo):
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from tieragent.cli import app\n"
+        "import tieragent.pipeline, tieragent.render, tieragent.wiring, tieragent.demo\n"
+        "r = CliRunner().invoke(app, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(app, ['map', '-C', sys.argv[1]])\n"
+        "print('litellm' in sys.modules, 'openai' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(calc_repo)], capture_output=True, text=True, env=cli_env(calc_repo.parent))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_empty_request_exits_2(calc_repo):
+    proc = run_cli(["fix", "   "], calc_repo)
+    assert proc.returncode == 2 and "empty" in proc.stderr
+
+
+def test_version():
+    proc = subprocess.run([sys.executable, "-m", "tieragent", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("tieragent ")

@@ -1,0 +1,108 @@
+"""The real model boundary through litellm's HTTP path, against the fake server on loopback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from fake_openai import Reply
+
+from tieragent.config import ProviderConfig, TierConfig
+from tieragent.errors import ProviderError
+from tieragent.litellm_provider import LiteLLMProvider
+from tieragent.provider import ModelRequest
+
+
+def provider(server, retries=2, timeout_s=5.0, **tier_kw):
+    tiers = {t: TierConfig(model=f"openai/fake-{t}", api_base=server.url, api_key_env="K", timeout_s=timeout_s, **tier_kw) for t in ("small", "mid", "frontier")}
+    sleeps = []
+    p = LiteLLMProvider(tiers, ProviderConfig(retries=retries, backoff_s=0.5), environ={"K": "sk-test-abcdefgh"}, sleep=sleeps.append)
+    return p, sleeps
+
+
+def req(step="patch", tier="mid"):
+    return ModelRequest(step, tier, ({"role": "user", "content": "hello"},), 256)
+
+
+def test_headers_usage_and_key(fake_server):
+    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=11, completion_tokens=7, cached_tokens=3))
+    p, _ = provider(fake_server)
+    r = p.complete(req())
+    assert r.text == "answer" and (r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens) == (11, 3, 7)
+    h = fake_server.requests[0].headers
+    assert h["x-tieragent-step"] == "patch" and h["x-tieragent-tier"] == "mid"
+    assert h["authorization"] == "Bearer sk-test-abcdefgh"
+    assert fake_server.requests[0].body["max_tokens"] == 256
+
+
+def test_server_errors_are_retried_with_backoff(fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=500), Reply(status=503), Reply("finally"))
+    p, sleeps = provider(fake_server)
+    assert p.complete(req()).text == "finally"
+    assert len(fake_server.requests) == 3 and sleeps == [0.5, 1.0]
+
+
+def test_rate_limit_retried_then_gives_up(fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=429))
+    p, sleeps = provider(fake_server, retries=2)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "rate_limit" and len(fake_server.requests) == 3
+
+
+def test_auth_error_is_not_retried_and_names_the_variable(fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=401, error_body={"error": {"message": "bad key sk-test-abcdefgh"}}))
+    p, _ = provider(fake_server)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "auth" and not e.value.retryable and len(fake_server.requests) == 1
+    assert "sk-test-abcdefgh" not in str(e.value) and "K" in e.value.hint
+
+
+def test_timeout(fake_server):
+    fake_server.enqueue("patch", "mid", Reply("late", delay_s=3))
+    p, _ = provider(fake_server, retries=0, timeout_s=0.5)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "timeout" and e.value.retryable
+
+
+def test_refused_connection_is_unreachable(fake_server):
+    p, _ = provider(fake_server, retries=0)
+    for t in p.tiers.values():
+        t.api_base = "http://127.0.0.1:9/v1"
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "unreachable"
+
+
+def test_streaming_and_missing_usage(fake_server):
+    fake_server.enqueue("patch", "mid", Reply("streamed " * 30, no_usage=True))
+    p, _ = provider(fake_server, stream=True)
+    r = p.complete(req())
+    assert r.text == "streamed " * 30
+    # litellm counts tokens itself when a stream carries no usage; a count is there either way
+    assert r.usage.input_tokens > 0 and r.usage.output_tokens > 0
+    assert fake_server.requests[0].body["stream"] is True
+
+
+def test_known_price_from_local_map():
+    tiers = {"mid": TierConfig(model="anthropic/claude-sonnet-4-5"), "small": TierConfig(model="openai/no-such-model-xyz")}
+    p = LiteLLMProvider(tiers)  # type: ignore[arg-type]
+    price = p.known_price("mid")
+    assert price is not None and price.input_per_mtok > 0 and price.output_per_mtok > price.input_per_mtok
+    assert p.known_price("small") is None
+
+
+def test_import_does_not_load_dotenv_from_cwd(tmp_path):
+    (tmp_path / ".env").write_text("TIERAGENT_LEAK_PROBE=loaded-from-dotenv\n")
+    code = (
+        "import os\n"
+        "from tieragent.litellm_provider import _import_litellm\n"
+        "_import_litellm()\n"
+        "print(os.environ.get('TIERAGENT_LEAK_PROBE'), os.environ['LITELLM_LOCAL_MODEL_COST_MAP'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "None True"

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from tieragent.prompts_loader import PromptError, load_prompt, render
+
+
+def test_every_step_has_a_prompt_file():
+    names = {p.name for p in resources.files("tieragent.prompts").iterdir()}
+    assert {"classify.md", "patch.md", "summarize.md", "commit-message.md"} <= names
+
+
+def test_render_is_strict_both_ways():
+    with pytest.raises(PromptError, match="needs a value for"):
+        render("commit-message", request="x")
+    with pytest.raises(PromptError, match="no placeholder for: extra"):
+        render("commit-message", request="x", diff="d", extra="e")
+
+
+def test_values_are_not_rescanned():
+    msgs = render("commit-message", request="use {{ diff }} literally {x}", diff="+a")
+    user = msgs[-1]["content"]
+    assert "use {{ diff }} literally {x}" in user and "+a" in user
+
+
+def test_sections():
+    p = load_prompt("classify")
+    assert set(p) == {"system", "user"}

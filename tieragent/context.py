@@ -1,0 +1,74 @@
+"""The files a patch step sees: only files inside the repo that exist, may be shared, and fit the budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from .provider import estimate_tokens
+from .workspace import GitWorkspace
+
+
+@dataclass
+class FileContext:
+    texts: dict[str, str] = field(default_factory=dict)  # path -> content, in the order picked
+    dropped: dict[str, str] = field(default_factory=dict)  # path -> why it is not shown
+
+    def render(self) -> str:
+        if not self.texts:
+            return "(no files were selected; create or edit files as the request needs)"
+        parts = []
+        for path, text in self.texts.items():
+            fence = "````" if "```" in text else "```"
+            parts.append(f"### {path}\n{fence}\n{text}{'' if text.endswith(chr(10)) or not text else chr(10)}{fence}")
+        return "\n\n".join(parts)
+
+    @property
+    def tokens(self) -> int:
+        return sum(estimate_tokens(t) for t in self.texts.values())
+
+
+def normalise(path: str) -> str | None:
+    """A repo-relative POSIX path, or None for anything outside the repo (absolute, `..`, `.git`)."""
+    p = path.strip().replace("\\", "/")
+    for prefix in ("a/", "b/", "./"):
+        if p.startswith(prefix) and len(p) > len(prefix):
+            p = p[len(prefix) :] if prefix == "./" else p
+    pp = PurePosixPath(p)
+    if not p or pp.is_absolute() or ".." in pp.parts or (pp.parts and pp.parts[0] == ".git"):
+        return None
+    return str(pp)
+
+
+def gather_files(ws: GitWorkspace, picked: list[str], budget_tokens: int) -> FileContext:
+    ctx = FileContext()
+    candidates: list[str] = []
+    root = ws.root.resolve()
+    for raw in picked:
+        rel = normalise(raw)
+        if rel is None:
+            ctx.dropped[raw] = "outside the repository"
+            continue
+        full = (ws.root / rel).resolve()
+        if not full.is_relative_to(root):
+            ctx.dropped[raw] = "outside the repository"
+        elif not full.is_file():
+            ctx.dropped[raw] = "does not exist"
+        else:
+            candidates.append(rel)
+    allowed, refused = ws.shareable(candidates)
+    ctx.dropped.update(refused)
+    used = 0
+    for rel in allowed:
+        data = (ws.root / rel).read_bytes()
+        if b"\0" in data[:8192]:
+            ctx.dropped[rel] = "binary"
+            continue
+        text = data.decode("utf-8", errors="replace")
+        cost = estimate_tokens(text)
+        if used + cost > budget_tokens:
+            ctx.dropped[rel] = f"over the context budget ({cost} tokens, {budget_tokens - used} left)"
+            continue
+        ctx.texts[rel] = text
+        used += cost
+    return ctx
