@@ -74,3 +74,12 @@ def test_require_models(tmp_path):
         require_models(load(tmp_path, ""), environ={})
     with pytest.raises(UsageError, match="tiers.small: missing"):
         require_models(load(tmp_path, "tiers:\n  mid: {model: a}\n  frontier: {model: b}\n"), environ={})
+
+
+def test_example_config_is_valid(tmp_path):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / ".tieragent.example.yaml"
+    cfg = load(tmp_path, example.read_text())
+    require_models(cfg, environ={})
+    assert cfg.budget.max_cost_usd == 2.0

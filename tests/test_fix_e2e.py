@@ -258,6 +258,8 @@ def test_sigint_during_validation_restores_tree(calc_repo, fake_server, tmp_path
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
+    data = json.loads(out)  # --json still gets its one object
+    assert data["status"] == "error" and data["exit_code"] == 130 and data["error"] == "interrupted"
     assert snapshot(calc_repo) == before
     assert not list((calc_repo / ".git/tieragent/journal").glob("*-*"))
 
@@ -283,7 +285,7 @@ def test_sigint_during_model_call_restores_tree(calc_repo, fake_server):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    assert "interrupted" in err
+    assert "Interrupted" in out and "Cost ledger" in out  # what was spent before Ctrl-C
     assert snapshot(calc_repo) == before
 
 

@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 
 INTERNAL_ERROR = 70
+INTERRUPTED_MESSAGE = "\ntieragent: interrupted; your files are as they were before the run.\n"
 
 
 def _version(value: bool) -> None:
@@ -107,8 +108,18 @@ def fix(
     if as_json:
         print_json(result.to_json())
     else:
-        print_fix_result(result, Console(highlight=False))
+        print_fix_result(result, stdout_console())
+    if result.exit_code == ExitCode.INTERRUPTED:
+        sys.exit(ExitCode.INTERRUPTED)  # reported above; bypass main()'s generic interrupt message
     raise typer.Exit(int(result.exit_code))
+
+
+def stdout_console() -> Console:
+    """Logs and pipes are not 80 columns wide: don't wrap the ledger there."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=120)
+    return console
 
 
 def on_event_warning(on_event: Any, message: str) -> None:
@@ -127,7 +138,7 @@ def demo(
 
     err = Console(stderr=True, highlight=False)
     if not as_json:
-        Console(highlight=False).print(
+        stdout_console().print(
             "[bold]tieragent demo[/]: the model replies below are SCRIPTED (no model is called, no key is needed).\n"
             "Everything else is real: a git repository, its tests run as subprocesses, patch application, "
             "validation, escalation and the ledger.\n"
@@ -142,7 +153,7 @@ def demo(
         out["demo"] = {"repository": str(repo), "scripted_replies": True}
         print_json(out)
     else:
-        print_fix_result(result, Console(highlight=False))
+        print_fix_result(result, stdout_console())
         err.print(f"\nThe throwaway repository is at {repo} (delete it when done).")
     raise typer.Exit(int(result.exit_code))
 
@@ -191,9 +202,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _sigterm)
     try:
         code = app(standalone_mode=False)  # returns the exit code of typer.Exit
+        if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130)
+            sys.stderr.write(INTERRUPTED_MESSAGE)
         sys.exit(code or 0)
     except KeyboardInterrupt:
-        sys.stderr.write("\ntieragent: interrupted; your files are as they were before the run.\n")
+        sys.stderr.write(INTERRUPTED_MESSAGE)
         sys.exit(ExitCode.INTERRUPTED)
     except TieragentError as err:  # raised outside a command's own handling
         sys.stderr.write(f"tieragent: error: {err}\n")
@@ -205,7 +218,7 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         if isinstance(exc, click.exceptions.Abort):
-            sys.stderr.write("\ntieragent: interrupted; your files are as they were before the run.\n")
+            sys.stderr.write(INTERRUPTED_MESSAGE)
             sys.exit(ExitCode.INTERRUPTED)
         sys.stderr.write(f"tieragent: internal error: {type(exc).__name__}: {exc}\n")
         if os.environ.get("TIERAGENT_DEBUG"):

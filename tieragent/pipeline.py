@@ -316,7 +316,11 @@ class FixRun:
     # ------------------------------------------------------------ the run
     def run(self) -> FixResult:
         r = self.result
-        self.journal = self.deps.ws.journal()
+        try:
+            self.journal = self.deps.ws.journal()
+        except TieragentError as exc:  # another run is active, or a killed run left files to recover
+            r.status, r.exit_code, r.error = "error", exc.exit_code, str(exc)
+            return r
         self._dirty_before = self.deps.ws.dirty_paths()
         try:
             r.classification = c = self.classify()
@@ -332,13 +336,15 @@ class FixRun:
             with _signals_held():
                 self.journal.restore()
             self.save_best()
-            if isinstance(exc, BudgetExceeded):
+            if isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM: report what was spent so far
+                r.status, r.exit_code, r.error = "error", ExitCode.INTERRUPTED, "interrupted"
+            elif isinstance(exc, BudgetExceeded):
                 r.status, r.exit_code, r.error = "budget_exceeded", ExitCode.BUDGET, exc.message
             elif isinstance(exc, TieragentError):
                 r.status, r.exit_code, r.error = "error", exc.exit_code, str(exc)
             else:
                 self._record_history()
-                raise  # Ctrl-C and bugs: the tree is restored; the CLI reports them
+                raise  # a bug: the tree is restored; the CLI reports it
         self._record_history()
         return r
 

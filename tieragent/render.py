@@ -7,58 +7,61 @@ import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .config import TIERS
 from .diffs import summarize
+from .errors import ExitCode
 from .ledger import Ledger
 from .pipeline import Event, FixResult
 
 
-def money(x: float | None, digits: int = 4) -> str:
-    return "?" if x is None else f"${x:.{digits}f}"
+def money(x: float | None) -> str:
+    """Small amounts keep their significant digits: $0.000015, not a misleading $0.0000."""
+    if x is None:
+        return "?"
+    if x == 0:
+        return "$0"
+    return f"${x:.4f}" if x >= 0.001 else f"${x:.6f}"
+
+
+def _short_model(model: str) -> str:
+    return model.split("/", 1)[1] if "/" in model else model
 
 
 def ledger_table(ledger: Ledger) -> Table:
-    table = Table(title="Cost ledger", title_justify="left", show_footer=False)
-    for name, justify in [
-        ("step", "left"),
-        ("tier", "left"),
-        ("model", "left"),
-        ("in", "right"),
-        ("cached", "right"),
-        ("out", "right"),
-        ("cost", "right"),
-        ("sec", "right"),
-        ("outcome", "left"),
-    ]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for r in ledger.rows:
+    """One row per model call; why a call failed is listed under the table by its number."""
+    table = Table(title="Cost ledger", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, justify in [("#", "right"), ("step", "left"), ("tier", "left"), ("model", "left"), ("in", "right"),
+                          ("cached", "right"), ("out", "right"), ("cost", "right"), ("sec", "right"), ("outcome", "left")]:
+        table.add_column(name, justify=justify, no_wrap=name != "model")  # type: ignore[arg-type]
+    for n, r in enumerate(ledger.rows, 1):
         est = "~" if r.usage_estimated else ""
-        style = "green" if r.outcome == "ok" else "red"
         table.add_row(
-            r.step,
-            r.tier,
-            r.model,
-            f"{est}{r.input_tokens:,}",
-            f"{r.cached_input_tokens:,}",
-            f"{est}{r.output_tokens:,}",
-            money(r.cost_usd),
-            f"{r.seconds:.1f}",
-            Text(r.outcome + (f": {r.note}" if r.note and r.outcome != "ok" else ""), style=style),
+            str(n), r.step, r.tier, _short_model(r.model), f"{est}{r.input_tokens:,}", f"{r.cached_input_tokens:,}",
+            f"{est}{r.output_tokens:,}", money(r.cost_usd), f"{r.seconds:.1f}",
+            Text(r.outcome, style="green" if r.outcome == "ok" else "red"),
         )
-    by_tier = ledger.by_tier()
-    table.add_section()
-    for t in TIERS:
-        v = by_tier[t]
+    return table
+
+
+def tier_table(ledger: Ledger) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("tier", "calls", "in", "cached", "out", "cost"):
+        table.add_column(name, justify="left" if name == "tier" else "right")
+    for t, v in ledger.by_tier().items():
         if v.calls:
             cost = money(v.cost_usd) + (" + ?" if v.unpriced_calls else "")
-            table.add_row(f"{t} total", "", f"{v.calls} call(s)", f"{v.input_tokens:,}", f"{v.cached_input_tokens:,}", f"{v.output_tokens:,}", cost, "", "")
+            table.add_row(t, str(v.calls), f"{v.input_tokens:,}", f"{v.cached_input_tokens:,}", f"{v.output_tokens:,}", cost)
     total = money(ledger.spent_usd) + (" + ?" if ledger.unpriced_models() else "")
-    table.add_row(Text("total", style="bold"), "", f"{len(ledger.rows)} call(s)", "", "", "", Text(total, style="bold"), "", "")
+    table.add_row(Text("total", style="bold"), str(len(ledger.rows)), "", "", "", Text(total, style="bold"))
     return table
+
+
+def failure_notes(ledger: Ledger) -> list[str]:
+    return [f"{n}. {r.outcome}: {r.note}" for n, r in enumerate(ledger.rows, 1) if r.outcome != "ok" and r.note]
 
 
 def frontier_line(ledger: Ledger) -> str:
@@ -93,12 +96,17 @@ def print_fix_result(result: FixResult, console: Console) -> None:
         console.print("[bold red]Not fixed[/]: no attempt passed validation. Your files are exactly as they were.")
         if result.saved_diff:
             console.print(f"  best attempt saved to {result.saved_diff}")
+    elif result.exit_code == ExitCode.INTERRUPTED:
+        console.print("[bold yellow]Interrupted[/]: your files are exactly as they were before the run.")
     elif result.status == "budget_exceeded":
         console.print(f"[bold yellow]Stopped[/]: {result.error}. Your files are exactly as they were.")
     else:
         console.print(f"[bold red]Error[/]: {result.error}. Your files are exactly as they were.")
     if result.ledger and result.ledger.rows:
         console.print(ledger_table(result.ledger))
+        for note in failure_notes(result.ledger):
+            console.print(note, markup=False)
+        console.print(tier_table(result.ledger))
         console.print(frontier_line(result.ledger))
         if any(r.usage_estimated for r in result.ledger.rows):
             console.print("~ token counts estimated from text length (the provider reported no usage).")

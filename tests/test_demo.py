@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import cli_env
+
+
+def test_demo_shows_one_escalation(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tieragent", "demo", "--json"], cwd=tmp_path, capture_output=True, text=True,
+                          env=cli_env(tmp_path), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["status"] == "fixed" and data["demo"]["scripted_replies"] is True
+    steps = [(r["step"], r["tier"], r["outcome"]) for r in data["steps"]]
+    assert steps == [
+        ("classify", "small", "ok"),
+        ("patch", "mid", "tests-failed"),
+        ("patch", "mid", "tests-failed"),
+        ("patch", "frontier", "ok"),
+        ("commit-message", "small", "ok"),
+    ]
+    repo = data["demo"]["repository"]
+    log = subprocess.run(["git", "log", "--format=%s"], cwd=repo, capture_output=True, text=True).stdout.splitlines()
+    assert log[0] == "Fix median() for even-length input"
+    # the real tests really pass on the committed code
+    check = subprocess.run([sys.executable, "-m", "unittest", "-q"], cwd=repo, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    assert data["totals"]["cost_usd"] > 0 and data["totals"]["frontier_only_estimate_usd"] > data["totals"]["cost_usd"]
+
+
+def test_demo_human_output_says_replies_are_scripted(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tieragent", "demo"], cwd=tmp_path, capture_output=True, text=True,
+                          env=cli_env(tmp_path), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "SCRIPTED" in proc.stdout and "Cost ledger" in proc.stdout and "Frontier-only estimate" in proc.stdout
