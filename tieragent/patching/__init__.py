@@ -1,1 +1,26 @@
-"""Applying model-written patches: see issue 3."""
+"""Applying model-written patches: see issue 3.
+
+`plan_patch` turns a reply holding unified diffs into the complete new content of every file it
+changes; `plan_whole_file` does the same for the whole-file fallback. Both only read: the
+pipeline writes the returned FileChanges through its journal.
+"""
+
+from .apply import plan_patch, python_error
+from .base import FileChange, PatchError
+from .wholefile import (
+    WHOLE_FILE_MAX_LINES,
+    fence_file,
+    plan_whole_file,
+    whole_file_eligible,
+)
+
+__all__ = [
+    "WHOLE_FILE_MAX_LINES",
+    "FileChange",
+    "PatchError",
+    "fence_file",
+    "plan_patch",
+    "plan_whole_file",
+    "python_error",
+    "whole_file_eligible",
+]

@@ -1,0 +1,10 @@
+package main
+
+import "fmt"
+
+func greet(name string) string {
+	if name == "" {
+		name = "world"
+	}
+	return fmt.Sprintf("hello, %s", name)
+}

@@ -1,0 +1,5 @@
+GREETINGS = {
+    "fr": "Bonjour, café ?",
+    "zh": "你好",
+    "emoji": "👋",
+}

@@ -1,0 +1,5 @@
+OLD = True
+
+
+def legacy():
+    return OLD
