@@ -27,6 +27,18 @@ from conftest import (
 from fake_openai import Reply
 
 
+def slow_when_patched(marker: Path) -> str:
+    """A test command that fails fast on the original code, and hangs once the patch is applied."""
+    code = (
+        "import pathlib,sys,time\n"
+        "if 'a + b' not in pathlib.Path('calc/ops.py').read_text(): sys.exit(1)\n"
+        f"pathlib.Path(r'{marker}').write_text('x'); time.sleep(60)\n"
+    )
+    script = marker.parent / "slow_test.py"
+    script.write_text(code)
+    return f'"{sys.executable}" "{script}"'
+
+
 def fix_json(repo: Path, *extra: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:
     proc = run_cli(["fix", "add() returns the wrong result", "--json", *extra], repo, env=env)
     try:
@@ -237,7 +249,7 @@ def test_human_output_has_ledger_table(calc_repo, fake_server):
 
 def test_sigint_during_validation_restores_tree(calc_repo, fake_server, tmp_path):
     marker = tmp_path / "tests-started"
-    slow_test = f"{sys.executable} -c \"import pathlib,time; pathlib.Path(r'{marker}').write_text('x'); time.sleep(60)\""
+    slow_test = slow_when_patched(marker)
     write_config(calc_repo, fake_server, extra={"validate": {"test": slow_test}})
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
@@ -291,7 +303,7 @@ def test_sigint_during_model_call_restores_tree(calc_repo, fake_server):
 
 def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
     marker = tmp_path / "tests-started"
-    slow_test = f"{sys.executable} -c \"import pathlib,time; pathlib.Path(r'{marker}').write_text('x'); time.sleep(60)\""
+    slow_test = slow_when_patched(marker)
     write_config(calc_repo, fake_server, extra={"validate": {"test": slow_test}})
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)

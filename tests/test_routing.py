@@ -18,7 +18,7 @@ def c(task_class="local", risk="low"):
         ("local", "low", ["mid", "mid", "frontier", "frontier"]),
         ("local", "medium", ["mid", "mid", "frontier", "frontier"]),
         ("repository", "low", ["mid", "mid", "frontier", "frontier"]),
-        ("mechanical", "low", ["mid", "mid", "frontier", "frontier"]),
+        ("mechanical", "low", ["small", "mid", "mid", "frontier", "frontier"]),
         ("local", "high", ["frontier", "frontier"]),
         ("long_horizon", "low", ["frontier", "frontier"]),
     ],

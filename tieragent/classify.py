@@ -84,3 +84,14 @@ def heuristic_classification(request: str, ranked_files: list[str], why: str) ->
     files = list(dict.fromkeys(mentioned + ranked_files[:3]))[:MAX_FILES]
     task_class = "local" if len(set(mentioned)) <= 2 else "repository"
     return Classification(task_class, "medium", tuple(files), f"heuristic: {why}", source="heuristic")
+
+
+def parse_verdict(text: str) -> tuple[bool, str]:
+    """(accept, reason) from a reviewer's JSON reply; raises ClassificationFormatError when there is none."""
+    for obj in _json_objects(text or ""):
+        verdict = _norm(obj.get("verdict", ""))
+        if verdict in ("accept", "accepted", "approve", "approved"):
+            return True, str(obj.get("reason", ""))[:500]
+        if verdict in ("reject", "rejected", "request_changes"):
+            return False, str(obj.get("reason", ""))[:500]
+    raise ClassificationFormatError('no {"verdict": "accept" | "reject"} object in the reply')

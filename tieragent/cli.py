@@ -79,6 +79,10 @@ def fix(
     request: str = typer.Argument(..., help="What to fix or change, in plain words."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
     commit: bool = typer.Option(False, "--commit", help="Commit the validated patch (the small model writes the message)."),
+    repro: bool = typer.Option(False, "--repro", help="First write a test that reproduces the request; the patch must make it pass."),
+    keep_repro: bool = typer.Option(False, "--keep-repro", help="Keep the --repro test in the tree."),
+    allow_test_edits: bool = typer.Option(False, "--allow-test-edits", help="Accept patches that edit tests, CI or lint config."),
+    explain_routing: bool = typer.Option(False, "--explain-routing", help="Print the routing decision and why."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Budget in USD for this run (budget.max_cost_usd)."),
     max_calls: Optional[int] = typer.Option(None, "--max-calls", help="At most this many model calls."),
     test: Optional[str] = typer.Option(None, "--test", help="Test command (validate.test)."),
@@ -89,9 +93,10 @@ def fix(
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
 ) -> None:
     """Fix REQUEST in the current git repository, escalating only when a cheaper patch fails your tests."""
-    from .wiring import prepare_fix
-    from .pipeline import run_fix
+    from .pipeline import FixOptions, run_fix
     from .render import print_fix_result, print_json, progress
+    from .results import Event
+    from .wiring import prepare_fix
 
     if not request.strip():
         _fail(TieragentError("the request is empty: say what to fix"), as_json)
@@ -99,19 +104,45 @@ def fix(
         deps, warnings = prepare_fix(directory, _overrides(max_cost, max_calls, test, lint, {"small": small, "mid": mid, "frontier": frontier}))
     except TieragentError as err:
         _fail(err, as_json, request)
-    with progress(enabled_spinner=True) as on_event:
-        deps.on_event = on_event
+    options = FixOptions(commit=commit, repro=repro or keep_repro, keep_repro=keep_repro, allow_test_edits=allow_test_edits)
+    interactive = not as_json and sys.stdin.isatty() and sys.stderr.isatty()
+    with progress(spinner=True) as shown:
+        deps.on_event = shown.on_event
+        deps.confirm = shown.confirm if interactive else None
         for w in warnings:
-            on_event_warning(on_event, w)
-        result = run_fix(request, deps, commit=commit)
+            shown.on_event(Event("warning", w))
+        result = run_fix(request, deps, options)
     result.warnings[:0] = warnings
     if as_json:
         print_json(result.to_json())
     else:
-        print_fix_result(result, stdout_console())
+        print_fix_result(result, stdout_console(), explain_routing=explain_routing)
     if result.exit_code == ExitCode.INTERRUPTED:
         sys.exit(ExitCode.INTERRUPTED)  # reported above; bypass main()'s generic interrupt message
     raise typer.Exit(int(result.exit_code))
+
+
+@app.command()
+def ledger(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only runs since: 7d, 12h, 2w or a date (2026-11-01)."),
+    directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
+) -> None:
+    """What recorded runs in this repository cost, per task class and tier, and what tiering saved."""
+    from .history import parse_since, summarize_history
+    from .ledger import read_history
+    from .render import print_history, print_json
+    from .workspace import GitWorkspace
+
+    try:
+        ws = GitWorkspace.open(directory)
+        summary = summarize_history(read_history(ws.state_dir), parse_since(since) if since else None)
+    except TieragentError as err:
+        _fail(err, as_json)
+    if as_json:
+        print_json(summary.to_json())
+    else:
+        print_history(summary, stdout_console())
 
 
 def stdout_console() -> Console:
@@ -120,12 +151,6 @@ def stdout_console() -> Console:
     if not console.is_terminal:
         console = Console(highlight=False, width=120)
     return console
-
-
-def on_event_warning(on_event: Any, message: str) -> None:
-    from .pipeline import Event
-
-    on_event(Event("warning", message))
 
 
 @app.command()
@@ -143,9 +168,9 @@ def demo(
             "Everything else is real: a git repository, its tests run as subprocesses, patch application, "
             "validation, escalation and the ledger.\n"
         )
-    with progress(enabled_spinner=True) as on_event:
+    with progress(spinner=True) as shown:
         try:
-            result, repo = run_demo(on_event)
+            result, repo = run_demo(shown.on_event)
         except TieragentError as e:
             _fail(e, as_json)
     if as_json:

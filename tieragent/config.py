@@ -79,7 +79,7 @@ class RoutingConfig(_Strict):
     """Where patching starts and how many attempts each tier gets."""
 
     start: dict[TaskClass, Tier] = Field(
-        default_factory=lambda: {"mechanical": "mid", "local": "mid", "repository": "mid", "long_horizon": "frontier"},
+        default_factory=lambda: {"mechanical": "small", "local": "mid", "repository": "mid", "long_horizon": "frontier"},
         description="Starting tier for the patch step, per task class.",
     )
     high_risk: Tier = Field(default="frontier", description="Starting tier when the task is high-risk.")
@@ -87,6 +87,22 @@ class RoutingConfig(_Strict):
         default_factory=lambda: {"small": 1, "mid": 2, "frontier": 2},
         description="Patch attempts per tier before escalating (mid: 1 try + 1 retry with the failure).",
     )
+    review_high_risk: bool = Field(
+        default=True,
+        description="On a high-risk task, the frontier reviews a cheaper tier's validated patch before it is accepted.",
+    )
+
+
+class RiskConfig(_Strict):
+    """Deterministic risk rules; any rule that fires makes the task high-risk."""
+
+    sensitive_paths: list[str] | None = Field(
+        default=None, description="gitignore-style globs of sensitive paths; unset: the built-in list (auth, crypto, CI, manifests, ...)."
+    )
+    extra_sensitive_paths: list[str] = Field(default_factory=list, description="Globs added to the sensitive paths.")
+    max_files: int = Field(default=6, gt=0, description="A patch touching more files than this is high-risk.")
+    max_changed_lines: int = Field(default=200, gt=0, description="A patch changing more lines than this is high-risk.")
+    max_deleted_lines: int = Field(default=60, gt=0, description="A patch deleting more lines (net) than this is high-risk.")
 
 
 class ContextConfig(_Strict):
@@ -104,6 +120,7 @@ class Config(_Strict):
     validation: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
     context: ContextConfig = Field(default_factory=ContextConfig)
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
 

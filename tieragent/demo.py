@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from .config import Config, Price, TierConfig
-from .pipeline import Event, FixDeps, FixResult, run_fix
+from .pipeline import FixDeps, FixOptions, run_fix
+from .results import Event, FixResult
 from .provider import ScriptedProvider
 from .runner import SubprocessRunner
 from .wiring import repo_map_factory
@@ -158,4 +159,4 @@ def run_demo(on_event: Callable[[Event], None], parent: Path | None = None) -> t
         test_command=f'"{sys.executable}" -m unittest -q',
         on_event=on_event,
     )
-    return run_fix(REQUEST, deps, commit=True), repo
+    return run_fix(REQUEST, deps, FixOptions(commit=True)), repo

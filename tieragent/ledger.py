@@ -16,7 +16,17 @@ from typing import Any
 from .config import TIERS, Price, Tier
 from .provider import ModelReply, Usage, cost_usd
 
-OUTCOMES = ("ok", "apply-failed", "tests-failed", "lint-failed", "format-error", "provider-error")
+OUTCOMES = (
+    "ok",
+    "apply-failed",
+    "tests-failed",
+    "lint-failed",
+    "format-error",
+    "provider-error",
+    "test-edit-refused",  # the patch edits tests, CI or lint config, and that was not allowed
+    "review-rejected",  # validated, but the frontier's review of a high-risk patch said no
+    "discarded",  # a --repro test that passes on the current code reproduces nothing
+)
 
 
 @dataclass

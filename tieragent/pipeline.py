@@ -1,8 +1,8 @@
-"""`tieragent fix`: classify, gather context, patch, validate, escalate, finish.
+"""`tieragent fix`: baseline, classify, route, gather context, patch, validate, escalate, finish.
 
 The pipeline returns a `FixResult` and prints nothing; progress goes to an `on_event` callback
 that the CLI renders. Every edit goes through the workspace journal, and every way out of the
-run that is not a validated patch (a failure, a budget stop, a provider error, Ctrl-C, a bug)
+run that is not an accepted patch (a failure, a budget stop, a provider error, Ctrl-C, a bug)
 restores the tree first.
 """
 
@@ -12,31 +12,42 @@ import signal
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from . import prompts_loader
-from .classify import ClassificationFormatError, heuristic_classification, parse_classification
+from .classify import ClassificationFormatError, heuristic_classification, parse_classification, parse_verdict
 from .config import Config, Price, Tier
 from .context import FileContext, gather_files
 from .diffs import file_diff
-from .errors import BudgetExceeded, ExitCode, ProviderError, TieragentError
+from .errors import BudgetExceeded, EnvironmentProblem, ExitCode, ProviderError, TieragentError
+from .failure_output import condense, needs_summary
+from .guards import EditStat, RiskRules, patch_risk, protected_edit, sensitive_paths
 from .ledger import Ledger, LedgerRow, append_history
-from .patching import WHOLE_FILE_MAX_LINES, FileChange, PatchError, plan_patch, plan_whole_file
-from .provider import ModelReply, ModelRequest, Provider, estimate_tokens
+from .patching import FileChange, PatchError, fence_file, plan_patch, plan_whole_file, whole_file_eligible
+from .provider import ModelReply, Provider, ModelRequest, estimate_tokens
 from .redact import Redactor
 from .repomap import RepoMap
-from .routing import Classification, Rung, budget_check, patch_ladder, skip_tier, worst_case_cost
+from .results import Event, FixResult
+from .routing import Classification, Rung, budget_check, patch_ladder, skip_tier, start_tier, worst_case_cost
 from .runner import CommandRunner
-from .validate import Validation, trim_output, validate
+from .testresults import is_pytest, target_tests
+from .validation import Baseline, Validation, Validator
 from .workspace import FileJournal, GitWorkspace
 
+# Which failed attempt's diff is worth saving when nothing validates: the one that got furthest.
+_OUTCOME_RANK = {"review-rejected": 5, "lint-failed": 4, "tests-failed": 3, "test-edit-refused": 2, "apply-failed": 1, "format-error": 0}
+PUBLIC_KINDS = {"function", "method", "class", "constructor", "interface", "struct", "trait", "enum", "type"}
 
-@dataclass(frozen=True)
-class Event:
-    kind: str  # "step" (a model call starts), "validate", "info", "warning"
-    message: str
+Confirm = Callable[[str, str], bool]  # (question, diff) -> the user's answer
+
+
+@dataclass
+class FixOptions:
+    commit: bool = False
+    repro: bool = False  # write a failing test first; the patch must make it pass
+    keep_repro: bool = False
+    allow_test_edits: bool = False
 
 
 @dataclass
@@ -50,52 +61,13 @@ class FixDeps:
     test_command: str
     lint_command: str | None = None
     on_event: Callable[[Event], None] = lambda e: None
-
-
-@dataclass
-class FixResult:
-    run_id: str
-    request: str
-    status: str = "failed"  # fixed | failed | budget_exceeded | error
-    exit_code: int = ExitCode.NOT_FIXED
-    classification: Classification | None = None
-    ledger: Ledger | None = None
-    patch: str = ""
-    validation: Validation | None = None
-    saved_diff: Path | None = None
-    commit_sha: str | None = None
-    route: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def to_json(self) -> dict:
-        ledger = self.ledger
-        return {
-            "status": self.status,
-            "exit_code": int(self.exit_code),
-            "request": self.request,
-            "run_id": self.run_id,
-            "classification": self.classification.to_json() if self.classification else None,
-            "steps": [r.to_json() for r in ledger.rows] if ledger else [],
-            "totals": ledger.totals() if ledger else None,
-            "patch": self.patch,
-            "validation": self.validation.to_json() if self.validation else None,
-            "route": self.route,
-            "saved_diff": str(self.saved_diff) if self.saved_diff else None,
-            "commit": self.commit_sha,
-            "warnings": self.warnings,
-            "error": self.error,
-        }
-
-
-_OUTCOME_RANK = {"lint-failed": 3, "tests-failed": 2, "apply-failed": 1, "format-error": 0}
+    confirm: Confirm | None = None  # None: nobody to ask (CI, --json); protected edits are refused
 
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Defer Ctrl-C and SIGTERM while the tree is being restored, so a second Ctrl-C can't cut it short."""
-    sigs = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         yield
     finally:
@@ -103,15 +75,26 @@ def _signals_held() -> Iterator[None]:
 
 
 class FixRun:
-    def __init__(self, request: str, deps: FixDeps, *, commit: bool = False):
-        self.deps, self.cfg, self.commit = deps, deps.config, commit
+    def __init__(self, request: str, deps: FixDeps, options: FixOptions | None = None):
+        self.deps, self.cfg, self.opts = deps, deps.config, options or FixOptions()
         self.result = FixResult(run_id=time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6], request=request)
         self.ledger = Ledger(deps.prices, {t: deps.config.tier(t).model for t in ("small", "mid", "frontier")})
         self.result.ledger = self.ledger
         self.redactor = Redactor.from_environment()
+        self.validator = Validator(deps.runner, deps.ws.root, deps.ws.state_dir, deps.test_command, deps.lint_command, self.cfg.validation.timeout_s)
+        self.risk_rules = RiskRules(
+            tuple(self.cfg.risk.sensitive_paths or RiskRules().sensitive_paths) + tuple(self.cfg.risk.extra_sensitive_paths),
+            self.cfg.risk.max_files,
+            self.cfg.risk.max_changed_lines,
+            self.cfg.risk.max_deleted_lines,
+        )
         self.journal: FileJournal | None = None
         self._map: RepoMap | None = None
-        self._best: tuple[int, str] | None = None  # (outcome rank, diff) of the best failed attempt
+        self._baseline: Baseline | None = None
+        self._targets: tuple[set[str], str] = (set(), "")
+        self._repro_path: str | None = None
+        self._risk_reasons: list[str] = []
+        self._best: tuple[int, str] | None = None
         self._dirty_before: set[str] = set()
 
     # ------------------------------------------------------------ plumbing
@@ -137,11 +120,51 @@ class FixRun:
         self._event("step", f"{step} · {tier} ({tier_cfg.model})")
         return self.deps.provider.complete(request)
 
-    # ------------------------------------------------------------ steps
+    def _diff(self) -> str:
+        """What the run has changed so far, against the tree as it was before (the repro test excluded)."""
+        assert self.journal is not None
+        parts = []
+        for rel in self.journal.touched():
+            if rel == self._repro_path and not self.opts.keep_repro:
+                continue
+            p = self.deps.ws.root / rel
+            now = p.read_bytes() if p.is_file() else None
+            before = self.journal.original(rel)
+            parts.append(file_diff(rel if before is not None else None, before, rel if now is not None else None, now))
+        return "".join(parts)
+
+    def _keep_best(self, outcome: str, diff: str) -> None:
+        rank = _OUTCOME_RANK.get(outcome, -1)
+        if diff.strip() and (self._best is None or rank >= self._best[0]):
+            self._best = (rank, diff)
+
+    def _refuse(self, path: str) -> str | None:
+        _, refused = self.deps.ws.shareable([path])
+        return refused.get(path)
+
+    def _rewind(self) -> None:
+        assert self.journal is not None
+        self.journal.rewind(keep={self._repro_path} if self._repro_path else set())
+
+    # ------------------------------------------------------------ before patching
+    def take_baseline(self) -> None:
+        self._event("validate", f"baseline: {self.deps.test_command}")
+        baseline, reused = self.validator.baseline(self.deps.ws.tree_fingerprint())
+        if baseline.tests.result.timed_out:
+            raise EnvironmentProblem(
+                f"the test command timed out before any patch ({self.cfg.validation.timeout_s:.0f}s)",
+                hint="Raise validate.timeout_s, or point validate.test at a faster subset of the tests.",
+            )
+        self._baseline = baseline
+        self.result.baseline = {**baseline.to_json(), "reused": reused}
+        failing = len(baseline.tests.failing) if baseline.tests.cases is not None else None
+        if failing:
+            self._event("info", f"{failing} test(s) fail before the patch")
+
     def classify(self) -> Classification:
         outline = self.repo_map().outline(self.result.request, self.cfg.context.outline_tokens)
         feedback = ""
-        for attempt in (1, 2):
+        for _ in (1, 2):
             messages = prompts_loader.render("classify", request=self.result.request, outline=outline, feedback=feedback)
             try:
                 reply = self._call("classify", "small", messages)
@@ -163,60 +186,85 @@ class FixRun:
         self._event("warning", "the small model's classification was unusable; classified by heuristic")
         return heuristic_classification(self.result.request, ranked, "the small model's reply was unusable")
 
+    def route(self, c: Classification) -> Classification:
+        """Risk from the model and from path rules; either saying high makes it high."""
+        rules = sensitive_paths(c.files, self.risk_rules)
+        effective = replace(c, risk="high") if rules else c
+        self._risk_reasons = ([f"the small model said {c.risk} risk"] if c.risk == "high" else []) + rules
+        tier, why = start_tier(self.cfg.routing, effective)
+        ladder = patch_ladder(self.cfg.routing, effective)
+        policy = self.cfg.routing
+        self.result.routing = {
+            "task_class": c.task_class,
+            "model_risk": c.risk,
+            "risk_rules": rules,
+            "risk": effective.risk,
+            "start": tier,
+            "why": why,
+            "ladder": [f"{r.tier} #{r.attempt}: {r.why}" for r in ladder],
+            "policy": {"start": dict(policy.start), "high_risk": policy.high_risk, "attempts": dict(policy.attempts), "review_high_risk": policy.review_high_risk},
+            "budget": {"max_cost_usd": self.cfg.budget.max_cost_usd, "max_calls": self.cfg.budget.max_calls},
+        }
+        self._event("routing", f"route: {effective.task_class}, {effective.risk} risk → starts at {tier} ({why})" + (f"; {'; '.join(rules)}" if rules else ""))
+        return effective
+
     def gather(self, c: Classification) -> FileContext:
         ctx = gather_files(self.deps.ws, list(c.files), self.cfg.context.max_file_tokens)
         for path, why in ctx.dropped.items():
             self._event("warning", f"not shown to the model: {path} ({why})")
+        failing = self._baseline.tests.failing if self._baseline else set()
+        self._targets = target_tests(failing, self.result.request, list(ctx.texts))
         return ctx
 
-    def _refuse(self, path: str) -> str | None:
-        allowed, refused = self.deps.ws.shareable([path])
-        return refused.get(path)
+    # ------------------------------------------------------------ --repro
+    def write_repro(self, ctx: FileContext) -> None:
+        from .repro import repro_path, repro_verdict
 
-    def _attempt_diff(self) -> str:
         assert self.journal is not None
-        parts = []
-        for rel in self.journal.touched():
-            p = self.deps.ws.root / rel
-            now = p.read_bytes() if p.is_file() else None
-            before = self.journal.original(rel)
-            parts.append(file_diff(rel if before is not None else None, before, rel if now is not None else None, now))
-        return "".join(parts)
+        if not is_pytest(self.deps.test_command):
+            raise EnvironmentProblem("--repro needs a pytest test command", hint=f"The test command is `{self.deps.test_command}`.")
+        path = repro_path(self.deps.ws.root)
+        feedback, info = "", {"path": path, "kept": self.opts.keep_repro}
+        for _ in (1, 2):
+            messages = prompts_loader.render("repro", request=self.result.request, files=ctx.render(), path=path, feedback=feedback)
+            reply = self._call("repro", "mid", messages)
+            try:
+                change = plan_whole_file(reply.text, path, self.deps.ws.root, refuse=self._refuse)
+            except PatchError as err:
+                self.ledger.record("repro", "mid", reply, "format-error", err.reason)
+                feedback = f"\nYour previous answer was not usable: {err.reason}"
+                continue
+            self.journal.write(path, change.new_content or b"")
+            run = self.validator.run_tests(path)
+            ok, why = repro_verdict(run)
+            if ok:
+                self.ledger.record("repro", "mid", reply, "ok", why)
+                self._repro_path, info["tests"] = path, sorted(run.failing)
+                self.result.repro = {**info, "status": "reproduces"}
+                return
+            self.ledger.record("repro", "mid", reply, "discarded", why)
+            self.journal.revert(path)
+            feedback = f"\nYour previous test was discarded: {why}. It must fail on the current code."
+        self.result.repro = {**info, "status": "discarded"}
+        self._event("warning", "no reproducing test: validation relies on the existing tests")
 
-    def _apply(self, changes: list[FileChange]) -> None:
-        assert self.journal is not None
-        for ch in changes:
-            if ch.old_path and ch.old_path != ch.path:
-                self.journal.delete(ch.old_path)
-            if ch.new_content is None:
-                self.journal.delete(ch.path)
-            else:
-                self.journal.write(ch.path, ch.new_content)
-
-    def _keep_best(self, outcome: str, diff: str) -> None:
-        rank = _OUTCOME_RANK.get(outcome, -1)
-        if diff.strip() and (self._best is None or rank >= self._best[0]):
-            self._best = (rank, diff)
-
+    # ------------------------------------------------------------ patching
     def patch_loop(self, c: Classification, ctx: FileContext) -> bool:
         ladder = patch_ladder(self.cfg.routing, c)
         related = self.repo_map().related_signatures(list(ctx.texts), 1000) if ctx.texts else ""
-        related_block = f"\nSignatures in related files (for reference; not editable here):\n{related}\n" if related else ""
-        feedback, apply_failures = "", {}  # type: ignore[var-annotated]
+        related_block = f"\nSignatures in related files (for reference):\n{related}\n" if related else ""
+        feedback, failures = "", {}  # type: ignore[var-annotated]
         provider_failed_last = False
         i = 0
         while i < len(ladder):
             rung: Rung = ladder[i]
             self.result.route.append(f"{rung.tier} #{rung.attempt}: {rung.why}")
-            whole = self._whole_file_target(apply_failures, ctx)
+            whole = self._whole_file_target(failures)
             if whole:
-                messages = prompts_loader.render(
-                    "patch-whole-file", request=self.result.request, path=whole, content=ctx.texts[whole], feedback=feedback
-                )
+                content = fence_file(whole, (self.deps.ws.root / whole).read_text(errors="replace"))
+                messages = prompts_loader.render("patch-whole-file", request=self.result.request, path=whole, content=content, feedback=feedback)
             else:
-                messages = prompts_loader.render(
-                    "patch", request=self.result.request, files=ctx.render(), related=related_block, feedback=feedback
-                )
+                messages = prompts_loader.render("patch", request=self.result.request, files=ctx.render(), related=related_block, feedback=feedback)
             try:
                 reply = self._call("patch", rung.tier, messages)
             except ProviderError as err:
@@ -229,7 +277,7 @@ class FixRun:
                 continue
             provider_failed_last = False
             row = self.ledger.record("patch", rung.tier, reply, "ok", "whole-file fallback" if whole else "")
-            failure = self._try_reply(reply.text, row, whole, apply_failures)
+            failure = self._attempt(reply.text, row, whole, failures)
             if failure is None:
                 return True
             feedback = f"\nA previous attempt ({row.tier} tier) failed: {row.note}\n{failure}\n"
@@ -238,16 +286,18 @@ class FixRun:
             raise ProviderError("unreachable", "no tier could be reached for the patch step", retryable=False)
         return False
 
-    def _whole_file_target(self, failures: dict[str, int], ctx: FileContext) -> str | None:
+    def _whole_file_target(self, failures: dict[str, int]) -> str | None:
         for path, n in failures.items():
-            if n >= 2 and path in ctx.texts and ctx.texts[path].count("\n") <= WHOLE_FILE_MAX_LINES:
+            if n >= 2 and whole_file_eligible(path, self.deps.ws.root):
                 failures[path] = -10  # once per file
                 return path
         return None
 
-    def _try_reply(self, text: str, row: LedgerRow, whole: str | None, failures: dict[str, int]) -> str | None:
-        """Apply and validate one reply. None when it validated; otherwise the feedback for the next attempt."""
-        assert self.journal is not None
+    def _attempt(self, text: str, row: LedgerRow, whole: str | None, failures: dict[str, int]) -> str | None:
+        """Plan, guard, apply, validate and (for high risk) review one reply.
+
+        None when the patch is accepted; otherwise the feedback for the next attempt (the tree rewound).
+        """
         root = self.deps.ws.root
         try:
             changes = [plan_whole_file(text, whole, root, refuse=self._refuse)] if whole else plan_patch(text, root, refuse=self._refuse)
@@ -256,31 +306,130 @@ class FixRun:
             self.ledger.set_outcome(row, outcome, err.reason)
             if err.path:
                 failures[err.path] = failures.get(err.path, 0) + 1
-            self._keep_best(outcome, _extract_diff_text(text))
+            self._keep_best(outcome, text if ("@@" in text or "+++" in text) else "")
             return err.feedback
+        edits = [EditStat(ch.path, self._current(ch.old_path), ch.new_content) for ch in changes]
+        edits += [EditStat(ch.old_path, self._current(ch.old_path), None) for ch in changes if ch.old_path and ch.old_path != ch.path]
+        refusal = self._guard(edits, row)
+        if refusal:  # refused before it touches the tree
+            self._keep_best("test-edit-refused", _edits_diff(edits))
+            return refusal
         self._apply(changes)
-        diff = self._attempt_diff()
+        diff = self._diff()
         self._event("validate", f"validating: {self.deps.test_command}" + (f" && {self.deps.lint_command}" if self.deps.lint_command else ""))
-        v = validate(self.deps.runner, root, self.deps.test_command, self.deps.lint_command, self.cfg.validation.timeout_s)
+        targets, rule = self._targets
+        v = self.validator.check(self._baseline, [e.path for e in edits], targets, rule)
         self.result.validation = v
-        if v.ok:
-            self.result.patch = diff
+        if not v.ok:
+            self.ledger.set_outcome(row, v.outcome, v.reason)
+            self._keep_best(v.outcome, diff)
+            feedback = self._failure_feedback(v, diff)
+            self._rewind()
+            return feedback
+        post = patch_risk(edits, self.risk_rules, self._signatures)
+        reasons = list(dict.fromkeys(self._risk_reasons + post))
+        if reasons and row.tier != "frontier" and self.cfg.routing.review_high_risk:
+            rejection = self._review(diff, reasons)
+            if rejection is not None:
+                self.ledger.set_outcome(row, "review-rejected", rejection)
+                self._keep_best("review-rejected", diff)
+                self._rewind()
+                return f"Your patch passed the tests, but a review rejected it: {rejection}\nYour patch was:\n```diff\n{diff}```\n"
+        if post:
+            self.result.routing["risk_after_patch"] = post
+        self.result.patch = diff
+        return None
+
+    def _current(self, rel: str | None) -> bytes | None:
+        if rel is None:
             return None
-        self.ledger.set_outcome(row, v.outcome, v.reason())
-        failed = v.failed_result()
-        feedback = (
-            f"Your patch applied, but {v.reason()}. It has been undone; the files above are unchanged.\n"
-            f"Your patch was:\n```diff\n{diff}```\nOutput (trimmed):\n```\n{trim_output(failed.output if failed else '')}\n```\n"
+        p = self.deps.ws.root / rel
+        return p.read_bytes() if p.is_file() else None
+
+    def _apply(self, changes: list[FileChange]) -> None:
+        assert self.journal is not None
+        for ch in changes:
+            if ch.old_path and ch.old_path != ch.path:
+                self.journal.delete(ch.old_path)
+            if ch.new_content is None:
+                self.journal.delete(ch.path)
+            else:
+                self.journal.write(ch.path, ch.new_content)
+
+    def _guard(self, edits: list[EditStat], row: LedgerRow) -> str | None:
+        """Feedback refusing the patch when it edits tests, CI or lint config without permission; None to go on."""
+        hits = {e.path: why for e in edits if (why := protected_edit(e.path, e.old, e.new))}
+        if not hits:
+            return None
+        listing = "; ".join(f"{p} ({w})" for p, w in hits.items())
+        if self.opts.allow_test_edits:
+            allowed, how = True, "--allow-test-edits"
+        elif self.deps.confirm is not None:
+            preview = _edits_diff([e for e in edits if e.path in hits])
+            allowed, how = self.deps.confirm(f"This patch {listing}. Accept it?", preview), "asked"
+        else:
+            allowed, how = False, "not interactive"
+        self.result.test_edits.extend({"path": p, "reason": w, "allowed": allowed, "decided_by": how} for p, w in hits.items())
+        if allowed:
+            self._event("warning", f"accepted edits to what judges the patch: {listing} ({how})")
+            return None
+        self.ledger.set_outcome(row, "test-edit-refused", listing)
+        return (
+            f"Your patch was refused without being tested: it {listing}. Tests, test configuration, CI and lint "
+            "configuration judge the change and must not be edited. Fix the code under test instead."
+        )
+
+    def _signatures(self, path: str, data: bytes) -> dict[str, str]:
+        from .repomap import symbols_for_source
+
+        try:
+            symbols = symbols_for_source(path, data)
+        except Exception:  # an unsupported language or unparsable file: no signature evidence
+            return {}
+        return {
+            (f"{s.parent}.{s.name}" if s.parent else s.name): s.signature.strip()
+            for s in symbols
+            if s.kind in PUBLIC_KINDS and not s.local and not s.name.startswith("_") and not (s.parent or "").startswith("_")
+        }
+
+    def _review(self, diff: str, reasons: list[str]) -> str | None:
+        """The frontier reviews a cheaper tier's validated high-risk patch. None accepts; else the reason it rejects."""
+        messages = prompts_loader.render("review", request=self.result.request, risk="\n".join(f"- {r}" for r in reasons), diff=diff)
+        reply = self._call("review", "frontier", messages)
+        try:
+            accept, reason = parse_verdict(reply.text)
+        except ClassificationFormatError as err:
+            self.ledger.record("review", "frontier", reply, "format-error", str(err))
+            return f"the review's answer was unusable ({err}); a high-risk patch is not accepted without one"
+        self.ledger.record("review", "frontier", reply, "ok", ("accepted: " if accept else "rejected: ") + reason)
+        return None if accept else (reason or "rejected without a reason")
+
+    def _failure_feedback(self, v: Validation, diff: str) -> str:
+        output = condense(v.failed_output())
+        if needs_summary(output):
+            command = self.deps.lint_command if v.outcome == "lint-failed" else self.deps.test_command
+            try:
+                reply = self._call("summarize", "small", prompts_loader.render("summarize", command=command or "", output=output))
+                if reply.text.strip():
+                    self.ledger.record("summarize", "small", reply, "ok", f"{estimate_tokens(output)} tokens of output")
+                    output = reply.text.strip()
+                else:
+                    self.ledger.record("summarize", "small", reply, "format-error", "empty summary")
+            except ProviderError as err:
+                self.ledger.record("summarize", "small", None, "provider-error", err.message)
+        return (
+            f"Your patch applied, but {v.reason}. It has been undone; the files above are unchanged.\n"
+            f"Your patch was:\n```diff\n{diff}```\nWhat failed:\n```\n{output}\n```\n"
             "Send a corrected patch against the files as shown above."
         )
-        self._keep_best(v.outcome, diff)
-        self.journal.rewind()
-        return feedback
 
+    # ------------------------------------------------------------ finishing
     def finish_fixed(self) -> None:
         assert self.journal is not None
+        if self._repro_path and not self.opts.keep_repro:
+            self.journal.revert(self._repro_path)
         touched = self.journal.touched()
-        if self.commit:
+        if self.opts.commit:
             dirty_before = [p for p in touched if p in self._dirty_before]
             if dirty_before:
                 self._event("warning", f"not committed: {', '.join(dirty_before)} had uncommitted changes of yours")
@@ -323,9 +472,14 @@ class FixRun:
             return r
         self._dirty_before = self.deps.ws.dirty_paths()
         try:
-            r.classification = c = self.classify()
-            ctx = self.gather(c)
-            if self.patch_loop(c, ctx):
+            self.take_baseline()
+            c = self.classify()
+            r.classification = c
+            effective = self.route(c)
+            ctx = self.gather(effective)
+            if self.opts.repro:
+                self.write_repro(ctx)
+            if self.patch_loop(effective, ctx):
                 self.finish_fixed()
             else:
                 with _signals_held():
@@ -349,7 +503,7 @@ class FixRun:
         return r
 
     def _record_history(self) -> None:
-        record = {k: v for k, v in self.result.to_json().items() if k not in ("patch", "validation")}
+        record = {k: v for k, v in self.result.to_json().items() if k not in ("patch", "validation", "baseline")}
         record["time"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         record["test_command"] = self.deps.test_command
         try:
@@ -358,10 +512,9 @@ class FixRun:
             self.result.warnings.append(f"could not write the ledger history: {err}")
 
 
-def _extract_diff_text(reply: str) -> str:
-    """The model's own diff text, for saving when nothing applied."""
-    return reply if ("@@" in reply or "+++" in reply) else ""
+def _edits_diff(edits: list[EditStat]) -> str:
+    return "".join(file_diff(e.path if e.old is not None else None, e.old, e.path if e.new is not None else None, e.new) for e in edits)
 
 
-def run_fix(request: str, deps: FixDeps, *, commit: bool = False) -> FixResult:
-    return FixRun(request, deps, commit=commit).run()
+def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> FixResult:
+    return FixRun(request, deps, options).run()

@@ -15,7 +15,8 @@ from rich.text import Text
 from .diffs import summarize
 from .errors import ExitCode
 from .ledger import Ledger
-from .pipeline import Event, FixResult
+from .history import HistorySummary
+from .results import Event, FixResult
 
 
 def money(x: float | None) -> str:
@@ -75,17 +76,72 @@ def frontier_line(ledger: Ledger) -> str:
     return line
 
 
-def print_fix_result(result: FixResult, console: Console) -> None:
+def print_routing(routing: dict[str, Any], console: Console) -> None:
+    """`--explain-routing`: the decision, the policy it came from, and the evidence."""
+    if not routing:
+        return
+    console.print("[bold]Routing[/]")
+    console.print(f"  task class {routing['task_class']}; the small model said {routing['model_risk']} risk", markup=False)
+    for rule in routing.get("risk_rules", []):
+        console.print(f"  risk rule: {rule} → high", markup=False)
+    console.print(f"  starts at {routing['start']} ({routing['why']})", markup=False)
+    policy = routing["policy"]
+    console.print(
+        f"  policy: start {policy['start']}, high_risk → {policy['high_risk']}, attempts {policy['attempts']}, "
+        f"review_high_risk {policy['review_high_risk']}",
+        markup=False,
+    )
+    console.print("  planned attempts: " + " → ".join(step.split(":")[0] for step in routing.get("ladder", [])), markup=False)
+    for post in routing.get("risk_after_patch", []):
+        console.print(f"  after the patch: {post}", markup=False)
+    budget = routing.get("budget", {})
+    console.print(f"  budget: max ${budget.get('max_cost_usd')} , max calls {budget.get('max_calls')}", markup=False)
+
+
+def _validation_summary(result: FixResult) -> str | None:
+    v = result.validation
+    if v is None or not v.ok:
+        return None
+    t = v.checks.get("tests", {})
+    parts = []
+    if t.get("per_test"):
+        parts.append("no test that passed before fails")
+        if t.get("fixed"):
+            parts.append(f"now passing: {', '.join(t['fixed'][:3])}")
+    else:
+        parts.append("the test command passes")
+    if v.checks.get("lint_ok"):
+        parts.append("no new lint problems")
+    return "; ".join(parts)
+
+
+def print_fix_result(result: FixResult, console: Console, *, explain_routing: bool = False) -> None:
     c = result.classification
+    if result.baseline:
+        b = result.baseline["tests"]
+        counted = f"{b['tests']} tests, {len(b['failing'])} failing" if b["tests"] is not None else f"exit code {b['exit_code']}"
+        console.print(f"[bold]Baseline[/]: {counted}" + (" (reused: the tree is unchanged)" if result.baseline.get("reused") else ""))
     if c is not None:
         src = " (heuristic)" if c.source == "heuristic" else ""
         console.print(f"[bold]Classified[/]{src}: {c.task_class}, {c.risk} risk — {c.reason}")
         if c.files:
             console.print(f"  files: {', '.join(c.files)}")
+    if explain_routing:
+        print_routing(result.routing, console)
+    elif result.routing.get("risk_rules"):
+        console.print(f"  high risk: {'; '.join(result.routing['risk_rules'])}", markup=False)
+    if result.repro:
+        console.print(f"[bold]Repro[/]: {result.repro['path']} {result.repro['status']}", markup=False)
     if result.route:
         console.print("[bold]Route[/]: " + " → ".join(step.split(":")[0] for step in result.route))
+    for edit in result.test_edits:
+        verdict = "allowed" if edit["allowed"] else "refused"
+        console.print(f"[yellow]Test edit {verdict}[/] ({edit['decided_by']}): {edit['path']} — {edit['reason']}")
     if result.status == "fixed":
         console.print("[bold green]Fixed[/]: the patch passed validation and is applied in your working tree.")
+        summary = _validation_summary(result)
+        if summary:
+            console.print(f"  {summary}", markup=False)
         for s in summarize(result.patch):
             console.print(f"  {s.status:<8} {s.path}  [green]+{s.added}[/] [red]-{s.removed}[/]")
         if result.commit_sha:
@@ -119,23 +175,66 @@ def print_json(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+class Progress:
+    """Renders pipeline events on stderr: a spinner on a terminal, plain lines otherwise.
+
+    `confirm` asks a yes/no question on the terminal (the spinner paused while it waits).
+    """
+
+    def __init__(self, console: Console, status: Any | None):
+        self.err, self.status = console, status
+
+    def on_event(self, e: Event) -> None:
+        if e.kind == "warning":
+            self.err.print(f"[yellow]warning[/]: {e.message}", highlight=False)
+        elif self.status is not None and e.kind in ("step", "validate"):
+            self.status.update(e.message)
+        else:
+            self.err.print("· " + e.message, markup=False)
+
+    def confirm(self, question: str, diff: str) -> bool:
+        from rich.prompt import Confirm
+        from rich.syntax import Syntax
+
+        if self.status is not None:
+            self.status.stop()
+        try:
+            self.err.print(Syntax(diff, "diff", theme="ansi_dark"))
+            return Confirm.ask(question, default=False, console=self.err)
+        finally:
+            if self.status is not None:
+                self.status.start()
+
+
 @contextmanager
-def progress(enabled_spinner: bool) -> Iterator[Any]:
-    """An on_event callback: a spinner on a terminal, plain lines otherwise; always on stderr."""
+def progress(spinner: bool) -> Iterator[Progress]:
     err = Console(stderr=True, highlight=False)
-    if enabled_spinner and err.is_terminal:
+    if spinner and err.is_terminal:
         with err.status("starting…") as status:
-
-            def on_event(e: Event) -> None:
-                if e.kind == "warning":
-                    err.print(f"[yellow]warning[/]: {e.message}")
-                else:
-                    status.update(e.message)
-
-            yield on_event
+            yield Progress(err, status)
     else:
+        yield Progress(err, None)
 
-        def on_event(e: Event) -> None:
-            err.print(("warning: " if e.kind == "warning" else "· ") + e.message, markup=False)
 
-        yield on_event
+def print_history(summary: HistorySummary, console: Console) -> None:
+    if not summary.runs:
+        console.print("No recorded runs (tieragent fix records each run under .git/tieragent/ledger.jsonl).")
+        return
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()))
+    console.print(f"[bold]{summary.runs} run(s)[/]: {statuses}")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("task class", "tier", "calls", "patch attempts", "validated", "cost"):
+        table.add_column(name, justify="left" if name in ("task class", "tier") else "right")
+    for task_class, cells in sorted(summary.by_class.items()):
+        for tier in ("small", "mid", "frontier"):
+            cell = cells.get(tier)
+            if cell:
+                cost = money(cell.cost_usd) + (" + ?" if cell.unpriced_calls else "")
+                table.add_row(task_class, tier, str(cell.calls), str(cell.attempts), str(cell.validated), cost)
+    console.print(table)
+    console.print(f"Total cost: {money(summary.cost_usd)}")
+    if summary.frontier_only_estimate_usd:
+        console.print(
+            f"Frontier-only estimate: {money(summary.frontier_only_estimate_usd)}; saved {money(summary.saved_usd)}"
+            + (f" (over {summary.runs - summary.runs_without_estimate} runs with a frontier price)" if summary.runs_without_estimate else "")
+        )

@@ -13,7 +13,7 @@ from .config import TIERS, Price, Tier, load_config, require_models
 from .errors import EnvironmentProblem
 from .pipeline import FixDeps
 from .runner import SubprocessRunner
-from .validate import detect_test_command
+from .validation import detect_test_command
 from .workspace import GitWorkspace
 
 

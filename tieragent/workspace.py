@@ -118,6 +118,23 @@ class GitWorkspace:
             i += 1
         return paths
 
+    def tree_fingerprint(self) -> str:
+        """Changes whenever the content of a tracked or untracked (not ignored) file changes."""
+        h = hashlib.sha256()
+        head = _git(self.root, "rev-parse", "--verify", "-q", "HEAD", check=False)
+        h.update(head)
+        if head.strip():
+            h.update(_git(self.root, "diff", "HEAD", "--binary", "--no-ext-diff", "--no-color"))
+            others = _git(self.root, "ls-files", "-z", "--others", "--exclude-standard").split(b"\0")
+        else:  # no commit yet: every file counts
+            others = _git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split(b"\0")
+        for raw in sorted(o for o in others if o):
+            p = self.root / raw.decode("utf-8", errors="surrogateescape")
+            h.update(raw + b"\0")
+            if p.is_file():
+                h.update(hashlib.sha256(p.read_bytes()).digest())
+        return h.hexdigest()
+
     def commit(self, rel_paths: list[str], message: str) -> str:
         """Commit exactly these paths (nothing else the user staged) and return the new sha."""
         existing = [p for p in rel_paths if (self.root / p).exists()]
@@ -238,9 +255,11 @@ class FileJournal:
         o = self.originals.get(rel)
         return o.data if o else None
 
-    def rewind(self) -> None:
-        """Put every touched file back as it was before the run; the journal stays open."""
+    def rewind(self, keep: frozenset[str] | set[str] = frozenset()) -> None:
+        """Put every touched file (but those in `keep`) back as it was before the run; the journal stays open."""
         for rel, o in self.originals.items():
+            if rel in keep:
+                continue
             p = self._path(rel)
             if o.existed:
                 # Compare rather than trust bookkeeping: an interrupt may land between a write and its record.
@@ -254,8 +273,15 @@ class FileJournal:
             except OSError:
                 pass  # not empty: something else lives there now
         self.created_dirs.clear()
-        for o in self.originals.values():
-            o.written_sha = None
+        for rel, o in self.originals.items():
+            if rel not in keep:
+                o.written_sha = None
+        self._save()
+
+    def revert(self, rel: str) -> None:
+        """Put one file back as it was before the run and stop tracking it."""
+        self.rewind(keep=set(self.originals) - {rel})
+        self.originals.pop(rel, None)
         self._save()
 
     def restore(self) -> None:
