@@ -27,10 +27,14 @@ def is_pytest(command: str) -> bool:
 
 
 def with_junit(command: str, junit_path: Path) -> str:
-    """The pytest command with a junit report added; other commands unchanged."""
+    """The pytest command with a junit report added; other commands unchanged.
+
+    `--maxfail` undoes a `-x` in the command or in addopts: comparing with the baseline needs every
+    test's result, not just those before the first failure.
+    """
     if not is_pytest(command):
         return command
-    return f"{command} --junitxml={shlex.quote(str(junit_path))} -o junit_family=xunit2"
+    return f"{command} --junitxml={shlex.quote(str(junit_path))} -o junit_family=xunit2 --maxfail=1000000"
 
 
 def parse_junit(path: Path) -> dict[str, str] | None:
@@ -54,6 +58,8 @@ def parse_junit(path: Path) -> dict[str, str] | None:
 
 @dataclass(frozen=True)
 class TestRun:
+    __test__ = False  # not a pytest test class, despite the name
+
     result: CommandResult
     cases: dict[str, str] | None  # None: the runner gives no per-test results
 
@@ -92,7 +98,7 @@ def target_tests(baseline_failing: set[str], request: str, picked_files: list[st
     for test in baseline_failing:
         parts = [p.lower() for p in re.split(r"[:.\[\]/]+", test) if p]
         name = parts[-1] if parts else test.lower()
-        if test.lower() in request.lower() or name in request.lower():
+        if test.lower() in request.lower() or re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", request.lower()):
             named.add(test)
         elif any(w in name or w in parts for w in words) or any(s in parts or f"test_{s}" in parts for s in stems):
             related.add(test)
@@ -105,6 +111,8 @@ def target_tests(baseline_failing: set[str], request: str, picked_files: list[st
 
 @dataclass
 class TestVerdict:
+    __test__ = False
+
     ok: bool
     reason: str
     checks: dict = field(default_factory=dict)
