@@ -47,8 +47,8 @@ DEFAULT_SENSITIVE = (
 
 
 @lru_cache(maxsize=16)
-def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _matches(path: str, patterns: Iterable[str]) -> bool:

@@ -43,8 +43,8 @@ SECRET_PATTERNS = (
 
 
 @lru_cache(maxsize=1)
-def _spec() -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", SECRET_PATTERNS)
+def _spec() -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(SECRET_PATTERNS)
 
 
 def looks_secret(rel_path: str) -> bool:
