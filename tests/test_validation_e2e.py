@@ -289,3 +289,66 @@ def test_explain_routing_prints_the_decision(calc_repo, fake_server):
     assert proc.returncode == 0, proc.stderr
     assert "Routing" in proc.stdout and "starts at mid (task class local)" in proc.stdout
     assert "planned attempts: mid #1 → mid #2 → frontier #1 → frontier #2" in proc.stdout
+
+
+def _run_in_pty(args: list[str], cwd: Path, answer: bytes, prompt: bytes = b"[y/n]", timeout: float = 120) -> tuple[int, bytes]:
+    """Run the CLI on a pseudo-terminal (so it is interactive), answer its prompts, return (exit code, everything shown)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+
+    from conftest import cli_env
+
+    master, slave = pty.openpty()
+    env = cli_env(cwd.parent)
+    env.pop("NO_COLOR", None)
+    env["TERM"] = "dumb"
+    proc = subprocess.Popen([sys.executable, "-m", "tieragent", *args], cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen, answered, deadline = b"", 0, time.time() + timeout
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            while seen.count(prompt) > answered:  # answer every prompt the same way
+                os.write(master, answer)
+                answered += 1
+        elif proc.poll() is not None:
+            break
+    if proc.poll() is None:
+        proc.kill()
+        raise AssertionError(f"no exit; the terminal showed:\n{seen.decode(errors='replace')[-3000:]}")
+    proc.wait(timeout=30)
+    os.close(master)
+    return proc.returncode, seen
+
+
+def test_tamper_on_a_terminal_asks_and_respects_no(calc_repo, fake_server):
+    write_config(calc_repo, fake_server)
+    before = snapshot(calc_repo)
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", EDITS_TEST)
+    fake_server.enqueue("patch", "frontier", "no diff")
+    code, shown = _run_in_pty(["fix", "add() returns the wrong result"], calc_repo, b"n\n")
+    assert b"edits a test file" in shown and b"[y/n]" in shown
+    assert b"assert add(2, 3) == -1" in shown  # the change was shown before asking
+    assert code == 1
+    assert snapshot(calc_repo) == before
+
+
+def test_tamper_on_a_terminal_yes_accepts(calc_repo, fake_server):
+    write_config(calc_repo, fake_server)
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", EDITS_TEST)
+    code, shown = _run_in_pty(["fix", "add() returns the wrong result"], calc_repo, b"y\n")
+    assert code == 0, shown.decode(errors="replace")[-2000:]
+    assert b"Test edit allowed" in shown
+    assert "== -1" in (calc_repo / "tests/test_ops.py").read_text()

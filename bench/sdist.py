@@ -1,0 +1,83 @@
+"""Fetch a PyPI source distribution at run time and turn it into a throwaway git repository.
+
+Third-party source is never stored in this repository: the benchmarks and the recall test
+download it with pip (`pip download --no-deps --no-binary :all: NAME==VERSION`) into a cache
+or temporary directory, unpack it, and `git init` + `git add` + commit it there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+
+class FetchError(RuntimeError):
+    pass
+
+
+def download_sdist(spec: str, dest: Path) -> Path:
+    """`spec` like 'requests==2.32.3'; returns the archive (reused if already in `dest`)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    name, _, version = spec.partition("==")
+    for p in dest.iterdir():
+        low = p.name.lower().replace("_", "-")
+        if low.startswith(f"{name.lower()}-{version}.") and p.name.endswith((".tar.gz", ".zip")):
+            return p
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+         "--disable-pip-version-check", "-d", str(dest), spec],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise FetchError(f"pip download {spec} failed: {proc.stderr.strip()[-500:]}")
+    for p in dest.iterdir():
+        low = p.name.lower().replace("_", "-")
+        if low.startswith(f"{name.lower()}-{version}.") and p.name.endswith((".tar.gz", ".zip")):
+            return p
+    raise FetchError(f"pip download {spec} produced no source archive in {dest}")
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+
+
+def unpack_as_repo(archive: Path, dest: Path) -> Path:
+    """Unpack into `dest` (replaced if present) and commit everything; returns the work tree."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp = dest.with_name(dest.name + ".unpack")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    if archive.name.endswith(".zip"):
+        with zipfile.ZipFile(archive) as z:
+            z.extractall(tmp)
+    else:
+        with tarfile.open(archive) as t:
+            if hasattr(tarfile, "data_filter"):
+                t.extractall(tmp, filter="data")
+            else:  # pragma: no cover - older Pythons
+                t.extractall(tmp)
+    (top,) = [p for p in tmp.iterdir()]
+    top.rename(dest)
+    tmp.rmdir()
+    _git(dest, "init", "-q")
+    _git(dest, "config", "commit.gpgsign", "false")
+    _git(dest, "add", "-A")
+    _git(dest, "commit", "-q", "-m", f"{archive.name} as published")
+    return dest
+
+
+def fetch_repo(spec: str, workdir: Path) -> Path:
+    """The sdist of `spec` as a git repository under `workdir` (archives cached in workdir/downloads)."""
+    archive = download_sdist(spec, workdir / "downloads")
+    name = spec.replace("==", "-")
+    return unpack_as_repo(archive, workdir / name)

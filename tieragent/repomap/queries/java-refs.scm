@@ -1,0 +1,2 @@
+; References: identifiers used (called, read, imported, or named as a type).
+[(identifier) (type_identifier)] @ref

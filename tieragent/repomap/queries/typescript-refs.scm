@@ -1,0 +1,2 @@
+; References: identifiers used (called, read, imported, or named as a type).
+[(identifier) (property_identifier) (type_identifier) (shorthand_property_identifier)] @ref
