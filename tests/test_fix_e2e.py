@@ -375,3 +375,40 @@ def test_malformed_classification_twice_falls_back_to_heuristic(calc_repo, fake_
     assert data["classification"]["source"] == "heuristic"
     assert "calc/ops.py" in data["classification"]["files"]
     assert [r["outcome"] for r in data["steps"][:2]] == ["format-error", "format-error"]
+
+
+WRONG_CONTEXT = """```diff
+--- a/calc/ops.py
++++ b/calc/ops.py
+@@ -1,3 +1,3 @@
+ def add(first, second):
+-    return first - second
++    return first + second
+```"""
+WHOLE_FILE = '''```calc/ops.py
+def add(a, b):
+    """Sum of a and b."""
+    return a + b
+
+
+def sub(a, b):
+    return a - b
+```'''
+
+
+def test_whole_file_fallback_after_two_failed_diffs(calc_repo, fake_server):
+    write_config(calc_repo, fake_server)
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE)
+    proc, data = fix_json(calc_repo)
+    assert proc.returncode == 0, proc.stderr
+    patches = [r for r in data["steps"] if r["step"] == "patch"]
+    assert [(r["tier"], r["outcome"]) for r in patches] == [("mid", "apply-failed"), ("mid", "apply-failed"), ("mid", "ok")]
+    assert patches[2]["note"] == "whole-file fallback"
+    assert "calc/ops.py hunk 1" in patches[0]["note"]
+    third = [r for r in fake_server.requests if r.step == "patch"][2].text()
+    assert "do not write a diff" in third and "def add(a, b):" in third
+    # the refusal told the model which line did not match, with the file's real lines
+    second = [r for r in fake_server.requests if r.step == "patch"][1].text()
+    assert "def add(first, second):" in second and "1 | def add(a, b):" in second
+    assert (calc_repo / "calc/ops.py").read_text().count("return a + b") == 1

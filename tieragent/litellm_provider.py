@@ -121,7 +121,8 @@ class LiteLLMProvider:
                     hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env to the variable that holds the key.",
                 )
 
-    def known_price(self, tier: Tier) -> Price | None:
+    def _model_info(self, tier: Tier) -> dict[str, Any]:
+        """litellm's local map entry for the tier's model, under any of the names it may be filed by."""
         ll = _import_litellm()
         model = self.tiers[tier].model
         candidates = [model]
@@ -131,20 +132,23 @@ class LiteLLMProvider:
         except Exception:
             pass
         for name in candidates:
-            info = ll.model_cost.get(name)
-            if info and info.get("input_cost_per_token") is not None and info.get("output_cost_per_token") is not None:
-                cached = info.get("cache_read_input_token_cost")
-                return Price(
-                    input_per_mtok=info["input_cost_per_token"] * 1e6,
-                    output_per_mtok=info["output_cost_per_token"] * 1e6,
-                    cached_input_per_mtok=cached * 1e6 if cached is not None else None,
-                )
-        return None
+            if ll.model_cost.get(name):
+                return ll.model_cost[name]
+        return {}
+
+    def known_price(self, tier: Tier) -> Price | None:
+        info = self._model_info(tier)
+        if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
+            return None
+        cached = info.get("cache_read_input_token_cost")
+        return Price(
+            input_per_mtok=info["input_cost_per_token"] * 1e6,
+            output_per_mtok=info["output_cost_per_token"] * 1e6,
+            cached_input_per_mtok=cached * 1e6 if cached is not None else None,
+        )
 
     def context_window(self, tier: Tier) -> int | None:
-        ll = _import_litellm()
-        info = ll.model_cost.get(self.tiers[tier].model) or {}
-        return info.get("max_input_tokens")
+        return self._model_info(tier).get("max_input_tokens")
 
     # ------------------------------------------------------------ calls
     def complete(self, request: ModelRequest) -> ModelReply:

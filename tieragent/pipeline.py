@@ -12,7 +12,7 @@ import signal
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from . import prompts_loader
@@ -37,6 +37,8 @@ from .workspace import FileJournal, GitWorkspace
 
 # Which failed attempt's diff is worth saving when nothing validates: the one that got furthest.
 _OUTCOME_RANK = {"review-rejected": 5, "lint-failed": 4, "tests-failed": 3, "test-edit-refused": 2, "apply-failed": 1, "format-error": 0}
+DEFAULT_CONTEXT_WINDOW = 32_000  # tokens, for a model whose window nobody knows
+PROMPT_RESERVE_TOKENS = 3_000  # instructions, related signatures and feedback around the files
 PUBLIC_KINDS = {"function", "method", "class", "constructor", "interface", "struct", "trait", "enum", "type"}
 
 Confirm = Callable[[str, str], bool]  # (question, diff) -> the user's answer
@@ -62,6 +64,7 @@ class FixDeps:
     lint_command: str | None = None
     on_event: Callable[[Event], None] = lambda e: None
     confirm: Confirm | None = None  # None: nobody to ask (CI, --json); protected edits are refused
+    context_windows: dict[Tier, int | None] = field(default_factory=dict)  # per tier; None: unknown
 
 
 @contextmanager
@@ -208,8 +211,21 @@ class FixRun:
         self._event("routing", f"route: {effective.task_class}, {effective.risk} risk → starts at {tier} ({why})" + (f"; {'; '.join(rules)}" if rules else ""))
         return effective
 
+    def _context_budget(self, c: Classification) -> int:
+        """File tokens for the patch prompt: the configured cap, within the smallest window on the ladder,
+        leaving room for the reply and the rest of the prompt."""
+        budget = self.cfg.context.max_file_tokens
+        for tier in {r.tier for r in patch_ladder(self.cfg.routing, c)}:
+            window = self.deps.context_windows.get(tier) or DEFAULT_CONTEXT_WINDOW
+            budget = min(budget, window - self.cfg.tier(tier).max_output_tokens - PROMPT_RESERVE_TOKENS)
+        return max(budget, 0)
+
     def gather(self, c: Classification) -> FileContext:
-        ctx = gather_files(self.deps.ws, list(c.files), self.cfg.context.max_file_tokens)
+        picked = []
+        for name in c.files:  # the small model's picks, checked against the repository
+            resolved = name if (self.deps.ws.root / name).is_file() else self.repo_map().resolve(name)
+            picked.append(resolved or name)
+        ctx = gather_files(self.deps.ws, list(dict.fromkeys(picked)), self._context_budget(c))
         for path, why in ctx.dropped.items():
             self._event("warning", f"not shown to the model: {path} ({why})")
         failing = self._baseline.tests.failing if self._baseline else set()
@@ -259,7 +275,7 @@ class FixRun:
         while i < len(ladder):
             rung: Rung = ladder[i]
             self.result.route.append(f"{rung.tier} #{rung.attempt}: {rung.why}")
-            whole = self._whole_file_target(failures)
+            whole = rung.whole_file
             if whole:
                 content = fence_file(whole, (self.deps.ws.root / whole).read_text(errors="replace"))
                 messages = prompts_loader.render("patch-whole-file", request=self.result.request, path=whole, content=content, feedback=feedback)
@@ -281,6 +297,9 @@ class FixRun:
             if failure is None:
                 return True
             feedback = f"\nA previous attempt ({row.tier} tier) failed: {row.note}\n{failure}\n"
+            target = self._whole_file_target(failures)
+            if target:  # two diffs for this file failed to apply: the same tier writes the whole file
+                ladder.insert(i + 1, Rung(rung.tier, rung.attempt + 1, f"whole-file fallback for {target}", whole_file=target))
             i += 1
         if provider_failed_last and not any(r.outcome in _OUTCOME_RANK for r in self.ledger.rows if r.step == "patch"):
             raise ProviderError("unreachable", "no tier could be reached for the patch step", retryable=False)
@@ -289,7 +308,7 @@ class FixRun:
     def _whole_file_target(self, failures: dict[str, int]) -> str | None:
         for path, n in failures.items():
             if n >= 2 and whole_file_eligible(path, self.deps.ws.root):
-                failures[path] = -10  # once per file
+                failures[path] = -10  # once per file and run
                 return path
         return None
 

@@ -35,6 +35,7 @@ class Rung:
     tier: Tier
     attempt: int  # 1-based, within the tier
     why: str
+    whole_file: str | None = None  # ask for this file's complete content instead of a diff
 
 
 def start_tier(policy: RoutingConfig, c: Classification) -> tuple[Tier, str]:

@@ -50,6 +50,7 @@ def prepare_fix(directory: Path, overrides: dict[str, Any]) -> tuple[FixDeps, li
                 f"no known price for {tiers[t].model} ({t} tier): its calls show '?' in the ledger; "
                 f"set tiers.{t}.price in .tieragent.yaml"
             )
+    windows = {t: tiers[t].max_context or provider.context_window(t) for t in TIERS}
     deps = FixDeps(
         ws=ws,
         config=cfg,
@@ -59,5 +60,6 @@ def prepare_fix(directory: Path, overrides: dict[str, Any]) -> tuple[FixDeps, li
         repo_map=repo_map_factory(ws),
         test_command=test_cmd,
         lint_command=cfg.validation.lint,
+        context_windows=windows,
     )
     return deps, warnings
