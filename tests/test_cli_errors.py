@@ -106,3 +106,24 @@ def test_empty_request_exits_2(calc_repo):
 def test_version():
     proc = subprocess.run([sys.executable, "-m", "tieragent", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("tieragent ")
+
+
+def test_test_command_that_cannot_run_exits_2_before_any_model_call(calc_repo, fake_server):
+    from conftest import write_config
+
+    write_config(calc_repo, fake_server, extra={"validate": {"test": "no-such-test-runner --all"}})
+    proc = run_cli(["fix", "anything", "--json"], calc_repo)
+    assert proc.returncode == 2, proc.stderr
+    assert "could not run" in json.loads(proc.stdout)["error"]
+    assert fake_server.requests == []
+
+
+def test_no_tests_collected_exits_2(tmp_path, fake_server):
+    from conftest import write_config
+
+    repo = make_repo(tmp_path / "r", {"tests/helper.py": "X = 1\n", "app.py": "def f():\n    return 1\n"})
+    write_config(repo, fake_server)
+    proc = run_cli(["fix", "anything"], repo)
+    assert proc.returncode == 2, proc.stderr
+    assert "collected no tests" in proc.stderr
+    assert fake_server.requests == []

@@ -297,7 +297,7 @@ def test_sigint_during_model_call_restores_tree(calc_repo, fake_server):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    assert "Interrupted" in out and "Cost ledger" in out  # what was spent before Ctrl-C
+    assert "Interrupted" in err and "Cost ledger" in err  # what was spent before Ctrl-C, on stderr
     assert snapshot(calc_repo) == before
 
 

@@ -73,3 +73,12 @@ def test_budget_check(budget, spent, calls, worst, allowed):
 def test_worst_case_cost():
     assert worst_case_cost(PRICE, 1000, 2000) == pytest.approx((1000 * 10 + 2000 * 30) / 1e6)
     assert worst_case_cost(None, 1000, 2000) is None
+
+
+def test_context_budget_fits_the_smallest_window_on_the_route():
+    from tieragent.context import context_budget
+
+    assert context_budget(12000, {"mid": (200_000, 4096), "frontier": (200_000, 4096)}) == 12000
+    assert context_budget(12000, {"small": (8192, 1024), "mid": (200_000, 4096)}) == 8192 - 1024 - 3000
+    assert context_budget(12000, {"mid": (None, 4096)}) == 12000  # unknown window: 32k assumed
+    assert context_budget(12000, {"mid": (4000, 4096)}) == 0

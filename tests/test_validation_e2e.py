@@ -323,10 +323,11 @@ def _run_in_pty(args: list[str], cwd: Path, answer: bytes, prompt: bytes = b"[y/
                 answered += 1
         elif proc.poll() is not None:
             break
-    if proc.poll() is None:
+    try:
+        proc.wait(timeout=60)  # the terminal can close a moment before the process exits
+    except subprocess.TimeoutExpired:
         proc.kill()
-        raise AssertionError(f"no exit; the terminal showed:\n{seen.decode(errors='replace')[-3000:]}")
-    proc.wait(timeout=30)
+        raise AssertionError(f"no exit; the terminal showed:\n{seen.decode(errors='replace')[-3000:]}") from None
     os.close(master)
     return proc.returncode, seen
 

@@ -116,7 +116,9 @@ def fix(
     if as_json:
         print_json(result.to_json())
     else:
-        print_fix_result(result, stdout_console(), explain_routing=explain_routing)
+        # a run that ended in an error reports on stderr, like every other error
+        console = stdout_console() if result.status != "error" else Console(stderr=True, highlight=False)
+        print_fix_result(result, console, explain_routing=explain_routing)
     if result.exit_code == ExitCode.INTERRUPTED:
         sys.exit(ExitCode.INTERRUPTED)  # reported above; bypass main()'s generic interrupt message
     raise typer.Exit(int(result.exit_code))

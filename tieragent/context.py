@@ -9,6 +9,19 @@ from .provider import estimate_tokens
 from .workspace import GitWorkspace
 
 
+DEFAULT_CONTEXT_WINDOW = 32_000  # tokens, for a model whose window nobody knows
+PROMPT_RESERVE_TOKENS = 3_000  # instructions, related signatures and feedback around the files
+
+
+def context_budget(cap: int, route: dict[str, tuple[int | None, int]]) -> int:
+    """File tokens for the patch prompt: the configured cap, within the smallest context window on the
+    route (tier -> (window or None, max output tokens)), leaving room for the reply and the prompt."""
+    budget = cap
+    for window, max_output in route.values():
+        budget = min(budget, (window or DEFAULT_CONTEXT_WINDOW) - max_output - PROMPT_RESERVE_TOKENS)
+    return max(budget, 0)
+
+
 @dataclass
 class FileContext:
     texts: dict[str, str] = field(default_factory=dict)  # path -> content, in the order picked

@@ -85,3 +85,12 @@ def condense(output: str) -> str:
 
 def needs_summary(text: str) -> bool:
     return estimate_tokens(text) > SUMMARIZE_OVER_TOKENS
+
+
+def validation_feedback(reason: str, diff: str, output: str) -> str:
+    """What the next attempt is told when a patch applied but did not validate."""
+    return (
+        f"Your patch applied, but {reason}. It has been undone; the files above are unchanged.\n"
+        f"Your patch was:\n```diff\n{diff}```\nWhat failed:\n```\n{output}\n```\n"
+        "Send a corrected patch against the files as shown above."
+    )

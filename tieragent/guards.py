@@ -114,6 +114,11 @@ class EditStat:
     old: bytes | None
     new: bytes | None
 
+    def diff(self) -> str:
+        from .diffs import file_diff
+
+        return file_diff(self.path if self.old is not None else None, self.old, self.path if self.new is not None else None, self.new)
+
     def counts(self) -> tuple[int, int]:
         import difflib
 
@@ -125,6 +130,31 @@ class EditStat:
                 removed += i2 - i1
                 added += j2 - j1
         return added, removed
+
+
+PUBLIC_KINDS = {"function", "method", "class", "constructor", "interface", "struct", "trait", "enum", "type"}
+
+
+def public_signatures(path: str, data: bytes) -> dict[str, str]:
+    """Public definitions in `data` (as if it were `path`) -> their signature line, from tree-sitter tags."""
+    from .repomap import symbols_for_source
+
+    try:
+        symbols = symbols_for_source(path, data)
+    except Exception:  # an unsupported language or unparsable file: no signature evidence
+        return {}
+    return {
+        (f"{s.parent}.{s.name}" if s.parent else s.name): s.signature.strip()
+        for s in symbols
+        if s.kind in PUBLIC_KINDS and not s.local and not s.name.startswith("_") and not (s.parent or "").startswith("_")
+    }
+
+
+def protected_edit_feedback(listing: str) -> str:
+    return (
+        f"Your patch was refused without being tested: it {listing}. Tests, test configuration, CI and lint "
+        "configuration judge the change and must not be edited. Fix the code under test instead."
+    )
 
 
 SignatureReader = Callable[[str, bytes], dict[str, str]]  # path, content -> public name -> signature line

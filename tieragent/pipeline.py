@@ -18,28 +18,26 @@ from typing import Callable, Iterator
 from . import prompts_loader
 from .classify import ClassificationFormatError, heuristic_classification, parse_classification, parse_verdict
 from .config import Config, Price, Tier
-from .context import FileContext, gather_files
+from .context import FileContext, context_budget, gather_files
 from .diffs import file_diff
 from .errors import BudgetExceeded, EnvironmentProblem, ExitCode, ProviderError, TieragentError
-from .failure_output import condense, needs_summary
-from .guards import EditStat, RiskRules, patch_risk, protected_edit, sensitive_paths
+from .failure_output import condense, needs_summary, validation_feedback
+from .guards import EditStat, RiskRules, patch_risk, protected_edit, protected_edit_feedback, public_signatures, sensitive_paths
 from .ledger import Ledger, LedgerRow, append_history
 from .patching import FileChange, PatchError, fence_file, plan_patch, plan_whole_file, whole_file_eligible
 from .provider import ModelReply, Provider, ModelRequest, estimate_tokens
 from .redact import Redactor
 from .repomap import RepoMap
+from .repro import write_repro
 from .results import Event, FixResult
-from .routing import Classification, Rung, budget_check, patch_ladder, skip_tier, start_tier, worst_case_cost
+from .routing import Classification, Rung, budget_check, explain, patch_ladder, skip_tier, worst_case_cost
 from .runner import CommandRunner
-from .testresults import is_pytest, target_tests
+from .testresults import target_tests, unusable_baseline
 from .validation import Baseline, Validation, Validator
 from .workspace import FileJournal, GitWorkspace
 
 # Which failed attempt's diff is worth saving when nothing validates: the one that got furthest.
 _OUTCOME_RANK = {"review-rejected": 5, "lint-failed": 4, "tests-failed": 3, "test-edit-refused": 2, "apply-failed": 1, "format-error": 0}
-DEFAULT_CONTEXT_WINDOW = 32_000  # tokens, for a model whose window nobody knows
-PROMPT_RESERVE_TOKENS = 3_000  # instructions, related signatures and feedback around the files
-PUBLIC_KINDS = {"function", "method", "class", "constructor", "interface", "struct", "trait", "enum", "type"}
 
 Confirm = Callable[[str, str], bool]  # (question, diff) -> the user's answer
 
@@ -158,6 +156,9 @@ class FixRun:
                 f"the test command timed out before any patch ({self.cfg.validation.timeout_s:.0f}s)",
                 hint="Raise validate.timeout_s, or point validate.test at a faster subset of the tests.",
             )
+        problem = unusable_baseline(baseline.tests, self.opts.repro)
+        if problem:
+            raise EnvironmentProblem(problem, hint="Set validate.test in .tieragent.yaml or pass --test 'CMD'.")
         self._baseline = baseline
         self.result.baseline = {**baseline.to_json(), "reused": reused}
         failing = len(baseline.tests.failing) if baseline.tests.cases is not None else None
@@ -194,75 +195,24 @@ class FixRun:
         rules = sensitive_paths(c.files, self.risk_rules)
         effective = replace(c, risk="high") if rules else c
         self._risk_reasons = ([f"the small model said {c.risk} risk"] if c.risk == "high" else []) + rules
-        tier, why = start_tier(self.cfg.routing, effective)
-        ladder = patch_ladder(self.cfg.routing, effective)
-        policy = self.cfg.routing
-        self.result.routing = {
-            "task_class": c.task_class,
-            "model_risk": c.risk,
-            "risk_rules": rules,
-            "risk": effective.risk,
-            "start": tier,
-            "why": why,
-            "ladder": [f"{r.tier} #{r.attempt}: {r.why}" for r in ladder],
-            "policy": {"start": dict(policy.start), "high_risk": policy.high_risk, "attempts": dict(policy.attempts), "review_high_risk": policy.review_high_risk},
-            "budget": {"max_cost_usd": self.cfg.budget.max_cost_usd, "max_calls": self.cfg.budget.max_calls},
-        }
+        self.result.routing = explain(self.cfg.routing, self.cfg.budget, c, effective, rules)
+        tier, why = self.result.routing["start"], self.result.routing["why"]
         self._event("routing", f"route: {effective.task_class}, {effective.risk} risk → starts at {tier} ({why})" + (f"; {'; '.join(rules)}" if rules else ""))
         return effective
-
-    def _context_budget(self, c: Classification) -> int:
-        """File tokens for the patch prompt: the configured cap, within the smallest window on the ladder,
-        leaving room for the reply and the rest of the prompt."""
-        budget = self.cfg.context.max_file_tokens
-        for tier in {r.tier for r in patch_ladder(self.cfg.routing, c)}:
-            window = self.deps.context_windows.get(tier) or DEFAULT_CONTEXT_WINDOW
-            budget = min(budget, window - self.cfg.tier(tier).max_output_tokens - PROMPT_RESERVE_TOKENS)
-        return max(budget, 0)
 
     def gather(self, c: Classification) -> FileContext:
         picked = []
         for name in c.files:  # the small model's picks, checked against the repository
             resolved = name if (self.deps.ws.root / name).is_file() else self.repo_map().resolve(name)
             picked.append(resolved or name)
-        ctx = gather_files(self.deps.ws, list(dict.fromkeys(picked)), self._context_budget(c))
+        route = {r.tier: self.cfg.tier(r.tier).max_output_tokens for r in patch_ladder(self.cfg.routing, c)}
+        budget = context_budget(self.cfg.context.max_file_tokens, {t: (self.deps.context_windows.get(t), out) for t, out in route.items()})
+        ctx = gather_files(self.deps.ws, list(dict.fromkeys(picked)), budget)
         for path, why in ctx.dropped.items():
             self._event("warning", f"not shown to the model: {path} ({why})")
         failing = self._baseline.tests.failing if self._baseline else set()
         self._targets = target_tests(failing, self.result.request, list(ctx.texts))
         return ctx
-
-    # ------------------------------------------------------------ --repro
-    def write_repro(self, ctx: FileContext) -> None:
-        from .repro import repro_path, repro_verdict
-
-        assert self.journal is not None
-        if not is_pytest(self.deps.test_command):
-            raise EnvironmentProblem("--repro needs a pytest test command", hint=f"The test command is `{self.deps.test_command}`.")
-        path = repro_path(self.deps.ws.root)
-        feedback, info = "", {"path": path, "kept": self.opts.keep_repro}
-        for _ in (1, 2):
-            messages = prompts_loader.render("repro", request=self.result.request, files=ctx.render(), path=path, feedback=feedback)
-            reply = self._call("repro", "mid", messages)
-            try:
-                change = plan_whole_file(reply.text, path, self.deps.ws.root, refuse=self._refuse)
-            except PatchError as err:
-                self.ledger.record("repro", "mid", reply, "format-error", err.reason)
-                feedback = f"\nYour previous answer was not usable: {err.reason}"
-                continue
-            self.journal.write(path, change.new_content or b"")
-            run = self.validator.run_tests(path)
-            ok, why = repro_verdict(run)
-            if ok:
-                self.ledger.record("repro", "mid", reply, "ok", why)
-                self._repro_path, info["tests"] = path, sorted(run.failing)
-                self.result.repro = {**info, "status": "reproduces"}
-                return
-            self.ledger.record("repro", "mid", reply, "discarded", why)
-            self.journal.revert(path)
-            feedback = f"\nYour previous test was discarded: {why}. It must fail on the current code."
-        self.result.repro = {**info, "status": "discarded"}
-        self._event("warning", "no reproducing test: validation relies on the existing tests")
 
     # ------------------------------------------------------------ patching
     def patch_loop(self, c: Classification, ctx: FileContext) -> bool:
@@ -331,7 +281,7 @@ class FixRun:
         edits += [EditStat(ch.old_path, self._current(ch.old_path), None) for ch in changes if ch.old_path and ch.old_path != ch.path]
         refusal = self._guard(edits, row)
         if refusal:  # refused before it touches the tree
-            self._keep_best("test-edit-refused", _edits_diff(edits))
+            self._keep_best("test-edit-refused", "".join(e.diff() for e in edits))
             return refusal
         self._apply(changes)
         diff = self._diff()
@@ -345,7 +295,7 @@ class FixRun:
             feedback = self._failure_feedback(v, diff)
             self._rewind()
             return feedback
-        post = patch_risk(edits, self.risk_rules, self._signatures)
+        post = patch_risk(edits, self.risk_rules, public_signatures)
         reasons = list(dict.fromkeys(self._risk_reasons + post))
         if reasons and row.tier != "frontier" and self.cfg.routing.review_high_risk:
             rejection = self._review(diff, reasons)
@@ -384,7 +334,7 @@ class FixRun:
         if self.opts.allow_test_edits:
             allowed, how = True, "--allow-test-edits"
         elif self.deps.confirm is not None:
-            preview = _edits_diff([e for e in edits if e.path in hits])
+            preview = "".join(e.diff() for e in edits if e.path in hits)
             allowed, how = self.deps.confirm(f"This patch {listing}. Accept it?", preview), "asked"
         else:
             allowed, how = False, "not interactive"
@@ -393,23 +343,7 @@ class FixRun:
             self._event("warning", f"accepted edits to what judges the patch: {listing} ({how})")
             return None
         self.ledger.set_outcome(row, "test-edit-refused", listing)
-        return (
-            f"Your patch was refused without being tested: it {listing}. Tests, test configuration, CI and lint "
-            "configuration judge the change and must not be edited. Fix the code under test instead."
-        )
-
-    def _signatures(self, path: str, data: bytes) -> dict[str, str]:
-        from .repomap import symbols_for_source
-
-        try:
-            symbols = symbols_for_source(path, data)
-        except Exception:  # an unsupported language or unparsable file: no signature evidence
-            return {}
-        return {
-            (f"{s.parent}.{s.name}" if s.parent else s.name): s.signature.strip()
-            for s in symbols
-            if s.kind in PUBLIC_KINDS and not s.local and not s.name.startswith("_") and not (s.parent or "").startswith("_")
-        }
+        return protected_edit_feedback(listing)
 
     def _review(self, diff: str, reasons: list[str]) -> str | None:
         """The frontier reviews a cheaper tier's validated high-risk patch. None accepts; else the reason it rejects."""
@@ -436,11 +370,7 @@ class FixRun:
                     self.ledger.record("summarize", "small", reply, "format-error", "empty summary")
             except ProviderError as err:
                 self.ledger.record("summarize", "small", None, "provider-error", err.message)
-        return (
-            f"Your patch applied, but {v.reason}. It has been undone; the files above are unchanged.\n"
-            f"Your patch was:\n```diff\n{diff}```\nWhat failed:\n```\n{output}\n```\n"
-            "Send a corrected patch against the files as shown above."
-        )
+        return validation_feedback(v.reason, diff, output)
 
     # ------------------------------------------------------------ finishing
     def finish_fixed(self) -> None:
@@ -497,7 +427,7 @@ class FixRun:
             effective = self.route(c)
             ctx = self.gather(effective)
             if self.opts.repro:
-                self.write_repro(ctx)
+                write_repro(self, ctx)
             if self.patch_loop(effective, ctx):
                 self.finish_fixed()
             else:
@@ -529,10 +459,6 @@ class FixRun:
             append_history(self.deps.ws.state_dir, record)
         except OSError as err:
             self.result.warnings.append(f"could not write the ledger history: {err}")
-
-
-def _edits_diff(edits: list[EditStat]) -> str:
-    return "".join(file_diff(e.path if e.old is not None else None, e.old, e.path if e.new is not None else None, e.new) for e in edits)
 
 
 def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> FixResult:

@@ -155,9 +155,11 @@ def print_fix_result(result: FixResult, console: Console, *, explain_routing: bo
     elif result.exit_code == ExitCode.INTERRUPTED:
         console.print("[bold yellow]Interrupted[/]: your files are exactly as they were before the run.")
     elif result.status == "budget_exceeded":
-        console.print(f"[bold yellow]Stopped[/]: {result.error}. Your files are exactly as they were.")
+        console.print(f"[bold yellow]Stopped[/]: {result.error}", highlight=False)
+        console.print("Your files are exactly as they were.")
     else:
-        console.print(f"[bold red]Error[/]: {result.error}. Your files are exactly as they were.")
+        console.print(f"[bold red]Error[/]: {result.error}", highlight=False)
+        console.print("Your files are exactly as they were.")
     if result.ledger and result.ledger.rows:
         console.print(ledger_table(result.ledger))
         for note in failure_notes(result.ledger):

@@ -91,3 +91,19 @@ def budget_check(budget: BudgetConfig, spent_usd: float, calls_made: int, worst_
                 f"that passes the budget of ${budget.max_cost_usd:.2f}",
             )
     return BudgetVerdict(True)
+
+
+def explain(policy: RoutingConfig, budget: BudgetConfig, model_view: Classification, effective: Classification, risk_rules: list[str]) -> dict:
+    """The routing decision and the evidence behind it, as data (for --explain-routing and --json)."""
+    tier, why = start_tier(policy, effective)
+    return {
+        "task_class": effective.task_class,
+        "model_risk": model_view.risk,
+        "risk_rules": list(risk_rules),
+        "risk": effective.risk,
+        "start": tier,
+        "why": why,
+        "ladder": [f"{r.tier} #{r.attempt}: {r.why}" for r in patch_ladder(policy, effective)],
+        "policy": {"start": dict(policy.start), "high_risk": policy.high_risk, "attempts": dict(policy.attempts), "review_high_risk": policy.review_high_risk},
+        "budget": {"max_cost_usd": budget.max_cost_usd, "max_calls": budget.max_calls},
+    }

@@ -80,6 +80,19 @@ class TestRun:
         }
 
 
+def unusable_baseline(run: TestRun, repro: bool) -> str | None:
+    """Why a baseline run cannot judge patches (the command cannot run, or runs no tests), or None."""
+    r = run.result
+    tail = " / ".join(line.strip() for line in r.output.strip().splitlines()[-2:])
+    if r.exit_code in (126, 127):
+        return f"the test command could not run: `{r.command}` exited {r.exit_code} ({tail or 'command not found'})"
+    if is_pytest(r.command) and r.exit_code in (3, 4):
+        return f"pytest could not run: `{r.command}` exited {r.exit_code} ({tail})"
+    if is_pytest(r.command) and r.exit_code == 5 and not repro:
+        return f"`{r.command}` collected no tests, so nothing can judge a patch (add tests, or use --repro)"
+    return None
+
+
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
 
 
