@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import CALC_FILES, cli_env, make_repo, run_cli
+from conftest import cli_env, make_repo, run_cli
 
 
 def test_not_a_git_repo_exits_2(tmp_path):

@@ -39,6 +39,18 @@ def slow_when_patched(marker: Path) -> str:
     return f'"{sys.executable}" "{script}"'
 
 
+def spawn_fix(repo: Path, *args: str, **popen: object) -> subprocess.Popen:
+    """`tieragent fix` running in the background, for tests that interrupt or kill it."""
+    kw = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
+    return subprocess.Popen([sys.executable, "-m", "tieragent", "fix", *args], cwd=repo, env=cli_env(repo.parent), **kw)
+
+
+def wait_until(condition, proc: subprocess.Popen | None = None, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while not condition() and time.time() < deadline and (proc is None or proc.poll() is None):
+        time.sleep(0.1)
+
+
 def fix_json(repo: Path, *extra: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:
     proc = run_cli(["fix", "add() returns the wrong result", "--json", *extra], repo, env=env)
     try:
@@ -254,17 +266,8 @@ def test_sigint_during_validation_restores_tree(calc_repo, fake_server, tmp_path
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tieragent", "fix", "add is wrong", "--json"],
-        cwd=calc_repo,
-        env=cli_env(calc_repo.parent),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.time() + 90
-    while not marker.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
+    proc = spawn_fix(calc_repo, "add is wrong", "--json")
+    wait_until(marker.exists, proc)
     assert marker.exists(), proc.communicate()[1]
     assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # the patch is applied while tests run
     proc.send_signal(signal.SIGINT)
@@ -282,17 +285,8 @@ def test_sigint_during_model_call_restores_tree(calc_repo, fake_server):
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", BAD_PATCH)
     fake_server.enqueue("patch", "mid", Reply(GOOD_PATCH, delay_s=30))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tieragent", "fix", "add is wrong"],
-        cwd=calc_repo,
-        env=cli_env(calc_repo.parent),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.time() + 90
-    while len(fake_server.requests) < 3 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
+    proc = spawn_fix(calc_repo, "add is wrong")
+    wait_until(lambda: len(fake_server.requests) >= 3, proc)
     assert len(fake_server.requests) == 3
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
@@ -308,17 +302,8 @@ def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tieragent", "fix", "add is wrong"],
-        cwd=calc_repo,
-        env=cli_env(calc_repo.parent),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.time() + 90
-    while not marker.exists() and time.time() < deadline:
-        time.sleep(0.1)
+    proc = spawn_fix(calc_repo, "add is wrong", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_until(marker.exists)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # left half-done by kill -9
