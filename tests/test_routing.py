@@ -82,3 +82,21 @@ def test_context_budget_fits_the_smallest_window_on_the_route():
     assert context_budget(12000, {"small": (8192, 1024), "mid": (200_000, 4096)}) == 8192 - 1024 - 3000
     assert context_budget(12000, {"mid": (None, 4096)}) == 12000  # unknown window: 32k assumed
     assert context_budget(12000, {"mid": (4000, 4096)}) == 0
+
+
+def test_readme_routing_table_matches_the_code():
+    """The table in the README is what patch_ladder does with the default policy."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("### Routing", 1)[1].split("\n\n", 3)[2]
+    rows = [r for r in table.splitlines() if r.startswith("| `") or r.startswith("| any")]
+    assert len(rows) == 5
+    for row in rows:
+        label, start, then = [cell.strip() for cell in row.strip("|").split("|")]
+        c = Classification("local", "high", (), "") if label.startswith("any") else Classification(label.strip("`"), "low", (), "")
+        ladder = [(r.tier, r.attempt) for r in patch_ladder(RoutingConfig(), c)]
+        documented = re.findall(r"(small|mid|frontier) \((\d+)", f"{start} {then}")
+        expected = [(tier, n) for tier, count in documented for n in range(1, int(count) + 1)]
+        assert ladder == expected, row
