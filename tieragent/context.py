@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
+from .patching.paths import PathRefused, check_path, strip_git_prefix
 from .provider import estimate_tokens
 from .workspace import GitWorkspace
 
@@ -41,34 +41,19 @@ class FileContext:
         return sum(estimate_tokens(t) for t in self.texts.values())
 
 
-def normalise(path: str) -> str | None:
-    """A repo-relative POSIX path, or None for anything outside the repo (absolute, `..`, `.git`)."""
-    p = path.strip().replace("\\", "/")
-    for prefix in ("a/", "b/", "./"):
-        if p.startswith(prefix) and len(p) > len(prefix):
-            p = p[len(prefix) :] if prefix == "./" else p
-    pp = PurePosixPath(p)
-    if not p or pp.is_absolute() or ".." in pp.parts or (pp.parts and pp.parts[0] == ".git"):
-        return None
-    return str(pp)
-
-
 def gather_files(ws: GitWorkspace, picked: list[str], budget_tokens: int) -> FileContext:
     ctx = FileContext()
     candidates: list[str] = []
-    root = ws.root.resolve()
     for raw in picked:
-        rel = normalise(raw)
-        if rel is None:
-            ctx.dropped[raw] = "outside the repository"
+        try:  # the same path rules as for patches: inside the repo, not .git, no links leading out
+            rel = check_path(strip_git_prefix(raw.strip().strip("`'\""), ws.root), ws.root)
+        except PathRefused as refused:
+            ctx.dropped[raw] = refused.why
             continue
-        full = (ws.root / rel).resolve()
-        if not full.is_relative_to(root):
-            ctx.dropped[raw] = "outside the repository"
-        elif not full.is_file():
-            ctx.dropped[raw] = "does not exist"
-        else:
+        if (ws.root / rel).is_file():
             candidates.append(rel)
+        else:
+            ctx.dropped[raw] = "does not exist"
     allowed, refused = ws.shareable(candidates)
     ctx.dropped.update(refused)
     used = 0
