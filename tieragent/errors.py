@@ -53,13 +53,6 @@ class BudgetExceeded(TieragentError):
     exit_code = ExitCode.BUDGET
 
 
-class Interrupted(TieragentError):
-    exit_code = ExitCode.INTERRUPTED
-
-    def __init__(self, message: str = "interrupted"):
-        super().__init__(message)
-
-
 class ProviderError(TieragentError):
     """A model call failed for a reason on the provider's side or in its credentials.
 
