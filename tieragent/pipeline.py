@@ -19,7 +19,6 @@ from . import prompts_loader
 from .classify import ClassificationFormatError, heuristic_classification, parse_classification, parse_verdict
 from .config import Config, Price, Tier
 from .context import FileContext, context_budget, gather_files
-from .diffs import file_diff
 from .errors import BudgetExceeded, EnvironmentProblem, ExitCode, ProviderError, TieragentError
 from .failure_output import condense, needs_summary, validation_feedback
 from .guards import EditStat, RiskRules, patch_risk, protected_edit, protected_edit_feedback, public_signatures, sensitive_paths
@@ -124,15 +123,8 @@ class FixRun:
     def _diff(self) -> str:
         """What the run has changed so far, against the tree as it was before (the repro test excluded)."""
         assert self.journal is not None
-        parts = []
-        for rel in self.journal.touched():
-            if rel == self._repro_path and not self.opts.keep_repro:
-                continue
-            p = self.deps.ws.root / rel
-            now = p.read_bytes() if p.is_file() else None
-            before = self.journal.original(rel)
-            parts.append(file_diff(rel if before is not None else None, before, rel if now is not None else None, now))
-        return "".join(parts)
+        skip = self._repro_path if not self.opts.keep_repro else None
+        return "".join(EditStat(rel, self.journal.original(rel), self._current(rel)).diff() for rel in self.journal.touched() if rel != skip)
 
     def _keep_best(self, outcome: str, diff: str) -> None:
         rank = _OUTCOME_RANK.get(outcome, -1)

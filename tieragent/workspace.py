@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .errors import EnvironmentProblem
@@ -60,13 +61,13 @@ class GitWorkspace:
     def open(cls, start: Path) -> GitWorkspace:
         return cls(find_repo_root(start))
 
-    @property
+    @cached_property
     def git_dir(self) -> Path:
         """The common git dir (shared by worktrees): tieragent's state lives under it, never in the tree."""
         out = _git(self.root, "rev-parse", "--git-common-dir").decode().strip()
         return (self.root / out).resolve()
 
-    @property
+    @cached_property
     def state_dir(self) -> Path:
         d = self.git_dir / STATE_DIR_NAME
         d.mkdir(parents=True, exist_ok=True)
