@@ -29,6 +29,10 @@ OUTCOMES = (
 )
 
 
+def _one_line(note: str) -> str:
+    return note.splitlines()[0][:200] if note else ""
+
+
 @dataclass
 class LedgerRow:
     step: str
@@ -79,7 +83,7 @@ class Ledger:
             cost_usd=cost_usd(usage, self.prices.get(tier)),
             seconds=reply.seconds if reply else 0.0,
             outcome=outcome,
-            note=note.splitlines()[0][:200] if note else "",
+            note=_one_line(note),
             usage_estimated=usage.estimated,
             frontier_cost_usd=cost_usd(usage, self.prices.get("frontier")),
         )
@@ -89,7 +93,7 @@ class Ledger:
     def set_outcome(self, row: LedgerRow, outcome: str, note: str = "") -> None:
         assert outcome in OUTCOMES, outcome
         row.outcome = outcome
-        row.note = note.splitlines()[0][:200] if note else row.note
+        row.note = _one_line(note) if note else row.note
 
     @property
     def spent_usd(self) -> float:
