@@ -38,7 +38,7 @@ REQUEST = "the admin changelist search crashes with a FieldError when search_fie
 
 def child(repo: Path, cache: Path, workers: int | None, request: str | None) -> None:
     t0 = time.perf_counter()
-    from tieragent.repomap import build_repo_map
+    from tieragent.repo.map import build_repo_map
 
     t_import = time.perf_counter() - t0
     started = time.perf_counter()

@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "patching"))
 
-from tieragent.patching import PatchError, plan_patch
+from tieragent.repo.patching import PatchError, plan_patch
 
 
 def build_file(n_lines: int) -> list[str]:

@@ -43,7 +43,7 @@ def load_cases(path: Path = DATA) -> tuple[str, list[dict]]:
 
 
 def evaluate(repo: Path, cases: list[dict], cache_dir: Path | None = None) -> list[CaseResult]:
-    from tieragent.repomap import build_repo_map
+    from tieragent.repo.map import build_repo_map
 
     rmap = build_repo_map(repo, cache_dir=cache_dir)
     out = []
@@ -64,7 +64,7 @@ ABLATIONS = {
 
 
 def ablate(repo: Path, cases: list[dict]) -> None:
-    import tieragent.repomap.rank as rank
+    import tieragent.repo.map.rank as rank
 
     for name, changes in ABLATIONS.items():
         saved = {k: getattr(rank, k) for k in changes}

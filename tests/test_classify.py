@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tieragent.classify import ClassificationFormatError, heuristic_classification, parse_classification
+from tieragent.flows.fix.classify import heuristic_classification, parse_classification
+from tieragent.flows.replies import ReplyFormatError
 
 
 @pytest.mark.parametrize(
@@ -36,7 +37,7 @@ def test_spelling_variants():
     ],
 )
 def test_malformed(text, message):
-    with pytest.raises(ClassificationFormatError, match=message):
+    with pytest.raises(ReplyFormatError, match=message):
         parse_classification(text)
 
 

@@ -87,7 +87,7 @@ def test_commands_that_call_no_model_never_import_litellm(calc_repo):
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from tieragent.cli import app\n"
-        "import tieragent.pipeline, tieragent.render, tieragent.wiring, tieragent.demo\n"
+        "import tieragent.flows.fix, tieragent.cli.render, tieragent.cli.wiring, tieragent.cli.demo\n"
         "r = CliRunner().invoke(app, ['--help'])\n"
         "assert r.exit_code == 0, r.output\n"
         "r = CliRunner().invoke(app, ['map', '-C', sys.argv[1]])\n"

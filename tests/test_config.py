@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tieragent.config import load_config, require_models
-from tieragent.errors import ConfigError, UsageError
+from tieragent.core.config import load_config, require_models
+from tieragent.core.errors import ConfigError, UsageError
 
 ISSUE_SHAPE = """\
 tiers:

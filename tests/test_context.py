@@ -4,8 +4,8 @@ import os
 
 from conftest import make_repo
 
-from tieragent.context import gather_files
-from tieragent.workspace import GitWorkspace
+from tieragent.repo.context import gather_files
+from tieragent.repo.workspace import GitWorkspace
 
 
 def test_gather_keeps_only_shareable_files_inside_the_repo(tmp_path):

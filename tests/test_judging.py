@@ -7,14 +7,18 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tieragent.classify import ClassificationFormatError, parse_verdict
-from tieragent.errors import UsageError
-from tieragent.failure_output import condense, needs_summary
-from tieragent.guards import EditStat, RiskRules, patch_risk, protected_edit, sensitive_paths
-from tieragent.history import parse_since, summarize_history
-from tieragent.runner import CommandResult
-from tieragent.testresults import TestRun, is_pytest, judge_tests, target_tests, with_junit
-from tieragent.validation import lint_problems
+from tieragent.flows.fix.approval import parse_verdict
+from tieragent.flows.replies import ReplyFormatError
+from tieragent.core.config import RiskConfig
+from tieragent.core.errors import UsageError
+from tieragent.judge.failure_output import condense, needs_summary
+from tieragent.judge.tamper import protected_edit
+from tieragent.repo.diffs import EditStat
+from tieragent.risk.rules import RiskRules, patch_risk, sensitive_paths
+from tieragent.flows.history import parse_since, summarize_history
+from tieragent.repo.runner import CommandResult
+from tieragent.judge.testresults import TestRun, is_pytest, judge_tests, target_tests, with_junit
+from tieragent.judge.validation import lint_problems
 
 
 def run(cases, exit_code=None, timed_out=False):
@@ -107,7 +111,7 @@ def test_protected_edit(path, old, new, expected):
      ("Dockerfile", True), ("requirements-dev.txt", True), ("poetry.lock", True), ("src/util.py", False), ("README.md", False)],
 )
 def test_sensitive_paths(path, sensitive):
-    assert bool(sensitive_paths([path], RiskRules())) is sensitive
+    assert bool(sensitive_paths([path], RiskRules.from_config(RiskConfig()))) is sensitive
 
 
 def sigs(path, data):
@@ -133,7 +137,7 @@ def sigs(path, data):
     ],
 )
 def test_patch_risk(edits, reason):
-    reasons = patch_risk(edits, RiskRules(), sigs)
+    reasons = patch_risk(edits, RiskRules.from_config(RiskConfig()), sigs)
     if reason is None:
         assert reasons == []
     else:
@@ -201,7 +205,7 @@ def test_parse_verdict(text, accept):
 
 
 def test_parse_verdict_malformed():
-    with pytest.raises(ClassificationFormatError):
+    with pytest.raises(ReplyFormatError):
         parse_verdict("looks fine to me")
 
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from tieragent.config import Price
-from tieragent.ledger import Ledger, append_history, read_history
-from tieragent.provider import ModelReply, Usage, cost_usd
+from tieragent.core.config import Price
+from tieragent.model.ledger import Ledger, append_history, read_history
+from tieragent.model.prices import cost_usd
+from tieragent.model.protocol import ModelReply, Usage
 
 PRICES = {
     "small": Price(input_per_mtok=1, output_per_mtok=2),

@@ -8,10 +8,10 @@ import sys
 import pytest
 from fake_openai import Reply
 
-from tieragent.config import ProviderConfig, TierConfig
-from tieragent.errors import ProviderError
-from tieragent.litellm_provider import LiteLLMProvider
-from tieragent.provider import ModelRequest
+from tieragent.core.config import ProviderConfig, TierConfig
+from tieragent.core.errors import ProviderError
+from tieragent.model.litellm_adapter import LiteLLMProvider
+from tieragent.model.protocol import ModelRequest
 
 
 def provider(server, retries=2, timeout_s=5.0, **tier_kw):
@@ -99,7 +99,7 @@ def test_import_does_not_load_dotenv_from_cwd(tmp_path):
     (tmp_path / ".env").write_text("TIERAGENT_LEAK_PROBE=loaded-from-dotenv\n")
     code = (
         "import os\n"
-        "from tieragent.litellm_provider import _import_litellm\n"
+        "from tieragent.model.litellm_adapter import _import_litellm\n"
         "_import_litellm()\n"
         "print(os.environ.get('TIERAGENT_LEAK_PROBE'), os.environ['LITELLM_LOCAL_MODEL_COST_MAP'])\n"
     )

@@ -4,7 +4,7 @@ from importlib import resources
 
 import pytest
 
-from tieragent.prompts_loader import PromptError, load_prompt, render
+from tieragent.core.prompts import PromptError, load_prompt, render
 
 
 def test_every_step_has_a_prompt_file():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tieragent.config import BudgetConfig, Price, RoutingConfig
-from tieragent.routing import Classification, budget_check, patch_ladder, skip_tier, worst_case_cost
+from tieragent.core.config import BudgetConfig, Price, RoutingConfig
+from tieragent.model.budget import budget_check
+from tieragent.model.prices import worst_case_cost
+from tieragent.routing.policy import Classification, patch_ladder, skip_tier
 
 
 def c(task_class="local", risk="low"):
@@ -76,7 +78,7 @@ def test_worst_case_cost():
 
 
 def test_context_budget_fits_the_smallest_window_on_the_route():
-    from tieragent.context import context_budget
+    from tieragent.repo.context import context_budget
 
     assert context_budget(12000, {"mid": (200_000, 4096), "frontier": (200_000, 4096)}) == 12000
     assert context_budget(12000, {"small": (8192, 1024), "mid": (200_000, 4096)}) == 8192 - 1024 - 3000

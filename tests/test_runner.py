@@ -3,7 +3,7 @@ from __future__ import annotations
 import sys
 import time
 
-from tieragent.runner import SubprocessRunner
+from tieragent.repo.runner import SubprocessRunner
 
 
 def test_output_and_exit_code(tmp_path):

@@ -21,11 +21,19 @@ def wheel(tmp_path_factory) -> Path:
     return whl
 
 
-def test_wheel_contains_prompts_and_queries(wheel):
-    names = zipfile.ZipFile(wheel).namelist()
-    for step in ("classify", "patch", "summarize", "commit-message"):
-        assert f"tieragent/prompts/{step}.md" in names
-    assert any(n.startswith("tieragent/repomap/queries/") and n.endswith(".scm") for n in names)
+def test_wheel_contains_every_package_prompt_and_query(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    prompts = sorted(p.name for p in (ROOT / "prompts").glob("*.md"))
+    assert len(prompts) >= 7
+    for name in prompts:
+        assert f"tieragent/prompts/{name}" in names
+    queries = sorted(p.name for p in (ROOT / "tieragent/repo/map/queries").glob("*.scm"))
+    assert queries and all(f"tieragent/repo/map/queries/{q}" in names for q in queries)
+    # package discovery: every package of the source tree ships, with no edit to pyproject.toml
+    packages = [p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "tieragent").rglob("__init__.py")]
+    assert len(packages) >= 10
+    for package in packages:
+        assert f"{package}/__init__.py" in names, package
     assert not any(n.startswith(("tests/", "bench/")) for n in names)
 
 

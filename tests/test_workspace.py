@@ -5,8 +5,9 @@ import os
 import pytest
 from conftest import make_repo, snapshot
 
-from tieragent.errors import EnvironmentProblem
-from tieragent.workspace import GitWorkspace, recover
+from tieragent.core.errors import EnvironmentProblem
+from tieragent.repo.journal import recover
+from tieragent.repo.workspace import GitWorkspace
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_stale_journal_blocks_and_recover_restores(ws):
     _abandon(j)
     with pytest.raises(EnvironmentProblem, match="tieragent recover"):
         ws.journal()
-    report = recover(ws)
+    report = recover(ws.root, ws.state_dir)
     assert sorted(report.restored) == ["a.txt", "created.txt"]
     assert snapshot(ws.root) == before
     ws.journal().close()  # unblocked
@@ -97,7 +98,7 @@ def test_recover_leaves_files_the_user_changed_since(ws):
     j.write("a.txt", b"tieragent wrote this\n")
     _abandon(j)
     (ws.root / "a.txt").write_text("the user edited after the crash\n")
-    report = recover(ws)
+    report = recover(ws.root, ws.state_dir)
     assert "a.txt" in report.kept
     assert (ws.root / "a.txt").read_text() == "the user edited after the crash\n"
     assert (ws.state_dir / "recovered" / "a.txt").read_text() == "alpha\n"

@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tieragent.patching import FileChange, PatchError, plan_patch, plan_whole_file
+from tieragent.repo.patching import FileChange, PatchError, plan_patch, plan_whole_file
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from tieragent.patching import FileChange, PatchError, plan_patch
-from tieragent.patching.paths import PathRefused, check_path, strip_git_prefix
+from tieragent.repo.patching import FileChange, PatchError, plan_patch
+from tieragent.repo.patching.paths import PathRefused, check_path, strip_git_prefix
 
 
 def fenced(*diffs: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tieragent.patching import PatchError, plan_patch
-from tieragent.patching.feedback import excerpt
+from tieragent.repo.patching import PatchError, plan_patch
+from tieragent.repo.patching.feedback import excerpt
 
 CALC = """def add(a, b):
     return a - b

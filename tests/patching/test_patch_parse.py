@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tieragent.patching.parse import (
+from tieragent.repo.patching.parse import (
     clean_header_path,
     normalize_reply,
     parse_reply,

@@ -13,7 +13,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tieragent.patching import PatchError, plan_patch
+from tieragent.repo.patching import PatchError, plan_patch
 
 # Deterministic and quick by default; TIERAGENT_PROPERTY_EXAMPLES=2000 runs a long random search.
 _LONG = int(os.environ.get("TIERAGENT_PROPERTY_EXAMPLES", "0"))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tieragent.patching import (
+from tieragent.repo.patching import (
     WHOLE_FILE_MAX_LINES,
     PatchError,
     fence_file,
     plan_whole_file,
     whole_file_eligible,
 )
-from tieragent.prompts_loader import render
+from tieragent.core.prompts import render
 
 OLD = "def add(a, b):\n    return a - b\n"
 NEW = "def add(a, b):\n    return a + b\n"

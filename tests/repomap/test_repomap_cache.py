@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from repomap_fixtures import make_repo  # noqa: F401  (fixtures)
 
-import tieragent.repomap.mapper as mapper
-from tieragent.repomap import build_repo_map
-from tieragent.repomap.cache import RACY_NS, cache_file_for
+import tieragent.repo.map.mapper as mapper
+from tieragent.repo.map import build_repo_map
+from tieragent.repo.map.cache import RACY_NS, cache_file_for
 
 FILES = {
     "app/a.py": "def alpha():\n    return beta()\n",
@@ -177,7 +177,7 @@ def test_parallel_parsing_matches_serial(repo, tmp_path):
 WRITER = """
 import os, sys, time
 from pathlib import Path
-from tieragent.repomap import build_repo_map
+from tieragent.repo.map import build_repo_map
 repo, cache = Path(sys.argv[1]), Path(sys.argv[2])
 for i in range(int(sys.argv[3])):
     (repo / "app" / "gen.py").write_text("def generated_%d():\\n    pass\\n" % i * (1 + i % 7))

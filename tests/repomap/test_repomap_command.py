@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from repomap_fixtures import make_repo  # noqa: F401  (fixtures)
 
-from tieragent.provider import estimate_tokens
-from tieragent.repomap.command import run_map
+from tieragent.core.tokens import estimate_tokens
+from tieragent.cli.map_command import run_map
 
 FILES = {
     "src/parser.py": "def parse_header(line):\n    return line.split(':', 1)\n\n\ndef parse_body(data):\n    return data\n",
@@ -94,7 +94,7 @@ def test_bad_token_budget_and_bad_config_exit_2(repo, capsys):
 def test_map_never_imports_litellm(repo):
     code = (
         "import sys\n"
-        "from tieragent.repomap.command import run_map\n"
+        "from tieragent.cli.map_command import run_map\n"
         f"rc = run_map({str(repo)!r}, 'parse_header', None, True, True)\n"
         "assert rc == 0, rc\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('litellm', 'openai', 'tiktoken'))\n"

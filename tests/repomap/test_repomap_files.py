@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from repomap_fixtures import make_repo  # noqa: F401  (fixtures)
 
-from tieragent.errors import EnvironmentProblem
-from tieragent.repomap import build_repo_map, candidate_files, classify_files
-from tieragent.repomap.files import (
+from tieragent.core.errors import EnvironmentProblem
+from tieragent.repo.map import build_repo_map, candidate_files, classify_files
+from tieragent.repo.map.files import (
     MAX_FILE_BYTES,
     skip_reason_by_content,
     skip_reason_by_name,

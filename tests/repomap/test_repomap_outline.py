@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from repomap_fixtures import repo_writer  # noqa: F401  (fixtures)
 
-from tieragent.provider import estimate_tokens
-from tieragent.repomap import build_repo_map, symbols_for_source
+from tieragent.core.tokens import estimate_tokens
+from tieragent.repo.map import build_repo_map, symbols_for_source
 
 
 def big_repo_files() -> dict[str, str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from repomap_fixtures import make_repo  # noqa: F401  (fixtures)
 
-from tieragent.repomap import build_repo_map
-from tieragent.repomap.rank import file_kind, pagerank, request_mentions
-from tieragent.repomap.terms import identifier_terms, stem, text_terms
+from tieragent.repo.map import build_repo_map
+from tieragent.repo.map.rank import file_kind, pagerank, request_mentions
+from tieragent.repo.map.terms import identifier_terms, stem, text_terms
 
 APP = {
     "shop/models.py": (

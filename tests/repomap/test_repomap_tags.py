@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tieragent.repomap.tags import (
+from tieragent.repo.map.tags import (
     LANGUAGES,
     language_for,
     parse_source,

@@ -1,0 +1,21 @@
+"""The one way a command reports an error the user can act on: a message (and hint) with its exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..core.errors import TieragentError
+
+
+def report_error(err: TieragentError, as_json: bool, request: str | None = None) -> int:
+    """Print `err` for a person on stderr, or as the one JSON object on stdout; return its exit code."""
+    if as_json:
+        payload = {"status": "error", "exit_code": int(err.exit_code), "request": request, "error": str(err)}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.flush()
+    else:
+        sys.stderr.write(f"tieragent: error: {err.message}\n")
+        if err.hint:
+            sys.stderr.write(err.hint + "\n")
+    return int(err.exit_code)

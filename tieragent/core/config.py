@@ -1,0 +1,272 @@
+"""Typed configuration: defaults < user file < repo `.tieragent.yaml` < env vars < CLI flags.
+
+Each field is documented where it is defined. Errors name the file, the dotted key and the
+reason (``.tieragent.yaml: tiers.mid.model: missing``) and exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError, UsageError
+from .vocab import TIERS, TaskClass, Tier
+
+REPO_CONFIG_NAME = ".tieragent.yaml"
+ENV_PREFIX = "TIERAGENT_"
+ENV_SEPARATOR = "__"
+
+
+class _Strict(BaseModel):
+    # Unknown keys are almost always typos; reject them rather than ignore them.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Price(_Strict):
+    """Prices in USD per million tokens. Overrides litellm's price map for this tier."""
+
+    input_per_mtok: float = Field(ge=0, description="USD per million uncached input tokens.")
+    output_per_mtok: float = Field(ge=0, description="USD per million output tokens.")
+    cached_input_per_mtok: float | None = Field(
+        default=None, ge=0, description="USD per million cached input tokens; input price when unset."
+    )
+
+
+class TierConfig(_Strict):
+    """One model tier."""
+
+    model: str = Field(min_length=1, description="litellm model id, e.g. 'anthropic/claude-sonnet-4-5'.")
+    api_base: str | None = Field(default=None, description="Endpoint URL (Ollama, a LiteLLM proxy, ...).")
+    api_key_env: str | None = Field(
+        default=None,
+        description="NAME of the env var holding this tier's key. Unset: the provider's usual variable.",
+    )
+    price: Price | None = Field(default=None, description="Prices; unset: litellm's local price map.")
+    timeout_s: float = Field(default=120.0, gt=0, description="Seconds before one request is abandoned.")
+    max_context: int | None = Field(
+        default=None, gt=0, description="Context window in tokens; unset: litellm's map, else 32,000."
+    )
+    max_output_tokens: int = Field(default=4096, gt=0, description="max_tokens sent with every request.")
+    stream: bool = Field(default=False, description="Stream replies (some gateways need it for long replies).")
+
+
+class Tiers(_Strict):
+    small: TierConfig | None = Field(default=None, description="Cheap model: classify, summarize, commit messages.")
+    mid: TierConfig | None = Field(default=None, description="Workhorse: writes most patches.")
+    frontier: TierConfig | None = Field(default=None, description="Called when cheaper patches fail or risk is high.")
+
+
+class ValidateConfig(_Strict):
+    test: str | None = Field(default=None, description="Test command, run in the repo root. Detected when unset.")
+    lint: str | None = Field(default=None, description="Lint command; optional.")
+    timeout_s: float = Field(default=600.0, gt=0, description="Seconds each command may run.")
+
+
+class BudgetConfig(_Strict):
+    max_cost_usd: float | None = Field(default=2.0, ge=0, description="Stop (exit 3) before a call could pass this.")
+    max_calls: int | None = Field(default=None, gt=0, description="Stop (exit 3) before making more model calls.")
+
+
+class RoutingConfig(_Strict):
+    """Where patching starts and how many attempts each tier gets."""
+
+    start: dict[TaskClass, Tier] = Field(
+        default_factory=lambda: {"mechanical": "small", "local": "mid", "repository": "mid", "long_horizon": "frontier"},
+        description="Starting tier for the patch step, per task class.",
+    )
+    high_risk: Tier = Field(default="frontier", description="Starting tier when the task is high-risk.")
+    attempts: dict[Tier, int] = Field(
+        default_factory=lambda: {"small": 1, "mid": 2, "frontier": 2},
+        description="Patch attempts per tier before escalating (mid: 1 try + 1 retry with the failure).",
+    )
+    review_high_risk: bool = Field(
+        default=True,
+        description="On a high-risk task, the frontier reviews a cheaper tier's validated patch before it is accepted.",
+    )
+
+
+class RiskConfig(_Strict):
+    """Deterministic risk rules; any rule that fires makes the task high-risk."""
+
+    sensitive_paths: list[str] | None = Field(
+        default=None, description="gitignore-style globs of sensitive paths; unset: the built-in list (auth, crypto, CI, manifests, ...)."
+    )
+    extra_sensitive_paths: list[str] = Field(default_factory=list, description="Globs added to the sensitive paths.")
+    max_files: int = Field(default=6, gt=0, description="A patch touching more files than this is high-risk.")
+    max_changed_lines: int = Field(default=200, gt=0, description="A patch changing more lines than this is high-risk.")
+    max_deleted_lines: int = Field(default=60, gt=0, description="A patch deleting more lines (net) than this is high-risk.")
+
+
+class ContextConfig(_Strict):
+    outline_tokens: int = Field(default=1500, gt=0, description="Token budget of the repo outline sent to classify.")
+    max_file_tokens: int = Field(default=12000, gt=0, description="Token budget for file contents sent to patch.")
+
+
+class ProviderConfig(_Strict):
+    retries: int = Field(default=2, ge=0, description="Retries of a call after a timeout, rate limit or 5xx.")
+    backoff_s: float = Field(default=1.0, ge=0, description="First retry delay; doubles each retry.")
+
+
+class Config(_Strict):
+    tiers: Tiers = Field(default_factory=Tiers)
+    validation: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+    context: ContextConfig = Field(default_factory=ContextConfig)
+    provider: ProviderConfig = Field(default_factory=ProviderConfig)
+
+    def tier(self, name: Tier) -> TierConfig:
+        cfg = getattr(self.tiers, name)
+        if cfg is None:  # require_models() runs before any tier is used
+            raise UsageError(f"tier {name!r} is not configured")
+        return cfg
+
+
+# ---------------------------------------------------------------- loading
+
+
+def user_config_path() -> Path:
+    from platformdirs import user_config_path as _ucp
+
+    return _ucp("tieragent") / "config.yaml"
+
+
+def _read_yaml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(label, "(file)", f"cannot read: {e.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise ConfigError(label, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(label, "(top level)", "must be a mapping of keys to values")
+    return data
+
+
+def _env_layers(environ: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """TIERAGENT_TIERS__MID__MODEL=x  ->  ("env TIERAGENT_...", {"tiers": {"mid": {"model": "x"}}}).
+
+    Values are parsed as YAML scalars, so numbers and booleans work.
+    """
+    out = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or ENV_SEPARATOR not in name:
+            continue
+        raw = environ[name]
+        try:
+            value: Any = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        for part in reversed(name[len(ENV_PREFIX) :].lower().split(ENV_SEPARATOR)):
+            value = {part: value}
+        out.append((f"env {name}", value))
+    return out
+
+
+def _merge(base: dict, layer: dict, source: str, origins: dict[tuple, str], path: tuple = ()) -> dict:
+    for key, value in layer.items():
+        here = path + (key,)
+        origins[here] = source
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = _merge(dict(base[key]), value, source, origins, here)
+        else:
+            base[key] = value
+            if isinstance(value, dict):
+                _record(value, source, origins, here)
+    return base
+
+
+def _record(d: dict, source: str, origins: dict[tuple, str], path: tuple) -> None:
+    for k, v in d.items():
+        origins[path + (k,)] = source
+        if isinstance(v, dict):
+            _record(v, source, origins, path + (k,))
+
+
+def _source_of(loc: tuple, origins: dict[tuple, str]) -> str:
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origins:
+            return origins[loc[:n]]
+    return "defaults"
+
+
+def _reason(err: dict) -> str:
+    kind = err.get("type", "")
+    if kind == "missing":
+        return "missing"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    msg = err.get("msg", "invalid")
+    return f"{msg} (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else msg
+
+
+def load_config(
+    repo_root: Path | None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+    user_file: Path | None = None,
+) -> Config:
+    """Merge every layer and validate once; the first error names where the bad value came from."""
+    environ = dict(os.environ) if environ is None else environ
+    merged: dict[str, Any] = {}
+    origins: dict[tuple, str] = {}
+    user_file = user_file if user_file is not None else user_config_path()
+    if user_file.is_file():
+        _merge(merged, _read_yaml(user_file, str(user_file)), str(user_file), origins)
+    if repo_root is not None and (repo_root / REPO_CONFIG_NAME).is_file():
+        _merge(merged, _read_yaml(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME), REPO_CONFIG_NAME, origins)
+    for source, layer in _env_layers(environ):
+        _merge(merged, layer, source, origins)
+    if overrides:
+        _merge(merged, overrides, "command line", origins)
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = tuple(str(p) for p in err["loc"])
+        raise ConfigError(_source_of(loc, origins), ".".join(loc), _reason(err)) from None
+
+
+NO_MODEL_HINT = """\
+Set a model for each tier in .tieragent.yaml (or in {user}):
+
+  tiers:
+    small:    {{model: openai/gpt-5-nano}}
+    mid:      {{model: anthropic/claude-sonnet-4-5}}
+    frontier: {{model: anthropic/claude-opus-4-5}}
+
+or with env vars: TIERAGENT_TIERS__SMALL__MODEL, TIERAGENT_TIERS__MID__MODEL, TIERAGENT_TIERS__FRONTIER__MODEL.
+Provider keys come from the usual variables (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) or a tier's api_key_env.
+To see the whole pipeline without any key, run: tieragent demo"""
+
+
+def require_models(cfg: Config, environ: dict[str, str] | None = None) -> None:
+    """Commands that call models need all three tiers, and every named key variable set."""
+    environ = dict(os.environ) if environ is None else environ
+    missing = [t for t in TIERS if getattr(cfg.tiers, t) is None]
+    if len(missing) == len(TIERS):
+        raise UsageError("no model configured", hint=NO_MODEL_HINT.format(user=user_config_path()))
+    if missing:
+        raise UsageError(
+            f"tiers.{missing[0]}: missing (configured: {', '.join(t for t in TIERS if t not in missing)})",
+            hint=NO_MODEL_HINT.format(user=user_config_path()),
+        )
+    for t in TIERS:
+        env_name = cfg.tier(t).api_key_env
+        if env_name and not environ.get(env_name):
+            raise UsageError(
+                f"tiers.{t}.api_key_env: the variable {env_name} is not set",
+                hint=f"export {env_name}=... (the key for {cfg.tier(t).model}), or remove api_key_env.",
+            )

@@ -1,0 +1,61 @@
+"""The words every layer shares: tiers, task classes, risks, the steps of a flow, and call outcomes.
+
+Each is defined once here. Steps and outcomes are string enums, so they compare equal to the
+strings stored in the ledger history and serialize to JSON as those strings.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal, get_args
+
+Tier = Literal["small", "mid", "frontier"]
+TIERS: tuple[Tier, ...] = get_args(Tier)  # cheapest first: the escalation order
+SMALL, MID, FRONTIER = TIERS
+
+TaskClass = Literal["mechanical", "local", "repository", "long_horizon"]
+TASK_CLASSES: tuple[TaskClass, ...] = get_args(TaskClass)
+
+Risk = Literal["low", "medium", "high"]
+RISKS: tuple[Risk, ...] = get_args(Risk)
+
+
+class StrEnum(str, Enum):
+    """enum.StrEnum for Python 3.10: members are their values, in f-strings and JSON alike."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Step(StrEnum):
+    """A kind of model call. Every ledger row and every request header names one."""
+
+    CLASSIFY = "classify"  # fix: task class, risk and files, from the request and the outline
+    REPRO = "repro"  # fix --repro: a test that must fail before the patch
+    PATCH = "patch"  # fix: a diff or a whole file
+    SUMMARIZE = "summarize"  # fix: long failure output, condensed for the next attempt
+    REVIEW = "review"  # fix: the frontier's verdict on a cheaper tier's high-risk patch
+    COMMIT_MESSAGE = "commit-message"  # fix --commit
+
+
+class Outcome(StrEnum):
+    """What became of one model call (one ledger row)."""
+
+    OK = "ok"
+    APPLY_FAILED = "apply-failed"  # the diff could not be placed in the files
+    TESTS_FAILED = "tests-failed"
+    LINT_FAILED = "lint-failed"
+    FORMAT_ERROR = "format-error"  # the reply could not be read (no diff, no JSON, ...)
+    PROVIDER_ERROR = "provider-error"  # the call failed after retries; no reply
+    BUDGET_STOP = "budget-stop"  # the call was not made: it could have passed the budget
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM arrived while the call was under way
+    TEST_EDIT_REFUSED = "test-edit-refused"  # the patch edits tests, CI or lint config, and that was not allowed
+    REVIEW_REJECTED = "review-rejected"  # validated, but the frontier's review said no (or could not be had)
+    DISCARDED = "discarded"  # a --repro test that passes on the current code reproduces nothing
+
+
+# Rows that stand for a request the provider actually received (max_calls counts these).
+CALL_MADE = frozenset(set(Outcome) - {Outcome.BUDGET_STOP})

@@ -1,0 +1,162 @@
+"""One patch attempt: ask a tier, plan the edit, guard it, apply it, validate it, review it if risky.
+
+`make_attempt` returns an `Attempt` saying what became of it. An attempt that is not accepted
+leaves the tree as it was before it (the journal rewinds it) and carries the feedback for the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...core import prompts
+from ...core.tokens import estimate_tokens
+from ...core.vocab import FRONTIER, SMALL, Outcome, Step
+from ...judge.failure_output import condense, needs_summary, validation_feedback
+from ...judge.tamper import protected_edit, protected_edit_feedback
+from ...judge.validation import Baseline, Validation
+from ...model.ledger import LedgerRow
+from ...repo.diffs import EditStat
+from ...repo.patching import FileChange, PatchError, fence_file, plan_patch, plan_whole_file
+from ...risk.rules import patch_risk, public_signatures
+from ...routing.policy import Rung
+from .approval import review_patch
+from .context import PatchContext
+from .session import Session
+
+
+@dataclass(frozen=True)
+class PatchTask:
+    """What every attempt of one run works from."""
+
+    request: str
+    context: PatchContext
+    baseline: Baseline
+    risk_reasons: tuple[str, ...]  # why the task is high-risk before any patch (empty: it is not)
+    keep: frozenset[str] = frozenset()  # files a rewind leaves in place (the --repro test)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    rung: Rung
+    outcome: Outcome  # PROVIDER_ERROR: the tier was unavailable and no reply came
+    row: LedgerRow  # the attempt's own ledger row
+    diff: str = ""  # what the attempt changed, or tried to ("" when nothing usable)
+    feedback: str = ""  # what the next attempt is told
+    failed_path: str | None = None  # the file whose diff could not be applied
+    validation: Validation | None = None
+    risk_after: tuple[str, ...] = ()  # risk the patch itself shows (size, deletions, signatures)
+    test_edits: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # edits to what judges the patch
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    @property
+    def reached_model(self) -> bool:
+        return self.outcome is not Outcome.PROVIDER_ERROR
+
+
+def run_diff(s: Session, exclude: frozenset[str] = frozenset()) -> str:
+    """What the run has changed so far, against the tree as it was before the run."""
+    return "".join(
+        EditStat(rel, s.journal.original(rel), s.current(rel)).diff() for rel in s.journal.touched() if rel not in exclude
+    )
+
+
+def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Attempt:
+    call = s.gw.call(Step.PATCH, rung.tier, _prompt(s, task, rung, feedback), note="whole-file fallback" if rung.whole_file else "")
+    if call.reply is None:  # the tier is unavailable; the gateway recorded it and warned
+        return Attempt(rung, Outcome.PROVIDER_ERROR, call.row)
+    return _judge(s, task, rung, call.text, call.row)
+
+
+def _prompt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> tuple[dict[str, str], ...]:
+    if rung.whole_file:
+        content = fence_file(rung.whole_file, (s.ws.root / rung.whole_file).read_text(errors="replace"))
+        return prompts.render("patch-whole-file", request=task.request, path=rung.whole_file, content=content, feedback=feedback)
+    related = task.context.related
+    related_block = f"\nSignatures in related files (for reference):\n{related}\n" if related else ""
+    return prompts.render("patch", request=task.request, files=task.context.files.render(), related=related_block, feedback=feedback)
+
+
+def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -> Attempt:
+    """Everything after the reply; marks the attempt's ledger row with what became of it."""
+    root = s.ws.root
+    try:
+        changes = [plan_whole_file(text, rung.whole_file, root, refuse=s.refuse)] if rung.whole_file else plan_patch(text, root, refuse=s.refuse)
+    except PatchError as err:
+        s.gw.ledger.set_outcome(row, Outcome.FORMAT_ERROR if err.kind == "no-diff" else Outcome.APPLY_FAILED, err.reason)
+        looks_like_diff = "@@" in text or "+++" in text
+        return Attempt(rung, row.outcome, row, text if looks_like_diff else "", err.feedback, failed_path=err.path)
+    edits = [EditStat(ch.path, s.current(ch.old_path), ch.new_content) for ch in changes]
+    edits += [EditStat(ch.old_path, s.current(ch.old_path), None) for ch in changes if ch.old_path and ch.old_path != ch.path]
+    refusal, test_edits = _guard(s, edits)
+    if refusal is not None:  # refused before it touches the tree
+        s.gw.ledger.set_outcome(row, Outcome.TEST_EDIT_REFUSED, refusal[0])
+        return Attempt(rung, Outcome.TEST_EDIT_REFUSED, row, "".join(e.diff() for e in edits), refusal[1], test_edits=test_edits)
+    _apply(s, changes)
+    diff = run_diff(s, exclude=task.keep if not s.opts.keep_repro else frozenset())
+    s.events.validating(f"validating: {s.deps.test_command}" + (f" && {s.deps.lint_command}" if s.deps.lint_command else ""))
+    v = s.validator.check(task.baseline, [e.path for e in edits], set(task.context.targets), task.context.target_rule)
+    if not v.ok:
+        s.gw.ledger.set_outcome(row, v.outcome, v.reason)
+        feedback = failure_feedback(s, v, diff)
+        s.journal.rewind(keep=task.keep)
+        return Attempt(rung, Outcome(v.outcome), row, diff, feedback, validation=v, test_edits=test_edits)
+    post = patch_risk(edits, s.risk_rules, public_signatures)
+    reasons = list(dict.fromkeys(list(task.risk_reasons) + post))
+    if reasons and rung.tier != FRONTIER and s.cfg.routing.review_high_risk:
+        rejection = review_patch(s, task.request, diff, reasons)
+        if rejection is not None:
+            s.journal.rewind(keep=task.keep)
+            feedback = f"Your patch passed the tests, but a review rejected it: {rejection}\nYour patch was:\n```diff\n{diff}```\n"
+            s.gw.ledger.set_outcome(row, Outcome.REVIEW_REJECTED, rejection)
+            return Attempt(rung, Outcome.REVIEW_REJECTED, row, diff, feedback, validation=v, risk_after=tuple(post), test_edits=test_edits)
+    return Attempt(rung, Outcome.OK, row, diff, validation=v, risk_after=tuple(post), test_edits=test_edits)
+
+
+def _apply(s: Session, changes: list[FileChange]) -> None:
+    for ch in changes:
+        if ch.old_path and ch.old_path != ch.path:
+            s.journal.delete(ch.old_path)
+        if ch.new_content is None:
+            s.journal.delete(ch.path)
+        else:
+            s.journal.write(ch.path, ch.new_content)
+
+
+def _guard(s: Session, edits: list[EditStat]) -> tuple[tuple[str, str] | None, tuple[dict[str, Any], ...]]:
+    """((ledger note, feedback) when the patch edits tests, CI or lint config without permission, else None;
+    the record of every such edit and who decided)."""
+    hits = {e.path: why for e in edits if (why := protected_edit(e.path, e.old, e.new))}
+    if not hits:
+        return None, ()
+    listing = "; ".join(f"{p} ({w})" for p, w in hits.items())
+    if s.opts.allow_test_edits:
+        allowed, how = True, "--allow-test-edits"
+    elif s.deps.confirm is not None:
+        preview = "".join(e.diff() for e in edits if e.path in hits)
+        allowed, how = s.deps.confirm(f"This patch {listing}. Accept it?", preview), "asked"
+    else:
+        allowed, how = False, "not interactive"
+    record = tuple({"path": p, "reason": w, "allowed": allowed, "decided_by": how} for p, w in hits.items())
+    if allowed:
+        s.events.warn(f"accepted edits to what judges the patch: {listing} ({how})")
+        return None, record
+    return (listing, protected_edit_feedback(listing)), record
+
+
+def failure_feedback(s: Session, v: Validation, diff: str) -> str:
+    """The failure, cut to what a model needs; summarized by the small tier when still long."""
+    output = condense(v.failed_output())
+    if needs_summary(output):
+        command = s.deps.lint_command if v.outcome == "lint-failed" else s.deps.test_command
+        messages = prompts.render("summarize", command=command or "", output=output)
+        call = s.gw.call(Step.SUMMARIZE, SMALL, messages, note=f"{estimate_tokens(output)} tokens of output")
+        if call.reply is not None:
+            if call.text.strip():
+                output = call.text.strip()
+            else:
+                s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, "empty summary")
+    return validation_feedback(v.reason, diff, output)

@@ -1,0 +1,36 @@
+"""The context step: the files the patch prompt shows, the related signatures, and the target tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...judge.testresults import target_tests
+from ...judge.validation import Baseline
+from ...repo.context import FileContext, context_budget, gather_files
+from ...routing.policy import RoutePlan
+from .session import Session
+
+RELATED_SIGNATURE_TOKENS = 1000
+
+
+@dataclass(frozen=True)
+class PatchContext:
+    files: FileContext
+    related: str  # signatures of the files the picked ones use or are used by ("" when none)
+    targets: frozenset[str]  # failing tests the request is about
+    target_rule: str  # how the targets were chosen
+
+
+def gather(s: Session, request: str, plan: RoutePlan, baseline: Baseline) -> PatchContext:
+    picked = []
+    for name in plan.effective.files:  # the small model's picks, checked against the repository
+        resolved = name if (s.ws.root / name).is_file() else s.repo_map().resolve(name)
+        picked.append(resolved or name)
+    route = {r.tier: s.cfg.tier(r.tier).max_output_tokens for r in plan.ladder}
+    budget = context_budget(s.cfg.context.max_file_tokens, {t: (s.deps.context_windows.get(t), out) for t, out in route.items()})
+    files = gather_files(s.ws, list(dict.fromkeys(picked)), budget)
+    for path, why in files.dropped.items():
+        s.events.warn(f"not shown to the model: {path} ({why})")
+    related = s.repo_map().related_signatures(list(files.texts), RELATED_SIGNATURE_TOKENS) if files.texts else ""
+    targets, rule = target_tests(baseline.tests.failing, request, list(files.texts))
+    return PatchContext(files, related, frozenset(targets), rule)

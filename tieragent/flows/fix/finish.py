@@ -1,0 +1,72 @@
+"""The end of a fix run: keep the accepted patch (and commit it when asked), or save the best attempt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...core import prompts
+from ...core.errors import TieragentError
+from ...core.vocab import SMALL, Outcome, Step
+from .attempt import Attempt
+from .session import Session
+
+# Which failed attempt's diff is worth saving when nothing validates: the one that got furthest.
+_PROGRESS = {
+    Outcome.REVIEW_REJECTED: 5,
+    Outcome.LINT_FAILED: 4,
+    Outcome.TESTS_FAILED: 3,
+    Outcome.TEST_EDIT_REFUSED: 2,
+    Outcome.APPLY_FAILED: 1,
+    Outcome.FORMAT_ERROR: 0,
+}
+
+
+def best_attempt(attempts: list[Attempt]) -> Attempt | None:
+    """The attempt that got furthest (the later one on a tie), among those with a diff."""
+    best = None
+    for a in attempts:
+        if a.diff.strip() and a.outcome in _PROGRESS and (best is None or _PROGRESS[a.outcome] >= _PROGRESS[best.outcome]):
+            best = a
+    return best
+
+
+def save_best(s: Session, run_id: str, attempts: list[Attempt]) -> Path | None:
+    """The best failed attempt's diff under `.git/tieragent/attempts/` (never in the user's tree)."""
+    best = best_attempt(attempts)
+    if best is None:
+        return None
+    out = s.ws.state_dir / "attempts" / f"{run_id}.diff"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(best.diff)
+    return out
+
+
+def keep_patch(s: Session, request: str, patch: str, repro_path: str | None, dirty_before: set[str]) -> str | None:
+    """Leave the accepted patch in the tree (without the repro test unless kept); commit it when
+    asked and safe. Returns the commit's sha, or None."""
+    if repro_path and not s.opts.keep_repro:
+        s.journal.revert(repro_path)
+    touched = s.journal.touched()
+    sha = None
+    if s.opts.commit:
+        mixed = [p for p in touched if p in dirty_before]
+        if mixed:
+            s.events.warn(f"not committed: {', '.join(mixed)} had uncommitted changes of yours")
+        else:
+            try:
+                sha = s.ws.commit(touched, commit_message(s, request, patch))
+            except TieragentError as err:
+                s.events.warn(f"not committed: {err.message}")
+    s.journal.close()
+    return sha
+
+
+def commit_message(s: Session, request: str, patch: str) -> str:
+    fallback = f"tieragent: {request.strip().splitlines()[0][:60]}"
+    call = s.gw.call(Step.COMMIT_MESSAGE, SMALL, prompts.render("commit-message", request=request, diff=patch))
+    if call.reply is None:
+        return fallback
+    text = call.text.strip().strip("`").strip()
+    if not text:
+        s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, "empty commit message")
+    return text or fallback

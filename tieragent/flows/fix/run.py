@@ -1,0 +1,169 @@
+"""`tieragent fix`: baseline, classify, route, gather context, walk the ladder of attempts, finish.
+
+`run_fix` reads top to bottom; each step returns a value the next one takes. It returns a
+`FixResult` and prints nothing: progress goes to `deps.on_event`. Every edit goes through the
+journal, and every way out that is not an accepted patch (a failure, a budget stop, a provider
+error, Ctrl-C, a bug) restores the tree first.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Iterator
+
+from ...core.errors import BudgetExceeded, EnvironmentProblem, ExitCode, ProviderError, TieragentError
+from ...core.vocab import TIERS
+from ...judge.testresults import unusable_baseline
+from ...judge.validation import Baseline, Validator
+from ...model.gateway import Gateway
+from ...model.ledger import Ledger
+from ...repo.journal import FileJournal
+from ...repo.patching import whole_file_eligible
+from ...risk.rules import RiskRules, sensitive_paths
+from ...routing.policy import Classification, RoutePlan, Rung, plan_route, skip_tier
+from ..base import Reporter, new_run_id, record_history, signals_held
+from .attempt import Attempt, PatchTask, make_attempt
+from .classify import classify
+from .context import gather
+from .finish import keep_patch, save_best
+from .repro import write_repro
+from .result import FixResult
+from .session import FIX_POLICIES, FixDeps, FixOptions, Session
+
+WHOLE_FILE_AFTER = 2  # failed diffs for one file before the same tier writes the whole file
+
+
+def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> FixResult:
+    opts = options or FixOptions()
+    result = FixResult(run_id=new_run_id(), request=request)
+    events = Reporter(deps.on_event)
+    result.warnings = events.warnings
+    result.ledger = Ledger(deps.prices, {t: deps.config.tier(t).model for t in TIERS})
+    try:
+        journal = deps.ws.journal()
+    except TieragentError as exc:  # another run is active, or a killed run left files to recover
+        return result.end("error", exc.exit_code, str(exc))
+    s = _session(deps, opts, result.ledger, journal, events)
+    dirty_before = deps.ws.dirty_paths()
+    attempts: list[Attempt] = []
+    try:
+        baseline = take_baseline(s, result)
+        result.classification = classification = classify(s, request)
+        plan = route(s, classification)
+        result.routing = dict(plan.explanation)
+        context = gather(s, request, plan, baseline)
+        repro = write_repro(s, request, context.files) if opts.repro else None
+        result.repro = repro.info if repro else None
+        keep = frozenset({repro.path}) if repro and repro.path else frozenset()
+        task = PatchTask(request, context, baseline, plan.risk_reasons, keep)
+        for attempt in walk_ladder(s, task, plan.ladder):
+            attempts.append(attempt)
+            result.route.append(f"{attempt.rung.tier} #{attempt.rung.attempt}: {attempt.rung.why}")
+            result.test_edits.extend(attempt.test_edits)
+            result.validation = attempt.validation or result.validation
+        accepted = attempts[-1] if attempts and attempts[-1].accepted else None
+        if accepted is None and attempts and not any(a.reached_model for a in attempts):
+            raise ProviderError("unreachable", "no tier could be reached for the patch step", retryable=False)
+        if accepted is not None:
+            result.patch, result.accepted_step = accepted.diff, result.ledger.rows.index(accepted.row)
+            if accepted.risk_after:
+                result.routing["risk_after_patch"] = list(accepted.risk_after)
+            result.commit_sha = keep_patch(s, request, accepted.diff, repro.path if repro else None, dirty_before)
+            result.end("fixed", ExitCode.FIXED)
+        else:
+            with signals_held():
+                journal.restore()
+            result.saved_diff = save_best(s, result.run_id, attempts)
+            result.end("failed", ExitCode.NOT_FIXED)
+    except BaseException as exc:
+        with signals_held():
+            journal.restore()
+        result.saved_diff = save_best(s, result.run_id, attempts)
+        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM: report what was spent so far
+            result.end("error", ExitCode.INTERRUPTED, "interrupted")
+        elif isinstance(exc, BudgetExceeded):
+            result.end("budget_exceeded", ExitCode.BUDGET, exc.message)
+        elif isinstance(exc, TieragentError):
+            result.end("error", exc.exit_code, str(exc))
+        else:
+            _record(s, result)
+            raise  # a bug: the tree is restored; the CLI reports it
+    _record(s, result)
+    return result
+
+
+def _session(deps: FixDeps, opts: FixOptions, ledger: Ledger, journal: FileJournal, events: Reporter) -> Session:
+    cfg = deps.config
+    gateway = Gateway(deps.provider, ledger, {t: cfg.tier(t) for t in TIERS}, cfg.budget, FIX_POLICIES, on_event=events)
+    validator = Validator(deps.runner, deps.ws.root, deps.ws.state_dir, deps.test_command, deps.lint_command, cfg.validation.timeout_s)
+    return Session(deps, opts, gateway, journal, validator, RiskRules.from_config(cfg.risk), events, functools.cache(deps.repo_map))
+
+
+def take_baseline(s: Session, result: FixResult) -> Baseline:
+    """The tests (and lint) on the unpatched tree; stops before any model call when they cannot judge."""
+    s.events.validating(f"baseline: {s.deps.test_command}")
+    baseline, reused = s.validator.baseline(s.ws.tree_fingerprint())
+    if baseline.tests.result.timed_out:
+        raise EnvironmentProblem(
+            f"the test command timed out before any patch ({s.cfg.validation.timeout_s:.0f}s)",
+            hint="Raise validate.timeout_s, or point validate.test at a faster subset of the tests.",
+        )
+    problem = unusable_baseline(baseline.tests, s.opts.repro)
+    if problem:
+        raise EnvironmentProblem(problem, hint="Set validate.test in .tieragent.yaml or pass --test 'CMD'.")
+    result.baseline = {**baseline.to_json(), "reused": reused}
+    failing = len(baseline.tests.failing) if baseline.tests.cases is not None else None
+    if failing:
+        s.events.info(f"{failing} test(s) fail before the patch")
+    return baseline
+
+
+def route(s: Session, c: Classification) -> RoutePlan:
+    """Risk from the model and from path rules (either saying high makes it high), then the ladder."""
+    rules = sensitive_paths(c.files, s.risk_rules)
+    plan = plan_route(s.cfg.routing, s.cfg.budget, c, rules)
+    s.events.routing(
+        f"route: {plan.effective.task_class}, {plan.effective.risk} risk → starts at {plan.start} ({plan.why})"
+        + (f"; {'; '.join(rules)}" if rules else "")
+    )
+    return plan
+
+
+def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Iterator[Attempt]:
+    """Attempts in ladder order until one is accepted. Each failure is fed to the next attempt; an
+    unavailable tier is skipped; after repeated failed diffs for one file, the same tier writes it whole."""
+    ladder = list(planned)
+    failed_diffs: dict[str, int] = {}
+    feedback, i = "", 0
+    while i < len(ladder):
+        rung = ladder[i]
+        attempt = make_attempt(s, task, rung, feedback)
+        yield attempt
+        if attempt.accepted:
+            return
+        if not attempt.reached_model:
+            i = skip_tier(ladder, i, rung.tier)
+            continue
+        feedback = f"\nA previous attempt ({rung.tier} tier) failed: {attempt.row.note}\n{attempt.feedback}\n"
+        if attempt.failed_path:
+            failed_diffs[attempt.failed_path] = failed_diffs.get(attempt.failed_path, 0) + 1
+        target = _whole_file_target(s, failed_diffs)
+        if target:
+            ladder.insert(i + 1, Rung(rung.tier, rung.attempt + 1, f"whole-file fallback for {target}", whole_file=target))
+        i += 1
+
+
+def _whole_file_target(s: Session, failed_diffs: dict[str, int]) -> str | None:
+    for path, n in failed_diffs.items():
+        if n >= WHOLE_FILE_AFTER and whole_file_eligible(path, s.ws.root):
+            failed_diffs[path] = -10  # once per file and run
+            return path
+    return None
+
+
+def _record(s: Session, result: FixResult) -> None:
+    record = {k: v for k, v in result.to_json().items() if k not in ("patch", "validation", "baseline")}
+    record["test_command"] = s.deps.test_command
+    warning = record_history(s.ws.state_dir, "fix", record)
+    if warning:
+        result.warnings.append(warning)

@@ -1,0 +1,90 @@
+"""What every step of a fix run is handed: its dependencies, options and services.
+
+A `Session` holds services only (the gateway, the journal, the validator, the event reporter);
+steps pass their results to each other as return values, never through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ...core.config import Config, Price
+from ...core.events import OnEvent, ignore_events
+from ...core.vocab import Step, Tier
+from ...judge.validation import Validator
+from ...model.gateway import CallPolicy, Gateway, Unavailable
+from ...model.protocol import Provider
+from ...repo.journal import FileJournal
+from ...repo.map import RepoMap
+from ...repo.runner import CommandRunner
+from ...repo.workspace import GitWorkspace
+from ...risk.rules import RiskRules
+from ..base import Reporter
+
+Confirm = Callable[[str, str], bool]  # (question, diff) -> the user's answer
+
+# What each step of `fix` does when its tier cannot be reached (see model/gateway.py).
+FIX_POLICIES: dict[Step, CallPolicy] = {
+    Step.CLASSIFY: CallPolicy(Unavailable.FALL_BACK, "the heuristic classifies"),
+    Step.REPRO: CallPolicy(Unavailable.FAIL),
+    Step.PATCH: CallPolicy(Unavailable.SKIP_TIER, "moving on to the next tier"),
+    Step.SUMMARIZE: CallPolicy(Unavailable.FALL_BACK, "the trimmed output is sent as it is"),
+    Step.REVIEW: CallPolicy(Unavailable.FALL_BACK, "the high-risk patch is not accepted unreviewed"),
+    Step.COMMIT_MESSAGE: CallPolicy(Unavailable.FALL_BACK, "the commit message is made from the request", over_budget_falls_back=True),
+}
+
+
+@dataclass
+class FixOptions:
+    commit: bool = False
+    repro: bool = False  # write a failing test first; the patch must make it pass
+    keep_repro: bool = False
+    allow_test_edits: bool = False
+
+
+@dataclass
+class FixDeps:
+    ws: GitWorkspace
+    config: Config
+    provider: Provider
+    runner: CommandRunner
+    prices: dict[Tier, Price | None]
+    repo_map: Callable[[], RepoMap]
+    test_command: str
+    lint_command: str | None = None
+    on_event: OnEvent = ignore_events
+    confirm: Confirm | None = None  # None: nobody to ask (CI, --json); protected edits are refused
+    context_windows: dict[Tier, int | None] = field(default_factory=dict)  # per tier; None: unknown
+
+
+@dataclass(frozen=True)
+class Session:
+    deps: FixDeps
+    opts: FixOptions
+    gw: Gateway
+    journal: FileJournal
+    validator: Validator
+    risk_rules: RiskRules
+    events: Reporter
+    repo_map: Callable[[], RepoMap]  # built on first use, then the same map
+
+    @property
+    def cfg(self) -> Config:
+        return self.deps.config
+
+    @property
+    def ws(self) -> GitWorkspace:
+        return self.deps.ws
+
+    def refuse(self, path: str) -> str | None:
+        """Why a model may not see or patch `path` (secret-looking, ignored by git), or None."""
+        _, refused = self.ws.shareable([path])
+        return refused.get(path)
+
+    def current(self, rel: str | None) -> bytes | None:
+        """The bytes of `rel` on disk now (None: no such file)."""
+        if rel is None:
+            return None
+        p = self.ws.root / rel
+        return p.read_bytes() if p.is_file() else None

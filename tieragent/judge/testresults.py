@@ -1,0 +1,169 @@
+"""Per-test results and the verdict on a patch, compared with a baseline run before it.
+
+For pytest, per-test results come from `--junitxml`; other runners give only an exit code and
+output. A patch validates when no test that passed before fails after, new tests pass, and, where
+tests failed before, the ones the request is about now pass.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..repo.runner import CommandResult
+
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+
+
+def is_pytest(command: str) -> bool:
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False
+    return any(Path(w).name in ("pytest", "py.test") for w in words)
+
+
+def with_junit(command: str, junit_path: Path) -> str:
+    """The pytest command with a junit report added; other commands unchanged.
+
+    `--maxfail` undoes a `-x` in the command or in addopts: comparing with the baseline needs every
+    test's result, not just those before the first failure.
+    """
+    if not is_pytest(command):
+        return command
+    return f"{command} --junitxml={shlex.quote(str(junit_path))} -o junit_family=xunit2 --maxfail=1000000"
+
+
+def parse_junit(path: Path) -> dict[str, str] | None:
+    """test id -> passed | failed | skipped; None when there is no readable report."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    cases: dict[str, str] = {}
+    for case in root.iter("testcase"):
+        classname, name = case.get("classname", ""), case.get("name", "")
+        test_id = f"{classname}::{name}" if classname else name
+        if case.find("failure") is not None or case.find("error") is not None:
+            cases[test_id] = FAILED
+        elif case.find("skipped") is not None:
+            cases[test_id] = SKIPPED
+        else:
+            cases[test_id] = PASSED
+    return cases
+
+
+@dataclass(frozen=True)
+class TestRun:
+    __test__ = False  # not a pytest test class, despite the name
+
+    result: CommandResult
+    cases: dict[str, str] | None  # None: the runner gives no per-test results
+
+    @property
+    def failing(self) -> set[str]:
+        return {t for t, s in (self.cases or {}).items() if s == FAILED}
+
+    @property
+    def passing(self) -> set[str]:
+        return {t for t, s in (self.cases or {}).items() if s == PASSED}
+
+    def to_json(self) -> dict:
+        return {
+            "exit_code": self.result.exit_code,
+            "timed_out": self.result.timed_out,
+            "tests": len(self.cases) if self.cases is not None else None,
+            "failing": sorted(self.failing),
+        }
+
+
+def unusable_baseline(run: TestRun, repro: bool) -> str | None:
+    """Why a baseline run cannot judge patches (the command cannot run, or runs no tests), or None."""
+    r = run.result
+    tail = " / ".join(line.strip() for line in r.output.strip().splitlines()[-2:])
+    if r.exit_code in (126, 127):
+        return f"the test command could not run: `{r.command}` exited {r.exit_code} ({tail or 'command not found'})"
+    if is_pytest(r.command) and r.exit_code in (3, 4):
+        return f"pytest could not run: `{r.command}` exited {r.exit_code} ({tail})"
+    if is_pytest(r.command) and r.exit_code == 5 and not repro:
+        return f"`{r.command}` collected no tests, so nothing can judge a patch (add tests, or use --repro)"
+    return None
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
+
+
+def target_tests(baseline_failing: set[str], request: str, picked_files: list[str]) -> tuple[set[str], str]:
+    """Which of the tests that fail before the patch the request is about, and how that was decided.
+
+    A failing test is a target when the request names it (or its file), or mentions a word of its
+    name, or its module matches a picked file. When none matches, every failing test is a target
+    and the patch must fix at least one of them (progress), not all.
+    """
+    if not baseline_failing:
+        return set(), "no test failed before the patch"
+    words = {w.lower() for w in _WORD.findall(request)} - {"test", "tests", "that", "with", "when", "should", "returns", "return"}
+    stems = {Path(p).stem.lower() for p in picked_files}
+    named, related = set(), set()
+    for test in baseline_failing:
+        parts = [p.lower() for p in re.split(r"[:.\[\]/]+", test) if p]
+        name = parts[-1] if parts else test.lower()
+        if test.lower() in request.lower() or re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", request.lower()):
+            named.add(test)
+        elif any(w in name or w in parts for w in words) or any(s in parts or f"test_{s}" in parts for s in stems):
+            related.add(test)
+    if named:
+        return named, "named in the request"
+    if related:
+        return related, "related to the request or the picked files"
+    return set(baseline_failing), "none matched the request: at least one must be fixed"
+
+
+@dataclass
+class TestVerdict:
+    __test__ = False
+
+    ok: bool
+    reason: str
+    checks: dict = field(default_factory=dict)
+
+
+def judge_tests(baseline: TestRun | None, after: TestRun, targets: set[str], target_rule: str) -> TestVerdict:
+    """Compare the run after the patch with the baseline."""
+    r = after.result
+    if r.timed_out:
+        return TestVerdict(False, f"`{r.command}` timed out after {r.seconds:.0f}s", {"timed_out": True})
+    if baseline is None or baseline.cases is None or after.cases is None:
+        ok = r.exit_code == 0
+        return TestVerdict(ok, "" if ok else f"`{r.command}` exited {r.exit_code}", {"per_test": False, "exit_code": r.exit_code})
+    if baseline.cases and not after.cases:
+        return TestVerdict(False, "no tests ran after the patch (a collection or import error?)", {"per_test": True})
+    new_failures = sorted(baseline.passing & after.failing)
+    new_tests_failing = sorted(after.failing - set(baseline.cases))
+    fixed = sorted(baseline.failing & after.passing)
+    still_failing = sorted(targets - after.passing)
+    progress_rule = target_rule.startswith("none matched")
+    targets_ok = (bool(set(fixed) & targets) if progress_rule else not still_failing) if targets else True
+    if not targets and not baseline.failing and r.exit_code not in (0, None) and not after.failing:
+        # exit code says failure but no test case failed: e.g. an error outside the tests
+        return TestVerdict(False, f"`{r.command}` exited {r.exit_code} without a failing test", {"per_test": True})
+    checks = {
+        "per_test": True,
+        "new_failures": new_failures,
+        "new_tests_failing": new_tests_failing,
+        "fixed": fixed,
+        "targets": sorted(targets),
+        "target_rule": target_rule,
+        "targets_pass": targets_ok,
+    }
+    if new_failures:
+        return TestVerdict(False, f"{len(new_failures)} test(s) that passed before now fail: {', '.join(new_failures[:3])}", checks)
+    if new_tests_failing:
+        return TestVerdict(False, f"new test(s) fail: {', '.join(new_tests_failing[:3])}", checks)
+    if not targets_ok:
+        what = ", ".join(still_failing[:3]) if not progress_rule else "none of the failing tests"
+        return TestVerdict(False, f"the patch did not fix {what}", checks)
+    return TestVerdict(True, "", checks)

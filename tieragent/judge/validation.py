@@ -1,0 +1,205 @@
+"""The repository's own tests and linters judge every patch, against a baseline taken before it.
+
+The baseline (tests and lint on the unpatched tree) is run once and reused while the tree is
+unchanged. A patch validates when it applies, no test that passed before fails after, new tests
+pass, the request's target tests pass, and the lint command reports no new problems in the
+changed files. Commands run in the user's tree, so editable installs import the patched code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..repo.runner import CommandResult, CommandRunner
+from .testresults import TestRun, TestVerdict, judge_tests, parse_junit, with_junit
+
+# path:line[:col][:] message  (ruff, flake8, pylint, mypy, eslint --format unix, go vet, ...)
+_LINT_LINE = re.compile(r"^(?:\./)?(?P<path>[^\s:][^:]*?):(?P<line>\d+)(?::\d+)?:?\s+(?P<msg>.+)$")
+_BASELINE_FILE = "baseline.json"
+
+
+def _python() -> str:
+    return "python" if shutil.which("python") else "python3"
+
+
+def detect_test_command(root: Path) -> str | None:
+    """The usual test command for the project's layout, or None when nothing suggests one."""
+    pyproject = root / "pyproject.toml"
+    if (
+        any((root / m).exists() for m in ("pytest.ini", "conftest.py", "tox.ini"))
+        or (pyproject.exists() and "pytest" in pyproject.read_text(errors="replace"))
+        or (root / "tests").is_dir()
+        or any(root.glob("test_*.py"))
+        or any(root.glob("*/test_*.py"))
+    ):
+        return f"{_python()} -m pytest -q"
+    pkg = root / "package.json"
+    if pkg.exists():
+        try:
+            if json.loads(pkg.read_text()).get("scripts", {}).get("test"):
+                return "npm test --silent"
+        except ValueError:
+            pass
+    if (root / "go.mod").exists():
+        return "go test ./..."
+    if (root / "Cargo.toml").exists():
+        return "cargo test --quiet"
+    makefile = root / "Makefile"
+    if makefile.exists() and "\ntest:" in "\n" + makefile.read_text(errors="replace"):
+        return "make test"
+    return None
+
+
+def lint_problems(output: str, paths: set[str]) -> Counter:
+    """Problems reported for `paths`, without line numbers (they move when code is added above)."""
+    found: Counter = Counter()
+    for line in output.splitlines():
+        m = _LINT_LINE.match(line.strip())
+        if m and m.group("path") in paths:
+            found[(m.group("path"), m.group("msg").strip())] += 1
+    return found
+
+
+@dataclass(frozen=True)
+class Baseline:
+    tests: TestRun
+    lint: CommandResult | None
+
+    def to_json(self) -> dict:
+        return {"tests": self.tests.to_json(), "lint_exit_code": self.lint.exit_code if self.lint else None}
+
+
+@dataclass
+class Validation:
+    outcome: str  # ok | tests-failed | lint-failed
+    reason: str
+    tests: TestRun | None
+    lint: CommandResult | None
+    checks: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    def failed_output(self) -> str:
+        r = self.lint if self.outcome == "lint-failed" else self.tests.result if self.tests else None
+        return r.output if r else ""
+
+    def to_json(self) -> dict:
+        def one(r: CommandResult | None) -> dict | None:
+            if r is None:
+                return None
+            tail = "\n".join(r.output.rstrip().splitlines()[-40:])[-3000:]
+            return {"command": r.command, "exit_code": r.exit_code, "timed_out": r.timed_out, "seconds": round(r.seconds, 3), "output_tail": tail}
+
+        return {
+            "ok": self.ok,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "checks": self.checks,
+            "test": one(self.tests.result if self.tests else None),
+            "lint": one(self.lint),
+        }
+
+
+class Validator:
+    def __init__(self, runner: CommandRunner, root: Path, state_dir: Path, test_cmd: str, lint_cmd: str | None, timeout_s: float):
+        self.runner, self.root, self.state_dir = runner, root, state_dir
+        self.test_cmd, self.lint_cmd, self.timeout_s = test_cmd, lint_cmd, timeout_s
+        self._runs = 0
+
+    def run_tests(self, extra: str = "") -> TestRun:
+        """Run the test command (plus `extra` arguments), with per-test results where the runner gives them."""
+        self._runs += 1
+        command = self.test_cmd + (f" {extra}" if extra else "")
+        junit = self.state_dir / "tmp" / f"junit-{self._runs}.xml"
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.unlink(missing_ok=True)
+        wrapped = with_junit(command, junit)
+        result = self.runner.run(wrapped, self.root, self.timeout_s)
+        cases = parse_junit(junit) if wrapped != command else None
+        junit.unlink(missing_ok=True)
+        # report the user's command, not the junit flags added to it
+        return TestRun(CommandResult(command, result.exit_code, result.output, result.seconds, result.timed_out), cases)
+
+    def run_lint(self) -> CommandResult | None:
+        return self.runner.run(self.lint_cmd, self.root, self.timeout_s) if self.lint_cmd else None
+
+    # ------------------------------------------------------------ baseline
+    def baseline(self, fingerprint: str | None) -> tuple[Baseline, bool]:
+        """(baseline, reused): run tests and lint on the unpatched tree, or reuse the last run on this exact tree."""
+        cached = self._load(fingerprint)
+        if cached is not None:
+            return cached, True
+        b = Baseline(self.run_tests(), self.run_lint())
+        self._save(fingerprint, b)
+        return b, False
+
+    def _key(self, fingerprint: str) -> dict:
+        return {"fingerprint": fingerprint, "test": self.test_cmd, "lint": self.lint_cmd}
+
+    def _load(self, fingerprint: str | None) -> Baseline | None:
+        if fingerprint is None:
+            return None
+        try:
+            data = json.loads((self.state_dir / _BASELINE_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        if data.get("key") != self._key(fingerprint):
+            return None
+        try:
+            t, lint = data["tests"], data.get("lint")
+            tests = TestRun(CommandResult(self.test_cmd, t["exit_code"], t["output"], t["seconds"], t["timed_out"]), t["cases"])
+            lint_result = CommandResult(self.lint_cmd or "", lint["exit_code"], lint["output"], lint["seconds"], False) if lint else None
+        except (KeyError, TypeError):
+            return None
+        return Baseline(tests, lint_result)
+
+    def _save(self, fingerprint: str | None, b: Baseline) -> None:
+        if fingerprint is None or b.tests.result.timed_out:
+            return
+        r = b.tests.result
+        data = {
+            "key": self._key(fingerprint),
+            "tests": {"exit_code": r.exit_code, "output": r.output[-200_000:], "seconds": r.seconds, "timed_out": r.timed_out, "cases": b.tests.cases},
+            "lint": {"exit_code": b.lint.exit_code, "output": b.lint.output[-200_000:], "seconds": b.lint.seconds} if b.lint else None,
+        }
+        tmp = self.state_dir / (_BASELINE_FILE + ".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(self.state_dir / _BASELINE_FILE)
+
+    # ------------------------------------------------------------ judging a patch
+    def check(self, baseline: Baseline | None, changed: list[str], targets: set[str], target_rule: str) -> Validation:
+        tests = self.run_tests()
+        verdict: TestVerdict = judge_tests(baseline.tests if baseline else None, tests, targets, target_rule)
+        checks = {"applied": True, "tests": verdict.checks, "tests_ok": verdict.ok}
+        if not verdict.ok:
+            return Validation("tests-failed", verdict.reason, tests, None, checks)
+        lint = self.run_lint()
+        if lint is None:
+            checks["lint_ok"] = None
+            return Validation("ok", "", tests, None, checks)
+        ok, reason, new = self._judge_lint(baseline.lint if baseline else None, lint, set(changed))
+        checks["lint_ok"] = ok
+        checks["lint_new_problems"] = new
+        if not ok:
+            return Validation("lint-failed", reason, tests, lint, checks)
+        return Validation("ok", "", tests, lint, checks)
+
+    def _judge_lint(self, before: CommandResult | None, after: CommandResult, changed: set[str]) -> tuple[bool, str, list[str]]:
+        if after.timed_out:
+            return False, f"`{after.command}` timed out", []
+        if after.exit_code == 0:
+            return True, "", []
+        if before is None or before.exit_code == 0:
+            return False, f"`{after.command}` exited {after.exit_code} (it passed before the patch)", []
+        new = lint_problems(after.output, changed) - lint_problems(before.output, changed)
+        if new:
+            listed = [f"{p}: {m}" for (p, m) in sorted(new)]
+            return False, f"{sum(new.values())} new lint problem(s) in changed files: {listed[0]}", listed
+        return True, "", []  # it failed before too, and nothing new is reported in the files the patch changed

@@ -1,0 +1,11 @@
+"""The model layer: what a flow asks of a model, and everything that happens around one call.
+
+- `protocol`: `Provider.complete(ModelRequest) -> ModelReply`, `Usage`.
+- `scripted`: `ScriptedProvider`, the test double (and `tieragent demo`'s models).
+- `litellm_adapter`: the real provider; the only module that imports litellm, lazily.
+- `gateway`: the one door every flow's model calls go through: redact, budget, event, call,
+  exactly one ledger row, and the step's declared policy when a tier is unavailable.
+- `ledger`, `prices`, `budget`, `redact`: rows and totals, cost arithmetic, budget checks, masking.
+
+May import: `tieragent.core` only.
+"""

@@ -1,0 +1,27 @@
+"""May the next call be made? A pure function of the budget, what was spent, and the call's worst case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.config import BudgetConfig
+
+
+@dataclass(frozen=True)
+class BudgetVerdict:
+    allowed: bool
+    reason: str = ""
+
+
+def budget_check(budget: BudgetConfig, spent_usd: float, calls_made: int, worst_case_usd: float | None) -> BudgetVerdict:
+    """Worst case: the call's prompt at the input price plus max_tokens at the output price."""
+    if budget.max_calls is not None and calls_made >= budget.max_calls:
+        return BudgetVerdict(False, f"max calls reached ({budget.max_calls})")
+    if budget.max_cost_usd is not None and worst_case_usd is not None:
+        if spent_usd + worst_case_usd > budget.max_cost_usd:
+            return BudgetVerdict(
+                False,
+                f"the next call could cost up to ${worst_case_usd:.4f}; with ${spent_usd:.4f} spent "
+                f"that passes the budget of ${budget.max_cost_usd:.2f}",
+            )
+    return BudgetVerdict(True)

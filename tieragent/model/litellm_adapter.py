@@ -1,0 +1,230 @@
+"""The real model boundary, through litellm. The only module that imports litellm, and only lazily.
+
+Importing litellm costs seconds and hundreds of MB, so commands that call no model never do.
+Before the import we pin two environment variables: LITELLM_MODE=PRODUCTION (otherwise the
+import loads a `.env` from the working directory or a parent into this process) and
+LITELLM_LOCAL_MODEL_COST_MAP=True (otherwise it fetches the price map over the network).
+litellm's own retries are off (`max_retries=0`; its `num_retries` retries 401s and needs an
+undeclared package); this module owns the retry loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..core.config import Price, ProviderConfig, TierConfig
+from ..core.errors import ProviderError, UsageError
+from ..core.tokens import estimate_tokens
+from ..core.vocab import Tier
+from .protocol import ModelReply, ModelRequest, Usage
+
+_litellm: Any = None
+
+
+def _import_litellm() -> Any:
+    global _litellm
+    if _litellm is None:
+        os.environ["LITELLM_MODE"] = "PRODUCTION"
+        os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+        # Anything litellm prints at import must not reach stdout (--json owns it).
+        # litellm's types trip pydantic schema warnings at import and at call time; they are noise to users.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"pydantic\._internal")
+        with contextlib.redirect_stdout(sys.stderr):
+            import litellm
+        litellm.suppress_debug_info = True
+        litellm.drop_params = True  # e.g. reasoning models reject temperature; drop rather than fail
+        litellm.telemetry = False
+        _litellm = litellm
+    return _litellm
+
+
+def _classify_error(exc: Exception) -> tuple[str, bool]:
+    """(kind, retryable) for an exception raised by litellm.completion."""
+    ll = _import_litellm()
+    ex = ll.exceptions
+    if isinstance(exc, (ex.AuthenticationError, ex.PermissionDeniedError)):
+        return "auth", False
+    if isinstance(exc, ex.RateLimitError):
+        return "rate_limit", True
+    if isinstance(exc, ex.Timeout):
+        return "timeout", True
+    if isinstance(exc, ex.APIConnectionError):
+        return "unreachable", True
+    if isinstance(exc, ex.NotFoundError):
+        return "not_found", False
+    if isinstance(exc, (ex.ContextWindowExceededError, ex.BadRequestError, ex.UnprocessableEntityError)):
+        return "bad_request", False
+    if isinstance(exc, ex.InternalServerError) and "connection error" in str(exc).lower():
+        return "unreachable", True  # a refused connection arrives as InternalServerError
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, (ex.InternalServerError, ex.ServiceUnavailableError, ex.BadGatewayError)) or (
+        isinstance(status, int) and status >= 500
+    ):
+        return "server", True
+    return "unknown", False
+
+
+_KIND_TEXT = {
+    "auth": "authentication failed",
+    "rate_limit": "rate limited",
+    "timeout": "timed out",
+    "unreachable": "unreachable",
+    "not_found": "model or endpoint not found",
+    "bad_request": "rejected the request",
+    "server": "server error",
+    "unknown": "failed",
+}
+
+
+@dataclass
+class LiteLLMProvider:
+    tiers: dict[Tier, TierConfig]
+    settings: ProviderConfig = field(default_factory=ProviderConfig)
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    sleep: Callable[[float], None] = time.sleep
+
+    # ------------------------------------------------------------ setup
+    def _key_env_name(self, tier: Tier) -> str | None:
+        cfg = self.tiers[tier]
+        if cfg.api_key_env:
+            return cfg.api_key_env
+        missing = _import_litellm().validate_environment(model=cfg.model).get("missing_keys") or []
+        return missing[0] if missing else None
+
+    def _api_key(self, tier: Tier) -> str | None:
+        cfg = self.tiers[tier]
+        if cfg.api_key_env:
+            return self.environ.get(cfg.api_key_env)
+        return None  # litellm reads the provider's usual variable
+
+    def preflight(self) -> None:
+        """Fail before any file is touched when a tier has no key it needs."""
+        ll = _import_litellm()
+        for tier, cfg in self.tiers.items():
+            try:
+                ll.get_llm_provider(cfg.model)
+            except Exception:
+                raise UsageError(
+                    f"tiers.{tier}.model: litellm does not know the provider of {cfg.model!r}",
+                    hint="Use a 'provider/model' id, e.g. openai/gpt-5-mini or ollama/qwen2.5-coder.",
+                ) from None
+            if cfg.api_key_env or cfg.api_base:
+                continue  # named variable checked by config; local endpoints often need no key
+            missing = [k for k in ll.validate_environment(model=cfg.model).get("missing_keys") or [] if not self.environ.get(k)]
+            if missing:
+                raise UsageError(
+                    f"tiers.{tier}: {cfg.model} needs {', '.join(missing)}, which is not set",
+                    hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env to the variable that holds the key.",
+                )
+
+    def _model_info(self, tier: Tier) -> dict[str, Any]:
+        """litellm's local map entry for the tier's model, under any of the names it may be filed by."""
+        ll = _import_litellm()
+        model = self.tiers[tier].model
+        candidates = [model]
+        try:
+            bare, provider, _, _ = ll.get_llm_provider(model)
+            candidates += [bare, f"{provider}/{bare}"]
+        except Exception:
+            pass
+        for name in candidates:
+            if ll.model_cost.get(name):
+                return ll.model_cost[name]
+        return {}
+
+    def known_price(self, tier: Tier) -> Price | None:
+        info = self._model_info(tier)
+        if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
+            return None
+        cached = info.get("cache_read_input_token_cost")
+        return Price(
+            input_per_mtok=info["input_cost_per_token"] * 1e6,
+            output_per_mtok=info["output_cost_per_token"] * 1e6,
+            cached_input_per_mtok=cached * 1e6 if cached is not None else None,
+        )
+
+    def context_window(self, tier: Tier) -> int | None:
+        return self._model_info(tier).get("max_input_tokens")
+
+    # ------------------------------------------------------------ calls
+    def complete(self, request: ModelRequest) -> ModelReply:
+        attempts = self.settings.retries + 1
+        delay = self.settings.backoff_s
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._once(request)
+            except ProviderError as err:
+                if not err.retryable or attempt == attempts:
+                    raise
+                self.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def _once(self, request: ModelRequest) -> ModelReply:
+        ll = _import_litellm()
+        cfg = self.tiers[request.tier]
+        kwargs: dict[str, Any] = dict(
+            model=cfg.model,
+            messages=[dict(m) for m in request.messages],
+            max_tokens=request.max_tokens,
+            timeout=cfg.timeout_s,
+            max_retries=0,
+            extra_headers={"X-Tieragent-Step": str(request.step), "X-Tieragent-Tier": request.tier},
+        )
+        if cfg.api_base:
+            kwargs["api_base"] = cfg.api_base
+        key = self._api_key(request.tier)
+        if key:
+            kwargs["api_key"] = key
+        elif cfg.api_base and not cfg.api_key_env:
+            kwargs["api_key"] = "no-key"  # local OpenAI-compatible servers need some value
+        if cfg.stream:
+            kwargs["stream"] = True
+            kwargs["stream_options"] = {"include_usage": True}
+        started = time.monotonic()
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                response = ll.completion(**kwargs)
+                if cfg.stream:
+                    response = ll.stream_chunk_builder(list(response), messages=kwargs["messages"])
+        except ProviderError:
+            raise
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            kind, retryable = _classify_error(exc)
+            raise self._error(request.tier, kind, retryable, exc) from None
+        seconds = time.monotonic() - started
+        text = ""
+        if response is not None and response.choices:
+            text = response.choices[0].message.content or ""
+        return ModelReply(text, self._usage(response, request, text), cfg.model, seconds)
+
+    def _usage(self, response: Any, request: ModelRequest, text: str) -> Usage:
+        usage = getattr(response, "usage", None)
+        if not usage or not getattr(usage, "prompt_tokens", None):
+            return Usage(estimate_tokens(request.prompt_text()), 0, estimate_tokens(text), estimated=True)
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = (getattr(details, "cached_tokens", None) or 0) if details else 0
+        return Usage(int(usage.prompt_tokens), int(cached), int(usage.completion_tokens or 0))
+
+    def _error(self, tier: Tier, kind: str, retryable: bool, exc: Exception) -> ProviderError:
+        cfg = self.tiers[tier]
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        key = self._api_key(tier)
+        if key:
+            detail = detail.replace(key, "***")
+        hint = None
+        if kind == "auth":
+            env_name = self._key_env_name(tier)
+            hint = f"Check the key in {env_name}." if env_name else "Check the provider key."
+        elif kind == "unreachable":
+            hint = f"Is {cfg.api_base or 'the provider'} reachable from here?"
+        message = f"{tier} tier ({cfg.model}): {_KIND_TEXT[kind]}: {detail[:300]}"
+        return ProviderError(kind, message, retryable=retryable, hint=hint)

@@ -1,0 +1,57 @@
+"""The model boundary: what a flow asks of a model, and what comes back.
+
+Flows only see `Provider.complete(ModelRequest) -> ModelReply`, through the gateway. The real
+implementation (`litellm_adapter.LiteLLMProvider`) is the one module that imports litellm;
+`scripted.ScriptedProvider` answers from a script, for `tieragent demo` and for tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..core.config import Price
+from ..core.vocab import Step, Tier
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    step: Step
+    tier: Tier
+    messages: tuple[dict[str, str], ...]
+    max_tokens: int
+
+    def prompt_text(self) -> str:
+        return "\n".join(m["content"] for m in self.messages)
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0  # all prompt tokens, cached ones included
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    estimated: bool = False  # the provider reported no usage; figures are estimates
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.cached_input_tokens + other.cached_input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.estimated or other.estimated,
+        )
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    text: str
+    usage: Usage
+    model: str
+    seconds: float
+
+
+class Provider(Protocol):
+    def complete(self, request: ModelRequest) -> ModelReply:
+        """Answer one request or raise `errors.ProviderError` (after the provider's own retries)."""
+
+    def known_price(self, tier: Tier) -> Price | None:
+        """The price of the tier's model when the config gives none; None when nobody knows it."""

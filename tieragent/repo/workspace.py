@@ -1,0 +1,144 @@
+"""The git workspace: which files exist, which may be shown to a model, what is dirty, commits.
+
+Every edit goes through a `journal.FileJournal` (see `journal()`), so every edit can be undone.
+tieragent's own state lives under the git directory (`state_dir`), never in the work tree.
+Validation runs in the user's own tree, so editable installs import the patched code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from ..core.errors import EnvironmentProblem
+from .journal import FileJournal
+from .secret_paths import looks_secret
+
+STATE_DIR_NAME = "tieragent"
+
+
+def _git(root: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=root, input=input, capture_output=True, check=False, env={**os.environ, "LC_ALL": "C"}
+        )
+    except FileNotFoundError:
+        raise EnvironmentProblem("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        raise EnvironmentProblem(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout
+
+
+def find_repo_root(start: Path) -> Path:
+    """The work tree root containing `start`, or a clear error (exit 2)."""
+    from git import InvalidGitRepositoryError, NoSuchPathError, Repo
+
+    try:
+        with Repo(start, search_parent_directories=True) as repo:
+            if repo.bare or repo.working_tree_dir is None:
+                raise EnvironmentProblem(f"{start} is inside a bare git repository; run tieragent in a work tree")
+            return Path(repo.working_tree_dir).resolve()
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        raise EnvironmentProblem(
+            f"{start} is not inside a git repository",
+            hint="tieragent needs git to keep your changes safe: run `git init` first, or cd into a repository.",
+        ) from None
+
+
+@dataclass
+class GitWorkspace:
+    root: Path
+
+    @classmethod
+    def open(cls, start: Path) -> GitWorkspace:
+        return cls(find_repo_root(start))
+
+    @cached_property
+    def git_dir(self) -> Path:
+        """The common git dir (shared by worktrees): tieragent's state lives under it, never in the tree."""
+        out = _git(self.root, "rev-parse", "--git-common-dir").decode().strip()
+        return (self.root / out).resolve()
+
+    @cached_property
+    def state_dir(self) -> Path:
+        d = self.git_dir / STATE_DIR_NAME
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def list_files(self) -> list[str]:
+        """Tracked files plus untracked ones git does not ignore, that exist on disk."""
+        out = _git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        seen: dict[str, None] = {}
+        for raw in out.split(b"\0"):
+            if raw:
+                rel = raw.decode("utf-8", errors="surrogateescape")
+                if (self.root / rel).is_file():
+                    seen[rel] = None
+        return list(seen)
+
+    def ignored(self, rel_paths: list[str]) -> set[str]:
+        if not rel_paths:
+            return set()
+        out = _git(self.root, "check-ignore", "-z", "--stdin", input="\0".join(rel_paths).encode() + b"\0", check=False)
+        return {p.decode() for p in out.split(b"\0") if p}
+
+    def shareable(self, rel_paths: list[str]) -> tuple[list[str], dict[str, str]]:
+        """Split paths into those a model may see and those it may not (with the reason)."""
+        refused: dict[str, str] = {}
+        ignored = self.ignored([p for p in rel_paths if not looks_secret(p)])
+        ok = []
+        for p in rel_paths:
+            if looks_secret(p):
+                refused[p] = "looks like a secret"
+            elif p in ignored:
+                refused[p] = "ignored by git"
+            else:
+                ok.append(p)
+        return ok, refused
+
+    def dirty_paths(self) -> set[str]:
+        """Paths that differ from HEAD (staged, unstaged or untracked)."""
+        out = _git(self.root, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+        paths: set[str] = set()
+        entries = out.split(b"\0")
+        i = 0
+        while i < len(entries):
+            e = entries[i]
+            if len(e) > 3:
+                paths.add(e[3:].decode("utf-8", errors="surrogateescape"))
+                if e[:1] in (b"R", b"C"):
+                    i += 1  # the rename's source follows
+            i += 1
+        return paths
+
+    def tree_fingerprint(self) -> str:
+        """Changes whenever the content of a tracked or untracked (not ignored) file changes."""
+        h = hashlib.sha256()
+        head = _git(self.root, "rev-parse", "--verify", "-q", "HEAD", check=False)
+        h.update(head)
+        if head.strip():
+            h.update(_git(self.root, "diff", "HEAD", "--binary", "--no-ext-diff", "--no-color"))
+            others = _git(self.root, "ls-files", "-z", "--others", "--exclude-standard").split(b"\0")
+        else:  # no commit yet: every file counts
+            others = _git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split(b"\0")
+        for raw in sorted(o for o in others if o):
+            p = self.root / raw.decode("utf-8", errors="surrogateescape")
+            h.update(raw + b"\0")
+            if p.is_file():
+                h.update(hashlib.sha256(p.read_bytes()).digest())
+        return h.hexdigest()
+
+    def commit(self, rel_paths: list[str], message: str) -> str:
+        """Commit exactly these paths (nothing else the user staged) and return the new sha."""
+        existing = [p for p in rel_paths if (self.root / p).exists()]
+        if existing:
+            _git(self.root, "add", "--", *existing)
+        _git(self.root, "commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *rel_paths)
+        return _git(self.root, "rev-parse", "HEAD").decode().strip()
+
+    def journal(self) -> FileJournal:
+        return FileJournal.start(self.root, self.state_dir / "journal")

@@ -1,0 +1,86 @@
+"""Risk evidence about paths and patches. Pure functions of the paths, the edits and the rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ..core.config import RiskConfig
+from ..core.globs import matches
+from ..repo.diffs import EditStat
+
+DEFAULT_SENSITIVE = (
+    "*auth*", "*security*", "*crypto*", "*secret*", "*password*", "*permission*", "*payment*", "*billing*",
+    "migrations/", "*/migrations/*", ".github/workflows/", "Dockerfile*", "*.dockerfile", "docker-compose*.y*ml",
+    "requirements*.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "package.json", "go.mod",
+    "Cargo.toml", "Gemfile", "pom.xml", "build.gradle*",
+    "*.lock", "package-lock.json", "pnpm-lock.yaml", "go.sum", "Pipfile.lock",
+)
+
+
+@dataclass(frozen=True)
+class RiskRules:
+    """The rules in force; built from `RiskConfig`, which holds the defaults and documents them."""
+
+    sensitive_paths: tuple[str, ...]
+    max_files: int
+    max_changed_lines: int
+    max_deleted_lines: int
+
+    @classmethod
+    def from_config(cls, cfg: RiskConfig) -> RiskRules:
+        base = tuple(cfg.sensitive_paths) if cfg.sensitive_paths is not None else DEFAULT_SENSITIVE
+        return cls(base + tuple(cfg.extra_sensitive_paths), cfg.max_files, cfg.max_changed_lines, cfg.max_deleted_lines)
+
+
+def sensitive_paths(paths: Iterable[str], rules: RiskRules) -> list[str]:
+    return [f"sensitive path: {p}" for p in paths if matches(p, rules.sensitive_paths)]
+
+
+PUBLIC_KINDS = {"function", "method", "class", "constructor", "interface", "struct", "trait", "enum", "type"}
+
+
+def public_signatures(path: str, data: bytes) -> dict[str, str]:
+    """Public definitions in `data` (as if it were `path`) -> their signature line, from tree-sitter tags."""
+    from ..repo.map import symbols_for_source
+
+    try:
+        symbols = symbols_for_source(path, data)
+    except Exception:  # an unsupported language or unparsable file: no signature evidence
+        return {}
+    return {
+        (f"{s.parent}.{s.name}" if s.parent else s.name): s.signature.strip()
+        for s in symbols
+        if s.kind in PUBLIC_KINDS and not s.local and not s.name.startswith("_") and not (s.parent or "").startswith("_")
+    }
+
+
+SignatureReader = Callable[[str, bytes], dict[str, str]]  # path, content -> public name -> signature line
+
+
+def patch_risk(edits: list[EditStat], rules: RiskRules, signatures: SignatureReader | None = None) -> list[str]:
+    """Reasons this patch is high-risk (empty when none)."""
+    reasons = sensitive_paths([e.path for e in edits], rules)
+    if len(edits) > rules.max_files:
+        reasons.append(f"large patch: {len(edits)} files")
+    added = removed = 0
+    for e in edits:
+        a, r = e.counts()
+        added, removed = added + a, removed + r
+        if e.new is None and e.old is not None:
+            reasons.append(f"deletes file {e.path}")
+    if added + removed > rules.max_changed_lines:
+        reasons.append(f"large patch: {added + removed} changed lines")
+    if removed - added > rules.max_deleted_lines:
+        reasons.append(f"deletes code: {removed - added} lines net")
+    if signatures is not None:
+        for e in edits:
+            if e.old is None or e.new is None:
+                continue
+            before, after = signatures(e.path, e.old), signatures(e.path, e.new)
+            for name, sig in before.items():
+                if name not in after:
+                    reasons.append(f"removes public {name} in {e.path}")
+                elif after[name] != sig:
+                    reasons.append(f"changes the signature of public {name} in {e.path}")
+    return reasons
