@@ -11,7 +11,7 @@ from tieragent.flows.fix.approval import parse_verdict
 from tieragent.flows.replies import ReplyFormatError
 from tieragent.core.config import RiskConfig
 from tieragent.core.errors import UsageError
-from tieragent.judge.failure_output import condense, needs_summary
+from tieragent.judge.failure_output import SUMMARIZE_OVER_TOKENS, condense, needs_summary
 from tieragent.judge.tamper import protected_edit
 from tieragent.repo.diffs import EditStat
 from tieragent.risk.rules import RiskRules, patch_risk, sensitive_paths
@@ -188,7 +188,12 @@ def test_condense_pytest_keeps_what_matters():
 def test_condense_other_output_keeps_the_tail():
     out = condense("\n".join(f"line {i}" for i in range(500)))
     assert out.startswith("[... earlier output cut ...]") and "line 499" in out and "line 10\n" not in out
-    assert not needs_summary(out) or len(out) > 6000
+    assert not needs_summary(out)  # 150 short lines are well under the summary threshold
+
+
+def test_needs_summary_is_about_the_threshold():
+    assert not needs_summary("x" * (SUMMARIZE_OVER_TOKENS * 4))
+    assert needs_summary("x" * (SUMMARIZE_OVER_TOKENS * 4 + 4))
 
 
 def test_lint_problems_ignore_line_numbers_and_other_files():

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 
 from tieragent.repo.runner import SubprocessRunner
 
@@ -11,15 +13,31 @@ def test_output_and_exit_code(tmp_path):
     assert r.exit_code == 3 and not r.ok and "out" in r.output and "err" in r.output
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a killed child that is not yet reaped is a zombie: gone, for our purpose
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_timeout_kills_the_whole_process_group(tmp_path):
-    marker = tmp_path / "child-alive"
-    # the shell starts a grandchild that would touch the marker after 3 s if it survived
-    cmd = f"{sys.executable} -c \"import time,pathlib; time.sleep(3); pathlib.Path(r'{marker}').write_text('x')\" & sleep 30"
+    pidfile = tmp_path / "grandchild.pid"
+    # the shell starts a grandchild in the background that writes its pid, then sleeps
+    grandchild = f"import os,pathlib,time; pathlib.Path(r'{pidfile}').write_text(str(os.getpid())); time.sleep(60)"
+    cmd = f"{sys.executable} -c \"{grandchild}\" & sleep 60"
     started = time.monotonic()
-    r = SubprocessRunner().run(cmd, tmp_path, 0.5)
+    r = SubprocessRunner().run(cmd, tmp_path, 2.0)
     assert r.timed_out and r.exit_code is None and time.monotonic() - started < 10
-    time.sleep(3.5)
-    assert not marker.exists()
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid), "the grandchild outlived the timeout"
 
 
 def test_no_bytecode_or_pytest_cache_in_tree(tmp_path):
