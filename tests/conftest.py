@@ -112,10 +112,12 @@ def cli_env(tmp_home: Path) -> dict[str, str]:
     env["FAKE_PROVIDER_KEY"] = FAKE_KEY
     env["XDG_CONFIG_HOME"] = str(tmp_home / "config")  # keep the developer's user config out
     env["NO_COLOR"] = "1"
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the repositories under test need none of this venv's plugins
     return env
 
 
 def run_cli(args: list[str], cwd: Path, *, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    """The CLI as a subprocess: for what only a real process shows (signals, streams, imports, a terminal)."""
     return subprocess.run(
         [sys.executable, "-m", "tieragent", *args],
         cwd=cwd,
@@ -124,3 +126,35 @@ def run_cli(args: list[str], cwd: Path, *, env: dict[str, str] | None = None, ti
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys, tmp_path):
+    """The CLI's `main()` in this process, with the environment `cli_env` gives a subprocess.
+
+    `cli(["fix", "..."], repo)` returns a CompletedProcess-like result. Cheaper than `run_cli`:
+    litellm is imported once per test session instead of once per command.
+    """
+    import signal
+
+    from tieragent.cli import main
+
+    def run(args: list[str], cwd: Path, *, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        for name in list(os.environ):
+            monkeypatch.delenv(name)
+        for name, value in (env if env is not None else cli_env(tmp_path)).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["tieragent", *args])
+        old_term = signal.getsignal(signal.SIGTERM)
+        try:
+            main()
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+        finally:
+            signal.signal(signal.SIGTERM, old_term)
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["tieragent", *args], code, out, err)
+
+    return run

@@ -1,4 +1,7 @@
-"""Bad input gets a clear message and a defined exit code, never a traceback."""
+"""Bad input gets a clear message and a defined exit code, never a traceback.
+
+The CLI runs in-process (`cli`), except where only a real process shows it (what gets imported).
+"""
 
 from __future__ import annotations
 
@@ -6,78 +9,78 @@ import json
 import subprocess
 import sys
 
-from conftest import cli_env, make_repo, run_cli
+from conftest import cli_env, make_repo
 
 
-def test_not_a_git_repo_exits_2(tmp_path):
+def test_not_a_git_repo_exits_2(cli, tmp_path):
     d = tmp_path / "plain"
     d.mkdir()
-    proc = run_cli(["fix", "anything"], d)
+    proc = cli(["fix", "anything"], d)
     assert proc.returncode == 2
     assert "not inside a git repository" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_no_model_configured_exits_2_and_mentions_demo(calc_repo):
-    proc = run_cli(["fix", "anything"], calc_repo)
+def test_no_model_configured_exits_2_and_mentions_demo(cli, calc_repo):
+    proc = cli(["fix", "anything"], calc_repo)
     assert proc.returncode == 2
     assert "no model configured" in proc.stderr
     assert "TIERAGENT_TIERS__MID__MODEL" in proc.stderr and "tieragent demo" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_bad_config_names_file_key_and_reason(calc_repo):
+def test_bad_config_names_file_key_and_reason(cli, calc_repo):
     (calc_repo / ".tieragent.yaml").write_text("tiers:\n  small: {model: openai/a}\n  mid: {api_base: http://x}\n  frontier: {model: openai/b}\n")
-    proc = run_cli(["fix", "anything", "--json"], calc_repo)
+    proc = cli(["fix", "anything", "--json"], calc_repo)
     assert proc.returncode == 2
     data = json.loads(proc.stdout)
     assert data["status"] == "error" and data["error"].startswith(".tieragent.yaml: tiers.mid.model: missing")
 
 
-def test_invalid_yaml_exits_2(calc_repo):
+def test_invalid_yaml_exits_2(cli, calc_repo):
     (calc_repo / ".tieragent.yaml").write_text("tiers: [unclosed\n")
-    proc = run_cli(["fix", "anything"], calc_repo)
+    proc = cli(["fix", "anything"], calc_repo)
     assert proc.returncode == 2
     assert ".tieragent.yaml: line" in proc.stderr and "not valid YAML" in proc.stderr
 
 
-def test_env_var_config_error_names_the_variable(calc_repo):
+def test_env_var_config_error_names_the_variable(cli, calc_repo):
     env = cli_env(calc_repo.parent)
     env["TIERAGENT_BUDGET__MAX_COST_USD"] = "lots"
-    proc = run_cli(["fix", "anything"], calc_repo, env=env)
+    proc = cli(["fix", "anything"], calc_repo, env=env)
     assert proc.returncode == 2
     assert "env TIERAGENT_BUDGET__MAX_COST_USD: budget.max_cost_usd" in proc.stderr
 
 
-def test_missing_key_variable_exits_2(calc_repo):
+def test_missing_key_variable_exits_2(cli, calc_repo):
     (calc_repo / ".tieragent.yaml").write_text(
         "tiers:\n"
         "  small: {model: openai/a, api_key_env: MY_UNSET_KEY}\n"
         "  mid: {model: openai/b}\n"
         "  frontier: {model: openai/c}\n"
     )
-    proc = run_cli(["fix", "anything"], calc_repo)
+    proc = cli(["fix", "anything"], calc_repo)
     assert proc.returncode == 2
     assert "MY_UNSET_KEY is not set" in proc.stderr
 
 
-def test_provider_key_missing_is_reported_before_any_call(calc_repo):
+def test_provider_key_missing_is_reported_before_any_call(cli, calc_repo):
     (calc_repo / ".tieragent.yaml").write_text(
         "tiers:\n  small: {model: openai/gpt-5-nano}\n  mid: {model: anthropic/claude-sonnet-4-5}\n  frontier: {model: anthropic/claude-opus-4-5}\n"
     )
-    proc = run_cli(["fix", "anything"], calc_repo)
+    proc = cli(["fix", "anything"], calc_repo)
     assert proc.returncode == 2
     assert "OPENAI_API_KEY" in proc.stderr
 
 
-def test_no_test_command_exits_2(tmp_path, fake_server):
+def test_no_test_command_exits_2(cli, tmp_path, fake_server):
     from conftest import write_config
 
     repo = make_repo(tmp_path / "r", {"main.c": "int main(){return 0;}\n"})
     write_config(repo, fake_server)
     cfg = (repo / ".tieragent.yaml").read_text()
     (repo / ".tieragent.yaml").write_text("\n".join(l for l in cfg.splitlines() if "pytest" not in l) + "\n")
-    proc = run_cli(["fix", "anything"], repo)
+    proc = cli(["fix", "anything"], repo)
     assert proc.returncode == 2, proc.stderr
     assert "no test command" in proc.stderr
 
@@ -98,8 +101,8 @@ def test_commands_that_call_no_model_never_import_litellm(calc_repo):
     assert out.stdout.strip().splitlines()[-1] == "False False"
 
 
-def test_empty_request_exits_2(calc_repo):
-    proc = run_cli(["fix", "   "], calc_repo)
+def test_empty_request_exits_2(cli, calc_repo):
+    proc = cli(["fix", "   "], calc_repo)
     assert proc.returncode == 2 and "empty" in proc.stderr
 
 
@@ -108,22 +111,22 @@ def test_version():
     assert proc.returncode == 0 and proc.stdout.startswith("tieragent ")
 
 
-def test_test_command_that_cannot_run_exits_2_before_any_model_call(calc_repo, fake_server):
+def test_test_command_that_cannot_run_exits_2_before_any_model_call(cli, calc_repo, fake_server):
     from conftest import write_config
 
     write_config(calc_repo, fake_server, extra={"validate": {"test": "no-such-test-runner --all"}})
-    proc = run_cli(["fix", "anything", "--json"], calc_repo)
+    proc = cli(["fix", "anything", "--json"], calc_repo)
     assert proc.returncode == 2, proc.stderr
     assert "could not run" in json.loads(proc.stdout)["error"]
     assert fake_server.requests == []
 
 
-def test_no_tests_collected_exits_2(tmp_path, fake_server):
+def test_no_tests_collected_exits_2(cli, tmp_path, fake_server):
     from conftest import write_config
 
     repo = make_repo(tmp_path / "r", {"tests/helper.py": "X = 1\n", "app.py": "def f():\n    return 1\n"})
     write_config(repo, fake_server)
-    proc = run_cli(["fix", "anything"], repo)
+    proc = cli(["fix", "anything"], repo)
     assert proc.returncode == 2, proc.stderr
     assert "collected no tests" in proc.stderr
     assert fake_server.requests == []

@@ -102,3 +102,11 @@ def test_readme_routing_table_matches_the_code():
         documented = re.findall(r"(small|mid|frontier) \((\d+)", f"{start} {then}")
         expected = [(tier, n) for tier, count in documented for n in range(1, int(count) + 1)]
         assert ladder == expected, row
+
+
+def test_a_partial_routing_table_keeps_the_other_defaults():
+    policy = RoutingConfig(attempts={"mid": 3}, start={"mechanical": "mid"})
+    assert policy.attempts == {"small": 1, "mid": 3, "frontier": 2}
+    assert policy.start["mechanical"] == "mid" and policy.start["long_horizon"] == "frontier"
+    ladder = patch_ladder(policy, Classification("local", "low", (), ""))
+    assert [r.tier for r in ladder] == ["mid", "mid", "mid", "frontier", "frontier"]

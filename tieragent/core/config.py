@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 
 from .errors import ConfigError, UsageError
 from .vocab import TIERS, TaskClass, Tier
@@ -71,18 +71,34 @@ class BudgetConfig(_Strict):
     max_calls: int | None = Field(default=None, gt=0, description="Stop (exit 3) before making more model calls.")
 
 
+DEFAULT_START: dict[TaskClass, Tier] = {"mechanical": "small", "local": "mid", "repository": "mid", "long_horizon": "frontier"}
+DEFAULT_ATTEMPTS: dict[Tier, int] = {"small": 1, "mid": 2, "frontier": 2}
+
+
 class RoutingConfig(_Strict):
     """Where patching starts and how many attempts each tier gets."""
 
     start: dict[TaskClass, Tier] = Field(
-        default_factory=lambda: {"mechanical": "small", "local": "mid", "repository": "mid", "long_horizon": "frontier"},
-        description="Starting tier for the patch step, per task class.",
+        default_factory=lambda: dict(DEFAULT_START),
+        description="Starting tier for the patch step, per task class; classes not given keep their default.",
     )
     high_risk: Tier = Field(default="frontier", description="Starting tier when the task is high-risk.")
-    attempts: dict[Tier, int] = Field(
-        default_factory=lambda: {"small": 1, "mid": 2, "frontier": 2},
-        description="Patch attempts per tier before escalating (mid: 1 try + 1 retry with the failure).",
+    attempts: dict[Tier, NonNegativeInt] = Field(
+        default_factory=lambda: dict(DEFAULT_ATTEMPTS),
+        description="Patch attempts per tier before escalating (mid: 1 try + 1 retry with the failure); "
+        "tiers not given keep their default, 0 skips a tier.",
     )
+
+    # `attempts: {mid: 3}` means "mid gets 3", not "small and frontier get none".
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start_over_defaults(cls, value: Any) -> Any:
+        return {**DEFAULT_START, **value} if isinstance(value, dict) else value
+
+    @field_validator("attempts", mode="before")
+    @classmethod
+    def _attempts_over_defaults(cls, value: Any) -> Any:
+        return {**DEFAULT_ATTEMPTS, **value} if isinstance(value, dict) else value
     review_high_risk: bool = Field(
         default=True,
         description="On a high-risk task, the frontier reviews a cheaper tier's validated patch before it is accepted.",

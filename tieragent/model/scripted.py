@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..core.config import Price, TierConfig
-from ..core.errors import ProviderError
 from ..core.tokens import estimate_tokens
 from ..core.vocab import Tier
 from .protocol import ModelReply, ModelRequest, Usage
@@ -20,13 +19,13 @@ Responder = Callable[[ModelRequest], str]
 class ScriptedProvider:
     """Answers each (step, tier) from a queue of canned replies, or from a function.
 
-    A queue's last reply repeats. A scripted `ProviderError` is raised instead of answering, so
-    tests can drive every fault without a server. Usage is estimated from text length and marked
+    A queue's last reply repeats. A scripted exception (a `ProviderError`, a `KeyboardInterrupt`)
+    is raised instead of answering, so tests can drive every fault without a server. Usage is estimated from text length and marked
     as such. Every request is kept in `requests`, so tests can assert on what would have been sent.
     """
 
     tiers: dict[Tier, TierConfig]
-    script: dict[tuple[str, Tier], list[str | ProviderError]] = field(default_factory=dict)
+    script: dict[tuple[str, Tier], list[str | BaseException]] = field(default_factory=dict)
     responder: Responder | None = None
     requests: list[ModelRequest] = field(default_factory=list)
     delay_s: float = 0.0
@@ -34,7 +33,7 @@ class ScriptedProvider:
     def __post_init__(self) -> None:
         self._queues = {k: deque(v) for k, v in self.script.items()}
 
-    def enqueue(self, step: str, tier: Tier, *replies: str | ProviderError) -> None:
+    def enqueue(self, step: str, tier: Tier, *replies: str | BaseException) -> None:
         self._queues.setdefault((step, tier), deque()).extend(replies)
 
     def calls(self) -> list[tuple[str, str]]:
@@ -52,7 +51,7 @@ class ScriptedProvider:
             answer = self.responder(request)
         else:
             answer = ""
-        if isinstance(answer, ProviderError):
+        if isinstance(answer, BaseException):  # a scripted fault: ProviderError, KeyboardInterrupt, ...
             raise answer
         usage = Usage(estimate_tokens(request.prompt_text()), 0, estimate_tokens(answer), estimated=True)
         return ModelReply(answer, usage, self.tiers[request.tier].model, time.monotonic() - started)

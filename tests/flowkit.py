@@ -1,0 +1,92 @@
+"""Running a flow in-process: the real parts (git, the journal, the test commands as subprocesses,
+the repository map) with a `ScriptedProvider` at the model boundary instead of HTTP.
+
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]})
+    result = fix(calc_repo, provider)
+    assert provider.calls() == [("classify", "small"), ("patch", "mid")]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import PRICES
+
+from tieragent.core.config import Config, load_config
+from tieragent.core.events import Event
+from tieragent.core.vocab import TIERS
+from tieragent.flows.fix import FixDeps, FixOptions, FixResult, run_fix
+from tieragent.model.scripted import ScriptedProvider
+from tieragent.repo.map import build_repo_map
+from tieragent.repo.runner import SubprocessRunner
+from tieragent.repo.workspace import GitWorkspace
+
+PYTEST = f'"{sys.executable}" -m pytest -q -x'
+# The repositories under test need no pytest plugins; loading this environment's (hypothesis, anyio)
+# would triple the time of every test run the flow makes.
+TEST_RUN_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+
+def config(extra: dict[str, Any] | None = None) -> Config:
+    data: dict[str, Any] = {
+        "tiers": {t: {"model": f"openai/fake-{t}", "price": PRICES[t]} for t in TIERS},
+        "validate": {"test": PYTEST, "timeout_s": 60},
+    }
+    for key, value in (extra or {}).items():
+        data.setdefault(key, {}).update(value)
+    return Config.model_validate(data)
+
+
+def scripted(script: dict[tuple[str, str], list[str | BaseException]] | None = None, cfg: Config | None = None) -> ScriptedProvider:
+    cfg = cfg or config()
+    return ScriptedProvider({t: cfg.tier(t) for t in TIERS}, script=dict(script or {}))
+
+
+def deps(repo: Path, provider: ScriptedProvider, cfg: Config | None = None, **kw: Any) -> FixDeps:
+    ws = GitWorkspace.open(repo)
+    cfg = cfg or config()
+    return FixDeps(
+        ws=ws,
+        config=cfg,
+        provider=provider,
+        runner=kw.pop("runner", SubprocessRunner(TEST_RUN_ENV)),
+        prices={t: cfg.tier(t).price for t in TIERS},
+        repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
+        test_command=cfg.validation.test or PYTEST,
+        lint_command=cfg.validation.lint,
+        **kw,
+    )
+
+
+def fix(repo: Path, provider: ScriptedProvider, request: str = "add() returns the wrong result", *, cfg: Config | None = None,
+        events: list[Event] | None = None, **options: Any) -> FixResult:
+    """One `fix` run in-process; `options` are FixOptions fields, or FixDeps fields such as `confirm`."""
+    option_names = set(FixOptions.__dataclass_fields__)
+    opts = FixOptions(**{k: v for k, v in options.items() if k in option_names})
+    extra = {k: v for k, v in options.items() if k not in option_names}
+    if events is not None:
+        extra["on_event"] = events.append
+    return run_fix(request, deps(repo, provider, cfg, **extra), opts)
+
+
+def repo_config(repo: Path, extra: dict[str, Any] | None = None) -> Config:
+    """The config as the CLI would load it for `repo` (its .tieragent.yaml), with test defaults."""
+    cfg = load_config(repo, environ={}, user_file=repo / "no-user-config.yaml")
+    return config({**cfg.model_dump(by_alias=True, exclude_defaults=True), **(extra or {})})
+
+
+def outcomes(result: FixResult, step: str = "patch") -> list[tuple[str, str]]:
+    assert result.ledger is not None
+    return [(r.tier, str(r.outcome)) for r in result.ledger.rows if r.step == step]
+
+
+def rows(result: FixResult) -> list[tuple[str, str, str]]:
+    assert result.ledger is not None
+    return [(str(r.step), r.tier, str(r.outcome)) for r in result.ledger.rows]
+
+
+def sent(provider: ScriptedProvider, step: str, n: int) -> str:
+    """The text of the n-th request (0-based) the provider received for `step`."""
+    return [r for r in provider.requests if r.step == step][n].prompt_text()

@@ -1,0 +1,242 @@
+"""End to end: the CLI as a subprocess, real git and pytest, and litellm's real HTTP path against the
+fake OpenAI-compatible server. Only what needs a real process lives here: the JSON envelope on
+stdout, exit codes, headers and usage over HTTP, streaming, a 401, a refused connection, signals,
+kill -9 with recover, and a real terminal. Behaviour is tested in-process (test_fix_flow.py,
+test_validation_flow.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BAD_PATCH, CLASSIFY_OPS, FAKE_KEY, GOOD_PATCH, PRICES, cli_env, run_cli, snapshot, write_config
+from fake_openai import Reply
+
+EDITS_TEST = """```diff
+--- a/tests/test_ops.py
++++ b/tests/test_ops.py
+@@ -4,2 +4,2 @@
+ def test_add():
+-    assert add(2, 3) == 5
++    assert add(2, 3) == -1
+```"""
+
+
+def fix_json(repo: Path, *extra: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:
+    proc = run_cli(["fix", "add() returns the wrong result", "--json", *extra], repo, env=env)
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError:
+        pytest.fail(f"stdout is not one JSON object:\nstdout={proc.stdout!r}\nstderr={proc.stderr}")
+    assert data["exit_code"] == proc.returncode
+    return proc, data
+
+
+def slow_when_patched(marker: Path) -> str:
+    """A test command that fails fast on the original code, and hangs once the patch is applied."""
+    code = (
+        "import pathlib,sys,time\n"
+        "if 'a + b' not in pathlib.Path('calc/ops.py').read_text(): sys.exit(1)\n"
+        f"pathlib.Path(r'{marker}').write_text('x'); time.sleep(60)\n"
+    )
+    script = marker.parent / "slow_test.py"
+    script.write_text(code)
+    return f'"{sys.executable}" "{script}"'
+
+
+def spawn_fix(repo: Path, *args: str, **popen: object) -> subprocess.Popen:
+    kw = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
+    return subprocess.Popen([sys.executable, "-m", "tieragent", "fix", *args], cwd=repo, env=cli_env(repo.parent), **kw)
+
+
+def wait_until(condition, proc: subprocess.Popen | None = None, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while not condition() and time.time() < deadline and (proc is None or proc.poll() is None):
+        time.sleep(0.1)
+
+
+def test_json_envelope_headers_and_key(calc_repo, fake_server):
+    write_config(calc_repo, fake_server)
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", GOOD_PATCH)
+    proc, data = fix_json(calc_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert fake_server.calls() == [("classify", "small"), ("patch", "mid")]
+    for key in ("status", "exit_code", "request", "run_id", "classification", "steps", "totals", "patch", "validation",
+                "baseline", "routing", "route", "repro", "test_edits", "saved_diff", "commit", "warnings", "error"):
+        assert key in data
+    assert data["status"] == "fixed" and data["request"] == "add() returns the wrong result"
+    assert data["classification"]["files"] == ["calc/ops.py"] and "+    return a + b" in data["patch"]
+    row = data["steps"][0]
+    for key in ("step", "tier", "model", "input_tokens", "cached_input_tokens", "output_tokens", "cost_usd", "seconds", "outcome", "note"):
+        assert key in row
+    assert set(data["totals"]["by_tier"]) == {"small", "mid", "frontier"}
+    assert data["validation"]["ok"] is True and data["validation"]["test"]["exit_code"] == 0
+    assert proc.stderr.strip()  # progress went to stderr
+    for r in fake_server.requests:  # the tier's key, and the step and tier headers, on every request
+        assert r.headers["authorization"] == f"Bearer {FAKE_KEY}"
+        assert (r.headers["x-tieragent-step"], r.headers["x-tieragent-tier"]) in (("classify", "small"), ("patch", "mid"))
+
+
+def test_ledger_totals_equal_reported_usage_times_prices(calc_repo, fake_server):
+    write_config(calc_repo, fake_server)
+    fake_server.enqueue("classify", "small", Reply(CLASSIFY_OPS, prompt_tokens=1200, completion_tokens=80, cached_tokens=200))
+    fake_server.enqueue("patch", "mid", Reply(BAD_PATCH, prompt_tokens=3000, completion_tokens=400, cached_tokens=1000))
+    fake_server.enqueue("patch", "mid", Reply("not a diff", prompt_tokens=3500, completion_tokens=10))
+    fake_server.enqueue("patch", "frontier", Reply(GOOD_PATCH, prompt_tokens=4000, completion_tokens=300, cached_tokens=0))
+    proc, data = fix_json(calc_repo)
+    assert proc.returncode == 0, proc.stderr
+
+    def cost(tier, inp, out, cached):
+        p = PRICES[tier]
+        return ((inp - cached) * p["input_per_mtok"] + cached * p["cached_input_per_mtok"] + out * p["output_per_mtok"]) / 1e6
+
+    expected = [cost("small", 1200, 80, 200), cost("mid", 3000, 400, 1000), cost("mid", 3500, 10, 0), cost("frontier", 4000, 300, 0)]
+    assert [r["cost_usd"] for r in data["steps"]] == pytest.approx(expected)
+    assert [r["cached_input_tokens"] for r in data["steps"]] == [200, 1000, 0, 0]
+    assert data["totals"]["cost_usd"] == pytest.approx(sum(expected), abs=1e-6)
+    assert data["totals"]["by_tier"]["mid"]["cost_usd"] == pytest.approx(expected[1] + expected[2], abs=1e-6)
+    frontier_only = cost("frontier", 1200, 80, 200) + cost("frontier", 3000, 400, 1000) + cost("frontier", 3500, 10, 0) + expected[3]
+    assert data["totals"]["frontier_only_estimate_usd"] == pytest.approx(frontier_only, abs=1e-6)
+    history = (calc_repo / ".git/tieragent/ledger.jsonl").read_text().splitlines()
+    assert len(history) == 1 and json.loads(history[0])["totals"]["cost_usd"] == pytest.approx(sum(expected), abs=1e-6)
+    human = run_cli(["ledger"], calc_repo)  # and `tieragent ledger` reads it back
+    assert human.returncode == 0 and "1 run(s)" in human.stdout and "Frontier-only estimate" in human.stdout
+
+
+def test_streaming_path(calc_repo, fake_server):
+    write_config(calc_repo, fake_server, stream=True)
+    fake_server.enqueue("classify", "small", Reply(CLASSIFY_OPS, prompt_tokens=500, completion_tokens=50))
+    fake_server.enqueue("patch", "mid", Reply(GOOD_PATCH, prompt_tokens=900, completion_tokens=120, cached_tokens=100))
+    proc, data = fix_json(calc_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert all(r.body.get("stream") is True for r in fake_server.requests)
+    assert data["steps"][1]["input_tokens"] == 900 and data["steps"][1]["cached_input_tokens"] == 100
+
+
+def test_401_exits_4_names_the_variable_and_touches_nothing(calc_repo, fake_server):
+    write_config(calc_repo, fake_server)
+    before = snapshot(calc_repo)
+    fake_server.enqueue("classify", "small", Reply(status=401, error_body={"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}))
+    proc, data = fix_json(calc_repo)
+    assert proc.returncode == 4
+    assert data["status"] == "error" and "authentication" in data["error"] and "FAKE_PROVIDER_KEY" in data["error"]
+    assert FAKE_KEY not in proc.stdout + proc.stderr
+    assert len(fake_server.requests) == 1  # a 401 is never retried
+    assert [(r["step"], r["outcome"]) for r in data["steps"]] == [("classify", "provider-error")]
+    assert snapshot(calc_repo) == before
+
+
+def test_refused_connection_exits_4(calc_repo, fake_server):
+    write_config(calc_repo, fake_server)
+    cfg = (calc_repo / ".tieragent.yaml").read_text().replace(fake_server.url, "http://127.0.0.1:9/v1")
+    (calc_repo / ".tieragent.yaml").write_text(cfg)
+    before = snapshot(calc_repo)
+    proc, data = fix_json(calc_repo)
+    assert proc.returncode == 4, proc.stderr
+    assert data["status"] == "error" and "no tier could be reached" in data["error"]
+    assert {r["outcome"] for r in data["steps"]} == {"provider-error"}
+    assert snapshot(calc_repo) == before
+
+
+def test_sigint_during_validation_restores_tree_and_prints_json(calc_repo, fake_server, tmp_path):
+    marker = tmp_path / "tests-started"
+    write_config(calc_repo, fake_server, extra={"validate": {"test": slow_when_patched(marker)}})
+    before = snapshot(calc_repo)
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", GOOD_PATCH)
+    proc = spawn_fix(calc_repo, "add is wrong", "--json")
+    wait_until(marker.exists, proc)
+    assert marker.exists(), proc.communicate()[1]
+    assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # the patch is applied while tests run
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    data = json.loads(out)  # --json still gets its one object
+    assert data["status"] == "error" and data["exit_code"] == 130 and data["error"] == "interrupted"
+    assert snapshot(calc_repo) == before
+    assert not list((calc_repo / ".git/tieragent/journal").glob("*-*"))
+
+
+def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
+    marker = tmp_path / "tests-started"
+    write_config(calc_repo, fake_server, extra={"validate": {"test": slow_when_patched(marker)}})
+    before = snapshot(calc_repo)
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", GOOD_PATCH)
+    proc = spawn_fix(calc_repo, "add is wrong", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_until(marker.exists)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # left half-done by kill -9
+    blocked = run_cli(["fix", "again", "--json"], calc_repo)
+    assert blocked.returncode == 2 and "tieragent recover" in json.loads(blocked.stdout)["error"]
+    rec = run_cli(["recover"], calc_repo)
+    assert rec.returncode == 0 and "restored calc/ops.py" in rec.stdout
+    assert snapshot(calc_repo) == before
+
+
+def test_human_output_has_routing_and_ledger_tables(calc_repo, fake_server):
+    write_config(calc_repo, fake_server)
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", BAD_PATCH, GOOD_PATCH)
+    proc = run_cli(["fix", "add() returns the wrong result", "--explain-routing"], calc_repo)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Fixed" in out and "Cost ledger" in out and "tests-failed" in out and "Frontier-only estimate" in out
+    assert "starts at mid (task class local)" in out and "planned attempts: mid #1 → mid #2 → frontier #1 → frontier #2" in out
+
+
+def _run_in_pty(args: list[str], cwd: Path, answer: bytes, prompt: bytes = b"[y/n]", timeout: float = 120) -> tuple[int, bytes]:
+    """Run the CLI on a pseudo-terminal (so it is interactive), answer its prompts, return (exit code, everything shown)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    env = cli_env(cwd.parent)
+    env.pop("NO_COLOR", None)
+    env["TERM"] = "dumb"
+    proc = subprocess.Popen([sys.executable, "-m", "tieragent", *args], cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen, answered, deadline = b"", 0, time.time() + timeout
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            while seen.count(prompt) > answered:  # answer every prompt the same way
+                os.write(master, answer)
+                answered += 1
+        elif proc.poll() is not None:
+            break
+    try:
+        proc.wait(timeout=60)  # the terminal can close a moment before the process exits
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError(f"no exit; the terminal showed:\n{seen.decode(errors='replace')[-3000:]}") from None
+    os.close(master)
+    return proc.returncode, seen
+
+
+def test_tamper_on_a_terminal_asks_and_respects_no(calc_repo, fake_server):
+    write_config(calc_repo, fake_server)
+    before = snapshot(calc_repo)
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", EDITS_TEST)
+    fake_server.enqueue("patch", "frontier", "no diff")
+    code, shown = _run_in_pty(["fix", "add() returns the wrong result"], calc_repo, b"n\n")
+    assert b"edits a test file" in shown and b"[y/n]" in shown
+    assert b"assert add(2, 3) == -1" in shown  # the change was shown before asking
+    assert code == 1
+    assert snapshot(calc_repo) == before
