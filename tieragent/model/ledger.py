@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import Price
-from ..core.vocab import CALL_MADE, TIERS, Outcome, Step, Tier
+from ..core.vocab import CALL_MADE, FRONTIER, TIERS, Outcome, Step, Tier
 from .prices import cost_usd
 from .protocol import ModelReply, Usage
 
@@ -76,7 +76,7 @@ class Ledger:
             outcome=Outcome(outcome),
             note=_one_line(note),
             usage_estimated=usage.estimated,
-            frontier_cost_usd=cost_usd(usage, self.prices.get("frontier")),
+            frontier_cost_usd=cost_usd(usage, self.prices.get(FRONTIER)),
         )
         self.rows.append(row)
         return row

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..core.config import BudgetConfig, RoutingConfig
-from ..core.vocab import TIERS, Risk, TaskClass, Tier
+from ..core.vocab import MID, TIERS, Risk, TaskClass, Tier
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Rung:
 def start_tier(policy: RoutingConfig, c: Classification) -> tuple[Tier, str]:
     if c.risk == "high":
         return policy.high_risk, "high risk"
-    tier = policy.start.get(c.task_class, "mid")
+    tier = policy.start.get(c.task_class, MID)
     return tier, f"task class {c.task_class}"
 
 
