@@ -90,3 +90,25 @@ def rows(result: FixResult) -> list[tuple[str, str, str]]:
 def sent(provider: ScriptedProvider, step: str, n: int) -> str:
     """The text of the n-th request (0-based) the provider received for `step`."""
     return [r for r in provider.requests if r.step == step][n].prompt_text()
+
+
+def review(repo: Path, provider: ScriptedProvider, source=None, *, cfg: Config | None = None, fail_on: str = "high",
+           run_tests: bool = False, windows: dict | None = None, events: list[Event] | None = None):
+    """One `review` run in-process; `source` defaults to the working tree against HEAD."""
+    from tieragent.flows.review import ReviewDeps, ReviewOptions, run_review
+    from tieragent.model.protocol import Models
+    from tieragent.repo import changes
+
+    ws = GitWorkspace.open(repo)
+    cfg = cfg or config()
+    deps = ReviewDeps(
+        ws=ws,
+        config=cfg,
+        models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, dict(windows or {})),
+        repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
+        runner=SubprocessRunner(TEST_RUN_ENV),
+        test_command=cfg.validation.test,
+        lint_command=cfg.validation.lint,
+        on_event=events.append if events is not None else (lambda e: None),
+    )
+    return run_review(source or changes.working_tree(ws), deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests))

@@ -118,6 +118,69 @@ def fix(
     raise typer.Exit(int(result.exit_code))
 
 
+REVIEW_FORMATS = ("text", "json", "markdown", "github", "sarif")
+
+
+@app.command()
+def review(
+    staged: bool = typer.Option(False, "--staged", help="Review the index (what the next commit holds) against HEAD."),
+    base: Optional[str] = typer.Option(None, "--base", metavar="REF", help="Review merge-base(REF, HEAD)..HEAD, as a pull request would be."),
+    diff: Optional[str] = typer.Option(None, "--diff", metavar="FILE", help="Review a unified diff from FILE, or from stdin with -."),
+    output_format: str = typer.Option("text", "--format", help="text | json | markdown | github | sarif."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    fail_on: str = typer.Option("high", "--fail-on", help="Exit 1 when a finding is at or above: high | medium | low | never."),
+    run_tests: bool = typer.Option(False, "--run-tests", help="Also run the tests and the linter on the base and the reviewed tree."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Budget in USD for this review (budget.max_cost_usd)."),
+    max_calls: Optional[int] = typer.Option(None, "--max-calls", help="At most this many model calls."),
+    test: Optional[str] = typer.Option(None, "--test", help="Test command for --run-tests (validate.test)."),
+    lint: Optional[str] = typer.Option(None, "--lint", help="Lint command for --run-tests (validate.lint)."),
+    small: Optional[str] = typer.Option(None, "--small", help="Model for the small tier (triage)."),
+    mid: Optional[str] = typer.Option(None, "--mid", help="Model for the mid tier (low and medium risk hunks)."),
+    frontier: Optional[str] = typer.Option(None, "--frontier", help="Model for the frontier tier (high risk hunks)."),
+    directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
+) -> None:
+    """Review a diff hunk by hunk: no model for what needs none, the frontier only where the risk is."""
+    from ..core.errors import UsageError
+    from ..flows.review import ReviewOptions, run_review
+    from .render import ledger_summary, print_json, progress
+    from .review_formats import print_review, to_github, to_markdown, to_sarif
+    from .wiring import prepare_review
+
+    fmt = "json" if as_json else output_format
+    machine = fmt == "json"
+    if fmt not in REVIEW_FORMATS:
+        _fail(UsageError(f"--format {fmt!r}: use one of {', '.join(REVIEW_FORMATS)}"), False)
+    if fail_on not in ("high", "medium", "low", "never"):
+        _fail(UsageError(f"--fail-on {fail_on!r}: use high, medium, low or never"), machine)
+    if sum(bool(x) for x in (staged, base, diff)) > 1:
+        _fail(UsageError("--staged, --base and --diff choose what to review: give one of them"), machine)
+    kind = "diff" if diff else "staged" if staged else "base" if base else "worktree"
+    stdin_text = sys.stdin.read() if diff == "-" else None
+    try:
+        deps, source = prepare_review(directory, _overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
+                                      kind, base, diff, stdin_text)
+    except TieragentError as err:
+        _fail(err, machine)
+    with progress(spinner=True) as shown:
+        deps.on_event = shown.on_event
+        result = run_review(source, deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests))
+    if fmt == "json":
+        print_json(result.to_json())
+    elif fmt == "sarif":
+        print_json(to_sarif(result, __version__))
+    elif fmt == "github":
+        sys.stdout.write(to_github(result) + ("\n" if result.findings or result.unreviewed else ""))
+    elif fmt == "markdown":
+        sys.stdout.write(to_markdown(result) + "\n")
+    else:
+        print_review(result, stdout_console())
+    if result.ledger is not None and result.ledger.rows:
+        ledger_summary(result.ledger, Console(stderr=True, highlight=False))
+    if result.exit_code == ExitCode.INTERRUPTED:
+        sys.exit(ExitCode.INTERRUPTED)
+    raise typer.Exit(int(result.exit_code))
+
+
 @app.command()
 def ledger(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),

@@ -163,15 +163,20 @@ def print_fix_result(result: FixResult, console: Console, *, explain_routing: bo
         console.print(f"[bold red]Error[/]: {result.error}", highlight=False)
         console.print("Your files are exactly as they were.")
     if result.ledger and result.ledger.rows:
-        console.print(ledger_table(result.ledger))
-        for note in failure_notes(result.ledger):
-            console.print(note, markup=False)
-        console.print(tier_table(result.ledger))
-        console.print(frontier_line(result.ledger))
-        if any(r.usage_estimated for r in result.ledger.rows):
-            console.print("~ token counts estimated from text length (the provider reported no usage).")
+        ledger_summary(result.ledger, console)
     for w in dict.fromkeys(result.warnings):
         console.print(f"[yellow]warning[/]: {w}", highlight=False)
+
+
+def ledger_summary(ledger: Ledger, console: Console) -> None:
+    """The cost ledger with its notes, the per-tier totals and the frontier-only comparison."""
+    console.print(ledger_table(ledger))
+    for note in failure_notes(ledger):
+        console.print(note, markup=False)
+    console.print(tier_table(ledger))
+    console.print(frontier_line(ledger))
+    if any(r.usage_estimated for r in ledger.rows):
+        console.print("~ token counts estimated from text length (the provider reported no usage).")
 
 
 def print_json(obj: dict[str, Any]) -> None:

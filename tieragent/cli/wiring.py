@@ -7,7 +7,6 @@ Models are prepared apart from the test command, so a flow that needs no tests c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,10 @@ from ..core.config import Config, Price, load_config, require_models
 from ..core.errors import EnvironmentProblem
 from ..core.vocab import TIERS, Tier
 from ..flows.fix import FixDeps
+from ..flows.review.run import ReviewDeps
+from ..repo.changes import DiffSource
 from ..judge.validation import detect_test_command
-from ..model.protocol import Provider
+from ..model.protocol import Models
 from ..repo.runner import SubprocessRunner
 from ..repo.workspace import GitWorkspace
 
@@ -30,24 +31,15 @@ def repo_map_factory(ws: GitWorkspace):
     return build
 
 
-@dataclass
-class Models:
-    """The real provider for every tier, with what is known of each tier's price and window."""
-
-    provider: Provider
-    prices: dict[Tier, Price | None]
-    context_windows: dict[Tier, int | None]
-    warnings: list[str]
-
-
-def prepare_models(cfg: Config) -> Models:
-    """Every tier configured, its key present, its provider known; prices and windows looked up."""
-    require_models(cfg)
+def prepare_models(cfg: Config, *, check_keys: bool = True) -> Models:
+    """Every tier configured and its provider known, and (`check_keys`) its key present, else before
+    the tier's first call; prices and windows looked up."""
+    require_models(cfg, check_keys=check_keys)
     from ..model.litellm_adapter import LiteLLMProvider
 
     tiers = {t: cfg.tier(t) for t in TIERS}
     provider = LiteLLMProvider(tiers, cfg.provider)
-    provider.preflight()
+    provider.preflight(check_keys=check_keys)
     prices: dict[Tier, Price | None] = {}
     warnings = []
     for t in TIERS:
@@ -85,3 +77,31 @@ def prepare_fix(directory: Path, overrides: dict[str, Any]) -> tuple[FixDeps, li
         context_windows=models.context_windows,
     )
     return deps, models.warnings
+
+
+def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str, base: str | None, diff_file: str | None,
+                   stdin_text: str | None) -> tuple[ReviewDeps, DiffSource]:
+    """The review flow's parts and the diff to review. No test command is needed, and the models
+    (and their keys) are set up only when a hunk needs one."""
+    from ..repo import changes
+
+    ws = GitWorkspace.open(directory)
+    cfg = load_config(ws.root, overrides=overrides)
+    if source_kind == "diff":
+        source = changes.from_text(changes.read_diff_file(diff_file or "-", stdin_text), "standard input" if diff_file == "-" else str(diff_file))
+    elif source_kind == "staged":
+        source = changes.staged(ws)
+    elif source_kind == "base":
+        source = changes.since_base(ws, base or "")
+    else:
+        source = changes.working_tree(ws)
+    deps = ReviewDeps(
+        ws=ws,
+        config=cfg,
+        models=lambda: prepare_models(cfg, check_keys=False),
+        repo_map=repo_map_factory(ws),
+        runner=SubprocessRunner(),
+        test_command=cfg.validation.test or detect_test_command(ws.root),
+        lint_command=cfg.validation.lint,
+    )
+    return deps, source

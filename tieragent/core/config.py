@@ -268,8 +268,8 @@ Provider keys come from the usual variables (OPENAI_API_KEY, ANTHROPIC_API_KEY, 
 To see the whole pipeline without any key, run: tieragent demo"""
 
 
-def require_models(cfg: Config, environ: dict[str, str] | None = None) -> None:
-    """Commands that call models need all three tiers, and every named key variable set."""
+def require_models(cfg: Config, environ: dict[str, str] | None = None, *, check_keys: bool = True) -> None:
+    """Commands that call models need all three tiers, and (`check_keys`) every named key variable set."""
     environ = dict(os.environ) if environ is None else environ
     missing = [t for t in TIERS if getattr(cfg.tiers, t) is None]
     if len(missing) == len(TIERS):
@@ -279,7 +279,7 @@ def require_models(cfg: Config, environ: dict[str, str] | None = None) -> None:
             f"tiers.{missing[0]}: missing (configured: {', '.join(t for t in TIERS if t not in missing)})",
             hint=NO_MODEL_HINT.format(user=user_config_path()),
         )
-    for t in TIERS:
+    for t in TIERS if check_keys else ():
         env_name = cfg.tier(t).api_key_env
         if env_name and not environ.get(env_name):
             raise UsageError(

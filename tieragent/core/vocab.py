@@ -37,8 +37,9 @@ class Step(StrEnum):
     REPRO = "repro"  # fix --repro: a test that must fail before the patch
     PATCH = "patch"  # fix: a diff or a whole file
     SUMMARIZE = "summarize"  # fix: long failure output, condensed for the next attempt
-    REVIEW = "review"  # fix: the frontier's verdict on a cheaper tier's high-risk patch
+    REVIEW = "review"  # fix: the frontier's verdict on a high-risk patch; review: findings on a hunk
     COMMIT_MESSAGE = "commit-message"  # fix --commit
+    REVIEW_TRIAGE = "review-triage"  # review: the small tier rates each hunk's risk
 
 
 class Outcome(StrEnum):

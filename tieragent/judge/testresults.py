@@ -26,15 +26,16 @@ def is_pytest(command: str) -> bool:
     return any(Path(w).name in ("pytest", "py.test") for w in words)
 
 
-def with_junit(command: str, junit_path: Path) -> str:
+def with_junit(command: str, junit_path: Path, family: str = "xunit2") -> str:
     """The pytest command with a junit report added; other commands unchanged.
 
     `--maxfail` undoes a `-x` in the command or in addopts: comparing with the baseline needs every
-    test's result, not just those before the first failure.
+    test's result, not just those before the first failure. `family="xunit1"` also records each
+    test's file and line (see `parse_junit_failures`); the test ids are the same in both families.
     """
     if not is_pytest(command):
         return command
-    return f"{command} --junitxml={shlex.quote(str(junit_path))} -o junit_family=xunit2 --maxfail=1000000"
+    return f"{command} --junitxml={shlex.quote(str(junit_path))} -o junit_family={family} --maxfail=1000000"
 
 
 def parse_junit(path: Path) -> dict[str, str] | None:
@@ -45,8 +46,7 @@ def parse_junit(path: Path) -> dict[str, str] | None:
         return None
     cases: dict[str, str] = {}
     for case in root.iter("testcase"):
-        classname, name = case.get("classname", ""), case.get("name", "")
-        test_id = f"{classname}::{name}" if classname else name
+        test_id = _case_id(case)
         if case.find("failure") is not None or case.find("error") is not None:
             cases[test_id] = FAILED
         elif case.find("skipped") is not None:
@@ -54,6 +54,64 @@ def parse_junit(path: Path) -> dict[str, str] | None:
         else:
             cases[test_id] = PASSED
     return cases
+
+
+def _case_id(case: ET.Element) -> str:
+    classname, name = case.get("classname", ""), case.get("name", "")
+    return f"{classname}::{name}" if classname else name
+
+
+# the last line of pytest's failure text: "tests/test_ops.py:4: AssertionError"
+_CRASH_LINE = re.compile(r"^\S.*:\d+: (?P<exc>[A-Za-z_][\w.]*)$")
+
+
+@dataclass(frozen=True)
+class CaseFailure:
+    """Where a failing test is defined and how it failed, as a junit report tells it."""
+
+    file: str | None  # as the runner wrote it (pytest: relative to its rootdir); only the xunit1 family has it
+    line: int | None  # 1-based line of the test's definition; only the xunit1 family has it
+    message: str  # one line: "AssertionError: assert 8 == 2"
+    collection: bool  # a test module that could not be collected, rather than a test
+
+
+def _first_line(failure: ET.Element) -> str:
+    """The failure's message, first line, with the exception's name when the message lacks it."""
+    message = (failure.get("message") or "").strip()
+    text = (failure.text or "").strip()
+    lines = text.splitlines()
+    errors = [ln.strip()[1:].strip() for ln in lines if ln.startswith("E ")]
+    if message == "collection failure":  # the exception is the last `E` line, after its source lines
+        return errors[-1] if errors else (lines[0].strip() if lines else message)
+    if not message:
+        return errors[0] if errors else (lines[0].strip() if lines else "")
+    first = message.splitlines()[0].strip()
+    crash = _CRASH_LINE.match(lines[-1].strip()) if lines else None
+    if crash and not first.startswith(crash.group("exc").split(".")[-1]):
+        first = f"{crash.group('exc')}: {first}"
+    return first
+
+
+def parse_junit_failures(path: Path) -> dict[str, CaseFailure]:
+    """test id (as `parse_junit` gives it) -> where and how it failed, for failing tests only."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return {}
+    out: dict[str, CaseFailure] = {}
+    for case in root.iter("testcase"):
+        failure = case.find("failure")
+        failure = failure if failure is not None else case.find("error")
+        if failure is None:
+            continue
+        line = case.get("line")
+        out[_case_id(case)] = CaseFailure(
+            case.get("file") or None,
+            int(line) + 1 if line and line.isdigit() else None,  # pytest writes the 0-based line
+            _first_line(failure),
+            not case.get("classname") and failure.get("message") == "collection failure",
+        )
+    return out
 
 
 @dataclass(frozen=True)

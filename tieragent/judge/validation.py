@@ -65,6 +65,16 @@ def lint_problems(output: str, paths: set[str]) -> Counter:
     return found
 
 
+def lint_locations(output: str) -> list[tuple[str, int, str]]:
+    """(path, line, message) of every problem line in a linter's output, in the order printed."""
+    found = []
+    for line in output.splitlines():
+        m = _LINT_LINE.match(line.strip())
+        if m:
+            found.append((m.group("path"), int(m.group("line")), m.group("msg").strip()))
+    return found
+
+
 @dataclass(frozen=True)
 class Baseline:
     tests: TestRun

@@ -105,6 +105,9 @@ class Gateway:
         except KeyboardInterrupt:
             self.ledger.record(step, tier, None, Outcome.INTERRUPTED, "interrupted while waiting for the reply")
             raise
+        except Exception as exc:  # a missing key found at the first call, or a bug: still one row
+            self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, str(exc) or type(exc).__name__)
+            raise
         return Call(reply, self.ledger.record(step, tier, reply, Outcome.OK, note))
 
     def _warn(self, step: Step, message: str) -> None:

@@ -88,6 +88,7 @@ class LiteLLMProvider:
     settings: ProviderConfig = field(default_factory=ProviderConfig)
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     sleep: Callable[[float], None] = time.sleep
+    _keys_present: set[str] = field(default_factory=set, repr=False)  # tiers whose key was found
 
     # ------------------------------------------------------------ setup
     def _key_env_name(self, tier: Tier) -> str | None:
@@ -103,8 +104,10 @@ class LiteLLMProvider:
             return self.environ.get(cfg.api_key_env)
         return None  # litellm reads the provider's usual variable
 
-    def preflight(self) -> None:
-        """Fail before any file is touched when a tier has no key it needs."""
+    def preflight(self, *, check_keys: bool = True) -> None:
+        """Fail before any file is touched when a tier's provider is unknown, or (`check_keys`) its key is
+        missing. Without `check_keys`, a tier's key is checked before its first call instead, so a run
+        needs no key for a tier it never calls."""
         ll = _import_litellm()
         for tier, cfg in self.tiers.items():
             try:
@@ -114,14 +117,29 @@ class LiteLLMProvider:
                     f"tiers.{tier}.model: litellm does not know the provider of {cfg.model!r}",
                     hint="Use a 'provider/model' id, e.g. openai/gpt-5-mini or ollama/qwen2.5-coder.",
                 ) from None
-            if cfg.api_key_env or cfg.api_base:
-                continue  # named variable checked by config; local endpoints often need no key
+            if check_keys:
+                self.require_key(tier)
+
+    def require_key(self, tier: Tier) -> None:
+        """UsageError (exit 2) naming the variable when the tier's key is not set."""
+        if tier in self._keys_present:
+            return
+        cfg = self.tiers[tier]
+        if cfg.api_key_env:
+            if not self.environ.get(cfg.api_key_env):
+                raise UsageError(
+                    f"tiers.{tier}.api_key_env: the variable {cfg.api_key_env} is not set",
+                    hint=f"export {cfg.api_key_env}=... (the key for {cfg.model}), or remove api_key_env.",
+                )
+        elif not cfg.api_base:  # local endpoints often need no key
+            ll = _import_litellm()
             missing = [k for k in ll.validate_environment(model=cfg.model).get("missing_keys") or [] if not self.environ.get(k)]
             if missing:
                 raise UsageError(
                     f"tiers.{tier}: {cfg.model} needs {', '.join(missing)}, which is not set",
                     hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env to the variable that holds the key.",
                 )
+        self._keys_present.add(tier)
 
     def _model_info(self, tier: Tier) -> dict[str, Any]:
         """litellm's local map entry for the tier's model, under any of the names it may be filed by."""
@@ -154,6 +172,7 @@ class LiteLLMProvider:
 
     # ------------------------------------------------------------ calls
     def complete(self, request: ModelRequest) -> ModelReply:
+        self.require_key(request.tier)
         attempts = self.settings.retries + 1
         delay = self.settings.backoff_s
         for attempt in range(1, attempts + 1):

@@ -7,7 +7,7 @@ implementation (`litellm_adapter.LiteLLMProvider`) is the one module that import
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..core.config import Price
@@ -55,3 +55,13 @@ class Provider(Protocol):
 
     def known_price(self, tier: Tier) -> Price | None:
         """The price of the tier's model when the config gives none; None when nobody knows it."""
+
+
+@dataclass(frozen=True)
+class Models:
+    """The provider for every tier, with what is known of each tier's price and context window."""
+
+    provider: Provider
+    prices: dict[Tier, Price | None]
+    context_windows: dict[Tier, int | None]
+    warnings: list[str] = field(default_factory=list)  # e.g. a model with no known price

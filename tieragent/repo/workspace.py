@@ -57,6 +57,15 @@ class GitWorkspace:
     def open(cls, start: Path) -> GitWorkspace:
         return cls(find_repo_root(start))
 
+    def git(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+        """Run git in the work tree (C locale); a failure is an EnvironmentProblem unless `check` is off."""
+        return _git(self.root, *args, input=input, check=check)
+
+    def blob(self, rev: str, path: str) -> bytes | None:
+        """The content of `path` at `rev` ("" for the index), or None when it is not there."""
+        proc = subprocess.run(["git", "cat-file", "blob", f"{rev}:{path}"], cwd=self.root, capture_output=True, check=False)
+        return proc.stdout if proc.returncode == 0 else None
+
     @cached_property
     def git_dir(self) -> Path:
         """The common git dir (shared by worktrees): tieragent's state lives under it, never in the tree."""

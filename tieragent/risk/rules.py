@@ -40,19 +40,26 @@ def sensitive_paths(paths: Iterable[str], rules: RiskRules) -> list[str]:
 PUBLIC_KINDS = {"function", "method", "class", "constructor", "interface", "struct", "trait", "enum", "type"}
 
 
-def public_signatures(path: str, data: bytes) -> dict[str, str]:
-    """Public definitions in `data` (as if it were `path`) -> their signature line, from tree-sitter tags."""
+def _public_definitions(path: str, data: bytes | None) -> dict[str, tuple[str, int]]:
+    """Public definitions in `data` (as if it were `path`) -> (signature line, line number), from tree-sitter tags."""
     from ..repo.map import symbols_for_source
 
+    if data is None:
+        return {}
     try:
         symbols = symbols_for_source(path, data)
     except Exception:  # an unsupported language or unparsable file: no signature evidence
         return {}
     return {
-        (f"{s.parent}.{s.name}" if s.parent else s.name): s.signature.strip()
+        (f"{s.parent}.{s.name}" if s.parent else s.name): (s.signature.strip(), s.line)
         for s in symbols
         if s.kind in PUBLIC_KINDS and not s.local and not s.name.startswith("_") and not (s.parent or "").startswith("_")
     }
+
+
+def public_signatures(path: str, data: bytes) -> dict[str, str]:
+    """Public definitions in `data` (as if it were `path`) -> their signature line."""
+    return {name: sig for name, (sig, _) in _public_definitions(path, data).items()}
 
 
 SignatureReader = Callable[[str, bytes], dict[str, str]]  # path, content -> public name -> signature line
@@ -84,3 +91,23 @@ def patch_risk(edits: list[EditStat], rules: RiskRules, signatures: SignatureRea
                 elif after[name] != sig:
                     reasons.append(f"changes the signature of public {name} in {e.path}")
     return reasons
+
+
+@dataclass(frozen=True)
+class SignatureChange:
+    name: str
+    what: str  # "removes public X" | "changes the signature of public X" | "adds public X"
+    old_line: int | None  # where it was defined before (1-based)
+    new_line: int | None  # where it is defined after
+
+
+def signature_changes(path: str, old: bytes | None, new: bytes | None) -> list[SignatureChange]:
+    """Public definitions removed or re-signed between two versions of a file, with their lines."""
+    before, after = _public_definitions(path, old), _public_definitions(path, new)
+    changes = []
+    for name, (sig, line) in before.items():
+        if name not in after:
+            changes.append(SignatureChange(name, f"removes public {name} in {path}", line, None))
+        elif after[name][0] != sig:
+            changes.append(SignatureChange(name, f"changes the signature of public {name} in {path}", line, after[name][1]))
+    return changes

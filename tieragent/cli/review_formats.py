@@ -1,0 +1,398 @@
+"""The output formats of `tieragent review`: text for a person, Markdown for a pull-request comment,
+GitHub Actions workflow commands, and SARIF 2.1.0 for code scanning.
+
+All but `print_review` are pure functions of a `ReviewResult`. Text from a model or a diff is
+never read as rich markup, and is escaped for the format it lands in: a finding must not be able
+to break the table, the annotation or the comment it appears in. Hunks that were not reviewed are
+shown in every format: they must never look as if they had been reviewed and found clean.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from typing import Any
+from urllib.parse import quote
+
+from rich.console import Console
+from rich.text import Text
+
+from ..flows.review.model import Finding, ReviewResult, Severity, Unreviewed
+from ..model.ledger import Ledger
+from .render import money
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "tieragent/v1"
+
+_ORDER = (Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)  # most severe first
+_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "dim", Severity.INFO: "dim"}
+_GITHUB = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
+_SARIF = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.INFO: "note"}
+
+
+# ---- shared pieces ---------------------------------------------------------------------------
+
+
+def _sev(f: Finding) -> Severity:
+    return Severity(f.severity)  # tolerate a plain string where the enum was expected
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _category(f: Finding) -> str:
+    return f.category.strip() or "uncategorized"
+
+
+def _location(f: Finding) -> str:
+    if not f.path:
+        return "(no file)"
+    return f"{f.path}:{f.line}" if f.line is not None else f.path
+
+
+def _full_message(f: Finding) -> str:
+    """The message, then the suggestion: for formats with one text field per finding."""
+    return f"{f.message}\n\nSuggestion: {f.suggestion}" if f.suggestion.strip() else f.message
+
+
+def _by_location(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.path or "\uffff", f.line or 0, -_sev(f).rank, _category(f)))
+
+
+def _hunk_start(result: ReviewResult, hunk_id: str) -> int | None:
+    """The first new-side line of a hunk, for pointing at an unreviewed hunk (None when unknown)."""
+    for a in result.assessed:
+        if a.hunk.id == hunk_id and a.hunk.new_start >= 1:
+            return a.hunk.new_start
+    return None
+
+
+def summary_line(result: ReviewResult) -> str:
+    """One line for the end of the text output and the top of a comment."""
+    reviewed = len(result.reviewed)
+    if not (result.findings or reviewed or result.skipped or result.unreviewed):
+        return "nothing to review"
+    if result.findings:
+        counts = Counter(_sev(f) for f in result.findings)
+        detail = ", ".join(f"{counts[s]} {s}" for s in _ORDER if counts[s])
+        head = f"{_plural(len(result.findings), 'finding')} ({detail})"
+    else:
+        head = "no findings"
+    parts = [f"{head} in {reviewed} reviewed {'hunk' if reviewed == 1 else 'hunks'}"]
+    if result.skipped:
+        parts.append(f"{len(result.skipped)} skipped")
+    if result.unreviewed:
+        parts.append(f"{len(result.unreviewed)} not reviewed")
+    return "; ".join(parts)
+
+
+def _skipped_line(result: ReviewResult) -> str:
+    """'3 hunks skipped: whitespace only (2), lock file (1)'; whole files are counted as files."""
+    hunks = sum(s.hunk is not None for s in result.skipped)
+    files = len(result.skipped) - hunks
+    what = " and ".join(p for p in (_plural(hunks, "hunk") if hunks else "", _plural(files, "file") if files else "") if p)
+    reasons = Counter(s.reason for s in result.skipped)  # most_common keeps first-seen order on ties
+    return f"{what} skipped: " + ", ".join(f"{r} ({n})" for r, n in reasons.most_common())
+
+
+def _adjustments(result: ReviewResult) -> list[str]:
+    out = []
+    if result.moved_findings:
+        out.append(f"{_plural(result.moved_findings, 'finding')} moved onto the nearest changed line")
+    if result.dropped_findings:
+        out.append(f"{_plural(result.dropped_findings, 'finding')} dropped (outside the diff)")
+    if result.merged_findings:
+        out.append(f"{_plural(result.merged_findings, 'duplicate finding')} merged")
+    return out
+
+
+def _where(path: str, hunk: str | None) -> str:
+    """A hunk id already names its file ("path#n"); a whole file is just its path."""
+    if hunk is None:
+        return path
+    return hunk if hunk.startswith(path + "#") else f"{path} {hunk}"
+
+
+def _unreviewed_text(u: Unreviewed) -> str:
+    return f"{_where(u.path, u.hunk)} ({u.risk} risk) was not reviewed: {u.reason}"
+
+
+# ---- text (rich) -----------------------------------------------------------------------------
+
+
+def _indented(text: str, indent: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", "\n" + indent)
+
+
+def print_review(result: ReviewResult, console: Console) -> None:
+    """The `text` format. Everything from a model or a diff goes in as `Text`, never as markup."""
+
+    def out(*parts: tuple[str, str]) -> None:
+        console.print(Text.assemble(*parts), highlight=False)
+
+    if result.source:
+        out(("Review of ", "bold"), (result.source, "bold"))
+    groups: dict[str, list[Finding]] = {}
+    for f in _by_location(result.findings):
+        groups.setdefault(f.path or "", []).append(f)
+    width = max((len(str(_sev(f))) for f in result.findings), default=0)
+    for path, findings in groups.items():
+        console.print()
+        out((path or "(no file)", "bold underline"))
+        for f in findings:
+            sev = _sev(f)
+            pad = "  " + " " * width + "  "
+            line: list[tuple[str, str]] = [("  ", ""), (str(sev).upper().ljust(width), _STYLE[sev]), ("  ", "")]
+            line += [(_location(f), "cyan"), ("  ", ""), (_category(f), "magenta"), ("  ", ""), (_indented(f.message, pad), "")]
+            if f.tier:
+                line.append((f"  ({f.tier})", "dim"))
+            out(*line)
+            if f.suggestion.strip():
+                out((pad, ""), ("suggestion: ", "green"), (_indented(f.suggestion, pad + "  "), ""))
+    if result.findings or result.skipped or result.unreviewed:
+        console.print()
+    if result.skipped:
+        out((_skipped_line(result), "dim"))
+    if result.unreviewed:
+        out((f"Not reviewed ({len(result.unreviewed)}):", "bold yellow"))
+        for u in result.unreviewed:
+            out(("  ", ""), (_where(u.path, u.hunk), "cyan"), (f" ({u.risk} risk): {u.reason}", ""))
+    adjustments = _adjustments(result)
+    if adjustments:
+        out(("; ".join(adjustments), "dim"))
+    out((summary_line(result), "bold"))
+    if result.error:
+        label = "Error" if result.status == "error" else "Stopped"
+        out((f"{label}: ", "bold red" if result.status == "error" else "bold yellow"), (result.error, ""))
+    for w in dict.fromkeys(result.warnings):
+        out(("warning", "yellow"), (f": {w}", ""))
+
+
+# ---- Markdown --------------------------------------------------------------------------------
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
+
+
+def _md_plain(s: str) -> str:
+    # `<` would let a model's text open an HTML comment or tag and hide the rest of the comment.
+    s = s.replace("<", "&lt;").replace("|", "\\|")
+    return s.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def _md_cell(s: str) -> str:
+    """Text for one table cell: pipes escaped, newlines as <br>, code spans kept as code."""
+    out, pos = [], 0
+    for m in _CODE_SPAN.finditer(s):
+        out.append(_md_plain(s[pos : m.start()]))
+        out.append(re.sub(r"\r\n|\r|\n", " ", m.group(0)).replace("|", "\\|"))
+        pos = m.end()
+    out.append(_md_plain(s[pos:]))
+    return "".join(out)
+
+
+def _md_code(s: str) -> str:
+    """A code span that holds any text: a fence longer than the longest run of backticks in it."""
+    s = re.sub(r"\r\n|\r|\n", " ", s)
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", s)), default=0) + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}".replace("|", "\\|")
+
+
+def _md_cost(ledger: Ledger) -> list[str]:
+    """Calls and cost per tier; an unknown price is `?`, never $0."""
+    lines = ["| tier | calls | cost |", "| --- | ---: | ---: |"]
+    for tier, t in ledger.by_tier().items():
+        if not t.calls:
+            continue
+        cost = "?" if t.unpriced_calls == t.calls else money(t.cost_usd) + (" + ?" if t.unpriced_calls else "")
+        lines.append(f"| {tier} | {t.calls} | {cost} |")
+    priced = [r for r in ledger.rows if r.cost_usd is not None]
+    unpriced = len(priced) < len(ledger.rows)
+    total = "?" if unpriced and not priced else money(ledger.spent_usd) + (" + ?" if unpriced else "")
+    lines.append(f"| **total** | {ledger.calls} | **{total}** |")
+    lines += ["", f"Frontier-only estimate: {money(ledger.frontier_only_estimate())} (the same tokens at frontier prices)"]
+    return lines
+
+
+def to_markdown(result: ReviewResult) -> str:
+    """A pull-request comment: summary, findings table, what was skipped or not reviewed, cost."""
+    lines = ["## tieragent review", ""]
+    if result.source:
+        lines += [f"Reviewed: {_md_cell(result.source)}", ""]
+    lines += [f"**{summary_line(result)}**", ""]
+    if result.error:
+        lines += [f"**{'Error' if result.status == 'error' else 'Stopped'}**: {_md_cell(result.error)}", ""]
+    if result.findings:
+        lines += ["| severity | location | category | finding |", "| --- | --- | --- | --- |"]
+        ordered = sorted(_by_location(result.findings), key=lambda f: -_sev(f).rank)
+        for f in ordered:
+            finding = _md_cell(f.message)
+            if f.suggestion.strip():
+                finding += "<br>**Suggestion:** " + _md_cell(f.suggestion)
+            sev = str(_sev(f))
+            lines.append(f"| {'**high**' if sev == 'high' else sev} | {_md_code(_location(f))} | {_md_cell(_category(f))} | {finding} |")
+        lines.append("")
+    adjustments = _adjustments(result)
+    if adjustments:
+        lines += [_md_cell("; ".join(adjustments)) + ".", ""]
+    if result.unreviewed:
+        lines += ["### Not reviewed", ""]
+        lines += [f"- {_md_code(_where(u.path, u.hunk))} ({u.risk} risk): {_md_cell(u.reason)}" for u in result.unreviewed]
+        lines.append("")
+    if result.skipped:
+        lines += ["<details><summary>" + _md_cell(_skipped_line(result)) + "</summary>", ""]
+        for s in result.skipped:
+            where = _md_code(_where(s.path, s.hunk)) + ("" if s.hunk else " (whole file)")
+            lines.append(f"- {where}: {_md_cell(s.reason)}")
+        lines += ["", "</details>", ""]
+    if result.warnings:
+        lines += [f"> warning: {_md_cell(w)}" for w in dict.fromkeys(result.warnings)] + [""]
+    if result.ledger and result.ledger.rows:
+        lines += ["<details><summary>Cost</summary>", ""] + _md_cost(result.ledger) + ["", "</details>", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# ---- GitHub Actions workflow commands --------------------------------------------------------
+
+
+def _gh_data(s: str) -> str:
+    """As @actions/core escapes a command's message."""
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(s: str) -> str:
+    """As @actions/core escapes a property value: the message's escapes, plus `:` and `,`."""
+    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def _gh_command(kind: str, message: str, *, file: str | None, line: int | None, title: str) -> str:
+    props = []
+    if file:
+        props.append(f"file={_gh_property(file)}")
+    if file and line is not None and line >= 1:
+        props.append(f"line={line}")
+    props.append(f"title={_gh_property(title)}")
+    return f"::{kind} {','.join(props)}::{_gh_data(message)}"
+
+
+def to_github(result: ReviewResult) -> str:
+    """One workflow command per finding (and per unreviewed hunk), for annotations on the diff."""
+    lines = [
+        _gh_command(_GITHUB[_sev(f)], _full_message(f), file=f.path or None, line=f.line,
+                    title=f"tieragent: {_category(f)} ({_sev(f)})")
+        for f in _by_location(result.findings)
+    ]
+    for u in result.unreviewed:
+        lines.append(_gh_command("warning", _unreviewed_text(u), file=u.path or None, line=_hunk_start(result, u.hunk),
+                                 title="tieragent: not reviewed"))
+    if result.error:
+        kind = "error" if result.status == "error" else "warning"
+        lines.append(_gh_command(kind, result.error, file=None, line=None, title=f"tieragent review: {result.status}"))
+    return "".join(line + "\n" for line in lines)
+
+
+# ---- SARIF 2.1.0 -----------------------------------------------------------------------------
+
+
+def fingerprint(path: str, category: str, message: str) -> str:
+    """Stable across pushes: no line number, and the message without digits, case or spacing."""
+    norm = " ".join(re.sub(r"\d", "", message.lower()).split())
+    key = "\0".join((path.replace("\\", "/"), category.strip().lower(), norm))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _uri(path: str) -> str:
+    """The repo-relative path as a relative URI reference: forward slashes, percent-encoded."""
+    p = path.replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return quote(p, safe="/")
+
+
+def _sarif_location(path: str, line: int | None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}}
+    if line is not None and line >= 1:
+        physical["region"] = {"startLine": int(line)}
+    return {"physicalLocation": physical}
+
+
+def _rule_name(category: str) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", category)
+    return "".join(w[:1].upper() + w[1:] for w in words) or "Finding"
+
+
+def to_sarif(result: ReviewResult, tool_version: str) -> dict[str, Any]:
+    """A SARIF 2.1.0 log with one run: one rule per category, one result per finding."""
+    findings = _by_location(result.findings)
+    categories = sorted({_category(f) for f in findings})
+    index = {c: i for i, c in enumerate(categories)}
+    rules = [
+        {
+            "id": c,
+            "name": _rule_name(c),
+            "shortDescription": {"text": f"tieragent review: {c}"},
+            "defaultConfiguration": {"level": "warning"},  # each result states its own level
+        }
+        for c in categories
+    ]
+    seen: Counter[str] = Counter()
+    results = []
+    for f in findings:
+        c, sev = _category(f), _sev(f)
+        fp = fingerprint(f.path or "", c, f.message)
+        seen[fp] += 1  # the same finding twice in one file: keep both alerts apart
+        item: dict[str, Any] = {
+            "ruleId": c,
+            "ruleIndex": index[c],
+            "level": _SARIF[sev],
+            "message": {"text": _full_message(f)},
+        }
+        if f.path:
+            item["locations"] = [_sarif_location(f.path, f.line)]
+        item["partialFingerprints"] = {FINGERPRINT_KEY: fp if seen[fp] == 1 else f"{fp}:{seen[fp]}"}
+        props: dict[str, Any] = {"severity": str(sev)}
+        if f.tier:
+            props["tier"] = str(f.tier)
+        if f.hunk:
+            props["hunk"] = f.hunk
+        if f.moved_from is not None:
+            props["movedFrom"] = f.moved_from
+        item["properties"] = props
+        results.append(item)
+
+    notifications: list[dict[str, Any]] = []
+    for u in result.unreviewed:
+        note: dict[str, Any] = {
+            "level": "warning",
+            "message": {"text": _unreviewed_text(u)},
+            "descriptor": {"id": "tieragent/not-reviewed"},
+        }
+        if u.path:
+            note["locations"] = [_sarif_location(u.path, _hunk_start(result, u.hunk))]
+        notifications.append(note)
+    for w in dict.fromkeys(result.warnings):
+        notifications.append({"level": "warning", "message": {"text": w}, "descriptor": {"id": "tieragent/warning"}})
+    if result.error:
+        level = "error" if result.status == "error" else "warning"
+        notifications.append({"level": level, "message": {"text": result.error}, "descriptor": {"id": f"tieragent/{result.status}"}})
+    invocation: dict[str, Any] = {"executionSuccessful": result.status != "error"}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "tieragent", "version": tool_version, "rules": rules}},
+        "invocations": [invocation],
+        "results": results,
+        "properties": {
+            "runId": result.run_id,
+            "source": result.source,
+            "status": result.status,
+            "failOn": result.fail_on,
+            "summary": result.to_json()["summary"],
+            "skipped": [{"path": s.path, "hunk": s.hunk, "reason": s.reason} for s in result.skipped],
+            "unreviewed": [{"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason} for u in result.unreviewed],
+        },
+    }
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

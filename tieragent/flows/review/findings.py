@@ -1,0 +1,115 @@
+"""A reviewer's reply as findings: read leniently, placed on a changed line, duplicates merged.
+
+A finding must point at a line on the new side of the diff. One that names a line near its hunk
+(or none) is moved to the nearest changed line of that hunk; one about another file or a line
+far from the hunk is dropped. Both are counted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz
+
+from ...core.vocab import Tier
+from ..replies import ReplyFormatError, json_objects, norm
+from .model import Finding, Hunk, Severity
+
+MOVE_WITHIN_LINES = 10  # a line this close to the hunk is about the hunk
+SAME_MESSAGE = 85  # rapidfuzz ratio at which two messages on one line say the same thing
+
+_SEVERITY_WORDS = {
+    "critical": Severity.HIGH, "blocker": Severity.HIGH, "error": Severity.HIGH, "major": Severity.HIGH,
+    "warning": Severity.MEDIUM, "moderate": Severity.MEDIUM,
+    "minor": Severity.LOW, "nit": Severity.INFO, "note": Severity.INFO, "suggestion": Severity.INFO,
+}
+
+
+@dataclass(frozen=True)
+class Placed:
+    findings: list[Finding]
+    moved: int
+    dropped: int
+
+
+def parse_findings(text: str) -> list[dict]:
+    """The finding objects of a reply; [] for an explicit "no findings". Raises ReplyFormatError when
+    the reply holds neither."""
+    objects = json_objects(text)
+    found: list[dict] = []
+    answered = False
+    for obj in objects:
+        if isinstance(obj.get("findings"), list):
+            answered = True
+            found += [f for f in obj["findings"] if isinstance(f, dict)]
+        elif "message" in obj:
+            answered = True
+            found.append(obj)
+    if not answered:
+        raise ReplyFormatError('no {"findings": [...]} object in the reply')
+    return found
+
+
+def _severity(value: object) -> Severity:
+    word = norm(value)
+    try:
+        return Severity(word)
+    except ValueError:
+        return _SEVERITY_WORDS.get(word, Severity.MEDIUM)
+
+
+def _line(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    m = re.search(r"\d+", str(value or ""))
+    return int(m.group()) if m else None
+
+
+def place(raw: list[dict], hunk: Hunk, tier: Tier) -> Placed:
+    """Findings about `hunk`, each on one of its changed new-side lines."""
+    changed = hunk.changed_new_lines
+    out, moved, dropped = [], 0, 0
+    for f in raw:
+        message = " ".join(str(f.get("message", "")).split())
+        if not message:
+            dropped += 1
+            continue
+        path = str(f.get("path") or hunk.path).strip().removeprefix("./") or hunk.path
+        if path != hunk.path and not hunk.path.endswith("/" + path):
+            dropped += 1  # about another file: not something this hunk's reviewer can place
+            continue
+        line, moved_from = _line(f.get("line")), None
+        if line not in changed:
+            near = line is None or (hunk.new_start - MOVE_WITHIN_LINES <= line < hunk.new_start + max(hunk.new_len, 1) + MOVE_WITHIN_LINES)
+            if not near:
+                dropped += 1
+                continue
+            moved_from = line
+            line = changed[0] if line is None else min(changed, key=lambda n: (abs(n - line), n))
+            moved += 1
+        out.append(Finding(
+            path=hunk.path, line=line, severity=_severity(f.get("severity")),
+            category=norm(f.get("category") or "bug").replace("_", "-") or "bug",
+            message=message[:1000], suggestion=" ".join(str(f.get("suggestion") or "").split())[:1000],
+            hunk=hunk.id, tier=tier, moved_from=moved_from,
+        ))
+    return Placed(out, moved, dropped)
+
+
+def merge_duplicates(findings: list[Finding]) -> tuple[list[Finding], int]:
+    """One finding per (path, line, category, message said alike); the higher severity is kept."""
+    kept: list[Finding] = []
+    merged = 0
+    for f in findings:
+        for i, k in enumerate(kept):
+            if (k.path, k.line, k.category) == (f.path, f.line, f.category) and fuzz.ratio(k.message.lower(), f.message.lower()) >= SAME_MESSAGE:
+                if f.severity.rank > k.severity.rank:
+                    kept[i] = replace(k, severity=f.severity)
+                merged += 1
+                break
+        else:
+            kept.append(f)
+    return kept, merged

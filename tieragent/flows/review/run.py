@@ -1,0 +1,236 @@
+"""`tieragent review`: a tiered review of a diff.
+
+`run_review` reads top to bottom: parse the diff, skip what needs no model, rate each hunk's
+risk (rules, then the small tier's triage), review each hunk at the tier its risk calls for
+(riskiest first, within the budget), place and merge the findings, optionally run the tests and
+the linter against the base, and decide the exit code. It returns a `ReviewResult` and prints
+nothing. It never writes to the work tree or the index.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Callable
+
+from ...core import prompts
+from ...core.config import Config
+from ...core.errors import BudgetExceeded, ExitCode, ProviderError, TieragentError
+from ...core.events import OnEvent, ignore_events
+from ...core.tokens import estimate_tokens
+from ...core.vocab import FRONTIER, MID, TIERS, Outcome, Risk, Step, Tier
+from ...model.gateway import CallPolicy, Gateway, Unavailable
+from ...model.ledger import Ledger
+from ...model.protocol import Models
+from ...repo.changes import DiffSource, attributes, new_content, old_content
+from ...repo.context import DEFAULT_CONTEXT_WINDOW, PROMPT_RESERVE_TOKENS
+from ...repo.map import RepoMap
+from ...repo.runner import CommandRunner
+from ...repo.workspace import GitWorkspace
+from ...risk.rules import RiskRules, signature_changes
+from ..base import Reporter, new_run_id, record_history
+from ..replies import ReplyFormatError
+from .assess import rule_reasons, triage
+from .context import enclosing_code, split_hunk
+from .diff import parse_diff
+from .findings import merge_duplicates, parse_findings, place
+from .model import Assessed, Finding, Hunk, ReviewResult, Severity, Unreviewed, blocks
+from .prefilter import prefilter
+
+# What each step of `review` does when its call cannot be made (see model/gateway.py).
+REVIEW_POLICIES: dict[Step, CallPolicy] = {
+    Step.REVIEW_TRIAGE: CallPolicy(Unavailable.FALL_BACK, "the risk rules decide alone", over_budget_falls_back=True),
+    Step.REVIEW: CallPolicy(Unavailable.FALL_BACK, "the hunk is listed as not reviewed", over_budget_falls_back=True),
+}
+REVIEWER: dict[Risk, Tier] = {"low": MID, "medium": MID, "high": FRONTIER}
+RELATED_TOKENS = 600
+REVIEW_TRIES = 2  # an unusable reply is asked again once, with the reason
+
+
+@dataclass
+class ReviewDeps:
+    ws: GitWorkspace
+    config: Config
+    models: Callable[[], Models]  # built only when a hunk needs a model (litellm is slow to import)
+    repo_map: Callable[[], RepoMap]
+    runner: CommandRunner
+    test_command: str | None = None  # for --run-tests
+    lint_command: str | None = None
+    on_event: OnEvent = ignore_events
+
+
+@dataclass
+class ReviewOptions:
+    fail_on: str = "high"  # high | medium | low | never
+    run_tests: bool = False
+
+
+def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | None = None) -> ReviewResult:
+    opts = options or ReviewOptions()
+    result = ReviewResult(run_id=new_run_id(), source=source.description, fail_on=opts.fail_on)
+    events = Reporter(deps.on_event)
+    result.warnings = events.warnings
+    stopped: TieragentError | None = None
+    try:
+        files = parse_diff(source.text)
+        result.files, result.hunks = len(files), sum(len(f.hunks) for f in files)
+        read = _Contents(deps.ws, source)
+        paths = [f.path for f in files]
+        hunks, result.skipped = prefilter(files, attributes(deps.ws, paths), lambda p: (read.new(p) or b"")[:8192])
+        if hunks:
+            models = deps.models()
+            result.warnings.extend(models.warnings)
+            result.ledger = Ledger(models.prices, {t: deps.config.tier(t).model for t in TIERS})
+            gw = Gateway(models.provider, result.ledger, {t: deps.config.tier(t) for t in TIERS}, deps.config.budget,
+                         REVIEW_POLICIES, on_event=events)
+            rules = RiskRules.from_config(deps.config.risk)
+            rules_say = {h.id: rule_reasons(h, rules, read.signature_changes(h.path)) for h in hunks}
+            rated, result.triage = triage(gw, hunks, rules_say, events.warn)
+            result.assessed = [Assessed(r.hunk, r.risk, r.reasons, REVIEWER[r.risk]) for r in rated]
+            reviewer = _Reviewer(gw, deps, models, read, functools.cache(deps.repo_map))
+            try:
+                for a in result.assessed:
+                    reviewer.review(a, result)
+            except TieragentError as err:  # a bad key, an unknown model: nothing more can be reviewed
+                stopped = err
+                done = set(result.reviewed) | {u.hunk for u in result.unreviewed}
+                result.unreviewed += [Unreviewed(a.hunk.id, a.hunk.path, a.risk, f"not reviewed: {err.message}")
+                                      for a in result.assessed if a.hunk.id not in done]
+            result.findings, result.merged_findings = merge_duplicates(result.findings)
+        if opts.run_tests:
+            result.judges = _run_judges(deps, source, files, result, events)
+    except KeyboardInterrupt:
+        return _record(deps, _end(result, "error", ExitCode.INTERRUPTED, "interrupted"))
+    except TieragentError as err:
+        return _record(deps, _end(result, "error", err.exit_code, str(err)))
+    result.findings.sort(key=lambda f: (-f.severity.rank, f.path or "", f.line or 0))
+    return _record(deps, _verdict(result, stopped))
+
+
+def _end(result: ReviewResult, status: str, code: int, error: str | None = None) -> ReviewResult:
+    result.status, result.exit_code, result.error = status, code, error
+    return result
+
+
+def _verdict(result: ReviewResult, stopped: TieragentError | None) -> ReviewResult:
+    """1 when a finding is at or above --fail-on; else 2/4 when models could not be used, 3 for a budget stop, 0."""
+    if any(blocks(f.severity, result.fail_on) for f in result.findings):
+        return _end(result, "failed", ExitCode.NOT_FIXED, str(stopped) if stopped else None)
+    if stopped is not None:
+        return _end(result, "error", stopped.exit_code, str(stopped))
+    reasons = [u.reason for u in result.unreviewed]
+    if any("unavailable" in r for r in reasons):
+        return _end(result, "error", ExitCode.PROVIDER, "some hunks could not be reviewed: a tier was unavailable")
+    if any(r.startswith("over budget") for r in reasons):
+        return _end(result, "budget_exceeded", ExitCode.BUDGET, "the budget ran out before every hunk was reviewed")
+    return _end(result, "passed", ExitCode.FIXED)
+
+
+class _Contents:
+    """Both sides of each file, read once."""
+
+    def __init__(self, ws: GitWorkspace, source: DiffSource):
+        self.ws, self.source = ws, source
+
+    @functools.cache
+    def old(self, path: str) -> bytes | None:
+        return old_content(self.ws, self.source, path)
+
+    @functools.cache
+    def new(self, path: str) -> bytes | None:
+        return new_content(self.ws, self.source, path)
+
+    def signature_changes(self, path: str) -> list:
+        old, new = self.old(path), self.new(path)
+        return signature_changes(path, old, new) if old is not None and new is not None else []
+
+
+class _Reviewer:
+    def __init__(self, gw: Gateway, deps: ReviewDeps, models: Models, read: _Contents, repo_map: Callable[[], RepoMap]):
+        self.gw, self.deps, self.models, self.read, self.repo_map = gw, deps, models, read, repo_map
+
+    def _budget(self, tier: Tier) -> int:
+        window = self.models.context_windows.get(tier) or DEFAULT_CONTEXT_WINDOW
+        return window - self.deps.config.tier(tier).max_output_tokens - PROMPT_RESERVE_TOKENS
+
+    def _related(self, path: str) -> str:
+        try:
+            text = self.repo_map().related_signatures([path], RELATED_TOKENS)
+        except Exception:  # a map that cannot be built must not stop the review
+            return ""
+        return f"\nSignatures of related code (for reference):\n{text}\n" if text else ""
+
+    def review(self, a: Assessed, result: ReviewResult) -> None:
+        h, tier = a.hunk, a.tier
+        budget = self._budget(tier)
+        code, related = enclosing_code(h.path, self.read.new(h.path), h), self._related(h.path)
+        if estimate_tokens(h.text + code + related) > budget:
+            related = ""
+        if estimate_tokens(h.text + code) > budget:
+            code = "(omitted: the change is too large to show its surroundings)"
+        pieces: list[Hunk] | None = [h]
+        if estimate_tokens(h.text + code) > budget:
+            pieces = split_hunk(h, self.read.new(h.path), h.path, budget)
+            if pieces is None:
+                result.unreviewed.append(Unreviewed(h.id, h.path, a.risk, f"too large for the {tier} tier's context"))
+                return
+        risk_note = f"{a.risk} risk" + (f": {'; '.join(a.reasons)}" if a.reasons else "")
+        for piece in pieces:
+            why_not = self._review_piece(piece, tier, risk_note, code if len(pieces) == 1 else enclosing_code(h.path, self.read.new(h.path), piece), related, result)
+            if why_not is not None:
+                result.unreviewed.append(Unreviewed(h.id, h.path, a.risk, why_not))
+                return
+        result.reviewed.append(h.id)
+
+    def _review_piece(self, h: Hunk, tier: Tier, risk: str, code: str, related: str, result: ReviewResult) -> str | None:
+        """None when reviewed; else why not."""
+        feedback = ""
+        for _ in range(REVIEW_TRIES):
+            messages = prompts.render("review-hunk", path=h.path, hunk=h.text.rstrip("\n"), code=code, related=related, risk=risk, feedback=feedback)
+            call = self.gw.call(Step.REVIEW, tier, messages, note=h.id)
+            if call.reply is None:
+                if isinstance(call.error, BudgetExceeded):
+                    return f"over budget ({call.error.message.removeprefix('budget: ')})"
+                kind = call.error.kind if isinstance(call.error, ProviderError) else "error"
+                return f"the {tier} tier was unavailable ({kind})"
+            try:
+                raw = parse_findings(call.text)
+            except ReplyFormatError as err:
+                self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{h.id}: {err}")
+                feedback = f"\nYour previous answer was not usable: {err}. Answer with the JSON object only."
+                continue
+            placed = place(raw, h, tier)
+            result.findings.extend(placed.findings)
+            result.moved_findings += placed.moved
+            result.dropped_findings += placed.dropped
+            self.gw.ledger.set_outcome(call.row, Outcome.OK, f"{h.id}: {len(placed.findings)} finding(s)")
+            return None
+        return f"the {tier} tier's replies were unusable"
+
+
+def _run_judges(deps: ReviewDeps, source: DiffSource, files: list, result: ReviewResult, events: Reporter) -> dict:
+    """--run-tests: the tests and the linter on the reviewed tree against the base, as findings."""
+    from ...judge.tree_compare import judge_change
+
+    if not deps.test_command and not deps.lint_command:
+        events.warn("--run-tests: no test or lint command is configured or detected; nothing was run")
+        return {"notes": ["no test or lint command"]}
+    base = source.base_rev or "HEAD"
+    events.validating(f"--run-tests: {deps.test_command or ''} {deps.lint_command or ''} on the base ({base[:12]}) and on the reviewed tree")
+    report = judge_change(deps.runner, deps.ws.root, deps.ws.state_dir, base, deps.test_command, deps.lint_command,
+                          [f.path for f in files], deps.config.validation.timeout_s)
+    for j in report.findings:
+        result.findings.append(Finding(path=j.path, line=j.line, severity=Severity(j.severity), category=j.category, message=j.message))
+    for note in report.notes:
+        events.warn(f"--run-tests: {note}")
+    return {"before": report.before, "after": report.after, "notes": report.notes, "findings": len(report.findings)}
+
+
+def _record(deps: ReviewDeps, result: ReviewResult) -> ReviewResult:
+    if result.ledger is None:
+        return result  # no model was called: nothing to account for
+    record = {k: v for k, v in result.to_json().items() if k not in ("findings", "skipped", "judges")}
+    warning = record_history(deps.ws.state_dir, "review", record)
+    if warning:
+        result.warnings.append(warning)
+    return result
