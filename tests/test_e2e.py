@@ -240,3 +240,67 @@ def test_tamper_on_a_terminal_asks_and_respects_no(calc_repo, fake_server):
     assert b"assert add(2, 3) == -1" in shown  # the change was shown before asking
     assert code == 1
     assert snapshot(calc_repo) == before
+
+
+PAYMENTS = 'def refund(db, charge_id):\n    db.execute("DELETE FROM charges WHERE id = ?", (charge_id,))\n'
+SQL_FINDING = json.dumps({"findings": [{"path": "shop/payments.py", "line": 2, "severity": "high", "category": "security",
+                                        "message": "SQL built by concatenation", "suggestion": "bind a parameter"}]})
+
+
+def shop_repo(root: Path, fake_server) -> Path:
+    from conftest import git, make_repo
+
+    repo = make_repo(root, {"shop/payments.py": PAYMENTS, "shop/util.py": "def f(x):\n    return x\n"})
+    write_config(repo, fake_server)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "config")
+    return repo
+
+
+def test_review_of_a_piped_diff_prints_github_annotations(tmp_path, fake_server):
+    repo = shop_repo(tmp_path / "shop", fake_server)
+    (repo / "shop/payments.py").write_text(PAYMENTS.replace('= ?", (charge_id,))', '= " + charge_id)'))
+    (repo / "shop/util.py").write_text("def f(x):\n    return  x\n")  # whitespace only
+    fake_server.enqueue("review-triage", "small", "garbage")
+    fake_server.enqueue("review", "frontier", SQL_FINDING)
+    diff = subprocess.run(["git", "diff"], cwd=repo, capture_output=True, text=True, check=True).stdout
+    proc = subprocess.run([sys.executable, "-m", "tieragent", "review", "--diff", "-", "--format", "github"], cwd=repo,
+                          input=diff, capture_output=True, text=True, env=cli_env(repo.parent), timeout=180)
+    assert proc.returncode == 1, proc.stderr  # a high finding, --fail-on high
+    assert proc.stdout.splitlines() == [
+        "::error file=shop/payments.py,line=2,title=tieragent%3A security (high)::SQL built by concatenation%0A%0ASuggestion: bind a parameter"
+    ]
+    assert fake_server.calls() == [("review-triage", "small"), ("review", "frontier")]
+    assert "return  x" not in "".join(r.raw for r in fake_server.requests)  # the whitespace hunk reached no model
+    assert "Cost ledger" in proc.stderr and "Frontier-only estimate" in proc.stderr  # the ledger goes to stderr
+
+
+def test_review_against_a_base_branch_as_sarif(tmp_path, fake_server):
+    from conftest import git
+
+    repo = shop_repo(tmp_path / "shop", fake_server)
+    main = git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "shop/payments.py").write_text(PAYMENTS.replace('= ?", (charge_id,))', '= " + charge_id)'))
+    git(repo, "commit", "-qam", "faster refunds")
+    fake_server.enqueue("review-triage", "small", '{"hunks": [{"id": "H1", "risk": "high", "reason": "sql"}]}')
+    fake_server.enqueue("review", "frontier", SQL_FINDING)
+    proc = run_cli(["review", "--base", main, "--format", "sarif", "--fail-on", "never"], repo)
+    assert proc.returncode == 0, proc.stderr
+    sarif = json.loads(proc.stdout)
+    assert sarif["version"] == "2.1.0"
+    (result,) = sarif["runs"][0]["results"]
+    assert result["ruleId"] == "security" and result["level"] == "error"
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "shop/payments.py" and location["region"]["startLine"] == 2
+    assert fake_server.requests[1].headers["x-tieragent-step"] == "review"
+
+
+def test_review_needs_no_key_for_a_tier_it_never_calls(tmp_path, fake_server):
+    repo = shop_repo(tmp_path / "shop", fake_server)
+    (repo / "shop/util.py").write_text("def f(x):\n    return  x\n")  # whitespace only: no model at all
+    env = cli_env(repo.parent)
+    env.pop("FAKE_PROVIDER_KEY")
+    proc = run_cli(["review"], repo, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "whitespace only" in proc.stdout and fake_server.requests == []

@@ -169,9 +169,10 @@ def review(
     elif fmt == "sarif":
         print_json(to_sarif(result, __version__))
     elif fmt == "github":
-        sys.stdout.write(to_github(result) + ("\n" if result.findings or result.unreviewed else ""))
+        lines = to_github(result).rstrip("\n")
+        sys.stdout.write(lines + "\n" if lines else "")
     elif fmt == "markdown":
-        sys.stdout.write(to_markdown(result) + "\n")
+        sys.stdout.write(to_markdown(result).rstrip("\n") + "\n")
     else:
         print_review(result, stdout_console())
     if result.ledger is not None and result.ledger.rows:

@@ -118,10 +118,10 @@ class _BaseTree:
             if proc.returncode != 0:
                 shutil.rmtree(path, ignore_errors=True)
                 _git(self.root, "worktree", "prune")
-                self.failed = f"`{self.rev}` could not be checked out: {proc.stderr.decode(errors='replace').strip()}"
+                self.failed = f"`{self.rev}` could not be checked out: {_last_line(proc.stderr.decode(errors='replace'))}"
                 raise _BaseUnavailable(self.failed)
             self.path = path
-        return self.runner, self.path
+        return _base_runner(self.runner, self.path), self.path
 
     def id_prefix(self) -> str:
         """The checkout's place under the work tree as pytest spells it in test ids ("" when outside).

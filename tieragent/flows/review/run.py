@@ -216,7 +216,8 @@ def _run_judges(deps: ReviewDeps, source: DiffSource, files: list, result: Revie
         events.warn("--run-tests: no test or lint command is configured or detected; nothing was run")
         return {"notes": ["no test or lint command"]}
     base = source.base_rev or "HEAD"
-    events.validating(f"--run-tests: {deps.test_command or ''} {deps.lint_command or ''} on the base ({base[:12]}) and on the reviewed tree")
+    commands = " and ".join(c for c in (deps.test_command, deps.lint_command) if c)
+    events.validating(f"--run-tests: {commands} on the reviewed tree (and on {base[:12]} when something fails)")
     report = judge_change(deps.runner, deps.ws.root, deps.ws.state_dir, base, deps.test_command, deps.lint_command,
                           [f.path for f in files], deps.config.validation.timeout_s)
     for j in report.findings:
