@@ -255,3 +255,21 @@ def test_unknown_base_is_a_usage_error(shop):
 
     with pytest.raises(UsageError, match="no such branch"):
         changes.since_base(GitWorkspace.open(shop), "origin/nope")
+
+
+def test_run_tests_reports_a_test_the_diff_breaks(shop):
+    (shop / "tests").mkdir()
+    (shop / "tests/test_util.py").write_text("from app.util import greet\n\n\ndef test_greet():\n    assert greet('x') == 'hello x'\n")
+    (shop / "app/__init__.py").write_text("")
+    git(shop, "add", "-A")
+    git(shop, "commit", "-qm", "tests")
+    (shop / "app/util.py").write_text(UTIL.replace('"hello "', '"bye "'))
+    before = snapshot(shop)
+    provider = scripted({("review-triage", "small"): [NO_FINDINGS], ("review", "mid"): [NO_FINDINGS]})
+    result = review(shop, provider, run_tests=True)
+    (f,) = [f for f in result.findings if f.category == "tests"]
+    assert f.severity == "high" and f.tier is None and "tests.test_util::test_greet" in f.message
+    assert f.path == "tests/test_util.py"
+    assert result.exit_code == 1
+    assert snapshot(shop) == before
+    assert "tieragent" not in git(shop, "worktree", "list")

@@ -173,8 +173,8 @@ def review(
         sys.stdout.write(lines + "\n" if lines else "")
     elif fmt == "markdown":
         sys.stdout.write(to_markdown(result).rstrip("\n") + "\n")
-    else:
-        print_review(result, stdout_console())
+    else:  # a review that ended in an error reports on stderr, like every other error
+        print_review(result, stdout_console() if result.status != "error" else Console(stderr=True, highlight=False))
     if result.ledger is not None and result.ledger.rows:
         ledger_summary(result.ledger, Console(stderr=True, highlight=False))
     if result.exit_code == ExitCode.INTERRUPTED:

@@ -72,8 +72,10 @@ def _hunk_start(result: ReviewResult, hunk_id: str) -> int | None:
 def summary_line(result: ReviewResult) -> str:
     """One line for the end of the text output and the top of a comment."""
     reviewed = len(result.reviewed)
-    if not (result.findings or reviewed or result.skipped or result.unreviewed):
+    if result.hunks == 0 and not result.findings and result.status != "error":
         return "nothing to review"
+    if result.status == "error" and not (result.findings or reviewed):
+        return "not reviewed"
     if result.findings:
         counts = Counter(_sev(f) for f in result.findings)
         detail = ", ".join(f"{counts[s]} {s}" for s in _ORDER if counts[s])
