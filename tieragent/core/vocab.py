@@ -40,6 +40,7 @@ class Step(StrEnum):
     REVIEW = "review"  # fix: the frontier's verdict on a high-risk patch; review: findings on a hunk
     COMMIT_MESSAGE = "commit-message"  # fix --commit
     REVIEW_TRIAGE = "review-triage"  # review: the small tier rates each hunk's risk
+    PING = "ping"  # doctor --ping: a one-token request to see that a tier answers
 
 
 class Outcome(StrEnum):
