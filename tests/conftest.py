@@ -108,7 +108,8 @@ def write_config(repo: Path, server: FakeOpenAI, *, stream: bool = False, extra:
 
 
 def cli_env(tmp_home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_"))}
+    # CI and TIERAGENT_CI would switch the CLI to CI mode: tests ask for it where they mean it
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_")) and k not in ("CI",)}
     env["FAKE_PROVIDER_KEY"] = FAKE_KEY
     env["XDG_CONFIG_HOME"] = str(tmp_home / "config")  # keep the developer's user config out
     env["NO_COLOR"] = "1"

@@ -186,7 +186,7 @@ def test_human_output_has_routing_and_ledger_tables(calc_repo, fake_server):
     write_config(calc_repo, fake_server)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", BAD_PATCH, GOOD_PATCH)
-    proc = run_cli(["fix", "add() returns the wrong result", "--explain-routing"], calc_repo)
+    proc = run_cli(["fix", "add() returns the wrong result", "--explain-routing", "--no-ci"], calc_repo)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Fixed" in out and "Cost ledger" in out and "tests-failed" in out and "Frontier-only estimate" in out
@@ -304,3 +304,40 @@ def test_review_needs_no_key_for_a_tier_it_never_calls(tmp_path, fake_server):
     proc = run_cli(["review"], repo, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "whitespace only" in proc.stdout and fake_server.requests == []
+
+
+def test_ci_mode_json_files_branch_and_one_line_messages(tmp_path, fake_server):
+    """CI=true, the request on stdin, under a long path: one JSON document on stdout (also in --output),
+    the diff in --patch-out, a commit on a new branch, no ANSI escapes, and each warning once, on one line."""
+    from conftest import CALC_FILES, git, make_repo
+
+    deep = tmp_path / ("a-rather-long-directory-name-" * 4) / "checkout"
+    repo = make_repo(deep, CALC_FILES)
+    write_config(repo, fake_server)
+    import yaml
+
+    cfg = yaml.safe_load((repo / ".tieragent.yaml").read_text())
+    del cfg["tiers"]["small"]["price"]  # an unknown price: a warning, shown once
+    (repo / ".tieragent.yaml").write_text(yaml.safe_dump(cfg))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "config")
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", GOOD_PATCH)
+    fake_server.enqueue("commit-message", "small", "Make add() add")
+    env = {**cli_env(repo.parent), "CI": "true"}
+    out_json, patch = tmp_path / "out/result.json", tmp_path / "out/fix.patch"
+    proc = subprocess.run(
+        [sys.executable, "-m", "tieragent", "fix", "--request-file", "-", "--output", str(out_json), "--patch-out", str(patch),
+         "--branch", "tieragent/add"],
+        cwd=repo, input="add() returns the wrong result\n\nSee the failing test_add.\n", capture_output=True, text=True, env=env, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # stdout is exactly one JSON document
+    assert data["status"] == "fixed" and data["request"].startswith("add() returns")
+    assert json.loads(out_json.read_text()) == data
+    assert "+    return a + b" in patch.read_text() and patch.read_text() == data["patch"]
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "tieragent/add"
+    assert git(repo, "log", "-1", "--format=%s").strip() == "Make add() add"
+    assert "\x1b[" not in proc.stdout + proc.stderr
+    price_warnings = [line for line in proc.stderr.splitlines() if "no known price" in line]
+    assert len(price_warnings) == 1 and "set tiers.small.price" in price_warnings[0]  # once, and not wrapped
+    assert proc.stderr.rstrip().splitlines()[-1].startswith("tieragent fix: fixed (exit 0; cost $")

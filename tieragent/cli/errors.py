@@ -10,12 +10,11 @@ from ..core.errors import TieragentError
 
 def report_error(err: TieragentError, as_json: bool, request: str | None = None) -> int:
     """Print `err` for a person on stderr, or as the one JSON object on stdout; return its exit code."""
-    if as_json:
+    if as_json:  # the document for programs, and the message for the person reading the log
         payload = {"status": "error", "exit_code": int(err.exit_code), "request": request, "error": str(err)}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         sys.stdout.flush()
-    else:
-        sys.stderr.write(f"tieragent: error: {err.message}\n")
-        if err.hint:
-            sys.stderr.write(err.hint + "\n")
+    sys.stderr.write(f"tieragent: error: {err.message}\n")
+    if err.hint:
+        sys.stderr.write(err.hint + "\n")
     return int(err.exit_code)

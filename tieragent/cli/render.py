@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -19,6 +17,7 @@ from ..flows.fix import FixResult
 from ..flows.history import HistorySummary
 from ..model.ledger import Ledger
 from ..repo.diffs import summarize
+from .streams import console as make_console
 
 
 def money(x: float | None) -> str:
@@ -164,8 +163,7 @@ def print_fix_result(result: FixResult, console: Console, *, explain_routing: bo
         console.print("Your files are exactly as they were.")
     if result.ledger and result.ledger.rows:
         ledger_summary(result.ledger, console)
-    for w in dict.fromkeys(result.warnings):
-        console.print(f"[yellow]warning[/]: {w}", highlight=False)
+    # warnings were shown on stderr as they happened; they are in --json's "warnings" too
 
 
 def ledger_summary(ledger: Ledger, console: Console) -> None:
@@ -179,23 +177,24 @@ def ledger_summary(ledger: Ledger, console: Console) -> None:
         console.print("~ token counts estimated from text length (the provider reported no usage).")
 
 
-def print_json(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2) + "\n")
-    sys.stdout.flush()
-
-
 class Progress:
     """Renders pipeline events on stderr: a spinner on a terminal, plain lines otherwise.
 
     `confirm` asks a yes/no question on the terminal (the spinner paused while it waits).
     """
 
-    def __init__(self, console: Console, status: Any | None):
-        self.err, self.status = console, status
+    def __init__(self, console: Console, status: Any | None, quiet: bool = False):
+        self.err, self.status, self.quiet = console, status, quiet
+        self.shown_warnings: set[str] = set()
 
     def on_event(self, e: Event) -> None:
         if e.kind == "warning":
-            self.err.print(f"[yellow]warning[/]: {e.message}", highlight=False)
+            if e.message not in self.shown_warnings:  # each warning once, however often it is raised
+                self.shown_warnings.add(e.message)
+                self.err.print("[yellow]warning[/]: ", end="")
+                self.err.print(e.message, markup=False)
+        elif self.quiet:
+            return
         elif self.status is not None and e.kind in ("step", "validate"):
             self.status.update(e.message)
         else:
@@ -216,13 +215,14 @@ class Progress:
 
 
 @contextmanager
-def progress(spinner: bool) -> Iterator[Progress]:
-    err = Console(stderr=True, highlight=False)
-    if spinner and err.is_terminal:
+def progress(spinner: bool, quiet: bool = False) -> Iterator[Progress]:
+    """Events on stderr: a spinner on a terminal (unless `spinner` is off, as in CI mode), else plain lines."""
+    err = make_console(stderr=True)
+    if spinner and err.is_terminal and not quiet:
         with err.status("starting…") as status:
             yield Progress(err, status)
     else:
-        yield Progress(err, None)
+        yield Progress(err, None, quiet)
 
 
 def print_history(summary: HistorySummary, console: Console) -> None:

@@ -149,5 +149,13 @@ class GitWorkspace:
         _git(self.root, "commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *rel_paths)
         return _git(self.root, "rev-parse", "HEAD").decode().strip()
 
+    def create_branch(self, name: str) -> None:
+        """Switch to a new branch `name` at HEAD; the work tree and the index carry over unchanged."""
+        if _git(self.root, "check-ref-format", "--branch", name, check=False).strip() == b"":
+            raise EnvironmentProblem(f"--branch {name!r} is not a valid branch name")
+        if _git(self.root, "rev-parse", "--verify", "-q", f"refs/heads/{name}", check=False).strip():
+            raise EnvironmentProblem(f"a branch named {name} exists already")
+        _git(self.root, "switch", "-q", "-c", name)
+
     def journal(self) -> FileJournal:
         return FileJournal.start(self.root, self.state_dir / "journal")

@@ -54,6 +54,8 @@ def keep_patch(s: Session, request: str, patch: str, repro_path: str | None, dir
             s.events.warn(f"not committed: {', '.join(mixed)} had uncommitted changes of yours")
         else:
             try:
+                if s.opts.branch:
+                    s.ws.create_branch(s.opts.branch)
                 sha = s.ws.commit(touched, commit_message(s, request, patch))
             except TieragentError as err:
                 s.events.warn(f"not committed: {err.message}")

@@ -38,6 +38,7 @@ FIX_POLICIES: dict[Step, CallPolicy] = {
 @dataclass
 class FixOptions:
     commit: bool = False
+    branch: str | None = None  # commit on this new branch (implies commit); never pushed
     repro: bool = False  # write a failing test first; the patch must make it pass
     keep_repro: bool = False
     allow_test_edits: bool = False
