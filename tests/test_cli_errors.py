@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import cli_env, make_repo
 
 
@@ -130,3 +131,55 @@ def test_no_tests_collected_exits_2(cli, tmp_path, fake_server):
     assert proc.returncode == 2, proc.stderr
     assert "collected no tests" in proc.stderr
     assert fake_server.requests == []
+
+
+@pytest.mark.parametrize("args, says", [
+    (["fix"], "say what to fix"),
+    (["fix", "x", "--no-such-flag"], "No such option"),
+    (["frobnicate"], "No such command"),
+    (["review", "--fail-on"], "requires an argument"),
+    (["review", "--format", "xml"], "--format 'xml'"),
+    (["review", "--staged", "--base", "main"], "give one of them"),
+    (["fix", "--request-file", "/no/such/file"], "cannot read it"),
+    (["fix", "x", "--request-file", "/no/such/file"], "not both"),
+])
+def test_usage_mistakes_print_the_usage_and_exit_2(cli, calc_repo, args, says):
+    proc = cli(args, calc_repo)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert says in proc.stderr
+    assert "internal error" not in proc.stderr and "restored" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("flag, environ, expected", [
+    (None, {"CI": "true"}, True),
+    (None, {"TIERAGENT_CI": "1"}, True),
+    (False, {"CI": "true"}, False),
+    (True, {}, True),
+])
+def test_ci_mode_detection(flag, environ, expected):
+    from tieragent.cli.streams import ci_mode
+
+    assert ci_mode(flag, environ) is expected
+
+
+def test_ci_mode_without_a_terminal_on_stdin(monkeypatch):
+    import io
+
+    from tieragent.cli.streams import ci_mode
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert ci_mode(None, {}) is True
+
+
+def test_an_existing_branch_is_not_overwritten(cli, calc_repo, fake_server):
+    from conftest import CLASSIFY_OPS, GOOD_PATCH, git, write_config
+
+    write_config(calc_repo, fake_server)
+    git(calc_repo, "branch", "taken")
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", GOOD_PATCH)
+    proc = cli(["fix", "add() returns the wrong result", "--branch", "taken", "--json"], calc_repo)
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 0 and data["status"] == "fixed" and data["commit"] is None
+    assert any("a branch named taken exists already" in w for w in data["warnings"])
+    assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # the fix stays, uncommitted
