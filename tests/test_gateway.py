@@ -52,7 +52,7 @@ def test_a_reply_gets_one_ok_row_and_a_progress_event():
 def test_secrets_are_masked_before_the_provider_sees_them():
     gw, provider = gateway({("patch", "mid"): ["ok"]})
     gw.call(Step.PATCH, "mid", ({"role": "user", "content": "the key is hunter2-secret"},))
-    assert "hunter2-secret" not in provider.requests[0].prompt_text() and "[redacted]" in provider.requests[0].prompt_text()
+    assert "hunter2-secret" not in provider.requests[0].prompt_text() and "TIERAGENT_SECRET_1" in provider.requests[0].prompt_text()
 
 
 @pytest.mark.parametrize("step, policy", [(Step.CLASSIFY, "fall back"), (Step.PATCH, "skip tier")])

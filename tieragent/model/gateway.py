@@ -75,7 +75,7 @@ class Gateway:
     ):
         self.provider, self.ledger, self.tiers, self.budget = provider, ledger, tiers, budget
         self.policies = policies
-        self.redactor = redactor or Redactor.from_environment()
+        self.redactor = redactor or Redactor.from_environment(extra_names=tuple(c.api_key_env for c in tiers.values() if c.api_key_env))
         self.on_event = on_event
 
     def call(self, step: Step, tier: Tier, messages: tuple[dict[str, str], ...], *, note: str = "") -> Call:
@@ -109,6 +109,10 @@ class Gateway:
             self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, str(exc) or type(exc).__name__)
             raise
         return Call(reply, self.ledger.record(step, tier, reply, Outcome.OK, note))
+
+    def unmask(self, text: str) -> str:
+        """A reply with the secrets its prompt had masked put back: for what is written to disk, never for output."""
+        return self.redactor.unmask(text)
 
     def _warn(self, step: Step, message: str) -> None:
         self.on_event(Event("warning", message))

@@ -11,7 +11,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..core.config import Price
 from ..core.vocab import CALL_MADE, FRONTIER, TIERS, Outcome, Step, Tier
@@ -60,6 +60,7 @@ class Ledger:
     prices: dict[Tier, Price | None]
     models: dict[Tier, str]
     rows: list[LedgerRow] = field(default_factory=list)
+    mask: Callable[[str], str] = field(default=lambda note: note, repr=False)  # notes quote files and errors: mask them
 
     def record(self, step: Step | str, tier: Tier, reply: ModelReply | None, outcome: Outcome | str, note: str = "") -> LedgerRow:
         """One row for one call (or one call not made). Any flow's steps; outcomes from `Outcome`."""
@@ -74,7 +75,7 @@ class Ledger:
             cost_usd=cost_usd(usage, self.prices.get(tier)),
             seconds=reply.seconds if reply else 0.0,
             outcome=Outcome(outcome),
-            note=_one_line(note),
+            note=self.mask(_one_line(note)),
             usage_estimated=usage.estimated,
             frontier_cost_usd=cost_usd(usage, self.prices.get(FRONTIER)),
         )
@@ -84,7 +85,7 @@ class Ledger:
     def set_outcome(self, row: LedgerRow, outcome: Outcome | str, note: str = "") -> None:
         """What the caller made of a reply (a format error, failed tests, ...), on the call's own row."""
         row.outcome = Outcome(outcome)
-        row.note = _one_line(note) if note else row.note
+        row.note = self.mask(_one_line(note)) if note else row.note
 
     @property
     def spent_usd(self) -> float:

@@ -1,31 +1,121 @@
-"""Keep credentials out of everything sent to a model.
+"""Keep credentials out of everything sent to a model, and out of what tieragent prints and keeps.
 
-Test output can print the environment; the values of variables whose names say they hold a
-key, token, secret or password are replaced before any prompt leaves the machine.
+Masked: the values of environment variables whose names say they hold a key, token, secret or
+password; and credential shapes wherever they appear (file contents, test output, diffs):
+provider key prefixes, private-key blocks, JWTs, and long random-looking strings assigned to
+names like KEY, TOKEN, SECRET or PASSWORD.
+
+Masking is stable within a run: the same secret always becomes the same placeholder, so a
+model's patch that copies a masked line still lines up with the file, and `unmask` puts the
+real value back before anything is written to disk. Placeholders look like identifiers
+(`TIERAGENT_SECRET_3`), which models copy verbatim.
+
+Hand-written patterns rather than a detector library (detect-secrets, for one): we need
+replacement with stable placeholders and a reverse mapping, not a scan report, and the shapes
+that matter for model prompts are few and well known.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
-from dataclasses import dataclass
+from collections import Counter
+from typing import Any, Mapping
 
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
-MIN_SECRET_LEN = 8  # shorter values are too likely to be ordinary words
+MIN_SECRET_LEN = 8  # shorter env values are too likely to be ordinary words
+PLACEHOLDER = "TIERAGENT_SECRET_{}"
+_PLACEHOLDER_RE = re.compile(r"TIERAGENT_SECRET_(\d+)")
+
+# Credential shapes, most specific first.
+SHAPES = (
+    re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----", re.DOTALL),
+    re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"),
+    re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
+    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}"),
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
+    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+)
+# NAME = "value" / NAME: value / "name": "value", where NAME says secret and the value looks random
+ASSIGNED = re.compile(
+    r"""(?ix)
+    (?P<name>[A-Za-z0-9_.\-]*(?:key|token|secret|password|passwd|pwd|credential)[A-Za-z0-9_]*)
+    (?P<sep>["']?\s*[:=]>?\s*)
+    (?P<q>["']?)
+    (?P<value>[^\s"'`,;)}\]]{16,})
+    (?P=q)
+    """
+)
+MIN_ENTROPY = 3.0  # bits per character; English words and paths score lower than keys
 
 
-@dataclass(frozen=True)
+def _entropy(s: str) -> float:
+    counts = Counter(s)
+    return -sum(n / len(s) * math.log2(n / len(s)) for n in counts.values())
+
+
+def _random_looking(value: str, quoted: bool) -> bool:
+    """A key, not a URL, a path, or (unquoted) a dotted name in code."""
+    if "://" in value or value.startswith(("/", "./", "~")) or _PLACEHOLDER_RE.fullmatch(value):
+        return False
+    if not quoted and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\(\))?", value) and not re.search(r"\d{3}", value):
+        return False  # settings.SECRET_KEY_FROM_ENV, os.environ.get: code, not a value
+    kinds = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
+    return kinds >= 2 and _entropy(value) >= MIN_ENTROPY
+
+
 class Redactor:
-    values: tuple[str, ...]
+    """Masks secrets with stable placeholders, and unmasks a model's reply before it is written to disk."""
+
+    def __init__(self, known: tuple[str, ...] = ()):
+        self._by_secret: dict[str, str] = {}
+        self._by_placeholder: dict[str, str] = {}
+        self.known = tuple(sorted({k for k in known if len(k) >= MIN_SECRET_LEN}, key=len, reverse=True))
 
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> "Redactor":
+    def from_environment(cls, environ: Mapping[str, str] | None = None, extra_names: tuple[str, ...] = ()) -> Redactor:
+        """Values of variables named like secrets (and of `extra_names`, e.g. every tier's api_key_env)."""
         env = os.environ if environ is None else environ
-        vals = {v for k, v in env.items() if SECRET_NAME.search(k) and len(v) >= MIN_SECRET_LEN}
-        return cls(tuple(sorted(vals, key=len, reverse=True)))
+        return cls(tuple(v for k, v in env.items() if SECRET_NAME.search(k) or k in extra_names))
+
+    def _placeholder(self, secret: str) -> str:
+        if secret not in self._by_secret:
+            p = PLACEHOLDER.format(len(self._by_secret) + 1)
+            self._by_secret[secret], self._by_placeholder[p] = p, secret
+        return self._by_secret[secret]
 
     def __call__(self, text: str) -> str:
-        for v in self.values:
+        """`text` with every secret replaced by its placeholder."""
+        if not text:
+            return text
+        for v in self.known:
             if v in text:
-                text = text.replace(v, "[redacted]")
-        return text
+                text = text.replace(v, self._placeholder(v))
+        for shape in SHAPES:
+            text = shape.sub(lambda m: self._placeholder(m.group(0)), text)
+
+        def assigned(m: re.Match[str]) -> str:
+            value = m.group("value")
+            if not _random_looking(value, bool(m.group("q"))):
+                return m.group(0)
+            return m.group(0).replace(value, self._placeholder(value), 1)
+
+        return ASSIGNED.sub(assigned, text)
+
+    def unmask(self, text: str) -> str:
+        """Placeholders back to the secrets they stand for (only those this redactor made)."""
+        return _PLACEHOLDER_RE.sub(lambda m: self._by_placeholder.get(m.group(0), m.group(0)), text) if self._by_placeholder else text
+
+    def mask_json(self, obj: Any) -> Any:
+        """Every string in a JSON-ready structure masked (for --json, the history line, SARIF, ...)."""
+        if isinstance(obj, str):
+            return self(obj)
+        if isinstance(obj, dict):
+            return {k: self.mask_json(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self.mask_json(v) for v in obj]
+        return obj

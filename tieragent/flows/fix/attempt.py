@@ -82,7 +82,7 @@ def _prompt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> tuple[dic
 
 def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -> Attempt:
     """Everything after the reply; marks the attempt's ledger row with what became of it."""
-    root = s.ws.root
+    root, text = s.ws.root, s.gw.unmask(text)  # a masked line the model copied gets its real value back
     try:
         changes = [plan_whole_file(text, rung.whole_file, root, refuse=s.refuse)] if rung.whole_file else plan_patch(text, root, refuse=s.refuse)
     except PatchError as err:

@@ -70,7 +70,7 @@ def write_repro(s: Session, request: str, files: FileContext) -> Repro:
         messages = prompts.render("repro", request=request, files=files.render(), path=path, feedback=feedback)
         call = s.gw.call(Step.REPRO, MID, messages)
         try:
-            change = plan_whole_file(call.text, path, s.ws.root, refuse=s.refuse)
+            change = plan_whole_file(s.gw.unmask(call.text), path, s.ws.root, refuse=s.refuse)
         except PatchError as err:
             s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, err.reason)
             feedback = f"\nYour previous answer was not usable: {err.reason}"

@@ -9,6 +9,7 @@ from typing import Any
 from ...core.errors import ExitCode
 from ...judge.validation import Validation
 from ...model.ledger import Ledger
+from ...model.redact import Redactor
 from ...routing.policy import Classification
 
 
@@ -32,12 +33,17 @@ class FixResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     accepted_step: int | None = None  # index in the ledger of the call whose patch was accepted
+    redactor: Redactor | None = field(default=None, repr=False)  # masks secrets in everything to_json returns
 
     def end(self, status: str, exit_code: int, error: str | None = None) -> FixResult:
         self.status, self.exit_code, self.error = status, exit_code, error
         return self
 
     def to_json(self) -> dict[str, Any]:
+        document = self._document()
+        return self.redactor.mask_json(document) if self.redactor else document
+
+    def _document(self) -> dict[str, Any]:
         ledger = self.ledger
         return {
             "status": self.status,

@@ -17,6 +17,7 @@ from ...judge.testresults import unusable_baseline
 from ...judge.validation import Baseline, Validator
 from ...model.gateway import Gateway
 from ...model.ledger import Ledger
+from ...model.redact import Redactor
 from ...repo.journal import FileJournal
 from ...repo.patching import whole_file_eligible
 from ...risk.rules import RiskRules, sensitive_paths
@@ -38,12 +39,14 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
     result = FixResult(run_id=new_run_id(), request=request)
     events = Reporter(deps.on_event)
     result.warnings = events.warnings
-    result.ledger = Ledger(deps.prices, {t: deps.config.tier(t).model for t in TIERS})
+    redactor = Redactor.from_environment(extra_names=tuple(c.api_key_env for c in (deps.config.tier(t) for t in TIERS) if c.api_key_env))
+    result.redactor = redactor
+    result.ledger = Ledger(deps.prices, {t: deps.config.tier(t).model for t in TIERS}, mask=redactor)
     try:
         journal = deps.ws.journal()
     except TieragentError as exc:  # another run is active, or a killed run left files to recover
         return result.end("error", exc.exit_code, str(exc))
-    s = _session(deps, opts, result.ledger, journal, events)
+    s = _session(deps, opts, result.ledger, journal, events, redactor)
     dirty_before = deps.ws.dirty_paths()
     attempts: list[Attempt] = []
     try:
@@ -92,9 +95,9 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
     return result
 
 
-def _session(deps: FixDeps, opts: FixOptions, ledger: Ledger, journal: FileJournal, events: Reporter) -> Session:
+def _session(deps: FixDeps, opts: FixOptions, ledger: Ledger, journal: FileJournal, events: Reporter, redactor: Redactor) -> Session:
     cfg = deps.config
-    gateway = Gateway(deps.provider, ledger, {t: cfg.tier(t) for t in TIERS}, cfg.budget, FIX_POLICIES, on_event=events)
+    gateway = Gateway(deps.provider, ledger, {t: cfg.tier(t) for t in TIERS}, cfg.budget, FIX_POLICIES, redactor=redactor, on_event=events)
     validator = Validator(deps.runner, deps.ws.root, deps.ws.state_dir, deps.test_command, deps.lint_command, cfg.validation.timeout_s)
     return Session(deps, opts, gateway, journal, validator, RiskRules.from_config(cfg.risk), events, functools.cache(deps.repo_map))
 

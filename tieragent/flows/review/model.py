@@ -8,6 +8,7 @@ from typing import Any
 from ...core.errors import ExitCode
 from ...core.vocab import Risk, StrEnum, Tier
 from ...model.ledger import Ledger
+from ...model.redact import Redactor
 
 
 class Severity(StrEnum):
@@ -142,6 +143,7 @@ class ReviewResult:
     ledger: Ledger | None = None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    redactor: Redactor | None = field(default=None, repr=False)  # masks secrets in everything to_json returns
 
     def by_tier(self) -> dict[str, list[str]]:
         """Which hunks each tier reviewed."""
@@ -152,6 +154,10 @@ class ReviewResult:
         return out
 
     def to_json(self) -> dict[str, Any]:
+        document = self._document()
+        return self.redactor.mask_json(document) if self.redactor else document
+
+    def _document(self) -> dict[str, Any]:
         ledger = self.ledger
         return {
             "status": self.status,

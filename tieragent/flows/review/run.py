@@ -22,6 +22,7 @@ from ...core.vocab import FRONTIER, MID, TIERS, Outcome, Risk, Step, Tier
 from ...model.gateway import CallPolicy, Gateway, Unavailable
 from ...model.ledger import Ledger
 from ...model.protocol import Models
+from ...model.redact import Redactor
 from ...repo.changes import DiffSource, attributes, new_content, old_content
 from ...repo.context import DEFAULT_CONTEXT_WINDOW, PROMPT_RESERVE_TOKENS
 from ...repo.map import RepoMap
@@ -70,6 +71,9 @@ def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | No
     result = ReviewResult(run_id=new_run_id(), source=source.description, fail_on=opts.fail_on)
     events = Reporter(deps.on_event)
     result.warnings = events.warnings
+    # one redactor for the prompts and for everything the result shows: findings may quote masked code
+    redactor = result.redactor = Redactor.from_environment(
+        extra_names=tuple(c.api_key_env for c in (deps.config.tiers.small, deps.config.tiers.mid, deps.config.tiers.frontier) if c and c.api_key_env))
     stopped: TieragentError | None = None
     try:
         files = parse_diff(source.text)
@@ -80,9 +84,9 @@ def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | No
         if hunks:
             models = deps.models()
             result.warnings.extend(models.warnings)
-            result.ledger = Ledger(models.prices, {t: deps.config.tier(t).model for t in TIERS})
+            result.ledger = Ledger(models.prices, {t: deps.config.tier(t).model for t in TIERS}, mask=redactor)
             gw = Gateway(models.provider, result.ledger, {t: deps.config.tier(t) for t in TIERS}, deps.config.budget,
-                         REVIEW_POLICIES, on_event=events)
+                         REVIEW_POLICIES, redactor=redactor, on_event=events)
             rules = RiskRules.from_config(deps.config.risk)
             rules_say = {h.id: rule_reasons(h, rules, read.signature_changes(h.path)) for h in hunks}
             rated, result.triage = triage(gw, hunks, rules_say, events.warn)
