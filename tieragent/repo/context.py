@@ -62,7 +62,11 @@ def gather_files(ws: GitWorkspace, picked: list[str], budget_tokens: int) -> Fil
         if b"\0" in data[:8192]:
             ctx.dropped[rel] = "binary"
             continue
-        text = data.decode("utf-8", errors="replace")
+        try:  # text in another encoding would reach the model (and come back in a patch) as garbage
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            ctx.dropped[rel] = "not UTF-8 text"
+            continue
         cost = estimate_tokens(text)
         if used + cost > budget_tokens:
             ctx.dropped[rel] = f"over the context budget ({cost} tokens, {budget_tokens - used} left)"

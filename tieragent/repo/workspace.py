@@ -109,6 +109,36 @@ class GitWorkspace:
                 ok.append(p)
         return ok, refused
 
+    def operation_in_progress(self) -> str | None:
+        """"a merge", "a rebase", ... when git is in the middle of one (the tree is not the user's to edit)."""
+        markers = {"MERGE_HEAD": "a merge", "rebase-merge": "a rebase", "rebase-apply": "a rebase or git am",
+                   "CHERRY_PICK_HEAD": "a cherry-pick", "REVERT_HEAD": "a revert"}
+        here = Path(_git(self.root, "rev-parse", "--absolute-git-dir").decode().strip())  # this worktree's own git dir
+        for name, what in markers.items():
+            if (here / name).exists():
+                return what
+        return None
+
+    @cached_property
+    def submodules(self) -> tuple[str, ...]:
+        """Paths of the submodules (gitlinks) of this repository."""
+        out = _git(self.root, "ls-files", "-z", "--stage")
+        found = []
+        for entry in out.split(b"\0"):
+            if entry.startswith(b"160000 "):
+                found.append(entry.split(b"\t", 1)[1].decode("utf-8", errors="surrogateescape"))
+        return tuple(found)
+
+    def unpatchable(self, rel: str) -> str | None:
+        """Why tieragent must not write `rel` though a model may read it, or None."""
+        for sub in self.submodules:
+            if rel == sub or rel.startswith(sub + "/"):
+                return f"inside the submodule {sub} (a repository of its own)"
+        p = self.root / rel
+        if p.is_file() and not p.stat().st_mode & 0o222:
+            return "read-only (no write permission is set); make it writable first if it should change"
+        return None
+
     def dirty_paths(self) -> set[str]:
         """Paths that differ from HEAD (staged, unstaged or untracked)."""
         out = _git(self.root, "status", "--porcelain=v1", "-z", "--untracked-files=all")

@@ -32,6 +32,7 @@ from .result import FixResult
 from .session import FIX_POLICIES, FixDeps, FixOptions, Session
 
 WHOLE_FILE_AFTER = 2  # failed diffs for one file before the same tier writes the whole file
+MAX_REQUEST_CHARS = 40_000  # about 10,000 tokens: a long issue body fits, a pasted log is cut
 
 
 def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> FixResult:
@@ -42,6 +43,12 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
     redactor = Redactor.from_environment(extra_names=tuple(c.api_key_env for c in (deps.config.tier(t) for t in TIERS) if c.api_key_env))
     result.redactor = redactor
     result.ledger = Ledger(deps.prices, {t: deps.config.tier(t).model for t in TIERS}, mask=redactor)
+    busy = deps.ws.operation_in_progress()
+    if busy:  # the tree holds git's half-done work: editing it would mix the two
+        return result.end("error", ExitCode.USAGE, f"{busy} is in progress here; finish or abort it, then run tieragent fix again")
+    if len(request) > MAX_REQUEST_CHARS:
+        events.warn(f"the request is {len(request):,} characters; only its first and last {MAX_REQUEST_CHARS // 2:,} are used")
+        request = result.request = request[: MAX_REQUEST_CHARS // 2] + "\n[... the middle of the request was cut ...]\n" + request[-MAX_REQUEST_CHARS // 2 :]
     try:
         journal = deps.ws.journal()
     except TieragentError as exc:  # another run is active, or a killed run left files to recover
@@ -158,7 +165,7 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
 
 def _whole_file_target(s: Session, failed_diffs: dict[str, int]) -> str | None:
     for path, n in failed_diffs.items():
-        if n >= WHOLE_FILE_AFTER and whole_file_eligible(path, s.ws.root):
+        if n >= WHOLE_FILE_AFTER and whole_file_eligible(path, s.ws.root) and not s.refuse(path):
             failed_diffs[path] = -10  # once per file and run
             return path
     return None

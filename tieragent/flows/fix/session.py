@@ -79,9 +79,9 @@ class Session:
         return self.deps.ws
 
     def refuse(self, path: str) -> str | None:
-        """Why a model may not see or patch `path` (secret-looking, ignored by git), or None."""
+        """Why a model may not see or patch `path` (secret-looking, ignored by git, read-only, in a submodule), or None."""
         _, refused = self.ws.shareable([path])
-        return refused.get(path)
+        return refused.get(path) or self.ws.unpatchable(path)
 
     def current(self, rel: str | None) -> bytes | None:
         """The bytes of `rel` on disk now (None: no such file)."""
