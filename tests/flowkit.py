@@ -14,6 +14,7 @@ from typing import Any
 
 from conftest import PRICES
 
+from tieragent.cli.wiring import validation_runner
 from tieragent.core.config import Config, load_config
 from tieragent.core.events import Event
 from tieragent.core.vocab import TIERS
@@ -51,7 +52,7 @@ def deps(repo: Path, provider: ScriptedProvider, cfg: Config | None = None, **kw
         ws=ws,
         config=cfg,
         provider=provider,
-        runner=kw.pop("runner", SubprocessRunner(TEST_RUN_ENV)),
+        runner=kw.pop("runner", validation_runner(cfg).with_env(TEST_RUN_ENV)),
         prices={t: cfg.tier(t).price for t in TIERS},
         repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
         test_command=cfg.validation.test or PYTEST,
@@ -106,7 +107,7 @@ def review(repo: Path, provider: ScriptedProvider, source=None, *, cfg: Config |
         config=cfg,
         models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, dict(windows or {})),
         repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
-        runner=SubprocessRunner(TEST_RUN_ENV),
+        runner=validation_runner(cfg).with_env(TEST_RUN_ENV),
         test_command=cfg.validation.test,
         lint_command=cfg.validation.lint,
         on_event=events.append if events is not None else (lambda e: None),

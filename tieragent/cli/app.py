@@ -22,6 +22,7 @@ from ..core.errors import ExitCode, TieragentError
 from .common import fail as _fail
 from .fix_command import fix
 from .review_command import review
+from .setup_commands import register as register_setup_commands
 from .streams import console, print_json
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ def _root(
 
 app.command()(fix)
 app.command()(review)
+register_setup_commands(app)  # init, doctor, config show
 
 
 @app.command()
@@ -169,9 +171,11 @@ def main() -> None:
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             sys.exit(ExitCode.USAGE if exc.exit_code else 0)
-        sys.stderr.write(f"tieragent: internal error: {type(exc).__name__}: {exc}\n")
-        if os.environ.get("TIERAGENT_DEBUG"):
-            traceback.print_exc()
+        from ..model.redact import Redactor
+
+        sys.stderr.write(Redactor.from_environment()(f"tieragent: internal error: {type(exc).__name__}: {exc}\n"))
+        if os.environ.get("TIERAGENT_DEBUG"):  # masked: an exception's text can quote a key or a file's secret
+            sys.stderr.write(Redactor.from_environment()(traceback.format_exc()))
         else:
             sys.stderr.write("Your files were restored. Set TIERAGENT_DEBUG=1 to see the traceback, and please report it.\n")
         sys.exit(INTERNAL_ERROR)

@@ -65,18 +65,19 @@ def prepare_fix(directory: Path, overrides: dict[str, Any]) -> tuple[FixDeps, li
             hint="Set validate.test in .tieragent.yaml (e.g. `validate: {test: make check}`) or pass --test 'CMD'.",
         )
     models = prepare_models(cfg)
+    runner = validation_runner(cfg)
     deps = FixDeps(
         ws=ws,
         config=cfg,
         provider=models.provider,
-        runner=SubprocessRunner(),
+        runner=runner,
         prices=models.prices,
         repo_map=repo_map_factory(ws),
         test_command=test_cmd,
         lint_command=cfg.validation.lint,
         context_windows=models.context_windows,
     )
-    return deps, models.warnings
+    return deps, models.warnings + network_warning(cfg, runner)
 
 
 def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str, base: str | None, diff_file: str | None,
@@ -100,8 +101,22 @@ def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str,
         config=cfg,
         models=lambda: prepare_models(cfg, check_keys=False),
         repo_map=repo_map_factory(ws),
-        runner=SubprocessRunner(),
+        runner=validation_runner(cfg),
         test_command=cfg.validation.test or detect_test_command(ws.root),
         lint_command=cfg.validation.lint,
     )
     return deps, source
+
+
+def validation_runner(cfg: Config) -> SubprocessRunner:
+    """The runner for the repository's commands, which run model-written code: no provider keys, and
+    no network when `validate.network` is off."""
+    key_names = [c.api_key_env for c in (cfg.tiers.small, cfg.tiers.mid, cfg.tiers.frontier) if c and c.api_key_env]
+    return SubprocessRunner(key_names=key_names, passthrough=cfg.validation.env_passthrough, no_network=cfg.validation.network == "off")
+
+
+def network_warning(cfg: Config, runner: SubprocessRunner) -> list[str]:
+    if cfg.validation.network == "off" and not runner.no_network:
+        return ["validate.network is off, but this system cannot run commands without network "
+                "(no `unshare` with network namespaces): the tests run with network"]
+    return []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
@@ -64,6 +64,16 @@ class ValidateConfig(_Strict):
     test: str | None = Field(default=None, description="Test command, run in the repo root. Detected when unset.")
     lint: str | None = Field(default=None, description="Lint command; optional.")
     timeout_s: float = Field(default=600.0, gt=0, description="Seconds each command may run.")
+    env_passthrough: list[str] = Field(
+        default_factory=list,
+        description="Key variables the tests genuinely need. Others holding provider keys (every tier's api_key_env, "
+        "OPENAI_API_KEY, ANTHROPIC_API_KEY, ..., LITELLM_*) are removed from the test and lint environment.",
+    )
+    network: Literal["on", "off"] = Field(
+        default="on",
+        description="off: run the test and lint commands without network (a new network namespace on Linux); "
+        "a warning says so when the system does not allow it.",
+    )
 
 
 class BudgetConfig(_Strict):
@@ -235,6 +245,28 @@ def load_config(
     user_file: Path | None = None,
 ) -> Config:
     """Merge every layer and validate once; the first error names where the bad value came from."""
+    return load_config_with_sources(repo_root, overrides=overrides, environ=environ, user_file=user_file)[0]
+
+
+DEFAULT_SOURCE = "default"
+FLAG_SOURCE = "flag"
+_OVERRIDES_LABEL = "command line"  # how an error names a bad flag value
+
+
+def load_config_with_sources(
+    repo_root: Path | None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+    user_file: Path | None = None,
+) -> tuple[Config, dict[str, str]]:
+    """`load_config`, plus where every leaf value came from (for `tieragent config show`).
+
+    Sources, by dotted key (`tiers.mid.model`, keys as `model_dump(by_alias=True)` spells them):
+    "default", the user file's path, ".tieragent.yaml", "env TIERAGENT_...", or "flag". A leaf is
+    attributed only to a layer that set that very key: a tier given by a file with just a model
+    still takes its other fields from the defaults.
+    """
     environ = dict(os.environ) if environ is None else environ
     merged: dict[str, Any] = {}
     origins: dict[tuple, str] = {}
@@ -246,13 +278,32 @@ def load_config(
     for source, layer in _env_layers(environ):
         _merge(merged, layer, source, origins)
     if overrides:
-        _merge(merged, overrides, "command line", origins)
+        _merge(merged, overrides, _OVERRIDES_LABEL, origins)
     try:
-        return Config.model_validate(merged)
+        cfg = Config.model_validate(merged)
     except ValidationError as e:
         err = e.errors()[0]
         loc = tuple(str(p) for p in err["loc"])
         raise ConfigError(_source_of(loc, origins), ".".join(loc), _reason(err)) from None
+    # `validation:` is accepted for `validate:`; sources use the alias, like the dump
+    by_key = {(("validate",) + k[1:] if k[:1] == ("validation",) else k): v for k, v in origins.items()}
+    sources = {
+        key: FLAG_SOURCE if src == _OVERRIDES_LABEL else src
+        for key, src in ((k, by_key.get(tuple(k.split(".")), DEFAULT_SOURCE)) for k in flatten_leaves(cfg.model_dump(by_alias=True)))
+    }
+    return cfg, sources
+
+
+def flatten_leaves(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"tiers": {"mid": {"model": "x"}}} -> {"tiers.mid.model": "x"}; lists and None are leaves, {} too."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten_leaves(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
 
 
 NO_MODEL_HINT = """\

@@ -91,7 +91,7 @@ def _base_runner(runner: CommandRunner, tree: Path) -> CommandRunner:
     if type(runner) is SubprocessRunner:
         current = runner.extra_env.get("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
         value = os.pathsep.join(entries + ([current] if current else []))
-        return SubprocessRunner(extra_env={**runner.extra_env, "PYTHONPATH": value})
+        return runner.with_env({"PYTHONPATH": value})
     return _ExportPythonPath(runner, entries)
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..repo.runner import CommandResult, CommandRunner
+from .detect import detect_commands
 from .testresults import TestRun, TestVerdict, judge_tests, parse_junit, with_junit
 
 # path:line[:col][:] message  (ruff, flake8, pylint, mypy, eslint --format unix, go vet, ...)
@@ -23,36 +23,9 @@ _LINT_LINE = re.compile(r"^(?:\./)?(?P<path>[^\s:][^:]*?):(?P<line>\d+)(?::\d+)?
 _BASELINE_FILE = "baseline.json"
 
 
-def _python() -> str:
-    return "python" if shutil.which("python") else "python3"
-
-
 def detect_test_command(root: Path) -> str | None:
-    """The usual test command for the project's layout, or None when nothing suggests one."""
-    pyproject = root / "pyproject.toml"
-    if (
-        any((root / m).exists() for m in ("pytest.ini", "conftest.py", "tox.ini"))
-        or (pyproject.exists() and "pytest" in pyproject.read_text(errors="replace"))
-        or (root / "tests").is_dir()
-        or any(root.glob("test_*.py"))
-        or any(root.glob("*/test_*.py"))
-    ):
-        return f"{_python()} -m pytest -q"
-    pkg = root / "package.json"
-    if pkg.exists():
-        try:
-            if json.loads(pkg.read_text()).get("scripts", {}).get("test"):
-                return "npm test --silent"
-        except ValueError:
-            pass
-    if (root / "go.mod").exists():
-        return "go test ./..."
-    if (root / "Cargo.toml").exists():
-        return "cargo test --quiet"
-    makefile = root / "Makefile"
-    if makefile.exists() and "\ntest:" in "\n" + makefile.read_text(errors="replace"):
-        return "make test"
-    return None
+    """The usual test command for the project's layout, or None when nothing suggests one (see `detect`)."""
+    return detect_commands(root).test
 
 
 def lint_problems(output: str, paths: set[str]) -> Counter:

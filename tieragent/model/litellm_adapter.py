@@ -82,6 +82,19 @@ _KIND_TEXT = {
 }
 
 
+@dataclass(frozen=True)
+class KeyStatus:
+    """Where a tier's key comes from. `variables` are alternatives: any one of them set will do."""
+
+    variables: tuple[str, ...]  # empty when litellm found a key under a name it does not report, or none is needed
+    present: tuple[str, ...]  # those of `variables` that are set
+    needs_key: bool  # False: the provider takes no key litellm knows of (a local endpoint)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.present) or not self.variables
+
+
 @dataclass
 class LiteLLMProvider:
     tiers: dict[Tier, TierConfig]
@@ -140,6 +153,33 @@ class LiteLLMProvider:
                     hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env to the variable that holds the key.",
                 )
         self._keys_present.add(tier)
+
+    def key_status(self, tier: Tier) -> KeyStatus:
+        """Which variables the tier's key is read from, and which of them are set: names, never values.
+
+        For `tieragent doctor`, which must say what to export. litellm names the variables it found
+        missing but not the one it found, so a set key is named by the provider's usual spellings.
+        A tier with `api_base` needs no `*_API_BASE` variable: the config gives the endpoint.
+        """
+        cfg = self.tiers[tier]
+        if cfg.api_key_env:
+            name = cfg.api_key_env
+            return KeyStatus((name,), (name,) if self.environ.get(name) else (), needs_key=True)
+        ll = _import_litellm()
+        report = ll.validate_environment(model=cfg.model)
+        reported = list(report.get("missing_keys") or [])
+        missing = [k for k in reported if not (cfg.api_base and k.endswith("_API_BASE"))]
+        if missing:
+            return KeyStatus(tuple(missing), tuple(k for k in missing if self.environ.get(k)), needs_key=True)
+        if reported or not report.get("keys_in_environment"):  # only an endpoint was missing, or no key is known
+            return KeyStatus((), (), needs_key=False)
+        try:
+            provider = str(ll.get_llm_provider(cfg.model)[1]).upper()
+        except Exception:
+            return KeyStatus((), (), needs_key=True)
+        usual = dict.fromkeys((f"{provider}_API_KEY", f"{provider}_AUTH_TOKEN") + (("GOOGLE_API_KEY",) if provider == "GEMINI" else ()))
+        present = tuple(n for n in usual if self.environ.get(n))
+        return KeyStatus(present, present, needs_key=True)
 
     def _model_info(self, tier: Tier) -> dict[str, Any]:
         """litellm's local map entry for the tier's model, under any of the names it may be filed by."""
