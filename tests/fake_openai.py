@@ -26,6 +26,9 @@ class Reply:
     completion_tokens: int | None = None  # None: len(text) // 4
     cached_tokens: int = 0
     no_usage: bool = False
+    headers: dict = field(default_factory=dict)  # extra response headers (e.g. Retry-After)
+    finish_reason: str = "stop"  # "length": the reply was cut at max_tokens
+    reset: bool = False  # close the connection without answering
 
 
 @dataclass
@@ -105,11 +108,20 @@ class FakeOpenAI:
             reply = Reply(status=400, error_body={"error": {"message": f"no scripted reply for {rec.step}/{rec.tier}"}})
         if reply.delay_s:
             time.sleep(reply.delay_s)
+        if reply.reset:
+            import socket
+
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            h.close_connection = True
+            h.connection.close()  # with SO_LINGER 0: a TCP reset, not a polite close
+            return
         if reply.status != 200:
             payload = json.dumps(reply.error_body or {"error": {"message": f"HTTP {reply.status}", "type": "error"}}).encode()
             h.send_response(reply.status)
             h.send_header("Content-Type", "application/json")
             h.send_header("Content-Length", str(len(payload)))
+            for name, value in reply.headers.items():
+                h.send_header(name, str(value))
             h.end_headers()
             h.wfile.write(payload)
             return
@@ -128,7 +140,7 @@ class FakeOpenAI:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": reply.finish_reason}],
         }
         if not reply.no_usage:
             out["usage"] = usage
@@ -161,7 +173,7 @@ class FakeOpenAI:
         text = reply.text
         for i in range(0, len(text), 40):
             h.wfile.write(chunk({"content": text[i : i + 40]}, None))
-        h.wfile.write(chunk({}, "stop", with_usage=not reply.no_usage))
+        h.wfile.write(chunk({}, reply.finish_reason, with_usage=not reply.no_usage))
         h.wfile.write(b"data: [DONE]\n\n")
         h.wfile.flush()
         h.close_connection = True

@@ -41,11 +41,12 @@ def config(extra: dict[str, Any] | None = None) -> Config:
 
 
 def scripted(script: dict[tuple[str, str], list[str | BaseException]] | None = None, cfg: Config | None = None) -> ScriptedProvider:
+    """A provider answering from `script`; `fix(..., provider=http_provider(cfg))` goes through HTTP instead."""
     cfg = cfg or config()
     return ScriptedProvider({t: cfg.tier(t) for t in TIERS}, script=dict(script or {}))
 
 
-def deps(repo: Path, provider: ScriptedProvider, cfg: Config | None = None, **kw: Any) -> FixDeps:
+def deps(repo: Path, provider: Any, cfg: Config | None = None, **kw: Any) -> FixDeps:
     ws = GitWorkspace.open(repo)
     cfg = cfg or config()
     return FixDeps(
@@ -61,7 +62,7 @@ def deps(repo: Path, provider: ScriptedProvider, cfg: Config | None = None, **kw
     )
 
 
-def fix(repo: Path, provider: ScriptedProvider, request: str = "add() returns the wrong result", *, cfg: Config | None = None,
+def fix(repo: Path, provider: Any, request: str = "add() returns the wrong result", *, cfg: Config | None = None,
         events: list[Event] | None = None, **options: Any) -> FixResult:
     """One `fix` run in-process; `options` are FixOptions fields, or FixDeps fields such as `confirm`."""
     option_names = set(FixOptions.__dataclass_fields__)
@@ -113,3 +114,23 @@ def review(repo: Path, provider: ScriptedProvider, source=None, *, cfg: Config |
         on_event=events.append if events is not None else (lambda e: None),
     )
     return run_review(source or changes.working_tree(ws), deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests))
+
+
+def http_config(server, extra: dict[str, Any] | None = None) -> Config:
+    """Every tier on the fake OpenAI-compatible server, through litellm's real HTTP path."""
+    tiers = {t: {"model": f"openai/fake-{t}", "api_base": server.url, "api_key_env": "FAKE_PROVIDER_KEY", "price": PRICES[t], "timeout_s": 5}
+             for t in TIERS}
+    base = {"tiers": tiers, "provider": {"retries": 1, "backoff_s": 0.05, "max_wait_s": 2.0}}
+    for key, value in (extra or {}).items():
+        if key == "tiers":
+            for t, fields in value.items():
+                tiers[t].update(fields)
+        else:
+            base.setdefault(key, {}).update(value)
+    return config(base)
+
+
+def http_provider(cfg: Config):
+    from tieragent.model.litellm_adapter import LiteLLMProvider
+
+    return LiteLLMProvider({t: cfg.tier(t) for t in TIERS}, cfg.provider, environ={"FAKE_PROVIDER_KEY": "sk-fake-test-key-0123456789"})

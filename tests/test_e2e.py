@@ -341,3 +341,25 @@ def test_ci_mode_json_files_branch_and_one_line_messages(tmp_path, fake_server):
     price_warnings = [line for line in proc.stderr.splitlines() if "no known price" in line]
     assert len(price_warnings) == 1 and "set tiers.small.price" in price_warnings[0]  # once, and not wrapped
     assert proc.stderr.rstrip().splitlines()[-1].startswith("tieragent fix: fixed (exit 0; cost $")
+
+
+@pytest.mark.parametrize("phase", ["baseline", "validation", "commit"])
+def test_kill_9_at_each_phase_then_recover_puts_every_byte_back(calc_repo, tmp_path, phase):
+    from tieragent.repo.journal import recover
+
+    (calc_repo / "notes.txt").write_text("uncommitted work of mine\n")
+    before = snapshot(calc_repo)
+    marker = tmp_path / "reached"
+    driver = Path(__file__).parent / "kill_driver.py"
+    proc = subprocess.Popen([sys.executable, str(driver), str(calc_repo), phase, str(marker)], env=cli_env(tmp_path),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    wait_until(marker.exists, proc, timeout=60)
+    assert marker.exists(), proc.communicate()[1]
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    if phase != "baseline":
+        assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # left half-done by kill -9
+    state = calc_repo / ".git/tieragent"
+    report = recover(calc_repo, state)
+    assert report.restored == ([] if phase == "baseline" else ["calc/ops.py"]) and not report.kept
+    assert snapshot(calc_repo) == before

@@ -158,3 +158,17 @@ rename to arith/ops.py
     result = fix(calc_repo, provider, allow_test_edits=True)
     assert result.status == "fixed", rows(result)
     assert (calc_repo / "arith/ops.py").is_file() and not (calc_repo / "calc/ops.py").exists()
+
+
+def test_a_second_run_refuses_with_the_first_runs_pid(calc_repo):
+    from tieragent.repo.workspace import GitWorkspace
+
+    holder = GitWorkspace.open(calc_repo).journal()  # as a run in progress holds it
+    try:
+        provider = good()
+        result = fix(calc_repo, provider)
+        assert result.exit_code == ExitCode.USAGE and f"pid {os.getpid()}" in result.error
+        assert provider.requests == []
+    finally:
+        holder.close()
+    assert fix(calc_repo, good()).status == "fixed"  # and once it is done, the next run goes ahead

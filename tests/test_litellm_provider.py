@@ -14,10 +14,11 @@ from tieragent.model.litellm_adapter import LiteLLMProvider
 from tieragent.model.protocol import ModelRequest
 
 
-def provider(server, retries=2, timeout_s=5.0, **tier_kw):
+def provider(server, retries=2, timeout_s=5.0, max_wait_s=60.0, **tier_kw):
     tiers = {t: TierConfig(model=f"openai/fake-{t}", api_base=server.url, api_key_env="K", timeout_s=timeout_s, **tier_kw) for t in ("small", "mid", "frontier")}
     sleeps = []
-    p = LiteLLMProvider(tiers, ProviderConfig(retries=retries, backoff_s=0.5), environ={"K": "sk-test-abcdefgh"}, sleep=sleeps.append)
+    p = LiteLLMProvider(tiers, ProviderConfig(retries=retries, backoff_s=0.5, max_wait_s=max_wait_s), environ={"K": "sk-test-abcdefgh"},
+                        sleep=sleeps.append, jitter=lambda: 1.0)  # no jitter: the waits are exact
     return p, sleeps
 
 
@@ -106,3 +107,57 @@ def test_import_does_not_load_dotenv_from_cwd(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "None True"
+
+
+def test_retry_after_is_honoured(fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=429, headers={"Retry-After": "3"}), Reply("ok"))
+    p, sleeps = provider(fake_server)
+    assert p.complete(req()).text == "ok" and sleeps == [3.0]
+
+
+def test_a_retry_after_beyond_the_total_wait_gives_up_at_once(fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=429, headers={"Retry-After": "120"}))
+    p, sleeps = provider(fake_server, max_wait_s=30)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "rate_limit" and e.value.retryable and sleeps == [] and "max_wait_s" in str(e.value)
+    assert len(fake_server.requests) == 1
+
+
+def test_backoff_has_jitter_within_bounds(fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=503), Reply(status=503), Reply("ok"))
+    tiers = {t: TierConfig(model=f"openai/fake-{t}", api_base=fake_server.url, api_key_env="K") for t in ("small", "mid", "frontier")}
+    sleeps = []
+    p = LiteLLMProvider(tiers, ProviderConfig(retries=2, backoff_s=1.0), environ={"K": "x" * 10}, sleep=sleeps.append, jitter=lambda: 0.0)
+    assert p.complete(req()).text == "ok" and sleeps == [0.5, 1.0]  # half of 1 s, then half of 2 s
+
+
+def test_a_reset_connection_is_unreachable_and_retried(fake_server):
+    fake_server.enqueue("patch", "mid", Reply(reset=True), Reply("ok"))
+    p, sleeps = provider(fake_server)
+    assert p.complete(req()).text == "ok" and len(sleeps) == 1
+
+
+def test_a_reply_cut_at_max_tokens_is_marked(fake_server):
+    fake_server.enqueue("patch", "mid", Reply("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b", finish_reason="length"))
+    p, _ = provider(fake_server)
+    assert p.complete(req()).truncated is True
+
+
+def test_a_context_window_error_is_its_own_kind(fake_server):
+    body = {"error": {"message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+                      "type": "invalid_request_error", "code": "context_length_exceeded"}}
+    fake_server.enqueue("patch", "mid", Reply(status=400, error_body=body))
+    p, _ = provider(fake_server)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "context_window" and not e.value.retryable and len(fake_server.requests) == 1
+
+
+def test_an_unknown_model_names_the_model_and_the_endpoint(fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=404, error_body={"error": {"message": "The model fake-mid does not exist"}}))
+    p, _ = provider(fake_server)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "not_found" and not e.value.retryable and len(fake_server.requests) == 1
+    assert "openai/fake-mid" in e.value.message and fake_server.url in e.value.message

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import signal
+from contextlib import contextmanager
+from typing import Any, Iterator, NoReturn
 
 import typer
 
-from ..core.errors import TieragentError
+from ..core.errors import RunTimeout, TieragentError
 from .errors import report_error
 
 
@@ -31,3 +33,22 @@ def overrides(
 
 def fail(err: TieragentError, as_json: bool, request: str | None = None) -> NoReturn:
     raise typer.Exit(report_error(err, as_json, request))
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """`--timeout`: after `seconds`, the run stops where it is (the tree restored, exit 3)."""
+    if not seconds:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise RunTimeout(f"the run's time limit (--timeout {seconds:g}s) passed")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -10,7 +10,7 @@ import typer
 
 from ..core.errors import ExitCode, TieragentError, UsageError
 from ..core.vocab import TIERS
-from .common import fail, overrides
+from .common import fail, overrides, time_limit
 from .streams import ci_mode, console, print_json, status_line, write_file
 
 
@@ -50,6 +50,7 @@ def fix(
     explain_routing: bool = typer.Option(False, "--explain-routing", help="Print the routing decision and why."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Budget in USD for this run (budget.max_cost_usd)."),
     max_calls: Optional[int] = typer.Option(None, "--max-calls", help="At most this many model calls."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS", help="Stop the whole run after this long (exit 3, tree restored)."),
     test: Optional[str] = typer.Option(None, "--test", help="Test command (validate.test)."),
     lint: Optional[str] = typer.Option(None, "--lint", help="Lint command (validate.lint)."),
     small: Optional[str] = typer.Option(None, "--small", help="Model for the small tier."),
@@ -79,7 +80,8 @@ def fix(
         deps.confirm = shown.confirm if interactive else None
         for w in warnings:
             shown.on_event(Event("warning", w))
-        result = run_fix(text, deps, options)
+        with time_limit(timeout):
+            result = run_fix(text, deps, options)
     result.warnings[:0] = warnings
     document = result.to_json()
     try:

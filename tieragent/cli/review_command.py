@@ -11,7 +11,7 @@ import typer
 from .. import __version__
 from ..core.errors import ExitCode, TieragentError, UsageError
 from ..core.vocab import TIERS
-from .common import fail, overrides
+from .common import fail, overrides, time_limit
 from .streams import ci_mode, console, print_json, status_line, write_file
 
 FORMATS = ("text", "json", "markdown", "github", "sarif")
@@ -31,6 +31,7 @@ def review(
     run_tests: bool = typer.Option(False, "--run-tests", help="Also run the tests and the linter; report what the diff breaks."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Budget in USD for this review (budget.max_cost_usd)."),
     max_calls: Optional[int] = typer.Option(None, "--max-calls", help="At most this many model calls."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS", help="Stop after this long; unreviewed hunks are listed (exit 3)."),
     test: Optional[str] = typer.Option(None, "--test", help="Test command for --run-tests (validate.test)."),
     lint: Optional[str] = typer.Option(None, "--lint", help="Lint command for --run-tests (validate.lint)."),
     small: Optional[str] = typer.Option(None, "--small", help="Model for the small tier (triage)."),
@@ -63,7 +64,8 @@ def review(
         fail(err, machine)
     with progress(spinner=not in_ci, quiet=quiet) as shown:
         deps.on_event = shown.on_event
-        result = run_review(source, deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests))
+        with time_limit(timeout):
+            result = run_review(source, deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests))
     document = result.to_json()
     try:
         if output is not None:

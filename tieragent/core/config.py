@@ -134,7 +134,10 @@ class ContextConfig(_Strict):
 
 class ProviderConfig(_Strict):
     retries: int = Field(default=2, ge=0, description="Retries of a call after a timeout, rate limit or 5xx.")
-    backoff_s: float = Field(default=1.0, ge=0, description="First retry delay; doubles each retry.")
+    backoff_s: float = Field(default=1.0, ge=0, description="First retry delay; doubles each retry, with jitter.")
+    max_wait_s: float = Field(
+        default=60.0, ge=0, description="At most this long waiting between retries of one call (a 429's Retry-After included)."
+    )
 
 
 class Config(_Strict):

@@ -56,13 +56,20 @@ class BudgetExceeded(TieragentError):
 class ProviderError(TieragentError):
     """A model call failed for a reason on the provider's side or in its credentials.
 
-    ``kind`` is one of: auth, unreachable, timeout, rate_limit, bad_request, server, empty.
-    ``retryable`` says whether trying the same call again could help.
+    ``kind`` is one of: auth, not_found, unreachable, timeout, rate_limit, bad_request, server,
+    context_window, unknown. ``retryable`` says whether trying the same call again could help;
+    ``retry_after`` is the wait the provider asked for (a 429's Retry-After), in seconds.
     """
 
     exit_code = ExitCode.PROVIDER
 
-    def __init__(self, kind: str, message: str, *, retryable: bool, hint: str | None = None):
+    def __init__(self, kind: str, message: str, *, retryable: bool, hint: str | None = None, retry_after: float | None = None):
         super().__init__(message, hint=hint)
         self.kind = kind
         self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class RunTimeout(KeyboardInterrupt):
+    """The run's --timeout passed. A KeyboardInterrupt, so no `except Exception` on the way can swallow
+    it and the tree is restored as for Ctrl-C; reported as a budget stop (exit 3)."""

@@ -44,8 +44,8 @@ class Reporter:
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """Defer Ctrl-C and SIGTERM while the tree is being restored, so a second Ctrl-C can't cut it short."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    """Defer Ctrl-C, SIGTERM and --timeout's alarm while the tree is being restored, so nothing cuts it short."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGALRM})
     try:
         yield
     finally:

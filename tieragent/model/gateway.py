@@ -12,7 +12,8 @@ is the step's declared `CallPolicy`, not code at each call site:
 - `skip tier`: another tier can do the step; the caller gets a `Call` without a reply and moves on.
 - `fail`: nothing can stand in; the provider error propagates and the run ends with exit 4.
 
-An error no retry or other tier can help (a bad key, an unknown model) always propagates.
+An error no retry or other tier can help (a bad key, an unknown model) always propagates. A prompt
+over the tier's context window goes to the step's policy too: a smaller prompt or another tier may fit.
 """
 
 from __future__ import annotations
@@ -98,9 +99,11 @@ class Gateway:
             reply = self.provider.complete(request)
         except ProviderError as err:
             row = self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, err.message)
-            if not err.retryable or policy.unavailable is Unavailable.FAIL:
+            # a prompt too big for this tier is the step's to handle (a smaller prompt, another tier), like a tier that is down
+            if (not err.retryable and err.kind != "context_window") or policy.unavailable is Unavailable.FAIL:
                 raise
-            self._warn(step, f"{step}: {tier} tier unavailable ({err.kind}); {policy.fallback or policy.unavailable}")
+            what = "the prompt is over its context window" if err.kind == "context_window" else f"unavailable ({err.kind})"
+            self._warn(step, f"{step}: {tier} tier {what}; {policy.fallback or policy.unavailable}")
             return Call(None, row, err)
         except KeyboardInterrupt:
             self.ledger.record(step, tier, None, Outcome.INTERRUPTED, "interrupted while waiting for the reply")

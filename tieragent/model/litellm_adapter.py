@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sys
 import time
 import warnings
@@ -58,16 +59,45 @@ def _classify_error(exc: Exception) -> tuple[str, bool]:
         return "unreachable", True
     if isinstance(exc, ex.NotFoundError):
         return "not_found", False
-    if isinstance(exc, (ex.ContextWindowExceededError, ex.BadRequestError, ex.UnprocessableEntityError)):
+    if isinstance(exc, ex.ContextWindowExceededError):
+        return "context_window", False
+    if isinstance(exc, (ex.BadRequestError, ex.UnprocessableEntityError)):
         return "bad_request", False
     if isinstance(exc, ex.InternalServerError) and "connection error" in str(exc).lower():
         return "unreachable", True  # a refused connection arrives as InternalServerError
     status = getattr(exc, "status_code", None)
+    if status in (401, 403):  # some providers' 403 arrives as a plain APIError
+        return "auth", False
+    if status == 404:
+        return "not_found", False
+    if status == 429:
+        return "rate_limit", True
     if isinstance(exc, (ex.InternalServerError, ex.ServiceUnavailableError, ex.BadGatewayError)) or (
         isinstance(status, int) and status >= 500
     ):
         return "server", True
     return "unknown", False
+
+
+def _retry_after(exc: Exception) -> float | None:
+    """Seconds from a 429's Retry-After header (seconds, or an HTTP date), when the reply had one."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or getattr(exc, "litellm_response_headers", None) or {}
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+    except AttributeError:
+        return None
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+        except (TypeError, ValueError):
+            return None
 
 
 _KIND_TEXT = {
@@ -78,6 +108,7 @@ _KIND_TEXT = {
     "not_found": "model or endpoint not found",
     "bad_request": "rejected the request",
     "server": "server error",
+    "context_window": "the prompt does not fit the model's context window",
     "unknown": "failed",
 }
 
@@ -101,6 +132,7 @@ class LiteLLMProvider:
     settings: ProviderConfig = field(default_factory=ProviderConfig)
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
     _keys_present: set[str] = field(default_factory=set, repr=False)  # tiers whose key was found
 
     # ------------------------------------------------------------ setup
@@ -214,14 +246,20 @@ class LiteLLMProvider:
     def complete(self, request: ModelRequest) -> ModelReply:
         self.require_key(request.tier)
         attempts = self.settings.retries + 1
-        delay = self.settings.backoff_s
+        delay, waited = self.settings.backoff_s, 0.0
         for attempt in range(1, attempts + 1):
             try:
                 return self._once(request)
             except ProviderError as err:
                 if not err.retryable or attempt == attempts:
                     raise
-                self.sleep(delay)
+                # full jitter keeps many clients from retrying in step; a Retry-After is honoured as given
+                wait = err.retry_after if err.retry_after is not None else delay * (0.5 + self.jitter() / 2)
+                if waited + wait > self.settings.max_wait_s:
+                    err.message += f" (gave up: waiting {wait:.0f}s more would pass provider.max_wait_s = {self.settings.max_wait_s:.0f}s)"
+                    raise
+                self.sleep(wait)
+                waited += wait
                 delay *= 2
         raise AssertionError("unreachable")
 
@@ -260,10 +298,11 @@ class LiteLLMProvider:
             kind, retryable = _classify_error(exc)
             raise self._error(request.tier, kind, retryable, exc) from None
         seconds = time.monotonic() - started
-        text = ""
+        text, finish = "", None
         if response is not None and response.choices:
             text = response.choices[0].message.content or ""
-        return ModelReply(text, self._usage(response, request, text), cfg.model, seconds)
+            finish = getattr(response.choices[0], "finish_reason", None)
+        return ModelReply(text, self._usage(response, request, text), cfg.model, seconds, truncated=finish == "length")
 
     def _usage(self, response: Any, request: ModelRequest, text: str) -> Usage:
         usage = getattr(response, "usage", None)
@@ -283,7 +322,10 @@ class LiteLLMProvider:
         if kind == "auth":
             env_name = self._key_env_name(tier)
             hint = f"Check the key in {env_name}." if env_name else "Check the provider key."
-        elif kind == "unreachable":
-            hint = f"Is {cfg.api_base or 'the provider'} reachable from here?"
-        message = f"{tier} tier ({cfg.model}): {_KIND_TEXT[kind]}: {detail[:300]}"
-        return ProviderError(kind, message, retryable=retryable, hint=hint)
+        elif kind == "not_found":
+            hint = f"Check tiers.{tier}.model ({cfg.model})" + (f" and tiers.{tier}.api_base ({cfg.api_base})." if cfg.api_base else ".")
+        elif kind in ("unreachable", "server", "timeout"):
+            hint = f"Is {cfg.api_base or 'the provider'} reachable and healthy from here?"
+        where = f"{cfg.model} at {cfg.api_base}" if cfg.api_base else cfg.model
+        message = f"{tier} tier ({where}): {_KIND_TEXT[kind]}: {detail[:300]}"
+        return ProviderError(kind, message, retryable=retryable, hint=hint, retry_after=_retry_after(exc) if kind == "rate_limit" else None)

@@ -47,6 +47,7 @@ class ModelReply:
     usage: Usage
     model: str
     seconds: float
+    truncated: bool = False  # cut at max_tokens (finish_reason "length"): never to be used as if complete
 
 
 class Provider(Protocol):

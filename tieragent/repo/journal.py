@@ -49,8 +49,14 @@ class FileJournal:
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = os.pread(lock_fd, 32, 0).decode(errors="replace").strip()
             os.close(lock_fd)
-            raise EnvironmentProblem("another tieragent run is editing this repository; wait for it to finish") from None
+            raise EnvironmentProblem(
+                f"another tieragent run (pid {holder or 'unknown'}) is editing this repository; wait for it to finish",
+                hint="Runs in one repository never interleave. For parallel work, use a separate worktree (git worktree add).",
+            ) from None
+        os.ftruncate(lock_fd, 0)
+        os.pwrite(lock_fd, str(os.getpid()).encode(), 0)  # who holds it, for the message above
         stale = stale_journals(journals)
         if stale:
             os.close(lock_fd)

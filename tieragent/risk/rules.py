@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -111,3 +113,34 @@ def signature_changes(path: str, old: bytes | None, new: bytes | None) -> list[S
         elif after[name][0] != sig:
             changes.append(SignatureChange(name, f"changes the signature of public {name} in {path}", line, after[name][1]))
     return changes
+
+
+# What lets code reach outside itself: processes, the network, the environment (keys live there).
+CAPABILITIES = {
+    "runs processes": re.compile(r"\b(subprocess\.|os\.(system|popen|exec\w*|spawn\w*)\b|pty\.spawn|child_process|execSync|spawnSync|"
+                                 r"exec\.Command|std::process::Command|Runtime\.getRuntime\(\)\.exec|ProcessBuilder)"),
+    "uses the network": re.compile(r"\b(socket\.|urllib|http\.client|requests\.(get|post|put|delete|request|Session)|httpx\.|aiohttp|"
+                                   r"fetch\(|XMLHttpRequest|net/http|net\.Dial|reqwest::|HttpClient|new URL\()"),
+    "reads the environment": re.compile(r"\b(os\.environ|os\.getenv|getenv\(|process\.env|std::env::var|System\.getenv|environ\[)"),
+    "evaluates code": re.compile(r"\b(eval|exec)\s*\(|\bcompile\s*\(.*exec|new Function\(|pickle\.loads"),
+}
+_ASKED = {
+    "runs processes": re.compile(r"(?i)\b(process|subprocess|command|shell|spawn|exec)"),
+    "uses the network": re.compile(r"(?i)\b(http|network|request|url|api|socket|fetch|download|upload|endpoint|server)"),
+    "reads the environment": re.compile(r"(?i)\b(env|environment|variable|config|setting)"),
+    "evaluates code": re.compile(r"(?i)\b(eval|exec|dynamic|plugin|expression)"),
+}
+
+
+def capability_additions(edits: list[EditStat], request: str) -> list[str]:
+    """Reasons for added lines that reach processes, the network, the environment or eval, when the
+    request says nothing of the kind: a patch a misled model wrote could smuggle them in."""
+    reasons = []
+    for e in edits:
+        added = [line for line in difflib.ndiff((e.old or b"").decode(errors="replace").splitlines(),
+                                                (e.new or b"").decode(errors="replace").splitlines()) if line.startswith("+ ")]
+        text = "\n".join(added)
+        for what, pattern in CAPABILITIES.items():
+            if pattern.search(text) and not _ASKED[what].search(request):
+                reasons.append(f"adds code that {what} in {e.path}, which the request did not ask for")
+    return reasons

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...core import prompts
+from ...core.errors import ProviderError
 from ...core.tokens import estimate_tokens
 from ...core.vocab import FRONTIER, SMALL, Outcome, Step
 from ...judge.failure_output import condense, needs_summary, validation_feedback
@@ -18,7 +19,7 @@ from ...judge.validation import Baseline, Validation
 from ...model.ledger import LedgerRow
 from ...repo.diffs import EditStat
 from ...repo.patching import FileChange, PatchError, fence_file, plan_patch, plan_whole_file
-from ...risk.rules import patch_risk, public_signatures
+from ...risk.rules import capability_additions, patch_risk, public_signatures
 from ...routing.policy import Rung
 from .approval import review_patch
 from .context import PatchContext
@@ -47,6 +48,7 @@ class Attempt:
     validation: Validation | None = None
     risk_after: tuple[str, ...] = ()  # risk the patch itself shows (size, deletions, signatures)
     test_edits: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # edits to what judges the patch
+    over_window: bool = False  # no reply: the prompt was over the tier's context window
 
     @property
     def accepted(self) -> bool:
@@ -66,8 +68,15 @@ def run_diff(s: Session, exclude: frozenset[str] = frozenset()) -> str:
 
 def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Attempt:
     call = s.gw.call(Step.PATCH, rung.tier, _prompt(s, task, rung, feedback), note="whole-file fallback" if rung.whole_file else "")
-    if call.reply is None:  # the tier is unavailable; the gateway recorded it and warned
-        return Attempt(rung, Outcome.PROVIDER_ERROR, call.row)
+    if call.reply is None:  # the tier is unavailable, or the prompt too big for it; the gateway recorded it and warned
+        over = isinstance(call.error, ProviderError) and call.error.kind == "context_window"
+        return Attempt(rung, Outcome.PROVIDER_ERROR, call.row, over_window=over)
+    if call.reply.truncated:  # a diff or a file cut short must never be applied as if complete
+        note = f"the reply was cut off at max_tokens ({s.cfg.tier(rung.tier).max_output_tokens})"
+        s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, note)
+        feedback = (f"Your previous reply was cut off at the output limit ({s.cfg.tier(rung.tier).max_output_tokens} tokens), so "
+                    "none of it was used. Answer more briefly: only the hunks that change, with 2 or 3 lines of context.")
+        return Attempt(rung, Outcome.FORMAT_ERROR, call.row, feedback=feedback)
     return _judge(s, task, rung, call.text, call.row)
 
 
@@ -104,7 +113,7 @@ def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -
         feedback = failure_feedback(s, v, diff)
         s.journal.rewind(keep=task.keep)
         return Attempt(rung, Outcome(v.outcome), row, diff, feedback, validation=v, test_edits=test_edits)
-    post = patch_risk(edits, s.risk_rules, public_signatures)
+    post = patch_risk(edits, s.risk_rules, public_signatures) + capability_additions(edits, task.request)
     reasons = list(dict.fromkeys(list(task.risk_reasons) + post))
     if reasons and rung.tier != FRONTIER and s.cfg.routing.review_high_risk:
         rejection = review_patch(s, task.request, diff, reasons)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...judge.testresults import target_tests
 from ...judge.validation import Baseline
@@ -19,6 +19,17 @@ class PatchContext:
     related: str  # signatures of the files the picked ones use or are used by ("" when none)
     targets: frozenset[str]  # failing tests the request is about
     target_rule: str  # how the targets were chosen
+
+    def smaller(self) -> tuple[PatchContext, str] | None:
+        """This context with its least important part dropped (the related signatures, then the
+        last-picked file), and what was dropped; None when nothing is left to drop."""
+        if self.related:
+            return replace(self, related=""), "the related signatures"
+        if len(self.files.texts) > 1:
+            last = list(self.files.texts)[-1]
+            files = FileContext({p: t for p, t in self.files.texts.items() if p != last}, {**self.files.dropped, last: "over the context window"})
+            return replace(self, files=files), last
+        return None
 
 
 def gather(s: Session, request: str, plan: RoutePlan, baseline: Baseline) -> PatchContext:

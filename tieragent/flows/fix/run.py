@@ -9,10 +9,11 @@ error, Ctrl-C, a bug) restores the tree first.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Iterator
 
-from ...core.errors import BudgetExceeded, EnvironmentProblem, ExitCode, ProviderError, TieragentError
-from ...core.vocab import TIERS
+from ...core.errors import BudgetExceeded, EnvironmentProblem, ExitCode, ProviderError, RunTimeout, TieragentError
+from ...core.vocab import TIERS, Outcome
 from ...judge.testresults import unusable_baseline
 from ...judge.validation import Baseline, Validator
 from ...model.gateway import Gateway
@@ -89,7 +90,9 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
         with signals_held():
             journal.restore()
         result.saved_diff = save_best(s, result.run_id, attempts)
-        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM: report what was spent so far
+        if isinstance(exc, RunTimeout):  # --timeout: a budget of time, spent
+            result.end("budget_exceeded", ExitCode.BUDGET, str(exc))
+        elif isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM: report what was spent so far
             result.end("error", ExitCode.INTERRUPTED, "interrupted")
         elif isinstance(exc, BudgetExceeded):
             result.end("budget_exceeded", ExitCode.BUDGET, exc.message)
@@ -144,6 +147,7 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
     unavailable tier is skipped; after repeated failed diffs for one file, the same tier writes it whole."""
     ladder = list(planned)
     failed_diffs: dict[str, int] = {}
+    format_retried: set[str] = set()
     feedback, i = "", 0
     while i < len(ladder):
         rung = ladder[i]
@@ -151,9 +155,21 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
         yield attempt
         if attempt.accepted:
             return
+        if attempt.over_window:  # a smaller prompt at the same tier, or else a tier with a bigger window
+            smaller = task.context.smaller()
+            if smaller is not None:
+                task = replace(task, context=smaller[0])
+                s.gw.ledger.set_outcome(attempt.row, Outcome.PROVIDER_ERROR, f"over the context window: retrying without {smaller[1]}")
+                continue
+            s.gw.ledger.set_outcome(attempt.row, Outcome.PROVIDER_ERROR, "over the context window with the least context: moving up a tier")
         if not attempt.reached_model:
             i = skip_tier(ladder, i, rung.tier)
             continue
+        last_at_tier = i + 1 >= len(ladder) or ladder[i + 1].tier != rung.tier
+        if attempt.outcome is Outcome.FORMAT_ERROR and last_at_tier and rung.tier not in format_retried and rung.attempt == 1:
+            # a tier with a single attempt (small, by default) is asked once more when its reply was unusable
+            format_retried.add(rung.tier)
+            ladder.insert(i + 1, Rung(rung.tier, rung.attempt + 1, f"retry at {rung.tier}: the reply was unusable"))
         feedback = f"\nA previous attempt ({rung.tier} tier) failed: {attempt.row.note}\n{attempt.feedback}\n"
         if attempt.failed_path:
             failed_diffs[attempt.failed_path] = failed_diffs.get(attempt.failed_path, 0) + 1

@@ -15,7 +15,7 @@ from typing import Callable
 
 from ...core import prompts
 from ...core.config import Config
-from ...core.errors import BudgetExceeded, ExitCode, ProviderError, TieragentError
+from ...core.errors import BudgetExceeded, ExitCode, ProviderError, RunTimeout, TieragentError
 from ...core.events import OnEvent, ignore_events
 from ...core.tokens import estimate_tokens
 from ...core.vocab import FRONTIER, MID, TIERS, Outcome, Risk, Step, Tier
@@ -103,6 +103,10 @@ def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | No
             result.findings, result.merged_findings = merge_duplicates(result.findings)
         if opts.run_tests:
             result.judges = _run_judges(deps, source, files, result, events)
+    except RunTimeout as stop:  # the review so far stands; what was not reviewed is listed
+        done = set(result.reviewed) | {u.hunk for u in result.unreviewed}
+        result.unreviewed += [Unreviewed(a.hunk.id, a.hunk.path, a.risk, f"not reviewed: {stop}") for a in result.assessed if a.hunk.id not in done]
+        return _record(deps, _end(result, "budget_exceeded", ExitCode.BUDGET, str(stop)))
     except KeyboardInterrupt:
         return _record(deps, _end(result, "error", ExitCode.INTERRUPTED, "interrupted"))
     except TieragentError as err:
@@ -196,7 +200,13 @@ class _Reviewer:
                 if isinstance(call.error, BudgetExceeded):
                     return f"over budget ({call.error.message.removeprefix('budget: ')})"
                 kind = call.error.kind if isinstance(call.error, ProviderError) else "error"
+                if kind == "context_window":
+                    return f"too large for the {tier} tier's context window"
                 return f"the {tier} tier was unavailable ({kind})"
+            if call.reply.truncated:  # findings cut short: ask again for a shorter answer
+                self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{h.id}: the reply was cut off at max_tokens")
+                feedback = "\nYour previous answer was cut off at the output limit. Report fewer findings, each more briefly."
+                continue
             try:
                 raw = parse_findings(call.text)
             except ReplyFormatError as err:
