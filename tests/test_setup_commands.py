@@ -258,7 +258,7 @@ def test_doctor_failing_ping(tmp_path, run, fake_server, monkeypatch, status, ki
     res = run("doctor", "--ping", "--json", "--no-baseline", "-C", repo)
     assert res.exit_code == 1
     checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
-    assert checks["mid ping"]["status"] == "fail" and checks["mid ping"]["detail"].startswith(f"{kind}: mid tier (openai/fake-mid)")
+    assert checks["mid ping"]["status"] == "fail" and checks["mid ping"]["detail"].startswith(f"{kind}: mid tier (openai/fake-mid at {fake_server.url})")
     assert checks["small ping"]["status"] == checks["frontier ping"]["status"] == "ok"
     assert fake_server.calls().count(("ping", "mid")) == 1  # no retries for a ping
     assert FAKE_KEY not in res.stdout + res.stderr
