@@ -183,3 +183,10 @@ def test_an_existing_branch_is_not_overwritten(cli, calc_repo, fake_server):
     assert proc.returncode == 0 and data["status"] == "fixed" and data["commit"] is None
     assert any("a branch named taken exists already" in w for w in data["warnings"])
     assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # the fix stays, uncommitted
+
+
+def test_a_bare_repository_exits_2(cli, tmp_path):
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    proc = cli(["fix", "anything", "--no-ci"], bare)
+    assert proc.returncode == 2 and "bare" in proc.stderr and "Traceback" not in proc.stderr

@@ -5,6 +5,7 @@ unavailable tiers, hostile text and exit codes."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from conftest import git, make_repo, snapshot
@@ -273,3 +274,25 @@ def test_run_tests_reports_a_test_the_diff_breaks(shop):
     assert result.exit_code == 1
     assert snapshot(shop) == before
     assert "tieragent" not in git(shop, "worktree", "list")
+
+
+def test_a_shallow_clone_says_what_base_needs_and_fix_still_works(shop, tmp_path):
+    from conftest import CALC_FILES, CLASSIFY_OPS, GOOD_PATCH
+    from flowkit import fix
+
+    from tieragent.core.errors import EnvironmentProblem
+
+    git(shop, "checkout", "-q", "-b", "feature")
+    (shop / "app/util.py").write_text(UTIL.replace('"hello "', '"hi "'))
+    git(shop, "commit", "-qam", "hi")
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--no-single-branch", f"file://{shop}", str(clone)], check=True)
+    with pytest.raises(EnvironmentProblem) as err:
+        changes.since_base(GitWorkspace.open(clone), "origin/master" if "master" in git(shop, "branch") else "origin/main")
+    assert "shallow clone" in err.value.message and "fetch" in err.value.hint
+    # fix needs no history
+    calc = make_repo(tmp_path / "calc", CALC_FILES)
+    calc_clone = tmp_path / "calc-shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{calc}", str(calc_clone)], check=True)
+    result = fix(calc_clone, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}))
+    assert result.status == "fixed"
