@@ -84,42 +84,6 @@ def test_json_envelope_headers_and_key(calc_repo, fake_server):
         assert (r.headers["x-tieragent-step"], r.headers["x-tieragent-tier"]) in (("classify", "small"), ("patch", "mid"))
 
 
-def test_ledger_totals_equal_reported_usage_times_prices(calc_repo, fake_server):
-    write_config(calc_repo, fake_server)
-    fake_server.enqueue("classify", "small", Reply(CLASSIFY_OPS, prompt_tokens=1200, completion_tokens=80, cached_tokens=200))
-    fake_server.enqueue("patch", "mid", Reply(BAD_PATCH, prompt_tokens=3000, completion_tokens=400, cached_tokens=1000))
-    fake_server.enqueue("patch", "mid", Reply("not a diff", prompt_tokens=3500, completion_tokens=10))
-    fake_server.enqueue("patch", "frontier", Reply(GOOD_PATCH, prompt_tokens=4000, completion_tokens=300, cached_tokens=0))
-    proc, data = fix_json(calc_repo)
-    assert proc.returncode == 0, proc.stderr
-
-    def cost(tier, inp, out, cached):
-        p = PRICES[tier]
-        return ((inp - cached) * p["input_per_mtok"] + cached * p["cached_input_per_mtok"] + out * p["output_per_mtok"]) / 1e6
-
-    expected = [cost("small", 1200, 80, 200), cost("mid", 3000, 400, 1000), cost("mid", 3500, 10, 0), cost("frontier", 4000, 300, 0)]
-    assert [r["cost_usd"] for r in data["steps"]] == pytest.approx(expected)
-    assert [r["cached_input_tokens"] for r in data["steps"]] == [200, 1000, 0, 0]
-    assert data["totals"]["cost_usd"] == pytest.approx(sum(expected), abs=1e-6)
-    assert data["totals"]["by_tier"]["mid"]["cost_usd"] == pytest.approx(expected[1] + expected[2], abs=1e-6)
-    frontier_only = cost("frontier", 1200, 80, 200) + cost("frontier", 3000, 400, 1000) + cost("frontier", 3500, 10, 0) + expected[3]
-    assert data["totals"]["frontier_only_estimate_usd"] == pytest.approx(frontier_only, abs=1e-6)
-    history = (calc_repo / ".git/tieragent/ledger.jsonl").read_text().splitlines()
-    assert len(history) == 1 and json.loads(history[0])["totals"]["cost_usd"] == pytest.approx(sum(expected), abs=1e-6)
-    human = run_cli(["ledger"], calc_repo)  # and `tieragent ledger` reads it back
-    assert human.returncode == 0 and "1 run(s)" in human.stdout and "Frontier-only estimate" in human.stdout
-
-
-def test_streaming_path(calc_repo, fake_server):
-    write_config(calc_repo, fake_server, stream=True)
-    fake_server.enqueue("classify", "small", Reply(CLASSIFY_OPS, prompt_tokens=500, completion_tokens=50))
-    fake_server.enqueue("patch", "mid", Reply(GOOD_PATCH, prompt_tokens=900, completion_tokens=120, cached_tokens=100))
-    proc, data = fix_json(calc_repo)
-    assert proc.returncode == 0, proc.stderr
-    assert all(r.body.get("stream") is True for r in fake_server.requests)
-    assert data["steps"][1]["input_tokens"] == 900 and data["steps"][1]["cached_input_tokens"] == 100
-
-
 def test_401_exits_4_names_the_variable_and_touches_nothing(calc_repo, fake_server):
     write_config(calc_repo, fake_server)
     before = snapshot(calc_repo)
@@ -130,18 +94,6 @@ def test_401_exits_4_names_the_variable_and_touches_nothing(calc_repo, fake_serv
     assert FAKE_KEY not in proc.stdout + proc.stderr
     assert len(fake_server.requests) == 1  # a 401 is never retried
     assert [(r["step"], r["outcome"]) for r in data["steps"]] == [("classify", "provider-error")]
-    assert snapshot(calc_repo) == before
-
-
-def test_refused_connection_exits_4(calc_repo, fake_server):
-    write_config(calc_repo, fake_server)
-    cfg = (calc_repo / ".tieragent.yaml").read_text().replace(fake_server.url, "http://127.0.0.1:9/v1")
-    (calc_repo / ".tieragent.yaml").write_text(cfg)
-    before = snapshot(calc_repo)
-    proc, data = fix_json(calc_repo)
-    assert proc.returncode == 4, proc.stderr
-    assert data["status"] == "error" and "no tier could be reached" in data["error"]
-    assert {r["outcome"] for r in data["steps"]} == {"provider-error"}
     assert snapshot(calc_repo) == before
 
 
@@ -180,17 +132,6 @@ def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
     rec = run_cli(["recover"], calc_repo)
     assert rec.returncode == 0 and "restored calc/ops.py" in rec.stdout
     assert snapshot(calc_repo) == before
-
-
-def test_human_output_has_routing_and_ledger_tables(calc_repo, fake_server):
-    write_config(calc_repo, fake_server)
-    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
-    fake_server.enqueue("patch", "mid", BAD_PATCH, GOOD_PATCH)
-    proc = run_cli(["fix", "add() returns the wrong result", "--explain-routing", "--no-ci"], calc_repo)
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
-    assert "Fixed" in out and "Cost ledger" in out and "tests-failed" in out and "Frontier-only estimate" in out
-    assert "starts at mid (task class local)" in out and "planned attempts: mid #1 → mid #2 → frontier #1 → frontier #2" in out
 
 
 def _run_in_pty(args: list[str], cwd: Path, answer: bytes, prompt: bytes = b"[y/n]", timeout: float = 120) -> tuple[int, bytes]:
@@ -275,27 +216,6 @@ def test_review_of_a_piped_diff_prints_github_annotations(tmp_path, fake_server)
     assert "Cost ledger" in proc.stderr and "Frontier-only estimate" in proc.stderr  # the ledger goes to stderr
 
 
-def test_review_against_a_base_branch_as_sarif(tmp_path, fake_server):
-    from conftest import git
-
-    repo = shop_repo(tmp_path / "shop", fake_server)
-    main = git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
-    git(repo, "checkout", "-q", "-b", "feature")
-    (repo / "shop/payments.py").write_text(PAYMENTS.replace('= ?", (charge_id,))', '= " + charge_id)'))
-    git(repo, "commit", "-qam", "faster refunds")
-    fake_server.enqueue("review-triage", "small", '{"hunks": [{"id": "H1", "risk": "high", "reason": "sql"}]}')
-    fake_server.enqueue("review", "frontier", SQL_FINDING)
-    proc = run_cli(["review", "--base", main, "--format", "sarif", "--fail-on", "never"], repo)
-    assert proc.returncode == 0, proc.stderr
-    sarif = json.loads(proc.stdout)
-    assert sarif["version"] == "2.1.0"
-    (result,) = sarif["runs"][0]["results"]
-    assert result["ruleId"] == "security" and result["level"] == "error"
-    location = result["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == "shop/payments.py" and location["region"]["startLine"] == 2
-    assert fake_server.requests[1].headers["x-tieragent-step"] == "review"
-
-
 def test_review_needs_no_key_for_a_tier_it_never_calls(tmp_path, fake_server):
     repo = shop_repo(tmp_path / "shop", fake_server)
     (repo / "shop/util.py").write_text("def f(x):\n    return  x\n")  # whitespace only: no model at all
@@ -313,7 +233,7 @@ def test_ci_mode_json_files_branch_and_one_line_messages(tmp_path, fake_server):
 
     deep = tmp_path / ("a-rather-long-directory-name-" * 4) / "checkout"
     repo = make_repo(deep, CALC_FILES)
-    write_config(repo, fake_server)
+    write_config(repo, fake_server, stream=True)  # and through the streaming path
     import yaml
 
     cfg = yaml.safe_load((repo / ".tieragent.yaml").read_text())
@@ -341,6 +261,8 @@ def test_ci_mode_json_files_branch_and_one_line_messages(tmp_path, fake_server):
     price_warnings = [line for line in proc.stderr.splitlines() if "no known price" in line]
     assert len(price_warnings) == 1 and "set tiers.small.price" in price_warnings[0]  # once, and not wrapped
     assert proc.stderr.rstrip().splitlines()[-1].startswith("tieragent fix: fixed (exit 0; cost $")
+    assert all(r.body.get("stream") is True for r in fake_server.requests)
+    assert all(s["input_tokens"] > 0 and not s["usage_estimated"] for s in data["steps"])  # usage read from the stream
 
 
 @pytest.mark.parametrize("phase", ["baseline", "validation", "commit"])
