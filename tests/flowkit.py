@@ -19,6 +19,7 @@ from tieragent.core.config import Config, load_config
 from tieragent.core.events import Event
 from tieragent.core.vocab import TIERS
 from tieragent.flows.fix import FixDeps, FixOptions, FixResult, run_fix
+from tieragent.model.protocol import Models
 from tieragent.model.scripted import ScriptedProvider
 from tieragent.repo.map import build_repo_map
 from tieragent.repo.runner import SubprocessRunner
@@ -49,12 +50,12 @@ def scripted(script: dict[tuple[str, str], list[str | BaseException]] | None = N
 def deps(repo: Path, provider: Any, cfg: Config | None = None, **kw: Any) -> FixDeps:
     ws = GitWorkspace.open(repo)
     cfg = cfg or config()
+    windows = kw.pop("windows", {})
     return FixDeps(
         ws=ws,
         config=cfg,
-        provider=provider,
         runner=kw.pop("runner", validation_runner(cfg).with_env(TEST_RUN_ENV)),
-        prices={t: cfg.tier(t).price for t in TIERS},
+        models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, windows),
         repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
         test_command=cfg.validation.test or PYTEST,
         lint_command=cfg.validation.lint,
@@ -98,7 +99,6 @@ def review(repo: Path, provider: ScriptedProvider, source=None, *, cfg: Config |
            run_tests: bool = False, windows: dict | None = None, events: list[Event] | None = None):
     """One `review` run in-process; `source` defaults to the working tree against HEAD."""
     from tieragent.flows.review import ReviewDeps, ReviewOptions, run_review
-    from tieragent.model.protocol import Models
     from tieragent.repo import changes
 
     ws = GitWorkspace.open(repo)

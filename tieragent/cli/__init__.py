@@ -4,6 +4,6 @@ May import every layer. Nothing imports it but `tieragent.__main__` and the cons
 Importing it stays cheap (no litellm, no tree-sitter): each command imports what it needs.
 """
 
-from .app import app, main
+from .app import app, entry, main
 
-__all__ = ["app", "main"]
+__all__ = ["app", "entry", "main"]

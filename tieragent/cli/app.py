@@ -179,3 +179,23 @@ def main() -> None:
         else:
             sys.stderr.write("Your files were restored. Set TIERAGENT_DEBUG=1 to see the traceback, and please report it.\n")
         sys.exit(INTERNAL_ERROR)
+
+
+def entry() -> None:
+    """The console script and `python -m tieragent`: `main()`, then a quick exit.
+
+    Tearing down litellm's modules at interpreter exit takes about a second and cleans up nothing of
+    ours (the journal is closed and every output flushed before this point), so a process that
+    imported litellm leaves with os._exit. Tests call `main()`, which exits normally.
+    """
+    try:
+        main()
+    except SystemExit as done:
+        if "litellm" not in sys.modules:
+            raise
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if not isinstance(done.code, (int, type(None))):
+            sys.stderr.write(f"{done.code}\n")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

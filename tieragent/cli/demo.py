@@ -16,6 +16,7 @@ from typing import Callable
 from ..core.config import Config, Price, TierConfig
 from ..core.events import Event
 from ..flows.fix import FixDeps, FixOptions, FixResult, run_fix
+from ..model.protocol import Models
 from ..model.scripted import ScriptedProvider
 from ..repo.runner import SubprocessRunner
 from ..repo.workspace import GitWorkspace
@@ -152,9 +153,8 @@ def run_demo(on_event: Callable[[Event], None], parent: Path | None = None) -> t
     deps = FixDeps(
         ws=ws,
         config=cfg,
-        provider=provider,
         runner=SubprocessRunner(),
-        prices={t: c.price for t, c in DEMO_TIERS.items()},
+        models=lambda: Models(provider, {t: c.price for t, c in DEMO_TIERS.items()}, {}),
         repo_map=repo_map_factory(ws),
         test_command=f'"{sys.executable}" -m unittest -q',
         on_event=on_event,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -83,6 +84,8 @@ def fix(
         with time_limit(timeout):
             result = run_fix(text, deps, options)
     result.warnings[:0] = warnings
+    if os.environ.get("TIERAGENT_PROFILE"):
+        console(stderr=True).print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()), markup=False)
     document = result.to_json()
     try:
         if output is not None:

@@ -7,6 +7,7 @@ Models are prepared apart from the test command, so a flow that needs no tests c
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ def prepare_models(cfg: Config, *, check_keys: bool = True) -> Models:
     tiers = {t: cfg.tier(t) for t in TIERS}
     provider = LiteLLMProvider(tiers, cfg.provider)
     provider.preflight(check_keys=check_keys)
+    provider.warm_up()
     prices: dict[Tier, Price | None] = {}
     warnings = []
     for t in TIERS:
@@ -53,6 +55,34 @@ def prepare_models(cfg: Config, *, check_keys: bool = True) -> Models:
     return Models(provider, prices, windows, warnings)
 
 
+class BackgroundModels:
+    """`prepare_models` in a thread started at once; calling the object waits for it.
+
+    Importing litellm takes seconds; the fix flow runs the baseline and indexes the repository
+    meanwhile, and calls this only before its first model call. Errors (a missing key, an unknown
+    provider) are raised there, before any file is touched.
+    """
+
+    def __init__(self, cfg: Config, *, check_keys: bool = True):
+        self._models: Models | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._load, args=(cfg, check_keys), name="tieragent-models", daemon=True)
+        self._thread.start()
+
+    def _load(self, cfg: Config, check_keys: bool) -> None:
+        try:
+            self._models = prepare_models(cfg, check_keys=check_keys)
+        except BaseException as err:  # handed to the caller, in the main thread
+            self._error = err
+
+    def __call__(self) -> Models:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._models is not None
+        return self._models
+
+
 def prepare_fix(directory: Path, overrides: dict[str, Any]) -> tuple[FixDeps, list[str]]:
     """The fix flow's parts; a fix needs a test command, since only the tests can accept a patch."""
     ws = GitWorkspace.open(directory)
@@ -64,20 +94,17 @@ def prepare_fix(directory: Path, overrides: dict[str, Any]) -> tuple[FixDeps, li
             "no test command: tieragent accepts a patch only when your tests pass",
             hint="Set validate.test in .tieragent.yaml (e.g. `validate: {test: make check}`) or pass --test 'CMD'.",
         )
-    models = prepare_models(cfg)
     runner = validation_runner(cfg)
     deps = FixDeps(
         ws=ws,
         config=cfg,
-        provider=models.provider,
         runner=runner,
-        prices=models.prices,
+        models=BackgroundModels(cfg),  # litellm's import runs while the baseline does
         repo_map=repo_map_factory(ws),
         test_command=test_cmd,
         lint_command=cfg.validation.lint,
-        context_windows=models.context_windows,
     )
-    return deps, models.warnings + network_warning(cfg, runner)
+    return deps, network_warning(cfg, runner)
 
 
 def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str, base: str | None, diff_file: str | None,

@@ -13,6 +13,25 @@ from ..core.events import Event, OnEvent
 from ..model.ledger import append_history
 
 
+class Timings:
+    """Seconds per phase of a run (for `--json`'s `timings` and TIERAGENT_PROFILE=1), and the total."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.phases: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases[name] = round(self.phases.get(name, 0.0) + time.monotonic() - started, 3)
+
+    def stop(self) -> None:
+        self.phases["total"] = round(time.monotonic() - self.started, 3)
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 

@@ -33,11 +33,11 @@ def _import_litellm() -> Any:
     if _litellm is None:
         os.environ["LITELLM_MODE"] = "PRODUCTION"
         os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-        # Anything litellm prints at import must not reach stdout (--json owns it).
         # litellm's types trip pydantic schema warnings at import and at call time; they are noise to users.
+        # (The import prints nothing in PRODUCTION mode, and may run in a background thread, where
+        # redirecting sys.stdout would steal the main thread's output: so no redirect here.)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"pydantic\._internal")
-        with contextlib.redirect_stdout(sys.stderr):
-            import litellm
+        import litellm
         litellm.suppress_debug_info = True
         litellm.drop_params = True  # e.g. reasoning models reject temperature; drop rather than fail
         litellm.telemetry = False
@@ -164,6 +164,17 @@ class LiteLLMProvider:
                 ) from None
             if check_keys:
                 self.require_key(tier)
+
+    def warm_up(self) -> None:
+        """Import what litellm otherwise imports on its first completion (about 0.4 s of pydantic models),
+        so that it happens in the background too. Best effort: these are litellm's internal modules."""
+        import importlib
+
+        for name in ("litellm.proxy._types", "litellm.litellm_core_utils.prompt_templates.file_id_utils"):
+            try:
+                importlib.import_module(name)
+            except Exception:  # moved or renamed in another litellm: the first call pays instead
+                pass
 
     def require_key(self, tier: Tier) -> None:
         """UsageError (exit 2) naming the variable when the tier's key is not set."""

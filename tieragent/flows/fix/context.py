@@ -38,7 +38,7 @@ def gather(s: Session, request: str, plan: RoutePlan, baseline: Baseline) -> Pat
         resolved = name if (s.ws.root / name).is_file() else s.repo_map().resolve(name)
         picked.append(resolved or name)
     route = {r.tier: s.cfg.tier(r.tier).max_output_tokens for r in plan.ladder}
-    budget = context_budget(s.cfg.context.max_file_tokens, {t: (s.deps.context_windows.get(t), out) for t, out in route.items()})
+    budget = context_budget(s.cfg.context.max_file_tokens, {t: (s.context_windows.get(t), out) for t, out in route.items()})
     files = gather_files(s.ws, list(dict.fromkeys(picked)), budget)
     for path, why in files.dropped.items():
         s.events.warn(f"not shown to the model: {path} ({why})")

@@ -30,12 +30,12 @@ def best_attempt(attempts: list[Attempt]) -> Attempt | None:
     return best
 
 
-def save_best(s: Session, run_id: str, attempts: list[Attempt]) -> Path | None:
+def save_best(state_dir: Path, run_id: str, attempts: list[Attempt]) -> Path | None:
     """The best failed attempt's diff under `.git/tieragent/attempts/` (never in the user's tree)."""
     best = best_attempt(attempts)
     if best is None:
         return None
-    out = s.ws.state_dir / "attempts" / f"{run_id}.diff"
+    out = state_dir / "attempts" / f"{run_id}.diff"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(best.diff)
     return out

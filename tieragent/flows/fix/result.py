@@ -33,6 +33,7 @@ class FixResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     accepted_step: int | None = None  # index in the ledger of the call whose patch was accepted
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, and the total
     redactor: Redactor | None = field(default=None, repr=False)  # masks secrets in everything to_json returns
 
     def end(self, status: str, exit_code: int, error: str | None = None) -> FixResult:
@@ -65,4 +66,5 @@ class FixResult:
             "warnings": self.warnings,
             "error": self.error,
             "accepted_step": self.accepted_step,
+            "timings": self.timings,
         }

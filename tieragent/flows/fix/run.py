@@ -19,11 +19,10 @@ from ...judge.validation import Baseline, Validator
 from ...model.gateway import Gateway
 from ...model.ledger import Ledger
 from ...model.redact import Redactor
-from ...repo.journal import FileJournal
 from ...repo.patching import whole_file_eligible
 from ...risk.rules import RiskRules, sensitive_paths
 from ...routing.policy import Classification, RoutePlan, Rung, plan_route, skip_tier
-from ..base import Reporter, new_run_id, record_history, signals_held
+from ..base import Reporter, Timings, new_run_id, record_history, signals_held
 from .attempt import Attempt, PatchTask, make_attempt
 from .classify import classify
 from .context import gather
@@ -39,11 +38,12 @@ MAX_REQUEST_CHARS = 40_000  # about 10,000 tokens: a long issue body fits, a pas
 def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> FixResult:
     opts = options or FixOptions()
     result = FixResult(run_id=new_run_id(), request=request)
+    clock = Timings()
+    result.timings = clock.phases
     events = Reporter(deps.on_event)
     result.warnings = events.warnings
     redactor = Redactor.from_environment(extra_names=tuple(c.api_key_env for c in (deps.config.tier(t) for t in TIERS) if c.api_key_env))
     result.redactor = redactor
-    result.ledger = Ledger(deps.prices, {t: deps.config.tier(t).model for t in TIERS}, mask=redactor)
     busy = deps.ws.operation_in_progress()
     if busy:  # the tree holds git's half-done work: editing it would mix the two
         return result.end("error", ExitCode.USAGE, f"{busy} is in progress here; finish or abort it, then run tieragent fix again")
@@ -54,24 +54,39 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
         journal = deps.ws.journal()
     except TieragentError as exc:  # another run is active, or a killed run left files to recover
         return result.end("error", exc.exit_code, str(exc))
-    s = _session(deps, opts, result.ledger, journal, events, redactor)
+    cfg = deps.config
+    validator = Validator(deps.runner, deps.ws.root, deps.ws.state_dir, deps.test_command, deps.lint_command, cfg.validation.timeout_s)
+    repo_map = functools.cache(deps.repo_map)
     dirty_before = deps.ws.dirty_paths()
     attempts: list[Attempt] = []
     try:
-        baseline = take_baseline(s, result)
-        result.classification = classification = classify(s, request)
+        with clock.phase("baseline"):
+            baseline = take_baseline(validator, deps, opts, events, result)
+        with clock.phase("map"):
+            repo_map()  # indexed while the models load in the background
+        with clock.phase("models"):
+            models = deps.models()  # litellm's import and the key checks, started before the run
+        for warning in models.warnings:  # e.g. a model with no known price
+            events.warn(warning)
+        result.ledger = Ledger(models.prices, {t: cfg.tier(t).model for t in TIERS}, mask=redactor)
+        gateway = Gateway(models.provider, result.ledger, {t: cfg.tier(t) for t in TIERS}, cfg.budget, FIX_POLICIES, redactor=redactor, on_event=events)
+        s = Session(deps, opts, gateway, journal, validator, RiskRules.from_config(cfg.risk), events, repo_map, models.context_windows)
+        with clock.phase("classify"):
+            result.classification = classification = classify(s, request)
         plan = route(s, classification)
         result.routing = dict(plan.explanation)
-        context = gather(s, request, plan, baseline)
-        repro = write_repro(s, request, context.files) if opts.repro else None
+        with clock.phase("context"):
+            context = gather(s, request, plan, baseline)
+            repro = write_repro(s, request, context.files) if opts.repro else None
         result.repro = repro.info if repro else None
         keep = frozenset({repro.path}) if repro and repro.path else frozenset()
         task = PatchTask(request, context, baseline, plan.risk_reasons, keep)
-        for attempt in walk_ladder(s, task, plan.ladder):
-            attempts.append(attempt)
-            result.route.append(f"{attempt.rung.tier} #{attempt.rung.attempt}: {attempt.rung.why}")
-            result.test_edits.extend(attempt.test_edits)
-            result.validation = attempt.validation or result.validation
+        with clock.phase("attempts"):
+            for attempt in walk_ladder(s, task, plan.ladder):
+                attempts.append(attempt)
+                result.route.append(f"{attempt.rung.tier} #{attempt.rung.attempt}: {attempt.rung.why}")
+                result.test_edits.extend(attempt.test_edits)
+                result.validation = attempt.validation or result.validation
         accepted = attempts[-1] if attempts and attempts[-1].accepted else None
         if accepted is None and attempts and not any(a.reached_model for a in attempts):
             raise ProviderError("unreachable", "no tier could be reached for the patch step", retryable=False)
@@ -79,17 +94,18 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
             result.patch, result.accepted_step = accepted.diff, result.ledger.rows.index(accepted.row)
             if accepted.risk_after:
                 result.routing["risk_after_patch"] = list(accepted.risk_after)
-            result.commit_sha = keep_patch(s, request, accepted.diff, repro.path if repro else None, dirty_before)
+            with clock.phase("finish"):
+                result.commit_sha = keep_patch(s, request, accepted.diff, repro.path if repro else None, dirty_before)
             result.end("fixed", ExitCode.FIXED)
         else:
             with signals_held():
                 journal.restore()
-            result.saved_diff = save_best(s, result.run_id, attempts)
+            result.saved_diff = save_best(deps.ws.state_dir, result.run_id, attempts)
             result.end("failed", ExitCode.NOT_FIXED)
     except BaseException as exc:
         with signals_held():
             journal.restore()
-        result.saved_diff = save_best(s, result.run_id, attempts)
+        result.saved_diff = save_best(deps.ws.state_dir, result.run_id, attempts)
         if isinstance(exc, RunTimeout):  # --timeout: a budget of time, spent
             result.end("budget_exceeded", ExitCode.BUDGET, str(exc))
         elif isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM: report what was spent so far
@@ -99,35 +115,28 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
         elif isinstance(exc, TieragentError):
             result.end("error", exc.exit_code, str(exc))
         else:
-            _record(s, result)
+            _record(deps, result, clock)
             raise  # a bug: the tree is restored; the CLI reports it
-    _record(s, result)
+    _record(deps, result, clock)
     return result
 
 
-def _session(deps: FixDeps, opts: FixOptions, ledger: Ledger, journal: FileJournal, events: Reporter, redactor: Redactor) -> Session:
-    cfg = deps.config
-    gateway = Gateway(deps.provider, ledger, {t: cfg.tier(t) for t in TIERS}, cfg.budget, FIX_POLICIES, redactor=redactor, on_event=events)
-    validator = Validator(deps.runner, deps.ws.root, deps.ws.state_dir, deps.test_command, deps.lint_command, cfg.validation.timeout_s)
-    return Session(deps, opts, gateway, journal, validator, RiskRules.from_config(cfg.risk), events, functools.cache(deps.repo_map))
-
-
-def take_baseline(s: Session, result: FixResult) -> Baseline:
+def take_baseline(validator: Validator, deps: FixDeps, opts: FixOptions, events: Reporter, result: FixResult) -> Baseline:
     """The tests (and lint) on the unpatched tree; stops before any model call when they cannot judge."""
-    s.events.validating(f"baseline: {s.deps.test_command}")
-    baseline, reused = s.validator.baseline(s.ws.tree_fingerprint())
+    events.validating(f"baseline: {deps.test_command}")
+    baseline, reused = validator.baseline(deps.ws.tree_fingerprint())
     if baseline.tests.result.timed_out:
         raise EnvironmentProblem(
-            f"the test command timed out before any patch ({s.cfg.validation.timeout_s:.0f}s)",
+            f"the test command timed out before any patch ({deps.config.validation.timeout_s:.0f}s)",
             hint="Raise validate.timeout_s, or point validate.test at a faster subset of the tests.",
         )
-    problem = unusable_baseline(baseline.tests, s.opts.repro)
+    problem = unusable_baseline(baseline.tests, opts.repro)
     if problem:
         raise EnvironmentProblem(problem, hint="Set validate.test in .tieragent.yaml or pass --test 'CMD'.")
     result.baseline = {**baseline.to_json(), "reused": reused}
     failing = len(baseline.tests.failing) if baseline.tests.cases is not None else None
     if failing:
-        s.events.info(f"{failing} test(s) fail before the patch")
+        events.info(f"{failing} test(s) fail before the patch")
     return baseline
 
 
@@ -187,9 +196,10 @@ def _whole_file_target(s: Session, failed_diffs: dict[str, int]) -> str | None:
     return None
 
 
-def _record(s: Session, result: FixResult) -> None:
+def _record(deps: FixDeps, result: FixResult, clock: Timings) -> None:
+    clock.stop()
     record = {k: v for k, v in result.to_json().items() if k not in ("patch", "validation", "baseline")}
-    record["test_command"] = s.deps.test_command
-    warning = record_history(s.ws.state_dir, "fix", record)
+    record["test_command"] = deps.test_command
+    warning = record_history(deps.ws.state_dir, "fix", record)
     if warning:
         result.warnings.append(warning)

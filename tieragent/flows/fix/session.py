@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ...core.config import Config, Price
+from ...core.config import Config
 from ...core.events import OnEvent, ignore_events
 from ...core.vocab import Step, Tier
 from ...judge.validation import Validator
 from ...model.gateway import CallPolicy, Gateway, Unavailable
-from ...model.protocol import Provider
+from ...model.protocol import Models
 from ...repo.journal import FileJournal
 from ...repo.map import RepoMap
 from ...repo.runner import CommandRunner
@@ -48,15 +48,13 @@ class FixOptions:
 class FixDeps:
     ws: GitWorkspace
     config: Config
-    provider: Provider
     runner: CommandRunner
-    prices: dict[Tier, Price | None]
+    models: Callable[[], Models]  # may still be loading (litellm's import) when the run starts; waited for after the baseline
     repo_map: Callable[[], RepoMap]
     test_command: str
     lint_command: str | None = None
     on_event: OnEvent = ignore_events
     confirm: Confirm | None = None  # None: nobody to ask (CI, --json); protected edits are refused
-    context_windows: dict[Tier, int | None] = field(default_factory=dict)  # per tier; None: unknown
 
 
 @dataclass(frozen=True)
@@ -69,6 +67,7 @@ class Session:
     risk_rules: RiskRules
     events: Reporter
     repo_map: Callable[[], RepoMap]  # built on first use, then the same map
+    context_windows: dict[Tier, int | None] = field(default_factory=dict)  # per tier; None: unknown
 
     @property
     def cfg(self) -> Config:
