@@ -51,7 +51,8 @@ def test_everything_fails_tree_identical_and_best_diff_saved(calc_repo):
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH], ("patch", "frontier"): [BAD_PATCH]})
     result = fix(calc_repo, provider)
     assert result.status == "failed" and result.exit_code == ExitCode.NOT_FIXED
-    assert [t for t, _ in outcomes(result)] == ["mid", "mid", "frontier", "frontier"]
+    # mid's retry is made (its failure differs from before the patch); the frontier's is not (the same failure again)
+    assert [t for t, _ in outcomes(result)] == ["mid", "mid", "frontier"]
     assert snapshot(calc_repo) == before
     assert result.saved_diff and "return a * b" in result.saved_diff.read_text()
     assert ".git" in result.saved_diff.parts  # never in the user's tree
@@ -304,3 +305,23 @@ def test_a_second_run_refuses_while_a_killed_run_awaits_recovery(calc_repo, tmp_
     result = fix(calc_repo, provider)
     assert result.exit_code == ExitCode.USAGE and "tieragent recover" in result.error
     assert provider.requests == []
+
+
+def test_a_retry_that_would_repeat_the_same_failure_is_skipped_unless_configured(calc_repo):
+    script = {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH, GOOD_PATCH], ("patch", "frontier"): [BAD_PATCH]}
+    unchanged = BAD_PATCH.replace("return a * b", "return a - b  # unchanged")
+    # mid's first patch fails exactly as the code did before: its retry is skipped, the frontier is next
+    same = fix(calc_repo, scripted({**script, ("patch", "mid"): [unchanged, GOOD_PATCH], ("patch", "frontier"): [GOOD_PATCH]}))
+    assert outcomes(same) == [("mid", "tests-failed"), ("frontier", "ok")]
+    git(calc_repo, "checkout", "--", "calc/ops.py")
+    # with retry_same_failure the old ladder is walked
+    cfg = config({"routing": {"retry_same_failure": True}})
+    again = fix(calc_repo, scripted({**script, ("patch", "mid"): [unchanged, GOOD_PATCH]}, cfg), cfg=cfg)
+    assert outcomes(again) == [("mid", "tests-failed"), ("mid", "ok")]
+
+
+def test_a_retry_after_progress_is_made(calc_repo):
+    """A different failure than before the patch is progress: the same tier tries again with it."""
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH, GOOD_PATCH]})
+    result = fix(calc_repo, provider)
+    assert outcomes(result) == [("mid", "tests-failed"), ("mid", "ok")]

@@ -56,9 +56,11 @@ def add_auth_module(repo):
 
 
 def test_baseline_failure_must_be_fixed(calc_repo):
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [TOUCHES_ONLY_DOCSTRING, GOOD_PATCH]})
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [TOUCHES_ONLY_DOCSTRING], ("patch", "frontier"): [GOOD_PATCH]})
     result = fix(calc_repo, provider)
     assert result.status == "fixed"
+    # the docstring patch fails exactly as the code did before: no retry at mid, the frontier is next
+    assert outcomes(result) == [("mid", "tests-failed"), ("frontier", "ok")]
     assert result.baseline["tests"]["failing"] == ["tests.test_ops::test_add"]
     first = [r for r in result.ledger.rows if r.step == "patch"][0]
     assert first.outcome == "tests-failed" and "did not fix tests.test_ops::test_add" in first.note

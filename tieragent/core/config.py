@@ -109,6 +109,12 @@ class RoutingConfig(_Strict):
     @classmethod
     def _attempts_over_defaults(cls, value: Any) -> Any:
         return {**DEFAULT_ATTEMPTS, **value} if isinstance(value, dict) else value
+    retry_same_failure: bool = Field(
+        default=False,
+        description="false: a tier's retry is made only when feedback can help (the patch did not apply or was "
+        "malformed, or it made progress: a different failure than the attempt before, or than before any patch); "
+        "an attempt that fails the same tests the same way moves up the ladder, or at the top ends the run.",
+    )
     review_high_risk: bool = Field(
         default=True,
         description="On a high-risk task, the frontier reviews a cheaper tier's validated patch before it is accepted.",

@@ -120,6 +120,7 @@ class TestRun:
 
     result: CommandResult
     cases: dict[str, str] | None  # None: the runner gives no per-test results
+    messages: dict[str, str] = field(default_factory=dict)  # failing test -> the first line of how it failed
 
     @property
     def failing(self) -> set[str]:
@@ -137,6 +138,14 @@ class TestRun:
             "failing": sorted(self.failing),
         }
 
+    def failure_signature(self) -> frozenset[tuple[str, str]]:
+        """Which tests fail and how: two runs with the same signature failed the same way. Without
+        per-test results, the last lines of the output stand in."""
+        if self.cases is None:
+            tail = tuple(line.strip() for line in self.result.output.strip().splitlines()[-5:])
+            return frozenset({("(output)", "\n".join(tail))})
+        return frozenset((t, _NUMBERLESS.sub("#", self.messages.get(t, ""))) for t in self.failing)
+
 
 def unusable_baseline(run: TestRun, repro: bool) -> str | None:
     """Why a baseline run cannot judge patches (the command cannot run, or runs no tests), or None."""
@@ -151,6 +160,7 @@ def unusable_baseline(run: TestRun, repro: bool) -> str | None:
     return None
 
 
+_NUMBERLESS = re.compile(r"0x[0-9a-f]+|\d+\.\d+s\b")  # addresses and durations differ between identical failures
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
 
 

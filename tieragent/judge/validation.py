@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..repo.runner import CommandResult, CommandRunner
 from .detect import detect_commands
-from .testresults import TestRun, TestVerdict, judge_tests, parse_junit, with_junit
+from .testresults import TestRun, TestVerdict, judge_tests, parse_junit, parse_junit_failures, with_junit
 
 # path:line[:col][:] message  (ruff, flake8, pylint, mypy, eslint --format unix, go vet, ...)
 _LINT_LINE = re.compile(r"^(?:\./)?(?P<path>[^\s:][^:]*?):(?P<line>\d+)(?::\d+)?:?\s+(?P<msg>.+)$")
@@ -106,9 +106,10 @@ class Validator:
         wrapped = with_junit(command, junit)
         result = self.runner.run(wrapped, self.root, self.timeout_s)
         cases = parse_junit(junit) if wrapped != command else None
+        messages = {t: f.message for t, f in parse_junit_failures(junit).items()} if cases is not None else {}
         junit.unlink(missing_ok=True)
         # report the user's command, not the junit flags added to it
-        return TestRun(CommandResult(command, result.exit_code, result.output, result.seconds, result.timed_out), cases)
+        return TestRun(CommandResult(command, result.exit_code, result.output, result.seconds, result.timed_out), cases, messages)
 
     def run_lint(self) -> CommandResult | None:
         return self.runner.run(self.lint_cmd, self.root, self.timeout_s) if self.lint_cmd else None
@@ -137,7 +138,7 @@ class Validator:
             return None
         try:
             t, lint = data["tests"], data.get("lint")
-            tests = TestRun(CommandResult(self.test_cmd, t["exit_code"], t["output"], t["seconds"], t["timed_out"]), t["cases"])
+            tests = TestRun(CommandResult(self.test_cmd, t["exit_code"], t["output"], t["seconds"], t["timed_out"]), t["cases"], t.get("messages") or {})
             lint_result = CommandResult(self.lint_cmd or "", lint["exit_code"], lint["output"], lint["seconds"], False) if lint else None
         except (KeyError, TypeError):
             return None
@@ -149,7 +150,8 @@ class Validator:
         r = b.tests.result
         data = {
             "key": self._key(fingerprint),
-            "tests": {"exit_code": r.exit_code, "output": r.output[-200_000:], "seconds": r.seconds, "timed_out": r.timed_out, "cases": b.tests.cases},
+            "tests": {"exit_code": r.exit_code, "output": r.output[-200_000:], "seconds": r.seconds, "timed_out": r.timed_out, "cases": b.tests.cases,
+                      "messages": b.tests.messages},
             "lint": {"exit_code": b.lint.exit_code, "output": b.lint.output[-200_000:], "seconds": b.lint.seconds} if b.lint else None,
         }
         tmp = self.state_dir / (_BASELINE_FILE + ".tmp")

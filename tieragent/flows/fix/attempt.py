@@ -58,6 +58,16 @@ class Attempt:
     def reached_model(self) -> bool:
         return self.outcome is not Outcome.PROVIDER_ERROR
 
+    def failure(self) -> frozenset | None:
+        """How the patch failed its judges, comparable between attempts; None when it never got that far
+        (feedback about the format or the apply is what a retry can act on)."""
+        v = self.validation
+        if v is None or v.ok:
+            return None
+        if v.outcome == "lint-failed":
+            return frozenset(("lint", p) for p in v.checks.get("lint_new_problems", []))
+        return v.tests.failure_signature() if v.tests is not None else None
+
 
 def run_diff(s: Session, exclude: frozenset[str] = frozenset()) -> str:
     """What the run has changed so far, against the tree as it was before the run."""

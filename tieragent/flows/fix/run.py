@@ -158,6 +158,7 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
     failed_diffs: dict[str, int] = {}
     format_retried: set[str] = set()
     feedback, i = "", 0
+    before = task.baseline.tests.failure_signature()  # how things failed before any patch
     while i < len(ladder):
         rung = ladder[i]
         attempt = make_attempt(s, task, rung, feedback)
@@ -174,6 +175,14 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
         if not attempt.reached_model:
             i = skip_tier(ladder, i, rung.tier)
             continue
+        failure = attempt.failure()
+        if failure is not None and failure == before and not s.cfg.routing.retry_same_failure:
+            # the same tests failing the same way again: feedback did not help, so the tier's retry is skipped
+            s.events.info(f"{rung.tier} failed the same way as before; not retrying at {rung.tier}")
+            i = skip_tier(ladder, i, rung.tier)
+            continue
+        if failure is not None:
+            before = failure
         last_at_tier = i + 1 >= len(ladder) or ladder[i + 1].tier != rung.tier
         if attempt.outcome is Outcome.FORMAT_ERROR and last_at_tier and rung.tier not in format_retried and rung.attempt == 1:
             # a tier with a single attempt (small, by default) is asked once more when its reply was unusable
