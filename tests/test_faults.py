@@ -137,3 +137,19 @@ def test_a_failed_patch_then_a_down_frontier_keeps_the_best_attempt(calc_repo, f
     result, _ = run(calc_repo, fake_server)
     assert result.exit_code == ExitCode.NOT_FIXED and snapshot(calc_repo) == before
     assert result.saved_diff and "a * b" in result.saved_diff.read_text()
+
+
+def test_a_retry_shares_the_first_attempts_prompt_prefix_byte_for_byte(calc_repo, fake_server):
+    """What a provider's prompt cache keys on: the system message and the files and request, unchanged;
+    the failure feedback comes after them, in a message of its own."""
+    import json
+
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", Reply(BAD_PATCH, cached_tokens=0), Reply(GOOD_PATCH, cached_tokens=700))
+    result, _ = run(calc_repo, fake_server)
+    assert result.exit_code == ExitCode.FIXED
+    first, second = [r for r in fake_server.requests if (r.step, r.tier) == ("patch", "mid")]
+    prefix = len(first.body["messages"])
+    assert json.dumps(second.body["messages"][:prefix]) == json.dumps(first.body["messages"])
+    assert len(second.body["messages"]) == prefix + 1 and "return a * b" in second.body["messages"][-1]["content"]
+    assert [r.cached_input_tokens for r in result.ledger.rows if r.step == "patch"] == [0, 700]  # read into the ledger

@@ -161,3 +161,24 @@ def test_an_unknown_model_names_the_model_and_the_endpoint(fake_server):
         p.complete(req())
     assert e.value.kind == "not_found" and not e.value.retryable and len(fake_server.requests) == 1
     assert "openai/fake-mid" in e.value.message and fake_server.url in e.value.message
+
+
+def test_anthropic_models_get_cache_breakpoints_after_the_stable_prefix():
+    from tieragent.model.litellm_adapter import _caches_by_breakpoint, with_cache_breakpoints
+
+    messages = ({"role": "system", "content": "S"}, {"role": "user", "content": "files and request"}, {"role": "user", "content": "feedback"})
+    marked = with_cache_breakpoints(messages)
+    assert marked[0]["content"][0]["cache_control"] == {"type": "ephemeral"}
+    assert marked[1]["content"][0] == {"type": "text", "text": "files and request", "cache_control": {"type": "ephemeral"}}
+    assert marked[2] == {"role": "user", "content": "feedback"}  # what changes per attempt is not cached
+    assert _caches_by_breakpoint("anthropic/claude-opus-4-5") and not _caches_by_breakpoint("openai/gpt-5-mini")
+
+
+def test_anthropic_cache_reads_count_as_cached_tokens():
+    from types import SimpleNamespace
+
+    from tieragent.model.litellm_adapter import reported_usage
+
+    usage = SimpleNamespace(prompt_tokens=5000, completion_tokens=100, prompt_tokens_details=None, cache_read_input_tokens=4000)
+    u = reported_usage(SimpleNamespace(usage=usage), req(), "x")
+    assert (u.input_tokens, u.cached_input_tokens, u.output_tokens) == (5000, 4000, 100)

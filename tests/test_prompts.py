@@ -27,4 +27,13 @@ def test_values_are_not_rescanned():
 
 def test_sections():
     p = load_prompt("classify")
-    assert set(p) == {"system", "user"}
+    assert set(p) == {"system", "user", "feedback"}
+
+
+def test_feedback_is_a_message_of_its_own_after_the_stable_prefix():
+    first = render("patch", request="r", files="F", related="", feedback="")
+    second = render("patch", request="r", files="F", related="", feedback="\nA previous attempt failed: x")
+    assert [m["role"] for m in first] == ["system", "user"]
+    assert [m["role"] for m in second] == ["system", "user", "user"]
+    assert second[:2] == first  # byte for byte: what a prompt cache keys on
+    assert "A previous attempt failed" in second[2]["content"]

@@ -1,6 +1,10 @@
 """Prompt files (one per step, shipped as package data) and strict rendering.
 
-A prompt file has a `[system]` section and a `[user]` section. Placeholders are `{{ name }}`.
+A prompt file has a `[system]` section, a `[user]` section and, for steps that are retried, a
+`[feedback]` section: what changes from one attempt to the next. It becomes a message of its
+own after the others (and is left out when it renders empty), so the messages before it stay
+byte for byte the same across attempts and a provider's prompt cache can serve them.
+Placeholders are `{{ name }}`.
 Rendering is strict both ways: a placeholder without a value is an error, and so is a value
 that no placeholder uses (it is almost always a renamed variable). Values are inserted as
 they are, never re-scanned, so code with braces in it is safe.
@@ -13,7 +17,7 @@ from functools import lru_cache
 from importlib import resources
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
-SECTION = re.compile(r"^\[(system|user)\]\s*$", re.MULTILINE)
+SECTION = re.compile(r"^\[(system|user|feedback)\]\s*$", re.MULTILINE)
 
 
 class PromptError(Exception):
@@ -45,8 +49,11 @@ def render(name: str, **values: str) -> tuple[dict[str, str], ...]:
         used.add(key)
         return str(values[key])
 
+    rendered = {part: PLACEHOLDER.sub(fill, sections[part]) for part in ("system", "user", "feedback") if part in sections}
     messages = tuple(
-        {"role": role, "content": PLACEHOLDER.sub(fill, sections[role])} for role in ("system", "user") if role in sections
+        {"role": "user" if part == "feedback" else part, "content": text}
+        for part, text in rendered.items()
+        if part != "feedback" or text.strip()  # no feedback yet: no message, and the prefix is all there is
     )
     unused = set(values) - used
     if unused:

@@ -100,6 +100,40 @@ def _retry_after(exc: Exception) -> float | None:
             return None
 
 
+def reported_usage(response: Any, request: ModelRequest, text: str) -> Usage:
+    """The provider's usage figures; estimated from the text (and marked so) when it reports none."""
+    usage = getattr(response, "usage", None)
+    if not usage or not getattr(usage, "prompt_tokens", None):
+        return Usage(estimate_tokens(request.prompt_text()), 0, estimate_tokens(text), estimated=True)
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = (getattr(details, "cached_tokens", None) or 0) if details else 0
+    # Anthropic reports cache reads apart; litellm passes them on under their own name
+    cached = max(int(cached), int(getattr(usage, "cache_read_input_tokens", None) or 0))
+    return Usage(int(usage.prompt_tokens), cached, int(usage.completion_tokens or 0))
+
+
+def _caches_by_breakpoint(model: str) -> bool:
+    """Anthropic's models cache a prompt prefix only where the request marks it; OpenAI's and
+    Gemini's cache prefixes by themselves."""
+    name = model.lower()
+    return name.startswith(("anthropic/", "bedrock/anthropic", "vertex_ai/claude")) or name.startswith("claude")
+
+
+def with_cache_breakpoints(messages: tuple[dict[str, str], ...]) -> list[dict[str, Any]]:
+    """The messages with a cache breakpoint after the stable prefix: the system message and the
+    first user message (the files, the outline, the request). What follows (feedback on a failed
+    attempt) changes per call and is not marked."""
+    out: list[dict[str, Any]] = []
+    marked = 0
+    for m in messages:
+        if marked < 2 and m["role"] in ("system", "user"):
+            out.append({"role": m["role"], "content": [{"type": "text", "text": m["content"], "cache_control": {"type": "ephemeral"}}]})
+            marked += 1
+        else:
+            out.append(dict(m))
+    return out
+
+
 _KIND_TEXT = {
     "auth": "authentication failed",
     "rate_limit": "rate limited",
@@ -279,7 +313,7 @@ class LiteLLMProvider:
         cfg = self.tiers[request.tier]
         kwargs: dict[str, Any] = dict(
             model=cfg.model,
-            messages=[dict(m) for m in request.messages],
+            messages=with_cache_breakpoints(request.messages) if _caches_by_breakpoint(cfg.model) else [dict(m) for m in request.messages],
             max_tokens=request.max_tokens,
             timeout=cfg.timeout_s,
             max_retries=0,
@@ -313,15 +347,7 @@ class LiteLLMProvider:
         if response is not None and response.choices:
             text = response.choices[0].message.content or ""
             finish = getattr(response.choices[0], "finish_reason", None)
-        return ModelReply(text, self._usage(response, request, text), cfg.model, seconds, truncated=finish == "length")
-
-    def _usage(self, response: Any, request: ModelRequest, text: str) -> Usage:
-        usage = getattr(response, "usage", None)
-        if not usage or not getattr(usage, "prompt_tokens", None):
-            return Usage(estimate_tokens(request.prompt_text()), 0, estimate_tokens(text), estimated=True)
-        details = getattr(usage, "prompt_tokens_details", None)
-        cached = (getattr(details, "cached_tokens", None) or 0) if details else 0
-        return Usage(int(usage.prompt_tokens), int(cached), int(usage.completion_tokens or 0))
+        return ModelReply(text, reported_usage(response, request, text), cfg.model, seconds, truncated=finish == "length")
 
     def _error(self, tier: Tier, kind: str, retryable: bool, exc: Exception) -> ProviderError:
         cfg = self.tiers[tier]
