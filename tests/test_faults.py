@@ -92,12 +92,14 @@ def test_an_unusable_reply_is_retried_once_with_the_reason_then_escalated(calc_r
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
     result, seconds = run(calc_repo, fake_server)
     assert result.exit_code == ExitCode.FIXED
-    assert outcomes(result) == [("small", "format-error"), ("small", "format-error"), ("mid", "ok")]
+    # asked once more at small; two unusable replies there count as two failed diffs: small writes the file whole
+    assert outcomes(result) == [("small", "format-error"), ("small", "format-error"), ("small", "format-error"), ("mid", "ok")]
+    assert [r.edit_format for r in result.ledger.rows if r.step == "patch"] == ["diff", "diff", "whole", "diff"]
     retry = [r for r in fake_server.requests if (r.step, r.tier) == ("patch", "small")][1].text()
     assert "previous attempt" in retry
     if bad.finish_reason == "length":
         assert "cut off" in result.ledger.rows[1].note and "cut off" in retry
-        assert "return a + b" not in (calc_repo / "calc/ops.py").read_text() or result.accepted_step == 3
+        assert result.ledger.rows[result.accepted_step].tier == "mid"  # the cut-off diff was never applied
 
 
 def test_a_prompt_over_the_window_drops_context_then_moves_up(calc_repo, fake_server):

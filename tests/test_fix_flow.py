@@ -147,9 +147,10 @@ def test_whole_file_fallback_after_two_failed_diffs(calc_repo):
     assert result.status == "fixed"
     assert outcomes(result) == [("mid", "apply-failed"), ("mid", "apply-failed"), ("mid", "ok")]
     patches = [r for r in result.ledger.rows if r.step == "patch"]
-    assert patches[2].note == "whole-file fallback" and "calc/ops.py hunk 1" in patches[0].note
+    assert patches[2].note == "whole-file fallback for calc/ops.py" and "calc/ops.py hunk 1" in patches[0].note
+    assert [p.edit_format for p in patches] == ["diff", "diff", "whole"]
     third = sent(provider, "patch", 2)
-    assert "do not write a diff" in third and "def add(a, b):" in third
+    assert "Do not write a diff" in third and "def add(a, b):" in third
     second = sent(provider, "patch", 1)  # the refusal named the line that did not match, with the real lines
     assert "def add(first, second):" in second and "1 | def add(a, b):" in second
     assert (calc_repo / "calc/ops.py").read_text().count("return a + b") == 1
@@ -325,3 +326,44 @@ def test_a_retry_after_progress_is_made(calc_repo):
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH, GOOD_PATCH]})
     result = fix(calc_repo, provider)
     assert outcomes(result) == [("mid", "tests-failed"), ("mid", "ok")]
+
+
+def test_auto_starts_with_whole_files_for_a_model_whose_diffs_here_mostly_failed(calc_repo):
+    """Five unreadable diffs from the mid model in this repository's history: its next run starts whole."""
+    from tieragent.flows.history import diff_record
+    from tieragent.model.ledger import read_history
+
+    for _ in range(3):  # each run: two unusable diffs at mid (then a whole file that is unusable too), then the frontier fixes it
+        fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): ["no diff"], ("patch", "frontier"): [GOOD_PATCH]}))
+        git(calc_repo, "checkout", "--", "calc/ops.py")
+    record = diff_record(read_history(calc_repo / ".git/tieragent"), "openai/fake-mid")
+    assert record.attempts == 6 and record.failed == 6
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WHOLE_FILE]})
+    result = fix(calc_repo, provider)
+    assert result.status == "fixed" and outcomes(result) == [("mid", "ok")]
+    assert result.ledger.rows[1].edit_format == "whole" and "Do not write a diff" in sent(provider, "patch", 0)
+    assert "did not apply" in result.route[0]
+    # and with edit_format: diff, the history does not matter
+    git(calc_repo, "checkout", "--", "calc/ops.py")
+    cfg = config({"tiers": {"mid": {"model": "openai/fake-mid", "price": {"input_per_mtok": 3, "output_per_mtok": 15}, "edit_format": "diff"}}})
+    diff_only = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg), cfg=cfg)
+    assert diff_only.ledger.rows[1].edit_format == "diff"
+
+
+def test_the_fallback_counts_failures_per_tier_whatever_file_they_named(calc_repo):
+    """Two bad diffs at mid naming different files, then whole files: the count is per tier."""
+    other = WRONG_CONTEXT.replace("calc/ops.py", "tests/test_ops.py")
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, other, WHOLE_FILE]})
+    result = fix(calc_repo, provider)
+    assert result.status == "fixed"
+    assert [(t, o) for t, o in outcomes(result)] == [("mid", "apply-failed"), ("mid", "apply-failed"), ("mid", "ok")]
+    assert [r.edit_format for r in result.ledger.rows if r.step == "patch"] == ["diff", "diff", "whole"]
+
+
+def test_the_ledger_command_shows_apply_rates_per_tier_and_format(calc_repo):
+    from tieragent.flows.history import summarize_history
+    from tieragent.model.ledger import read_history
+
+    fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]}))
+    formats = summarize_history(read_history(calc_repo / ".git/tieragent")).formats
+    assert formats == {"mid": {"diff": {"attempts": 2, "applied": 0}, "whole": {"attempts": 1, "applied": 1}}}

@@ -234,7 +234,7 @@ def test_long_failure_output_is_summarized_by_small_tier(calc_repo):
 
 def test_ledger_history_over_three_runs(calc_repo):
     failing = {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): ["no diff"], ("patch", "frontier"): ["no diff"]}
-    assert fix(calc_repo, scripted(failing)).status == "failed"  # run 1: 2 mid + 2 frontier attempts
+    assert fix(calc_repo, scripted(failing)).status == "failed"  # run 1: 2 diffs and a whole file at mid, and at the frontier
     assert fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]})).status == "fixed"
     git(calc_repo, "checkout", "--", "calc/ops.py")
     mechanical = CLASSIFY_OPS.replace('"local"', '"mechanical"')
@@ -244,8 +244,8 @@ def test_ledger_history_over_three_runs(calc_repo):
     h = summarize_history(runs).to_json()
     assert h["runs"] == 3 and h["fixed"] == 2 and h["by_status"] == {"failed": 1, "fixed": 2} and h["by_flow"] == {"fix": 3}
     local = h["by_class"]["local"]
-    assert (local["mid"]["attempts"], local["mid"]["validated"]) == (3, 1)
-    assert (local["frontier"]["attempts"], local["frontier"]["validated"]) == (2, 0)
+    assert (local["mid"]["attempts"], local["mid"]["validated"]) == (4, 1)
+    assert (local["frontier"]["attempts"], local["frontier"]["validated"]) == (3, 0)
     assert (h["by_class"]["mechanical"]["small"]["attempts"], h["by_class"]["mechanical"]["small"]["validated"]) == (1, 1)
     expected = sum(r["totals"]["cost_usd"] for r in runs)
     assert expected > 0 and abs(h["cost_usd"] - expected) < 1e-6

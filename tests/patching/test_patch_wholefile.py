@@ -144,15 +144,29 @@ def test_fence_file_outlasts_backticks_inside():
 
 def test_prompt_renders_and_its_own_format_is_accepted(repo):
     msgs = render(
-        "patch-whole-file",
+        "patch-whole",
         request="make add add",
-        path="src/calc.py",
-        content=fence_file("src/calc.py", OLD),
+        files=fence_file("src/calc.py", OLD),
+        related="",
+        paths="src/calc.py",
         feedback="src/calc.py hunk 1: context not found",
     )
-    user = msgs[-1]["content"]
-    assert "```src/calc.py\nevery line of the new file" in user
-    assert "context not found" in user and OLD in user
+    user = "\n".join(m["content"] for m in msgs)
+    assert "Do not write a diff" in user and "first line names the file" in user
+    assert "context not found" in msgs[-1]["content"] and OLD in user
     # a model that answers exactly in the asked format
     answer = f"Fixed the sign.\n\n```src/calc.py\n{NEW}```\n"
     assert plan_whole_file(answer, "src/calc.py", repo).new_content == NEW.encode()
+
+
+def test_several_files_each_in_its_named_block(repo):
+    from tieragent.repo.patching import plan_whole_files
+
+    (repo / "src/other.py").write_text("X = 1\n")
+    answer = f"```src/calc.py\n{NEW}```\nand\n```src/other.py\nX = 2\n```\n"
+    changes = plan_whole_files(answer, ("src/calc.py", "src/other.py"), repo)
+    assert {c.path: c.new_content for c in changes} == {"src/calc.py": NEW.encode(), "src/other.py": b"X = 2\n"}
+    only_one = plan_whole_files(f"```src/calc.py\n{NEW}```\n", ("src/calc.py", "src/other.py"), repo)
+    assert [c.path for c in only_one] == ["src/calc.py"]  # a file with no block is left alone
+    with pytest.raises(PatchError):  # one unnamed block is not guessed onto every file
+        plan_whole_files(f"```\n{NEW}```\n", ("src/calc.py", "src/other.py"), repo)

@@ -247,3 +247,12 @@ def print_history(summary: HistorySummary, console: Console) -> None:
             f"Frontier-only estimate: {money(summary.frontier_only_estimate_usd)}; saved {money(summary.saved_usd)}"
             + (f" (over {summary.runs - summary.runs_without_estimate} runs with a frontier price)" if summary.runs_without_estimate else "")
         )
+    if summary.formats:
+        table = Table(title="Patch formats", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        for name in ("tier", "format", "attempts", "applied", "apply rate"):
+            table.add_column(name, justify="left" if name in ("tier", "format") else "right")
+        for tier in TIERS:
+            for fmt, tally in sorted(summary.formats.get(tier, {}).items()):
+                rate = f"{tally['applied'] / tally['attempts']:.0%}" if tally["attempts"] else "-"
+                table.add_row(tier, fmt, str(tally["attempts"]), str(tally["applied"]), rate)
+        console.print(table)

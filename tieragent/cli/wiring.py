@@ -139,7 +139,8 @@ def validation_runner(cfg: Config) -> SubprocessRunner:
     """The runner for the repository's commands, which run model-written code: no provider keys, and
     no network when `validate.network` is off."""
     key_names = [c.api_key_env for c in (cfg.tiers.small, cfg.tiers.mid, cfg.tiers.frontier) if c and c.api_key_env]
-    return SubprocessRunner(key_names=key_names, passthrough=cfg.validation.env_passthrough, no_network=cfg.validation.network == "off")
+    return SubprocessRunner(dict(cfg.validation.env), key_names=key_names, passthrough=cfg.validation.env_passthrough,
+                            no_network=cfg.validation.network == "off")
 
 
 def network_warning(cfg: Config, runner: SubprocessRunner) -> list[str]:

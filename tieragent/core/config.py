@@ -52,6 +52,12 @@ class TierConfig(_Strict):
     )
     max_output_tokens: int = Field(default=4096, gt=0, description="max_tokens sent with every request.")
     stream: bool = Field(default=False, description="Stream replies (some gateways need it for long replies).")
+    edit_format: Literal["diff", "whole", "auto"] = Field(
+        default="auto",
+        description="How this tier writes patches. diff: unified diffs. whole: the complete new content of each file "
+        "(for files that fit max_output_tokens; bigger ones get diffs). auto: diffs, unless this model's recent diffs "
+        "in this repository mostly failed to apply or parse (at least 5 of them), then whole files.",
+    )
 
 
 class Tiers(_Strict):
@@ -73,6 +79,11 @@ class ValidateConfig(_Strict):
         default="on",
         description="off: run the test and lint commands without network (a new network namespace on Linux); "
         "a warning says so when the system does not allow it.",
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Variables set for the test and lint commands only (e.g. PYTHONPATH for a checkout of an "
+        "editable install, so the tests import the patched copy).",
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..core.errors import UsageError
 from ..core.vocab import Step
+from ..routing.policy import FormatRecord
 
 _DURATION = re.compile(r"^(\d+)([hdw])$")
 
@@ -39,6 +40,8 @@ def _run_time(run: dict[str, Any]) -> datetime | None:
         return None
 
 
+NO_REPLY = ("provider-error", "budget-stop", "interrupted")  # calls that say nothing about a model's output
+
 # The step whose calls count as a flow's attempts.
 MAIN_STEP = {"fix": Step.PATCH, "review": Step.REVIEW}
 
@@ -63,6 +66,8 @@ class HistorySummary:
     by_class: dict[str, dict[str, Cell]] = field(default_factory=dict)
     by_status: dict[str, int] = field(default_factory=dict)
     by_flow: dict[str, int] = field(default_factory=dict)
+    # patch attempts per tier and edit format, and how many of them applied (were readable and landed)
+    formats: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     @property
     def saved_usd(self) -> float:
@@ -74,6 +79,7 @@ class HistorySummary:
             "fixed": self.fixed,
             "by_status": self.by_status,
             "by_flow": self.by_flow,
+            "formats": self.formats,
             "cost_usd": round(self.cost_usd, 6),
             "frontier_only_estimate_usd": round(self.frontier_only_estimate_usd, 6),
             "saved_usd": round(self.saved_usd, 6),
@@ -117,6 +123,10 @@ def summarize_history(runs: list[dict[str, Any]], since: datetime | None = None)
                 cell.cost_usd += row["cost_usd"]
             if main is not None and row.get("step") == main:
                 cell.attempts += 1
+            if row.get("step") == Step.PATCH and row.get("outcome") not in NO_REPLY:
+                tally = s.formats.setdefault(str(row.get("tier", "?")), {}).setdefault(str(row.get("edit_format") or "diff"), {"attempts": 0, "applied": 0})
+                tally["attempts"] += 1
+                tally["applied"] += row.get("outcome") not in ("apply-failed", "format-error")
             if i == accepted:
                 cell.validated += 1
     return s
@@ -127,3 +137,17 @@ def _last_ok(steps: list[dict[str, Any]], main: Step | None, status: str) -> int
     if status != "fixed":
         return None
     return max((i for i, r in enumerate(steps) if r.get("step") == main and r.get("outcome") == "ok"), default=None)
+
+
+RECENT_DIFFS = 20  # the window `edit_format: auto` looks at
+
+
+def diff_record(runs: list[dict[str, Any]], model: str) -> FormatRecord | None:
+    """How `model`'s most recent diff attempts in this repository went (None when it made none)."""
+    rows = [r for run in runs for r in run.get("steps") or []
+            if r.get("step") == Step.PATCH and r.get("model") == model and r.get("edit_format", "diff") == "diff"
+            and r.get("outcome") not in NO_REPLY]
+    recent = rows[-RECENT_DIFFS:]
+    if not recent:
+        return None
+    return FormatRecord(len(recent), sum(r.get("outcome") in ("apply-failed", "format-error") for r in recent))

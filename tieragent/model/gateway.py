@@ -79,7 +79,7 @@ class Gateway:
         self.redactor = redactor or Redactor.from_environment(extra_names=tuple(c.api_key_env for c in tiers.values() if c.api_key_env))
         self.on_event = on_event
 
-    def call(self, step: Step, tier: Tier, messages: tuple[dict[str, str], ...], *, note: str = "") -> Call:
+    def call(self, step: Step, tier: Tier, messages: tuple[dict[str, str], ...], *, note: str = "", edit_format: str | None = None) -> Call:
         """Make one call at `tier`, or say why it was not made (see the module docstring)."""
         policy = self.policies[step]  # a KeyError here is a bug: every step a flow calls declares its policy
         tier_cfg = self.tiers[tier]
@@ -88,7 +88,7 @@ class Gateway:
         worst = worst_case_cost(self.ledger.prices.get(tier), estimate_tokens(request.prompt_text()), request.max_tokens)
         verdict = budget_check(self.budget, self.ledger.spent_usd, self.ledger.calls, worst)
         if not verdict.allowed:
-            row = self.ledger.record(step, tier, None, Outcome.BUDGET_STOP, verdict.reason)
+            row = self.ledger.record(step, tier, None, Outcome.BUDGET_STOP, verdict.reason, edit_format)
             stop = BudgetExceeded(f"budget: {verdict.reason}")
             if policy.over_budget_falls_back:
                 self._warn(step, f"{step} not called ({verdict.reason}); {policy.fallback}")
@@ -98,7 +98,7 @@ class Gateway:
         try:
             reply = self.provider.complete(request)
         except ProviderError as err:
-            row = self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, err.message)
+            row = self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, err.message, edit_format)
             # a prompt too big for this tier is the step's to handle (a smaller prompt, another tier), like a tier that is down
             if (not err.retryable and err.kind != "context_window") or policy.unavailable is Unavailable.FAIL:
                 raise
@@ -111,7 +111,7 @@ class Gateway:
         except Exception as exc:  # a missing key found at the first call, or a bug: still one row
             self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, str(exc) or type(exc).__name__)
             raise
-        return Call(reply, self.ledger.record(step, tier, reply, Outcome.OK, note))
+        return Call(reply, self.ledger.record(step, tier, reply, Outcome.OK, note, edit_format))
 
     def unmask(self, text: str) -> str:
         """A reply with the secrets its prompt had masked put back: for what is written to disk, never for output."""

@@ -37,6 +37,7 @@ class LedgerRow:
     note: str = ""  # one line: why it failed, or what the call was for
     usage_estimated: bool = False
     frontier_cost_usd: float | None = None  # the same tokens at frontier prices
+    edit_format: str | None = None  # patch steps: "diff" or "whole"
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -62,7 +63,8 @@ class Ledger:
     rows: list[LedgerRow] = field(default_factory=list)
     mask: Callable[[str], str] = field(default=lambda note: note, repr=False)  # notes quote files and errors: mask them
 
-    def record(self, step: Step | str, tier: Tier, reply: ModelReply | None, outcome: Outcome | str, note: str = "") -> LedgerRow:
+    def record(self, step: Step | str, tier: Tier, reply: ModelReply | None, outcome: Outcome | str, note: str = "",
+               edit_format: str | None = None) -> LedgerRow:
         """One row for one call (or one call not made). Any flow's steps; outcomes from `Outcome`."""
         usage = reply.usage if reply else Usage()
         row = LedgerRow(
@@ -78,6 +80,7 @@ class Ledger:
             note=self.mask(_one_line(note)),
             usage_estimated=usage.estimated,
             frontier_cost_usd=cost_usd(usage, self.prices.get(FRONTIER)),
+            edit_format=edit_format,
         )
         self.rows.append(row)
         return row

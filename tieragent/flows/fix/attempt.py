@@ -18,7 +18,7 @@ from ...judge.tamper import protected_edit, protected_edit_feedback
 from ...judge.validation import Baseline, Validation
 from ...model.ledger import LedgerRow
 from ...repo.diffs import EditStat
-from ...repo.patching import FileChange, PatchError, fence_file, plan_patch, plan_whole_file
+from ...repo.patching import FileChange, PatchError, fence_file, plan_patch, plan_whole_files
 from ...risk.rules import capability_additions, patch_risk, public_signatures
 from ...routing.policy import Rung
 from .approval import review_patch
@@ -77,7 +77,8 @@ def run_diff(s: Session, exclude: frozenset[str] = frozenset()) -> str:
 
 
 def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Attempt:
-    call = s.gw.call(Step.PATCH, rung.tier, _prompt(s, task, rung, feedback), note="whole-file fallback" if rung.whole_file else "")
+    call = s.gw.call(Step.PATCH, rung.tier, _prompt(s, task, rung, feedback), note=rung.why if rung.whole_files else "",
+                     edit_format=rung.edit_format)
     if call.reply is None:  # the tier is unavailable, or the prompt too big for it; the gateway recorded it and warned
         over = isinstance(call.error, ProviderError) and call.error.kind == "context_window"
         return Attempt(rung, Outcome.PROVIDER_ERROR, call.row, over_window=over)
@@ -91,11 +92,12 @@ def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Atte
 
 
 def _prompt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> tuple[dict[str, str], ...]:
-    if rung.whole_file:
-        content = fence_file(rung.whole_file, (s.ws.root / rung.whole_file).read_text(errors="replace"))
-        return prompts.render("patch-whole-file", request=task.request, path=rung.whole_file, content=content, feedback=feedback)
     related = task.context.related
     related_block = f"\nSignatures in related files (for reference):\n{related}\n" if related else ""
+    if rung.whole_files:
+        files = "\n\n".join(fence_file(p, (s.ws.root / p).read_text(errors="replace")) for p in rung.whole_files)
+        return prompts.render("patch-whole", request=task.request, files=files, related=related_block, paths=", ".join(rung.whole_files),
+                              feedback=feedback)
     return prompts.render("patch", request=task.request, files=task.context.files.render(), related=related_block, feedback=feedback)
 
 
@@ -103,7 +105,7 @@ def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -
     """Everything after the reply; marks the attempt's ledger row with what became of it."""
     root, text = s.ws.root, s.gw.unmask(text)  # a masked line the model copied gets its real value back
     try:
-        changes = [plan_whole_file(text, rung.whole_file, root, refuse=s.refuse)] if rung.whole_file else plan_patch(text, root, refuse=s.refuse)
+        changes = plan_whole_files(text, rung.whole_files, root, refuse=s.refuse) if rung.whole_files else plan_patch(text, root, refuse=s.refuse)
     except PatchError as err:
         s.gw.ledger.set_outcome(row, Outcome.FORMAT_ERROR if err.kind == "no-diff" else Outcome.APPLY_FAILED, err.reason)
         looks_like_diff = "@@" in text or "+++" in text

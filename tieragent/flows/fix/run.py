@@ -13,16 +13,18 @@ from dataclasses import replace
 from typing import Iterator
 
 from ...core.errors import BudgetExceeded, EnvironmentProblem, ExitCode, ProviderError, RunTimeout, TieragentError
-from ...core.vocab import TIERS, Outcome
+from ...core.tokens import estimate_tokens
+from ...core.vocab import TIERS, Outcome, Tier
 from ...judge.testresults import unusable_baseline
 from ...judge.validation import Baseline, Validator
 from ...model.gateway import Gateway
-from ...model.ledger import Ledger
+from ...model.ledger import Ledger, read_history
 from ...model.redact import Redactor
 from ...repo.patching import whole_file_eligible
 from ...risk.rules import RiskRules, sensitive_paths
-from ...routing.policy import Classification, RoutePlan, Rung, plan_route, skip_tier
+from ...routing.policy import Classification, RoutePlan, Rung, choose_format, plan_route, skip_tier
 from ..base import Reporter, Timings, new_run_id, record_history, signals_held
+from ..history import diff_record
 from .attempt import Attempt, PatchTask, make_attempt
 from .classify import classify
 from .context import gather
@@ -153,14 +155,21 @@ def route(s: Session, c: Classification) -> RoutePlan:
 
 def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Iterator[Attempt]:
     """Attempts in ladder order until one is accepted. Each failure is fed to the next attempt; an
-    unavailable tier is skipped; after repeated failed diffs for one file, the same tier writes it whole."""
+    unavailable tier is skipped; a tier writes whole files when its edit format says so, or after two
+    of its diffs failed to apply or parse (whatever files they named)."""
     ladder = list(planned)
-    failed_diffs: dict[str, int] = {}
+    failed_diffs: dict[str, int] = {}  # per tier: diffs that did not apply or could not be read
+    went_whole: set[str] = set()
     format_retried: set[str] = set()
     feedback, i = "", 0
     before = task.baseline.tests.failure_signature()  # how things failed before any patch
+    whole_targets = _whole_targets(s, task)
     while i < len(ladder):
         rung = ladder[i]
+        if not rung.whole_files and rung.tier not in went_whole and whole_targets:
+            fmt, why = _tier_format(s, rung.tier, whole_targets)
+            if fmt == "whole":
+                rung = ladder[i] = replace(rung, whole_files=whole_targets, why=f"{rung.why}; whole files ({why})")
         attempt = make_attempt(s, task, rung, feedback)
         yield attempt
         if attempt.accepted:
@@ -189,20 +198,32 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
             format_retried.add(rung.tier)
             ladder.insert(i + 1, Rung(rung.tier, rung.attempt + 1, f"retry at {rung.tier}: the reply was unusable"))
         feedback = f"\nA previous attempt ({rung.tier} tier) failed: {attempt.row.note}\n{attempt.feedback}\n"
-        if attempt.failed_path:
-            failed_diffs[attempt.failed_path] = failed_diffs.get(attempt.failed_path, 0) + 1
-        target = _whole_file_target(s, failed_diffs)
-        if target:
-            ladder.insert(i + 1, Rung(rung.tier, rung.attempt + 1, f"whole-file fallback for {target}", whole_file=target))
+        if not rung.whole_files and attempt.outcome in (Outcome.APPLY_FAILED, Outcome.FORMAT_ERROR):
+            failed_diffs[rung.tier] = failed_diffs.get(rung.tier, 0) + 1
+            if failed_diffs[rung.tier] >= WHOLE_FILE_AFTER and rung.tier not in went_whole and whole_targets:
+                # this tier's diffs do not land: the same tier writes the whole files instead, once
+                went_whole.add(rung.tier)
+                later = [n for n, r in enumerate(ladder) if n > i and r.tier == rung.tier]
+                fallback = Rung(rung.tier, rung.attempt + 1, f"whole-file fallback for {', '.join(whole_targets)}", whole_files=whole_targets)
+                if later:
+                    ladder[later[0]] = replace(fallback, attempt=ladder[later[0]].attempt)
+                else:
+                    ladder.insert(i + 1, fallback)
         i += 1
 
 
-def _whole_file_target(s: Session, failed_diffs: dict[str, int]) -> str | None:
-    for path, n in failed_diffs.items():
-        if n >= WHOLE_FILE_AFTER and whole_file_eligible(path, s.ws.root) and not s.refuse(path):
-            failed_diffs[path] = -10  # once per file and run
-            return path
-    return None
+def _whole_targets(s: Session, task: PatchTask) -> tuple[str, ...]:
+    """The files the request is about that can be written out whole (existing text files of at most
+    400 lines that may be patched)."""
+    return tuple(p for p in task.context.files.texts if whole_file_eligible(p, s.ws.root) and not s.refuse(p))
+
+
+def _tier_format(s: Session, tier: Tier, targets: tuple[str, ...]) -> tuple[str, str]:
+    cfg = s.cfg.tier(tier)
+    size = sum(estimate_tokens((s.ws.root / p).read_text(errors="replace")) for p in targets)
+    fits = size <= cfg.max_output_tokens * 0.8  # room for every line of them, and a sentence
+    history = diff_record(read_history(s.ws.state_dir), cfg.model) if cfg.edit_format == "auto" else None
+    return choose_format(cfg.edit_format, history, fits)
 
 
 def _record(deps: FixDeps, result: FixResult, clock: Timings) -> None:

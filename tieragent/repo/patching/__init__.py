@@ -12,6 +12,7 @@ from .wholefile import (
     WHOLE_FILE_MAX_LINES,
     fence_file,
     plan_whole_file,
+    plan_whole_files,
     whole_file_eligible,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "no_veto",
     "plan_patch",
     "plan_whole_file",
+    "plan_whole_files",
     "python_error",
     "strip_git_prefix",
     "whole_file_eligible",

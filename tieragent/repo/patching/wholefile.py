@@ -107,9 +107,11 @@ def _format_help(path: str) -> str:
     )
 
 
-def plan_whole_file(reply: str, path: str, root: Path, *, refuse: Callable[[str], str | None] = no_veto) -> FileChange:
+def plan_whole_file(reply: str, path: str, root: Path, *, refuse: Callable[[str], str | None] = no_veto,
+                    require_name: bool = False) -> FileChange:
     """Parse the whole-file fallback reply (the complete new content of `path`) and return the change,
-    or raise PatchError(kind="no-diff") if the reply does not hold it."""
+    or raise PatchError(kind="no-diff") if the reply does not hold it. With `require_name`, a single
+    unnamed block is not taken for this file (the reply may be about several files)."""
     root = Path(root)
     try:
         rel = check_path(path, root, refuse)
@@ -137,7 +139,7 @@ def plan_whole_file(reply: str, path: str, root: Path, *, refuse: Callable[[str]
         named = differ if len(differ) == 1 else named
     if len(named) == 1:
         _, body, closed = named[0]
-    elif not named and len(blocks) == 1:
+    elif not named and len(blocks) == 1 and not require_name:
         _, body, closed = blocks[0]
     elif len(named) > 1:
         raise refusal("the reply holds several blocks for the file", f"Your answer holds {len(named)} fenced blocks for {rel}; send exactly one.")
@@ -175,3 +177,28 @@ def plan_whole_file(reply: str, path: str, root: Path, *, refuse: Callable[[str]
     except UnicodeEncodeError:
         raise PatchError("apply", f"{rel}: new text cannot be written as {base.encoding}", f"{rel} is a {base.encoding} file; the new content holds characters it cannot store.", path=rel) from None
     return FileChange(rel, rel if original is not None else None, data)
+
+
+def plan_whole_files(reply: str, paths: tuple[str, ...], root: Path, *, refuse: Callable[[str], str | None] = no_veto) -> list[FileChange]:
+    """Whole-file output for several files: one fenced block per file the model changed, each naming
+    its file. A file with no block is left as it is; a reply that changes none of them is refused."""
+    if len(paths) == 1:
+        return [plan_whole_file(reply, paths[0], root, refuse=refuse)]
+    changes, problems = [], []
+    for path in paths:
+        try:
+            changes.append(plan_whole_file(reply, path, root, refuse=refuse, require_name=True))
+        except PatchError as err:
+            if err.reason.endswith(("no fenced block names the file", "the content is unchanged")):
+                continue  # this file was not among the ones the model changed
+            problems.append(err)
+    if problems:
+        raise problems[0]
+    if not changes:
+        listing = ", ".join(paths)
+        raise PatchError(
+            "no-diff", "the reply holds no fenced block naming a file to change",
+            f"Your answer holds no fenced block whose first line names one of {listing}. For each file you change, "
+            f"send one block:\n```{paths[0]}\n(every line of the file)\n```",
+        )
+    return changes
