@@ -103,7 +103,7 @@ def test_sigint_during_validation_restores_tree_and_prints_json(calc_repo, fake_
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    proc = spawn_fix(calc_repo, "add is wrong", "--json")
+    proc = spawn_fix(calc_repo, "add is wrong", "--json", "--exit-code-only")  # the script gives no per-test results
     wait_until(marker.exists, proc)
     assert marker.exists(), proc.communicate()[1]
     assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # the patch is applied while tests run
@@ -122,7 +122,7 @@ def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    proc = spawn_fix(calc_repo, "add is wrong", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = spawn_fix(calc_repo, "add is wrong", "--exit-code-only", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     wait_until(marker.exists)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -48,6 +48,8 @@ def fix(
     repro: bool = typer.Option(False, "--repro", help="First write a test that reproduces the request; the patch must make it pass."),
     keep_repro: bool = typer.Option(False, "--keep-repro", help="Keep the --repro test in the tree."),
     allow_test_edits: bool = typer.Option(False, "--allow-test-edits", help="Accept patches that edit tests, CI or lint config."),
+    exit_code_only: bool = typer.Option(False, "--exit-code-only", help="When tests fail before the patch and the runner gives no "
+                                        "per-test results, go on and accept a patch only when the whole test command passes."),
     explain_routing: bool = typer.Option(False, "--explain-routing", help="Print the routing decision and why."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Budget in USD for this run (budget.max_cost_usd)."),
     max_calls: Optional[int] = typer.Option(None, "--max-calls", help="At most this many model calls."),
@@ -74,7 +76,7 @@ def fix(
     except TieragentError as err:
         fail(err, machine, request)
     options = FixOptions(commit=commit or bool(branch), branch=branch, repro=repro or keep_repro, keep_repro=keep_repro,
-                         allow_test_edits=allow_test_edits)
+                         allow_test_edits=allow_test_edits, exit_code_only=exit_code_only)
     interactive = not machine and sys.stdin.isatty() and sys.stderr.isatty()
     with progress(spinner=not machine, quiet=quiet) as shown:
         deps.on_event = shown.on_event

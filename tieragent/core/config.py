@@ -80,6 +80,13 @@ class ValidateConfig(_Strict):
         description="off: run the test and lint commands without network (a new network namespace on Linux); "
         "a warning says so when the system does not allow it.",
     )
+    junit_xml: str | None = Field(
+        default=None,
+        description="Glob, relative to the repository root, of the JUnit XML files the test command writes "
+        "(e.g. `reports/junit-*.xml`): per-test results are read from the files each run wrote, for any runner "
+        "(tox, nox, make, a custom script). Unset: tieragent adds a reporter itself where it knows the runner "
+        "(pytest, unittest, node --test, jest, vitest, mocha, go test, cargo test) and reads Maven's and Gradle's reports.",
+    )
     env: dict[str, str] = Field(
         default_factory=dict,
         description="Variables set for the test and lint commands only (e.g. PYTHONPATH for a checkout of an "

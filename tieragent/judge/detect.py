@@ -6,7 +6,8 @@ unset (`validation.detect_test_command`). Pure: it reads files under `root`, run
 
 When several runners match, the most specific one wins: a language's own runner (pytest,
 unittest, npm, go, cargo) before a wrapper (tox, nox, make), because the own runner is what the
-repository's tests are written for and, for pytest, gives per-test results to judge a patch by.
+repository's tests are written for and gives per-test results to judge a patch by (see `runners`;
+a wrapper gives only its exit code, unless validate.junit_xml says where its reports are).
 The same for linters: a configured tool before `make lint`. The losers are kept as `also`.
 """
 

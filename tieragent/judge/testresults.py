@@ -1,8 +1,13 @@
 """Per-test results and the verdict on a patch, compared with a baseline run before it.
 
-For pytest, per-test results come from `--junitxml`; other runners give only an exit code and
-output. A patch validates when no test that passed before fails after, new tests pass, and, where
-tests failed before, the ones the request is about now pass.
+Per-test results come from each runner's machine-readable report where it has one (pytest's
+`--junitxml`, jest's JSON, ...; see `runners`), else from its stable text output; a runner
+tieragent cannot read gives only an exit code. A patch validates when no test that passed before
+fails after, new tests pass, and, where tests failed before, the ones the request is about now pass.
+
+Test ids read `file::suite::name` as far as each runner allows (pytest keeps its dotted module:
+`tests.test_ops::test_add`), so the baseline, the targets, the feedback and the ledger name a
+test the same way whichever runner ran it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,15 @@ from pathlib import Path
 from ..repo.runner import CommandResult
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+# Stand-in test names for failures that are not one test's: a test file that could not be loaded
+# (`test/math.test.js::(load)`) and code that did not compile (`calc::(build)`). They fail like a
+# test, so a patch that breaks the build is refused and a repro test that does not load is discarded.
+LOAD_ERROR, BUILD_ERROR = "(load)", "(build)"
+
+
+def is_setup_failure(test_id: str) -> bool:
+    """True for the stand-in ids of a file that did not load or code that did not compile."""
+    return test_id.endswith((f"::{LOAD_ERROR}", f"::{BUILD_ERROR}")) or test_id in (LOAD_ERROR, BUILD_ERROR)
 
 
 def is_pytest(command: str) -> bool:
@@ -73,6 +87,15 @@ class CaseFailure:
     line: int | None  # 1-based line of the test's definition; only the xunit1 family has it
     message: str  # one line: "AssertionError: assert 8 == 2"
     collection: bool  # a test module that could not be collected, rather than a test
+    details: str = ""  # the failure's message and its stack frames inside the repository, for a model
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a runner's report says: every test's status, and how the failing ones failed."""
+
+    cases: dict[str, str]
+    failures: dict[str, CaseFailure] = field(default_factory=dict)
 
 
 def _first_line(failure: ET.Element) -> str:
@@ -121,6 +144,7 @@ class TestRun:
     result: CommandResult
     cases: dict[str, str] | None  # None: the runner gives no per-test results
     messages: dict[str, str] = field(default_factory=dict)  # failing test -> the first line of how it failed
+    details: dict[str, str] = field(default_factory=dict)  # failing test -> message and in-repo frames (not kept in the baseline)
 
     @property
     def failing(self) -> set[str]:
@@ -157,6 +181,8 @@ def unusable_baseline(run: TestRun, repro: bool) -> str | None:
         return f"pytest could not run: `{r.command}` exited {r.exit_code} ({tail})"
     if is_pytest(r.command) and r.exit_code == 5 and not repro:
         return f"`{r.command}` collected no tests, so nothing can judge a patch (add tests, or use --repro)"
+    if not is_pytest(r.command) and run.cases == {} and r.exit_code == 0 and not repro:
+        return f"`{r.command}` ran no tests, so nothing can judge a patch (add tests, or use --repro)"
     return None
 
 
@@ -164,24 +190,51 @@ _NUMBERLESS = re.compile(r"0x[0-9a-f]+|\d+\.\d+s\b")  # addresses and durations 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
 
 
+# Names that say nothing about which tests belong to a file: every test of a Rust crate sits under
+# src/lib.rs, every JavaScript package has an index.js. For these the folder name stands in.
+_GENERIC_STEMS = {"lib", "main", "mod", "index", "__init__", "init", "src", "app", "test", "tests", ""}
+
+
+def _stems(picked_files: list[str]) -> set[str]:
+    stems = set()
+    for p in picked_files:
+        path = Path(p)
+        stem = path.name.split(".")[0].lower()  # math.spec.ts -> math
+        stems.add(stem if stem not in _GENERIC_STEMS else path.parent.name.lower())
+    return stems - _GENERIC_STEMS
+
+
+def _test_file_names(stem: str) -> set[str]:
+    """How each ecosystem names the tests of `stem`: test_ops.py, ops_test.go, ops.test.ts, CalcTest.java, ..."""
+    return {stem, f"test_{stem}", f"{stem}_test", f"{stem}_tests", f"{stem}test", f"{stem}tests", f"test{stem}", f"{stem}_spec"}
+
+
 def target_tests(baseline_failing: set[str], request: str, picked_files: list[str]) -> tuple[set[str], str]:
     """Which of the tests that fail before the patch the request is about, and how that was decided.
 
     A failing test is a target when the request names it (or its file), or mentions a word of its
-    name, or its module matches a picked file. When none matches, every failing test is a target
-    and the patch must fix at least one of them (progress), not all.
+    name, or its file or module matches a picked file by each ecosystem's convention (`ops.py`:
+    `test_ops.py`; `ops.go`: `ops_test.go`; `math.ts`: `math.test.ts`, `math.spec.ts`; `Calc.java`:
+    `CalcTest.java`; a Rust module `ops`: `ops::tests::...`). When none matches, every failing
+    test is a target and the patch must fix at least one of them (progress), not all.
     """
     if not baseline_failing:
         return set(), "no test failed before the patch"
     words = {w.lower() for w in _WORD.findall(request)} - {"test", "tests", "that", "with", "when", "should", "returns", "return"}
-    stems = {Path(p).stem.lower() for p in picked_files}
+    conventions = set().union(*(_test_file_names(s) for s in _stems(picked_files))) if picked_files else set()
+    lowered = request.lower()
     named, related = set(), set()
     for test in baseline_failing:
         parts = [p.lower() for p in re.split(r"[:.\[\]/]+", test) if p]
         name = parts[-1] if parts else test.lower()
-        if test.lower() in request.lower() or re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", request.lower()):
+        file_part = test.split("::")[0].lower() if "::" in test else ""
+        file_named = len(file_part) > 3 and ("/" in file_part or "." in file_part) and (
+            re.search(rf"(?<![\w/.]){re.escape(file_part)}(?![\w/])", lowered) is not None
+            or f"{file_part.replace('.', '/')}.py" in lowered
+        )
+        if test.lower() in lowered or re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", lowered) or file_named:
             named.add(test)
-        elif any(w in name or w in parts for w in words) or any(s in parts or f"test_{s}" in parts for s in stems):
+        elif any(w in name or w in parts for w in words) or conventions & set(parts):
             related.add(test)
     if named:
         return named, "named in the request"

@@ -6,8 +6,9 @@ under tieragent's state directory (inside the git directory, never in the work t
 worktree is removed afterwards whatever happens. The reviewed tree runs first: when nothing fails
 there, nothing can be newly broken, and the base is not checked out or run at all.
 
-Tests are compared per test where the runner gives per-test results (pytest, through a junit
-report), else by exit code. Lint problems are compared without line numbers, in the changed files
+Tests are compared per test where the runner gives per-test results (see `runners`: pytest's
+junit report, jest's JSON, go's events, ...; `junit_xml` names reports the runner writes itself),
+else by exit code. Lint problems are compared without line numbers, in the changed files
 only, as the fix flow's validation does.
 """
 
@@ -19,14 +20,14 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..repo.runner import CommandResult, CommandRunner, SubprocessRunner
-from .testresults import CaseFailure, TestRun, is_pytest, parse_junit, parse_junit_failures, unusable_baseline, with_junit
-from .validation import lint_locations
+from .lint import lint_locations
+from .runners import Pytest, detect_runner, run_test_command
+from .testresults import CaseFailure, TestRun, unusable_baseline
 
 TESTS, LINT = "tests", "lint"
 HIGH, MEDIUM = "high", "medium"
@@ -146,25 +147,19 @@ class _BaseTree:
         self.path = None
 
 
-def _run_tests(runner: CommandRunner, cwd: Path, command: str, tmp: Path, timeout_s: float) -> tuple[TestRun, dict[str, CaseFailure]]:
-    """Run the tests, with per-test results for pytest.
+def _run_tests(runner: CommandRunner, cwd: Path, command: str, tmp: Path, timeout_s: float,
+               junit_xml: str | None = None) -> tuple[TestRun, dict[str, CaseFailure]]:
+    """Run the tests, with per-test results where the runner gives them (see `runners`).
 
-    The xunit1 junit family, unlike xunit2, records each test's file and line, so a finding can
-    point at the test; deriving the file from the classname fails for test classes and dotted
-    folder names. `--continue-on-collection-errors`: one module that no longer imports must not
-    hide every other test's result.
+    For pytest, the xunit1 junit family, unlike xunit2, records each test's file and line, so a
+    finding can point at the test; deriving the file from the classname fails for test classes and
+    dotted folder names. `--continue-on-collection-errors`: one module that no longer imports must
+    not hide every other test's result.
     """
-    extra = " --continue-on-collection-errors" if is_pytest(command) else ""
-    junit = tmp / f"judge-{uuid.uuid4().hex}.xml"
-    wrapped = with_junit(command + extra, junit, family="xunit1")
-    try:
-        result = runner.run(wrapped, cwd, timeout_s)
-        per_test = wrapped != command + extra and not result.timed_out
-        cases = parse_junit(junit) if per_test else None
-        failures = parse_junit_failures(junit) if per_test else {}
-    finally:
-        junit.unlink(missing_ok=True)
-    return TestRun(replace(result, command=command), cases), failures
+    adapter = detect_runner(command, cwd, junit_xml)
+    if isinstance(adapter, Pytest):
+        adapter = Pytest("pytest", family="xunit1", review=True)
+    return run_test_command(runner, cwd, command, tmp, timeout_s, adapter=adapter)
 
 
 def _last_line(output: str) -> str:
@@ -173,9 +168,10 @@ def _last_line(output: str) -> str:
 
 
 def _judge_tests(
-    runner: CommandRunner, root: Path, base: _BaseTree, command: str, tmp: Path, timeout_s: float, report: JudgeReport
+    runner: CommandRunner, root: Path, base: _BaseTree, command: str, tmp: Path, timeout_s: float, report: JudgeReport,
+    junit_xml: str | None = None,
 ) -> None:
-    after, failures = _run_tests(runner, root, command, tmp, timeout_s)
+    after, failures = _run_tests(runner, root, command, tmp, timeout_s, junit_xml)
     report.after["tests"] = after.to_json()
     if after.result.timed_out:
         report.notes.append(f"`{command}` timed out after {timeout_s:.0f}s on the reviewed tree: tests not judged")
@@ -187,7 +183,7 @@ def _judge_tests(
         report.notes.append(f"on the reviewed tree, {why}: tests not judged")
         return
     base_runner, tree = base.open()
-    before, _ = _run_tests(base_runner, tree, command, tmp, timeout_s)
+    before, _ = _run_tests(base_runner, tree, command, tmp, timeout_s, junit_xml)
     prefix = base.id_prefix()
     if before.cases and prefix:
         before = TestRun(before.result, {t.removeprefix(prefix): s for t, s in before.cases.items()})
@@ -311,6 +307,7 @@ def judge_change(
     lint_cmd: str | None,
     changed: list[str],
     timeout_s: float,
+    junit_xml: str | None = None,
 ) -> JudgeReport:
     """The test failures and lint problems the reviewed tree at `root` has and `base_rev` had not.
 
@@ -327,7 +324,7 @@ def judge_change(
     try:
         if test_cmd is not None:
             try:
-                _judge_tests(runner, root, base, test_cmd, tmp, timeout_s, report)
+                _judge_tests(runner, root, base, test_cmd, tmp, timeout_s, report, junit_xml)
             except _BaseUnavailable as e:
                 report.notes.append(f"the base {e}: `{test_cmd}` not compared")
         if lint_cmd is not None:

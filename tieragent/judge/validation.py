@@ -9,43 +9,23 @@ changed files. Commands run in the user's tree, so editable installs import the 
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..repo.runner import CommandResult, CommandRunner
 from .detect import detect_commands
-from .testresults import TestRun, TestVerdict, judge_tests, parse_junit, parse_junit_failures, with_junit
+from .failure_output import render_failures
+from .lint import lint_locations, lint_problems, readable
+from .runners import Adapter, detect_runner, no_per_test_reason, run_test_command
+from .testresults import TestRun, TestVerdict, judge_tests
 
-# path:line[:col][:] message  (ruff, flake8, pylint, mypy, eslint --format unix, go vet, ...)
-_LINT_LINE = re.compile(r"^(?:\./)?(?P<path>[^\s:][^:]*?):(?P<line>\d+)(?::\d+)?:?\s+(?P<msg>.+)$")
+__all__ = ["Baseline", "Validation", "Validator", "detect_test_command", "lint_locations", "lint_problems"]
 _BASELINE_FILE = "baseline.json"
 
 
 def detect_test_command(root: Path) -> str | None:
     """The usual test command for the project's layout, or None when nothing suggests one (see `detect`)."""
     return detect_commands(root).test
-
-
-def lint_problems(output: str, paths: set[str]) -> Counter:
-    """Problems reported for `paths`, without line numbers (they move when code is added above)."""
-    found: Counter = Counter()
-    for line in output.splitlines():
-        m = _LINT_LINE.match(line.strip())
-        if m and m.group("path") in paths:
-            found[(m.group("path"), m.group("msg").strip())] += 1
-    return found
-
-
-def lint_locations(output: str) -> list[tuple[str, int, str]]:
-    """(path, line, message) of every problem line in a linter's output, in the order printed."""
-    found = []
-    for line in output.splitlines():
-        m = _LINT_LINE.match(line.strip())
-        if m:
-            found.append((m.group("path"), int(m.group("line")), m.group("msg").strip()))
-    return found
 
 
 @dataclass(frozen=True)
@@ -70,6 +50,16 @@ class Validation:
         return self.outcome == "ok"
 
     def failed_output(self) -> str:
+        """What failed, for the next attempt: the lint output, or the tests' output; where the runner's
+        report said how each test failed (jest, go, node, cargo, JUnit, ...), those failures instead."""
+        if self.outcome != "lint-failed" and self.tests is not None and self.tests.details:
+            checks = self.checks.get("tests") or {}
+            new = set(checks.get("new_failures") or []) | set(checks.get("new_tests_failing") or [])
+            old = set(self.tests.failing) - new if checks.get("per_test") else set()
+            failing = sorted((t for t in self.tests.failing if t in self.tests.details), key=lambda t: (t in old, t))
+            if failing:  # what the patch broke first; what failed before it too, said so
+                shown = {f"{t} (failed before the patch too)" if t in old else t: self.tests.details[t] for t in failing}
+                return render_failures(shown, self.tests.result.output)
         r = self.lint if self.outcome == "lint-failed" else self.tests.result if self.tests else None
         return r.output if r else ""
 
@@ -91,28 +81,39 @@ class Validation:
 
 
 class Validator:
-    def __init__(self, runner: CommandRunner, root: Path, state_dir: Path, test_cmd: str, lint_cmd: str | None, timeout_s: float):
+    def __init__(self, runner: CommandRunner, root: Path, state_dir: Path, test_cmd: str, lint_cmd: str | None, timeout_s: float,
+                 junit_xml: str | None = None):
         self.runner, self.root, self.state_dir = runner, root, state_dir
         self.test_cmd, self.lint_cmd, self.timeout_s = test_cmd, lint_cmd, timeout_s
-        self._runs = 0
+        self.junit_xml = junit_xml
+        self._adapter: Adapter | None = None
 
-    def run_tests(self, extra: str = "") -> TestRun:
-        """Run the test command (plus `extra` arguments), with per-test results where the runner gives them."""
-        self._runs += 1
+    @property
+    def adapter(self) -> Adapter:
+        """The test runner the command runs, and how its per-test results are read (see `runners`)."""
+        if self._adapter is None:
+            self._adapter = detect_runner(self.test_cmd, self.root, self.junit_xml)
+        return self._adapter
+
+    def run_tests(self, extra: str = "", only: str | None = None) -> TestRun:
+        """Run the test command (plus `extra` arguments), with per-test results where the runner gives
+        them; `only` runs just that test file where the runner allows it (see `run_test_command`)."""
         command = self.test_cmd + (f" {extra}" if extra else "")
-        junit = self.state_dir / "tmp" / f"junit-{self._runs}.xml"
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.unlink(missing_ok=True)
-        wrapped = with_junit(command, junit)
-        result = self.runner.run(wrapped, self.root, self.timeout_s)
-        cases = parse_junit(junit) if wrapped != command else None
-        messages = {t: f.message for t, f in parse_junit_failures(junit).items()} if cases is not None else {}
-        junit.unlink(missing_ok=True)
-        # report the user's command, not the junit flags added to it
-        return TestRun(CommandResult(command, result.exit_code, result.output, result.seconds, result.timed_out), cases, messages)
+        adapter = self.adapter if not extra else detect_runner(command, self.root, self.junit_xml)
+        run, _ = run_test_command(self.runner, self.root, command, self.state_dir / "tmp", self.timeout_s, adapter=adapter, only=only)
+        return run
+
+    def why_no_per_test(self, run: TestRun) -> str:
+        """Why `run` has no per-test results, naming what to configure."""
+        return no_per_test_reason(self.adapter, run)
 
     def run_lint(self) -> CommandResult | None:
-        return self.runner.run(self.lint_cmd, self.root, self.timeout_s) if self.lint_cmd else None
+        """The lint command's result; JSON output (when the command asks for it) reads as `path:line: message` lines."""
+        if not self.lint_cmd:
+            return None
+        r = self.runner.run(self.lint_cmd, self.root, self.timeout_s)
+        text = readable(r.output, self.root)
+        return r if text == r.output else CommandResult(r.command, r.exit_code, text, r.seconds, r.timed_out)
 
     # ------------------------------------------------------------ baseline
     def baseline(self, fingerprint: str | None) -> tuple[Baseline, bool]:
@@ -125,7 +126,8 @@ class Validator:
         return b, False
 
     def _key(self, fingerprint: str) -> dict:
-        return {"fingerprint": fingerprint, "test": self.test_cmd, "lint": self.lint_cmd}
+        key = {"fingerprint": fingerprint, "test": self.test_cmd, "lint": self.lint_cmd}
+        return {**key, "junit_xml": self.junit_xml} if self.junit_xml else key
 
     def _load(self, fingerprint: str | None) -> Baseline | None:
         if fingerprint is None:
@@ -183,7 +185,7 @@ class Validator:
             return True, "", []
         if before is None or before.exit_code == 0:
             return False, f"`{after.command}` exited {after.exit_code} (it passed before the patch)", []
-        new = lint_problems(after.output, changed) - lint_problems(before.output, changed)
+        new = lint_problems(after.output, changed, self.root) - lint_problems(before.output, changed, self.root)
         if new:
             listed = [f"{p}: {m}" for (p, m) in sorted(new)]
             return False, f"{sum(new.values())} new lint problem(s) in changed files: {listed[0]}", listed

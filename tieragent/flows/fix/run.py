@@ -57,7 +57,8 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
     except TieragentError as exc:  # another run is active, or a killed run left files to recover
         return result.end("error", exc.exit_code, str(exc))
     cfg = deps.config
-    validator = Validator(deps.runner, deps.ws.root, deps.ws.state_dir, deps.test_command, deps.lint_command, cfg.validation.timeout_s)
+    validator = Validator(deps.runner, deps.ws.root, deps.ws.state_dir, deps.test_command, deps.lint_command, cfg.validation.timeout_s,
+                          junit_xml=cfg.validation.junit_xml)
     repo_map = functools.cache(deps.repo_map)
     dirty_before = deps.ws.dirty_paths()
     attempts: list[Attempt] = []
@@ -124,7 +125,13 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
 
 
 def take_baseline(validator: Validator, deps: FixDeps, opts: FixOptions, events: Reporter, result: FixResult) -> Baseline:
-    """The tests (and lint) on the unpatched tree; stops before any model call when they cannot judge."""
+    """The tests (and lint) on the unpatched tree; stops before any model call when they cannot judge.
+
+    Only per-test results tell a patch that breaks a passing test from one that fixes the request
+    when tests already fail before it; without them (a runner tieragent cannot read, a report that
+    was not written) a red baseline stops the run here, unless --exit-code-only accepts judging by
+    exit code: then the whole test command must pass.
+    """
     events.validating(f"baseline: {deps.test_command}")
     baseline, reused = validator.baseline(deps.ws.tree_fingerprint())
     if baseline.tests.result.timed_out:
@@ -135,8 +142,21 @@ def take_baseline(validator: Validator, deps: FixDeps, opts: FixOptions, events:
     problem = unusable_baseline(baseline.tests, opts.repro)
     if problem:
         raise EnvironmentProblem(problem, hint="Set validate.test in .tieragent.yaml or pass --test 'CMD'.")
-    result.baseline = {**baseline.to_json(), "reused": reused}
-    failing = len(baseline.tests.failing) if baseline.tests.cases is not None else None
+    tests = baseline.tests
+    if tests.cases is None and tests.result.exit_code != 0:
+        if not opts.exit_code_only:
+            deps.models()  # a missing key or an unknown model is reported first, as it is when the baseline can judge
+            raise EnvironmentProblem(
+                f"the tests fail before any patch (`{tests.result.command}` exited {tests.result.exit_code}) and there are no "
+                f"per-test results to tell a patch that breaks a passing test from one that fixes the request: "
+                f"{validator.why_no_per_test(tests)}",
+                hint="Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a narrower command "
+                "that passes now, or pass --exit-code-only to accept a patch only when the whole test command passes.",
+            )
+        events.warn(f"the tests fail before the patch and {validator.adapter.name} gives no per-test results: "
+                    "a patch is accepted only when the whole test command passes (--exit-code-only)")
+    result.baseline = {**baseline.to_json(), "reused": reused, "runner": validator.adapter.name}
+    failing = len(tests.failing) if tests.cases is not None else None
     if failing:
         events.info(f"{failing} test(s) fail before the patch")
     return baseline

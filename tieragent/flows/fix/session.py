@@ -42,6 +42,7 @@ class FixOptions:
     repro: bool = False  # write a failing test first; the patch must make it pass
     keep_repro: bool = False
     allow_test_edits: bool = False
+    exit_code_only: bool = False  # a red baseline without per-test results is judged by exit code: the whole command must pass
 
 
 @dataclass

@@ -233,7 +233,7 @@ def _run_judges(deps: ReviewDeps, source: DiffSource, files: list, result: Revie
     commands = " and ".join(c for c in (deps.test_command, deps.lint_command) if c)
     events.validating(f"--run-tests: {commands} on the reviewed tree (and on {base[:12]} when something fails)")
     report = judge_change(deps.runner, deps.ws.root, deps.ws.state_dir, base, deps.test_command, deps.lint_command,
-                          [f.path for f in files], deps.config.validation.timeout_s)
+                          [f.path for f in files], deps.config.validation.timeout_s, junit_xml=deps.config.validation.junit_xml)
     for j in report.findings:
         result.findings.append(Finding(path=j.path, line=j.line, severity=Severity(j.severity), category=j.category, message=j.message))
     for note in report.notes:

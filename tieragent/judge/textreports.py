@@ -1,0 +1,198 @@
+"""Reading per-test results from runners whose only output is text: `python -m unittest -v` and
+`cargo test` (libtest's JSON output is unstable, so its stable human format is read instead).
+
+Both formats are line-oriented and documented by their tools; anything that does not look like
+them yields None ("no per-test results"), never an empty result that would read as "no tests".
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .reports import failure, summary_line
+from .testresults import BUILD_ERROR, FAILED, LOAD_ERROR, PASSED, SKIPPED, CaseFailure, Parsed
+
+# ------------------------------------------------------------------------------------ unittest -v
+# "test_add (tests.test_ops.TestOps.test_add) ... ok" (3.11+), "test_add (tests.test_ops.TestOps) ... ok" (up to 3.10)
+_UT_TEST = re.compile(r"^(?P<name>[^\s(]+) \((?P<path>[\w.]+)\)(?P<sub>[^.]*?)(?: \.\.\.(?: (?P<status>.*))?)?$")
+_UT_SUB = re.compile(r"^\s+\S+ \([\w.]+\).*? \.\.\. (?P<status>.*)$")
+_UT_TAIL = re.compile(r"^.* \.\.\. (?P<status>.*)$")
+_UT_HEADER = re.compile(r"^(?P<kind>FAIL|ERROR|UNEXPECTED SUCCESS): (?P<name>[^\s(]+) \((?P<path>[\w.]+)\)")
+_UT_RAN = re.compile(r"^Ran \d+ tests? in ")
+_RULE = re.compile(r"^(=|-){20,}$")
+
+
+def _ut_status(text: str) -> str | None:
+    text = text.strip()
+    if text == "ok" or text == "expected failure":
+        return PASSED
+    if text in ("FAIL", "ERROR", "unexpected success"):
+        return FAILED
+    if text.startswith("skipped"):
+        return SKIPPED
+    return None
+
+
+def unittest_id(name: str, path: str) -> str:
+    """`module.Class::method`, the id pytest's junit report gives the same test; a module that
+    could not be imported is `module::(load)`."""
+    if path.startswith("unittest.loader."):
+        return f"{name}::{LOAD_ERROR}"
+    if path.endswith(f".{name}"):
+        path = path[: -len(name) - 1]
+    return f"{path}::{name}"
+
+
+def parse_unittest(output: str, cwd: Path) -> Parsed | None:
+    """unittest's verbose progress lines, and the FAIL/ERROR sections for how each failed."""
+    cases: dict[str, str] = {}
+    pending: str | None = None  # a test whose status is on a later line (a docstring, or output in between)
+    texts: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    ran = False
+    for line in output.splitlines():
+        header = _UT_HEADER.match(line)
+        if header:
+            test_id = unittest_id(header.group("name"), header.group("path"))
+            current = texts.setdefault(test_id, [])
+            cases[test_id] = FAILED
+            continue
+        if current is not None:
+            if _UT_RAN.match(line) or (line.startswith("=" * 20)):
+                current = None
+            elif not _RULE.match(line):
+                current.append(line)
+            continue
+        if _UT_RAN.match(line):
+            ran = True
+            continue
+        sub = _UT_SUB.match(line)
+        if sub and pending is not None:
+            if _ut_status(sub.group("status")) == FAILED:
+                cases[pending] = FAILED
+            continue
+        m = _UT_TEST.match(line)
+        if m:
+            test_id = unittest_id(m.group("name"), m.group("path"))
+            status = _ut_status(m.group("status") or "")
+            if status is None:
+                pending = test_id
+                cases.setdefault(test_id, PASSED)  # settled by a later status line or a FAIL section
+            else:
+                cases[test_id] = status
+                pending = None
+            continue
+        if pending is not None:
+            tail = _UT_TAIL.match(line)
+            status = _ut_status(tail.group("status") if tail else line)
+            if status is not None:
+                if cases.get(pending) != FAILED or status == FAILED:
+                    cases[pending] = status
+                pending = None
+    if not cases and not ran:
+        return None
+    failures = {}
+    for test_id, lines in texts.items():
+        text = "\n".join(lines).strip()
+        failures[test_id] = failure(text, cwd, collection=test_id.endswith(LOAD_ERROR))
+        last = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(" ")]
+        if last:  # unittest's traceback ends with the exception: the most telling line
+            failures[test_id] = CaseFailure(None, None, last[-1].strip()[:300], test_id.endswith(LOAD_ERROR), failures[test_id].details)
+    return Parsed(cases, failures)
+
+
+# ------------------------------------------------------------------------------------ cargo test
+_CARGO_RUNNING = re.compile(r"^\s*Running (?:unittests )?(?P<src>\S+)(?: \((?P<bin>[^)]+)\))?\s*$")
+_CARGO_DOCTESTS = re.compile(r"^\s*Doc-tests (?P<crate>\S+)\s*$")
+_CARGO_TEST = re.compile(r"^test (?P<name>.+?) \.\.\. (?P<status>ok|FAILED|ignored(?:, .*)?)\s*$")
+_CARGO_DOCTEST_NAME = re.compile(r"^(?P<file>\S+) - (?P<item>.+?) \(line \d+\)(?P<rest>.*)$")
+_CARGO_OUT_HEADER = re.compile(r"^---- (?P<name>.+?) std(?:out|err) ----\s*$")
+_CARGO_COMPILE_FAILED = re.compile(r"^error: could not compile `(?P<crate>[^`]+)`")
+_CARGO_ERROR = re.compile(r"^error(?:\[E\d+\])?: ")
+_THREAD_ID = re.compile(r"^(thread '[^']*') \(\d+\)")
+
+
+def _bin_stem(path: str | None) -> str:
+    name = Path(path or "").name
+    return re.sub(r"-[0-9a-f]{8,}$", "", name)
+
+
+def parse_cargo(output: str, cwd: Path) -> Parsed | None:
+    """libtest's `test NAME ... ok|FAILED|ignored` lines, grouped by the test binary cargo says it
+    is running, so the id names the target's source: `src/lib.rs::ops::tests::adds`,
+    `tests/api.rs::it_works`, `src/lib.rs::double (doctest)`. A crate that does not compile gives
+    `<crate>::(build)` with the compiler's errors."""
+    cases: dict[str, str] = {}
+    texts: dict[str, list[str]] = {}
+    section_ids: dict[str, str] = {}  # test name -> id, in the binary being read
+    sources: dict[str, str] = {}  # source -> the binary that first used it
+    source, doc = "", False
+    current: list[str] | None = None
+    errors: list[str] = []
+    in_error = False
+    seen = False
+    for raw in output.splitlines():
+        line = _THREAD_ID.sub(r"\1", raw.rstrip())
+        running = _CARGO_RUNNING.match(line)
+        if running:
+            seen, doc, current = True, False, None
+            src, stem = running.group("src"), _bin_stem(running.group("bin"))
+            first = sources.setdefault(src, stem)
+            source = src if first == stem else f"{stem}/{src}"
+            section_ids = {}
+            continue
+        doctests = _CARGO_DOCTESTS.match(line)
+        if doctests:
+            seen, doc, current, section_ids = True, True, None, {}
+            continue
+        test = _CARGO_TEST.match(line)
+        if test:
+            seen = True
+            current = None
+            name = test.group("name")
+            d = _CARGO_DOCTEST_NAME.match(name) if doc else None
+            test_id = f"{d.group('file')}::{d.group('item')} (doctest){d.group('rest')}" if d else f"{source}::{name}" if source else name
+            n = 2
+            while test_id in cases and section_ids.get(name) != test_id:
+                test_id, n = f"{test_id.rsplit(' #', 1)[0]} #{n}", n + 1
+            section_ids[name] = test_id
+            status = test.group("status")
+            cases[test_id] = PASSED if status == "ok" else FAILED if status == "FAILED" else SKIPPED
+            continue
+        header = _CARGO_OUT_HEADER.match(line)
+        if header:
+            name = header.group("name")
+            current = texts.setdefault(section_ids.get(name, f"{source}::{name}" if source else name), [])
+            continue
+        if current is not None:
+            if line.strip() == "failures:" or line.startswith("test result:"):
+                current = None
+            else:
+                current.append(line)
+            continue
+        compile_failed = _CARGO_COMPILE_FAILED.match(line)
+        if compile_failed:
+            test_id = f"{compile_failed.group('crate')}::{BUILD_ERROR}"
+            cases[test_id] = FAILED
+            texts[test_id] = errors[:60] or [line]
+            seen = True
+            continue
+        if _CARGO_ERROR.match(line):
+            in_error = True
+        elif not line.strip() or line.startswith("warning"):
+            in_error = False
+        if in_error:
+            errors.append(line)
+    if not seen:
+        return None
+    failures: dict[str, CaseFailure] = {}
+    for test_id, status in cases.items():
+        if status != FAILED:
+            continue
+        text = "\n".join(texts.get(test_id, [])).strip()
+        if test_id.endswith(BUILD_ERROR):
+            failures[test_id] = CaseFailure(None, None, summary_line(text), True, "\n".join(text.splitlines()[:60]))
+        else:
+            failures[test_id] = failure(text, cwd, test_id.split("::")[0] if "::" in test_id else None)
+    return Parsed(cases, failures)
