@@ -22,6 +22,7 @@ from ..core.errors import ExitCode, TieragentError
 from .common import fail as _fail
 from .fix_command import fix
 from .review_command import review
+from .bench_command import register as register_bench_command
 from .setup_commands import register as register_setup_commands
 from .streams import console, print_json
 
@@ -53,6 +54,7 @@ def _root(
 app.command()(fix)
 app.command()(review)
 register_setup_commands(app)  # init, doctor, config show
+register_bench_command(app)
 
 
 @app.command()

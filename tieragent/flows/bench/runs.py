@@ -1,0 +1,197 @@
+"""One bench run, and the preflight that finds broken tasks.
+
+A run: a fresh checkout of the task, its setup, the policy's config written into the checkout,
+`tieragent fix --json` as a subprocess (the same installation: the caller gives the argv), then,
+when tieragent said fixed, the hidden check. The result is one JSON-able record (a line of the
+results file). A preflight checks out the task once and runs its setup and its check: a setup that
+fails, or a check that already passes, makes the task broken (reported, never scored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ...core.vocab import TIERS, Tier
+from .checkout import Done, Procs, RunProblem, command_env, make_checkout, remove
+from .policies import Policy, run_config, write_run_config
+from .tasks import Task
+
+FixArgv = Callable[[Path | None], list[str]]  # the command before `fix ...`; given the scripted replies' file in --scripted mode
+GRACE_S = 60.0  # beyond --timeout, for the fix to restore its tree and print its JSON
+SOLVED, FAILED, FALSE_ACCEPT, ERROR = "solved", "failed", "false_accept", "error"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every run of one bench shares."""
+
+    bench_id: str
+    workdir: Path
+    user: dict[str, Any]  # the user's config as a layer (see policies.user_layer)
+    fix_argv: FixArgv
+    procs: Procs
+    run_timeout: float
+    run_max_cost: float | None
+    keep_checkouts: bool = False
+    scripted: bool = False
+    role_models: dict[Tier, str] = field(default_factory=dict)  # --scripted: which model answers as which tier
+    key_names: tuple[str, ...] = ()  # provider key variables kept from setup and check commands
+    passthrough: tuple[str, ...] = ()
+    validate_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self, checkout: Path) -> dict[str, str]:
+        return command_env(checkout, self.key_names, self.passthrough, self.validate_env)
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def preflight(task: Task, ctx: RunContext) -> str | None:
+    """Why the task is broken (its setup fails, its check passes before any fix), or None."""
+    where = ctx.workdir / "preflight" / task.id
+    try:
+        checkout = make_checkout(task, where / "repo")
+        env = ctx.env(checkout)
+        if task.setup:
+            done = ctx.procs.run(task.setup, cwd=checkout, env=env, timeout=ctx.run_timeout)
+            if not done.ok and not ctx.procs.cancelled.is_set():
+                return f"setup fails ({_how(done)}): {_last_lines(done)}"
+        done = ctx.procs.run(task.check, cwd=checkout, env=env, timeout=ctx.run_timeout)
+        if done.ok:
+            return "the check passes before the fix"
+        return None
+    except RunProblem as problem:
+        return str(problem)
+    finally:
+        remove(where)
+
+
+def broken_record(task: Task, reason: str, ctx: RunContext) -> dict[str, Any]:
+    return {"kind": "broken", "bench_id": ctx.bench_id, "task": task.id, "reason": reason, "time": now()}
+
+
+def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | None:
+    """The record of one (task, policy) run; None when the bench was interrupted meanwhile."""
+    started = time.monotonic()
+    run_dir = ctx.workdir / "runs" / f"{task.id}--{policy.name}"
+    remove(run_dir)
+    run_dir.mkdir(parents=True)
+    checkout = run_dir / "repo"
+    record: dict[str, Any] = {"kind": "run", "bench_id": ctx.bench_id, "task": task.id, "policy": policy.name,
+                              "commit": task.sha, "dir": str(run_dir), "started": round(time.time(), 3)}
+    try:
+        make_checkout(task, checkout)
+        env = ctx.env(checkout)
+        if task.setup:
+            done = ctx.procs.run(task.setup, cwd=checkout, env=env, timeout=ctx.run_timeout)
+            if not done.ok:
+                raise RunProblem(f"setup failed ({_how(done)}): {_last_lines(done)}")
+        write_run_config(run_config(ctx.user, policy, task.test, task.lint, checkout), checkout)
+        request_file = run_dir / "request.txt"
+        request_file.write_text(task.request, encoding="utf-8")
+        argv = ctx.fix_argv(_script(task, ctx, run_dir)) + [
+            "fix", "--json", "--request-file", str(request_file), "-C", str(checkout), "--timeout", f"{ctx.run_timeout:g}"]
+        if ctx.run_max_cost is not None:
+            argv += ["--max-cost", f"{ctx.run_max_cost:g}"]
+        fix = ctx.procs.run(argv, cwd=run_dir, env=_fix_env(), timeout=ctx.run_timeout + GRACE_S, stderr_path=run_dir / "fix.stderr.txt")
+        if ctx.procs.cancelled.is_set():
+            return None
+        record["fix_seconds"] = round(fix.seconds, 3)
+        doc = _parse(fix.output)
+        if doc is None:
+            stderr = (run_dir / "fix.stderr.txt").read_text(errors="replace")
+            why = f"the fix run did not end within {ctx.run_timeout + GRACE_S:g}s" if fix.timed_out else \
+                f"tieragent fix printed no JSON (exit {fix.exit_code}): {stderr.strip()[-500:]}"
+            raise RunProblem(why)
+        (run_dir / "fix.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        record.update(fix_summary(doc))
+        if doc.get("status") == "fixed":
+            check = ctx.procs.run(task.check, cwd=checkout, env=env, timeout=ctx.run_timeout)
+            if ctx.procs.cancelled.is_set():
+                return None
+            record["check"] = {"passed": check.ok, "exit_code": check.exit_code, "seconds": round(check.seconds, 3),
+                               "timed_out": check.timed_out, "output_tail": check.tail(1500)}
+            record["outcome"] = SOLVED if check.ok else FALSE_ACCEPT
+        else:
+            record["check"] = None  # the tree was restored: the check would judge the unfixed code
+            record["outcome"] = FAILED if doc.get("status") in ("failed", "budget_exceeded") else ERROR
+    except RunProblem as problem:
+        if ctx.procs.cancelled.is_set():
+            return None
+        record.setdefault("cost_usd", 0.0)
+        record.update(outcome=ERROR, error=str(problem))
+    finally:
+        if not ctx.keep_checkouts:
+            remove(checkout)
+    record["wall_seconds"] = round(time.monotonic() - started, 3)
+    record["ended"] = round(time.time(), 3)
+    record["time"] = now()
+    return record
+
+
+def fix_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the report needs from a `tieragent fix --json` document."""
+    steps = doc.get("steps") or []
+    totals = doc.get("totals") or {}
+    patch_tiers = [s.get("tier") for s in steps if s.get("step") == "patch"]
+    accepted = doc.get("accepted_step")
+    accepted_tier = steps[accepted].get("tier") if isinstance(accepted, int) and 0 <= accepted < len(steps) else None
+    start = (doc.get("routing") or {}).get("start")
+    above_start = accepted_tier in TIERS and start in TIERS and TIERS.index(accepted_tier) > TIERS.index(start)
+    return {
+        "status": doc.get("status"),
+        "exit_code": doc.get("exit_code"),
+        "error": doc.get("error"),
+        "cost_usd": float(totals.get("cost_usd") or 0.0),
+        "cost_complete": bool(totals.get("cost_complete", True)),
+        "calls": int(totals.get("calls") or 0),
+        "cost_by_tier": {t: v.get("cost_usd", 0.0) for t, v in (totals.get("by_tier") or {}).items() if v.get("calls")},
+        "start_tier": start,
+        "accepted_tier": accepted_tier,
+        "tiers_used": list(dict.fromkeys(t for t in patch_tiers if t)),
+        "escalated": bool(above_start or len(set(patch_tiers)) > 1),
+        "steps": [{k: s.get(k) for k in ("step", "tier", "model", "input_tokens", "output_tokens", "cost_usd", "outcome", "edit_format")}
+                  for s in steps],
+        "task_class": (doc.get("classification") or {}).get("task_class"),
+        "patch": doc.get("patch") or "",
+    }
+
+
+def _script(task: Task, ctx: RunContext, run_dir: Path) -> Path | None:
+    if not ctx.scripted:
+        return None
+    path = run_dir / "script.json"
+    path.write_text(json.dumps({"models": ctx.role_models, "replies": task.scripted or {}}, indent=2), encoding="utf-8")
+    return path
+
+
+def _fix_env() -> dict[str, str]:
+    """The user's environment without config variables (`TIERAGENT_X__Y`: already in the user's config
+    the run's file holds, and they would override the policy). PYTHONPATH is left as it is: the
+    tieragent process must import this installation, not the checkout."""
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("TIERAGENT_") and "__" in k)}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def _parse(stdout: str) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(stdout)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) and "status" in doc else None
+
+
+def _how(done: Done) -> str:
+    return "timed out" if done.timed_out else f"exit {done.exit_code}"
+
+
+def _last_lines(done: Done, n: int = 3) -> str:
+    lines = [ln.strip() for ln in done.output.strip().splitlines() if ln.strip()]
+    return " / ".join(lines[-n:]) or "no output"
