@@ -420,3 +420,13 @@ def test_config_show_error_exits_2(tmp_path, run):
 def test_importing_the_commands_is_cheap():
     code = "import sys, tieragent.cli.setup_commands; assert 'litellm' not in sys.modules and 'pydantic' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_doctor_fails_a_red_baseline_that_fix_could_not_judge(tmp_path, run, fake_server, monkeypatch):
+    repo = doctor_repo(tmp_path, fake_server, files={"check.sh": "exit 1\n"})
+    monkeypatch.setenv("FAKE_PROVIDER_KEY", FAKE_KEY)
+    monkeypatch.setenv("TIERAGENT_VALIDATE__TEST", "sh check.sh")
+    res = run("doctor", "-C", repo)
+    assert res.exit_code == 1
+    (line,) = lines(res, "✗ baseline")
+    assert "no per-test results" in line and "fix would stop here" in line

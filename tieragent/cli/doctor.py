@@ -272,16 +272,17 @@ def command_checks(cfg: Any, sources: dict[str, str], ws: Any, baseline: bool, a
         if kind == "test":
             runnable = command
     if baseline and runnable and ws is not None:
-        add(baseline_check(runnable, cfg.validation.timeout_s, ws))
+        add(baseline_check(runnable, cfg.validation.timeout_s, ws, cfg.validation.junit_xml))
 
 
-def baseline_check(command: str, timeout_s: float, ws: Any) -> Check:
+def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | None = None) -> Check:
     """Run the tests once, as `fix` would for its baseline; fail when they cannot judge a patch."""
     from ..judge.testresults import unusable_baseline
     from ..judge.validation import Validator
     from ..repo.runner import SubprocessRunner
 
-    run = Validator(SubprocessRunner(), ws.root, ws.state_dir, command, None, timeout_s).run_tests()
+    validator = Validator(SubprocessRunner(), ws.root, ws.state_dir, command, None, timeout_s, junit_xml=junit_xml)
+    run = validator.run_tests()
     r = run.result
     hint = "Make validate.test a command that runs your tests here (try it in a shell), or pass --no-baseline to skip this check."
     if r.timed_out:
@@ -299,8 +300,11 @@ def baseline_check(command: str, timeout_s: float, ws: Any) -> Check:
         return Check("baseline", OK, f"{_tests(len(run.cases))} ran, none failed ({took})")
     if r.exit_code == 0:
         return Check("baseline", OK, f"`{command}` passed ({took}; this runner gives no per-test results)")
-    return Check("baseline", WARN, f"`{command}` exited {r.exit_code} ({took}): the tests fail before any patch",
-                 "Expected when you are about to fix them; otherwise fix the tests first.")
+    # as `fix` decides: a red run without per-test results cannot tell a fix from a regression
+    return Check("baseline", FAIL, f"`{command}` exited {r.exit_code} ({took}) and gives no per-test results: "
+                 f"fix would stop here ({validator.why_no_per_test(run)})",
+                 "Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a narrower command "
+                 "that passes now, or run fix with --exit-code-only.")
 
 
 def _tests(n: int) -> str:
