@@ -367,3 +367,10 @@ def test_the_ledger_command_shows_apply_rates_per_tier_and_format(calc_repo):
     fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]}))
     formats = summarize_history(read_history(calc_repo / ".git/tieragent")).formats
     assert formats == {"mid": {"diff": {"attempts": 2, "applied": 0}, "whole": {"attempts": 1, "applied": 1}}}
+
+
+def test_edit_format_diff_means_diffs_only(calc_repo):
+    cfg = config({"tiers": {"mid": {"model": "openai/fake-mid", "price": {"input_per_mtok": 3, "output_per_mtok": 15}, "edit_format": "diff"}}})
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT], ("patch", "frontier"): [GOOD_PATCH]}, cfg)
+    result = fix(calc_repo, provider, cfg=cfg)
+    assert outcomes(result) == [("mid", "apply-failed"), ("mid", "apply-failed"), ("frontier", "ok")]  # no whole-file fallback at mid

@@ -54,9 +54,10 @@ class TierConfig(_Strict):
     stream: bool = Field(default=False, description="Stream replies (some gateways need it for long replies).")
     edit_format: Literal["diff", "whole", "auto"] = Field(
         default="auto",
-        description="How this tier writes patches. diff: unified diffs. whole: the complete new content of each file "
+        description="How this tier writes patches. diff: unified diffs only. whole: the complete new content of each file "
         "(for files that fit max_output_tokens; bigger ones get diffs). auto: diffs, unless this model's recent diffs "
-        "in this repository mostly failed to apply or parse (at least 5 of them), then whole files.",
+        "in this repository mostly failed to apply or parse (at least 5 of them), then whole files; with whole or auto, "
+        "two failed diffs at the tier in one run also switch it to whole files.",
     )
 
 

@@ -93,6 +93,7 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
             if not done.ok:
                 raise RunProblem(f"setup failed ({_how(done)}): {_last_lines(done)}")
         write_run_config(run_config(ctx.user, policy, task.test, task.lint, checkout), checkout)
+        history = _share_history(ctx, policy, checkout)
         request_file = run_dir / "request.txt"
         request_file.write_text(task.request, encoding="utf-8")
         argv = ctx.fix_argv(_script(task, ctx, run_dir)) + [
@@ -110,6 +111,7 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
                 f"tieragent fix printed no JSON (exit {fix.exit_code}): {stderr.strip()[-500:]}"
             raise RunProblem(why)
         (run_dir / "fix.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        _keep_history(history, checkout)
         record.update(fix_summary(doc))
         if doc.get("status") == "fixed":
             check = ctx.procs.run(task.check, cwd=checkout, env=env, timeout=ctx.run_timeout)
@@ -133,6 +135,33 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
     record["ended"] = round(time.time(), 3)
     record["time"] = now()
     return record
+
+
+def _share_history(ctx: RunContext, policy: Policy, checkout: Path) -> Path:
+    """The policy's runs so far, as the run's ledger history: as in a repository used over time, what
+    earlier runs learnt (e.g. `edit_format: auto` seeing a model's diffs fail) carries to the next."""
+    shared = ctx.workdir / "history" / f"{policy.name}.jsonl"
+    if shared.is_file():
+        state = checkout / ".git" / "tieragent"
+        state.mkdir(parents=True, exist_ok=True)
+        (state / "ledger.jsonl").write_bytes(shared.read_bytes())
+    return shared
+
+
+def _keep_history(shared: Path, checkout: Path) -> None:
+    """Add the run's own history line to the policy's shared history."""
+    ledger = checkout / ".git" / "tieragent" / "ledger.jsonl"
+    try:
+        lines = ledger.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return
+    if lines:
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(shared, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)  # one write per line: parallel runs do not interleave
+        try:
+            os.write(fd, (lines[-1] + "\n").encode())
+        finally:
+            os.close(fd)
 
 
 def fix_summary(doc: dict[str, Any]) -> dict[str, Any]:

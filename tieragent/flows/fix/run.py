@@ -220,7 +220,8 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
         feedback = f"\nA previous attempt ({rung.tier} tier) failed: {attempt.row.note}\n{attempt.feedback}\n"
         if not rung.whole_files and attempt.outcome in (Outcome.APPLY_FAILED, Outcome.FORMAT_ERROR):
             failed_diffs[rung.tier] = failed_diffs.get(rung.tier, 0) + 1
-            if failed_diffs[rung.tier] >= WHOLE_FILE_AFTER and rung.tier not in went_whole and whole_targets:
+            diff_only = s.cfg.tier(rung.tier).edit_format == "diff"  # the user asked for diffs and nothing else
+            if failed_diffs[rung.tier] >= WHOLE_FILE_AFTER and rung.tier not in went_whole and whole_targets and not diff_only:
                 # this tier's diffs do not land: the same tier writes the whole files instead, once
                 went_whole.add(rung.tier)
                 later = [n for n, r in enumerate(ladder) if n > i and r.tier == rung.tier]

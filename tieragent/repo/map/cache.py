@@ -118,6 +118,20 @@ class TagCache:
         self.entries[info.path] = [info.size, info.mtime_ns, digest, time.time_ns(), row or tags.to_row()]
         self.dirty = True
 
+    def fingerprint(self, paths: list[str]) -> str:
+        """Changes when any of these files' content, the set of files or the tag rules change."""
+        h = hashlib.sha256(self.version.encode())
+        for p in paths:
+            entry = self.entries.get(p)
+            h.update(p.encode() + b"\0" + (str(entry[2]).encode() if entry else b"?") + b"\0")
+        return h.hexdigest()
+
+    def graph_store(self, paths: list[str]) -> GraphStore | None:
+        """Where the ranking's reference graph and global PageRank are kept for exactly these files."""
+        if self.path is None:
+            return None
+        return GraphStore(self.path.with_name(self.path.name.replace("tags-", "graph-")), self.fingerprint(paths))
+
     def save(self, keep: set[str]) -> None:
         """Write the cache (only the entries in `keep`) if anything changed."""
         if self.path is None:
@@ -156,3 +170,36 @@ class TagCache:
                     p.unlink()
             except OSError:
                 pass
+
+
+class GraphStore:
+    """The reference graph and the global PageRank of one exact set of file contents.
+
+    Building the graph is most of a warm `tieragent map` on a large tree; with no file changed it
+    is read back instead. Any change to any file gives another key, and the stored graph is unused.
+    """
+
+    def __init__(self, path: Path, key: str):
+        self.path, self.key = path, key
+
+    def load(self) -> tuple[list[dict[int, float]], list[float]] | None:
+        try:
+            data = json.loads(self.path.read_bytes())
+            if data.get("key") != self.key:
+                return None
+            graph = [{int(v): float(w) for v, w in row} for row in data["graph"]]
+            pagerank = [float(x) for x in data["pagerank"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return (graph, pagerank) if len(graph) == len(pagerank) else None
+
+    def save(self, graph: list[dict[int, float]], pagerank: list[float]) -> None:
+        payload = json.dumps({"key": self.key, "graph": [[[v, round(w, 6)] for v, w in row.items()] for row in graph],
+                              "pagerank": pagerank}, separators=(",", ":"))
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".graph-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(payload)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # only costs time next run

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..secret_paths import looks_secret
-from .cache import TagCache, content_hash
+from .cache import GraphStore, TagCache, content_hash
 from .files import FileInfo, git_files, outside_repository, scan_files
 from .outline import OTHER_LINES_BY_RANK, line_limit, outline_symbols, pack
 from .rank import RankedFile, Ranker, file_kind, request_mentions
@@ -180,18 +180,19 @@ def build_repo_map(
     stats.parsed = len(stats.parsed_paths)
     stats.workers = n_workers
     stats.seconds = time.perf_counter() - started
-    return RepoMap(root, ordered, skipped, stats)
+    return RepoMap(root, ordered, skipped, stats, cache.graph_store(list(ordered)))
 
 
 class RepoMap:
     """An index of one repository's files: rank them for a request, render outlines and context."""
 
-    def __init__(self, root: Path, files: dict[str, FileTags], skipped: dict[str, str], stats: IndexStats):
+    def __init__(self, root: Path, files: dict[str, FileTags], skipped: dict[str, str], stats: IndexStats,
+                 graph_store: GraphStore | None = None):
         self.root = root
         self.files = files
         self.skipped = skipped
         self.stats = stats
-        self.ranker = Ranker(files)
+        self.ranker = Ranker(files, graph_store)
         self._rank_memo: tuple[str | None, list[RankedFile]] | None = None
 
     @property

@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .cache import GraphStore
 from .tags import LANGUAGE_BY_EXT, OTHER_SOURCE_EXTS, FileTags, is_source
 from .terms import STOPWORDS, identifier_terms, path_terms, stem, text_terms
 
@@ -133,11 +134,19 @@ def request_mentions(request: str, defined: set[str] | None = None) -> tuple[lis
 class Ranker:
     """Ranks the files of one index; the index-wide structures are built once, lazily."""
 
-    def __init__(self, files: dict[str, FileTags]):
+    def __init__(self, files: dict[str, FileTags], store: GraphStore | None = None):
         self.files = files
         self.paths = list(files)
         self._index = {p: i for i, p in enumerate(self.paths)}
         self._built = False
+        self._store = store  # the graph and the global PageRank of these exact files, from an earlier run
+        self._graph: list[dict[int, float]] | None = None
+        self._normalized: Edges | None = None
+        self._global_pr: list[float] | None = None
+        self._stored = store.load() if store is not None else None
+        if self._stored is not None:
+            self._graph, self._global_pr = self._stored
+            self._normalized = normalize(self._graph)
 
     # ------------------------------------------------------------ index-wide structures
 
@@ -184,17 +193,14 @@ class Ranker:
             for i, p in enumerate(self.paths)
         ]
         self.kinds = [file_kind(p) for p in self.paths]
-        self._graph: list[dict[int, float]] | None = None
-        self._normalized: Edges | None = None
         self._ref_df: Counter[str] | None = None
-        self._global_pr: list[float] | None = None
         self._built = True
 
     def graph(self) -> list[dict[int, float]]:
         """out[u] = {v: weight}: file u uses names that file v defines."""
-        self._build()
         if self._graph is not None:
             return self._graph
+        self._build()
         out: list[dict[int, float]] = []
         ref_df = self.ref_df()
         n = len(self.paths)
@@ -217,6 +223,7 @@ class Ranker:
 
     def ref_df(self) -> Counter[str]:
         """For each defined name, how many files use it."""
+        self._build()
         if self._ref_df is None:
             df: Counter[str] = Counter()
             defined = self.defines
@@ -228,6 +235,8 @@ class Ranker:
     def global_pagerank(self) -> list[float]:
         if self._global_pr is None:
             self._global_pr = pagerank(self.graph(), None, normalized=self._normalized)
+            if self._store is not None:
+                self._store.save(self.graph(), self._global_pr)
         return self._global_pr
 
     # ------------------------------------------------------------ signals
@@ -362,16 +371,16 @@ class Ranker:
     # ------------------------------------------------------------ ranking
 
     def rank(self, request: str | None) -> list[RankedFile]:
-        self._build()
         n = len(self.paths)
         if n == 0:
             return []
-        if not request or not request.strip():
+        if not request or not request.strip():  # needs only the graph: read back when no file changed
             pr = self.global_pagerank()
             top = max(pr) or 1.0
             out = [RankedFile(p, pr[i] / top, [f"pagerank {pr[i]:.4f}"]) for i, p in enumerate(self.paths)]
             out.sort(key=lambda r: (-r.score, r.path))
             return out
+        self._build()
         mention, m_reasons, named = self._mention_scores(request)
         lexical, l_reasons = self._lexical_scores(request)
         m_top = max(mention.values(), default=0.0)
