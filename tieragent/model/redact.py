@@ -119,3 +119,17 @@ class Redactor:
         if isinstance(obj, list):
             return [self.mask_json(v) for v in obj]
         return obj
+
+
+class MaskedDocument:
+    """A result whose `to_json()` is its `_document()` with every secret the run's redactor knows masked
+    (the --json output, the history line): mixed into the flows' result types."""
+
+    redactor: Redactor | None
+
+    def _document(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        document = self._document()
+        return self.redactor.mask_json(document) if self.redactor else document

@@ -43,7 +43,8 @@ class CommandRunner(Protocol):
     def run(self, command: str, cwd: Path, timeout_s: float) -> CommandResult: ...
 
 
-def _kill_group(proc: subprocess.Popen, grace_s: float = 2.0) -> None:
+def kill_group(proc: subprocess.Popen, grace_s: float = 2.0) -> None:
+    """SIGTERM to the process's whole group, then SIGKILL after `grace_s`."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(proc.pid, sig)
@@ -54,6 +55,21 @@ def _kill_group(proc: subprocess.Popen, grace_s: float = 2.0) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def wait_or_stop(proc: subprocess.Popen, timeout_s: float | None, *, grace_s: float = 1.0) -> tuple[bytes, bool]:
+    """(output, timed out) of a process started in its own session; on a timeout, or Ctrl-C while
+    waiting, the whole group is stopped (a test runner's children included)."""
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+        return out or b"", False
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        out, _ = proc.communicate()
+        return out or b"", True
+    except BaseException:
+        kill_group(proc, grace_s=grace_s)
+        raise
 
 
 # The usual key variables of the providers litellm speaks to (and cloud credentials some use).
@@ -130,16 +146,7 @@ class SubprocessRunner:
             start_new_session=True,
             env=self._env(),
         )
-        try:
-            out, _ = proc.communicate(timeout=timeout_s)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, _ = proc.communicate()
-            timed_out = True
-        except BaseException:  # Ctrl-C or SIGTERM while the command runs: stop it too
-            _kill_group(proc, grace_s=1.0)
-            raise
+        out, timed_out = wait_or_stop(proc, timeout_s)  # Ctrl-C or SIGTERM while it runs stops it too
         if len(out) > MAX_OUTPUT_BYTES:
             half = MAX_OUTPUT_BYTES // 2
             out = out[:half] + b"\n[... output cut ...]\n" + out[-half:]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from ...core.errors import ConfigError
-from ...repo.runner import scrubbed_environment
+from ...repo.runner import kill_group, scrubbed_environment, wait_or_stop
 from .tasks import Task, is_url
 
 GENERATED_CONFIG = ".tieragent.yaml"  # written in each checkout, kept out of git by info/exclude
@@ -71,17 +70,9 @@ class Procs:
                 self._running.add(proc)
                 late = self.cancelled.is_set()  # cancelled while it was starting: cancel() did not see it
             if late:
-                _kill_group(proc, grace_s=5.0)
+                kill_group(proc, grace_s=5.0)
             try:
-                out, _ = proc.communicate(timeout=timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                out, _ = proc.communicate()
-                timed_out = True
-            except BaseException:  # Ctrl-C in the thread that waits: the command is in its own group, stop it too
-                _kill_group(proc, grace_s=5.0)
-                raise
+                out, timed_out = wait_or_stop(proc, timeout, grace_s=5.0)
             finally:
                 with self._lock:
                     self._running.discard(proc)
@@ -93,20 +84,7 @@ class Procs:
         with self._lock:
             running = list(self._running)
         for proc in running:  # SIGTERM first: a tieragent fix restores its tree on it
-            _kill_group(proc, grace_s=5.0)
-
-
-def _kill_group(proc: subprocess.Popen, grace_s: float = 2.0) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        try:
-            proc.wait(timeout=grace_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            kill_group(proc, grace_s=5.0)
 
 
 def git(cwd: Path, *args: str, input: bytes | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

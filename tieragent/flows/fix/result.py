@@ -9,12 +9,12 @@ from typing import Any
 from ...core.errors import ExitCode
 from ...judge.validation import Validation
 from ...model.ledger import Ledger
-from ...model.redact import Redactor
+from ...model.redact import MaskedDocument, Redactor
 from ...routing.policy import Classification
 
 
 @dataclass
-class FixResult:
+class FixResult(MaskedDocument):
     run_id: str
     request: str
     status: str = "failed"  # fixed | failed | budget_exceeded | error
@@ -39,10 +39,6 @@ class FixResult:
     def end(self, status: str, exit_code: int, error: str | None = None) -> FixResult:
         self.status, self.exit_code, self.error = status, exit_code, error
         return self
-
-    def to_json(self) -> dict[str, Any]:
-        document = self._document()
-        return self.redactor.mask_json(document) if self.redactor else document
 
     def _document(self) -> dict[str, Any]:
         ledger = self.ledger

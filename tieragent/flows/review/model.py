@@ -8,7 +8,7 @@ from typing import Any
 from ...core.errors import ExitCode
 from ...core.vocab import Risk, StrEnum, Tier
 from ...model.ledger import Ledger
-from ...model.redact import Redactor
+from ...model.redact import MaskedDocument, Redactor
 
 
 class Severity(StrEnum):
@@ -122,7 +122,7 @@ class Finding:
 
 
 @dataclass
-class ReviewResult:
+class ReviewResult(MaskedDocument):
     run_id: str
     source: str  # what was reviewed: "the working tree and the index against HEAD", "main...HEAD", ...
     fail_on: str = "high"
@@ -152,10 +152,6 @@ class ReviewResult:
             if a.hunk.id in self.reviewed:
                 out.setdefault(a.tier, []).append(a.hunk.id)
         return out
-
-    def to_json(self) -> dict[str, Any]:
-        document = self._document()
-        return self.redactor.mask_json(document) if self.redactor else document
 
     def _document(self) -> dict[str, Any]:
         ledger = self.ledger
