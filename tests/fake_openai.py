@@ -13,7 +13,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass
@@ -54,6 +54,8 @@ class FakeOpenAI:
     script: dict[tuple[str, str], deque] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     default: Reply | None = None
+    # consulted before the queues: a reply chosen from the request itself (None: use the queues)
+    responder: Callable[[Recorded], Reply | str | None] | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -107,7 +109,8 @@ class FakeOpenAI:
         rec = Recorded({k.lower(): v for k, v in h.headers.items()}, body, raw)
         with self._lock:
             self.requests.append(rec)
-        reply = self._next(rec.step, rec.tier)
+        chosen = self.responder(rec) if self.responder else None
+        reply = Reply(text=chosen) if isinstance(chosen, str) else chosen or self._next(rec.step, rec.tier)
         if reply is None:
             reply = Reply(status=400, error_body={"error": {"message": f"no scripted reply for {rec.step}/{rec.tier}"}})
         if reply.delay_s:
