@@ -72,6 +72,15 @@ GOOD_PATCH = """Here is the fix:
 ```
 """
 BAD_PATCH = GOOD_PATCH.replace("return a + b", "return a * b")
+# a patch that makes the test agree with the bug instead of fixing it
+EDITS_TEST = """```diff
+--- a/tests/test_ops.py
++++ b/tests/test_ops.py
+@@ -4,2 +4,2 @@
+ def test_add():
+-    assert add(2, 3) == 5
++    assert add(2, 3) == -1
+```"""
 
 
 @pytest.fixture

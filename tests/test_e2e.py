@@ -15,17 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BAD_PATCH, CLASSIFY_OPS, FAKE_KEY, GOOD_PATCH, PRICES, cli_env, run_cli, snapshot, write_config
+from conftest import BAD_PATCH, CLASSIFY_OPS, EDITS_TEST, FAKE_KEY, GOOD_PATCH, PRICES, cli_env, run_cli, snapshot, write_config
 from fake_openai import Reply
-
-EDITS_TEST = """```diff
---- a/tests/test_ops.py
-+++ b/tests/test_ops.py
-@@ -4,2 +4,2 @@
- def test_add():
--    assert add(2, 3) == 5
-+    assert add(2, 3) == -1
-```"""
 
 
 def fix_json(repo: Path, *extra: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from conftest import CLASSIFY_OPS, GOOD_PATCH, git, snapshot
+from conftest import CLASSIFY_OPS, EDITS_TEST, GOOD_PATCH, git, snapshot
 from flowkit import config, fix, outcomes, rows, scripted, sent
 
 from tieragent.flows.history import summarize_history
@@ -28,14 +28,6 @@ TOUCHES_ONLY_DOCSTRING = """```diff
      return a - b
 ```"""
 WITH_TODO = GOOD_PATCH.replace("+    return a + b", "+    return a + b  # TODO: overflow")
-EDITS_TEST = """```diff
---- a/tests/test_ops.py
-+++ b/tests/test_ops.py
-@@ -4,2 +4,2 @@
- def test_add():
--    assert add(2, 3) == 5
-+    assert add(2, 3) == -1
-```"""
 LINT_SCRIPT = """\
 import pathlib, subprocess, sys
 bad = 0
