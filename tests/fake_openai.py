@@ -1,4 +1,6 @@
-"""A fake OpenAI-compatible chat server on 127.0.0.1, for exercising litellm's real HTTP path.
+"""A fake model server on 127.0.0.1 for the real HTTP paths (tieragent's own and litellm's): it
+speaks OpenAI's chat completions at `/v1/chat/completions` and Anthropic's messages at
+`/v1/messages`.
 
 It answers by the X-Tieragent-Step and X-Tieragent-Tier headers from queues of scripted
 replies (text, an HTTP error, or a delay), streams when asked, reports usage, and records
@@ -29,6 +31,7 @@ class Reply:
     headers: dict = field(default_factory=dict)  # extra response headers (e.g. Retry-After)
     finish_reason: str = "stop"  # "length": the reply was cut at max_tokens
     reset: bool = False  # close the connection without answering
+    raw_body: str | None = None  # sent as is with a 200 (e.g. a proxy's HTML page)
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Recorded:
     headers: dict[str, str]
     body: dict[str, Any]
     raw: str
+    path: str = ""
 
     @property
     def step(self) -> str | None:
@@ -46,7 +50,14 @@ class Recorded:
         return self.headers.get("x-tieragent-tier")
 
     def text(self) -> str:
-        return "\n".join(m.get("content") or "" for m in self.body.get("messages", []))
+        """Every message's text (Anthropic's system blocks first), whatever the wire format."""
+        def flat(content: Any) -> str:
+            if isinstance(content, list):
+                return "\n".join(str(b.get("text") or "") for b in content if isinstance(b, dict))
+            return content or ""
+
+        system = [flat(self.body["system"])] if "system" in self.body else []
+        return "\n".join(system + [flat(m.get("content")) for m in self.body.get("messages", [])])
 
 
 @dataclass
@@ -106,7 +117,7 @@ class FakeOpenAI:
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         raw = h.rfile.read(int(h.headers.get("Content-Length") or 0)).decode()
         body = json.loads(raw or "{}")
-        rec = Recorded({k.lower(): v for k, v in h.headers.items()}, body, raw)
+        rec = Recorded({k.lower(): v for k, v in h.headers.items()}, body, raw, h.path)
         with self._lock:
             self.requests.append(rec)
         chosen = self.responder(rec) if self.responder else None
@@ -122,6 +133,14 @@ class FakeOpenAI:
             h.close_connection = True
             h.connection.close()  # with SO_LINGER 0: a TCP reset, not a polite close
             return
+        if reply.raw_body is not None:
+            payload = reply.raw_body.encode()
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", str(len(payload)))
+            h.end_headers()
+            h.wfile.write(payload)
+            return
         if reply.status != 200:
             payload = json.dumps(reply.error_body or {"error": {"message": f"HTTP {reply.status}", "type": "error"}}).encode()
             h.send_response(reply.status)
@@ -131,6 +150,9 @@ class FakeOpenAI:
                 h.send_header(name, str(value))
             h.end_headers()
             h.wfile.write(payload)
+            return
+        if h.path.rstrip("/").endswith("/messages"):
+            self._anthropic(h, body, raw, reply)
             return
         usage = {
             "prompt_tokens": reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4,
@@ -184,3 +206,47 @@ class FakeOpenAI:
         h.wfile.write(b"data: [DONE]\n\n")
         h.wfile.flush()
         h.close_connection = True
+
+    # ------------------------------------------------------------ Anthropic's messages
+    def _anthropic(self, h: BaseHTTPRequestHandler, body: dict, raw: str, reply: Reply) -> None:
+        prompt = reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4
+        usage = {
+            "input_tokens": prompt - reply.cached_tokens,  # Anthropic counts cache reads apart
+            "cache_read_input_tokens": reply.cached_tokens,
+            "cache_creation_input_tokens": 0,
+            "output_tokens": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4,
+        }
+        stop = "max_tokens" if reply.finish_reason == "length" else "end_turn"
+        model = body.get("model", "fake")
+        if body.get("stream"):
+            h.send_response(200)
+            h.send_header("Content-Type", "text/event-stream")
+            h.send_header("Connection", "close")
+            h.end_headers()
+
+            def event(name: str, data: dict) -> bytes:
+                return f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n".encode()
+
+            start_usage = {k: v for k, v in usage.items() if k != "output_tokens"} if not reply.no_usage else {}
+            h.wfile.write(event("message_start", {"message": {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+                                                              "content": [], "usage": {**start_usage, "output_tokens": 1}}}))
+            h.wfile.write(event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}))
+            h.wfile.write(event("ping", {}))
+            for i in range(0, len(reply.text), 40):
+                h.wfile.write(event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": reply.text[i : i + 40]}}))
+            h.wfile.write(event("content_block_stop", {"index": 0}))
+            h.wfile.write(event("message_delta", {"delta": {"stop_reason": stop}, "usage": {"output_tokens": usage["output_tokens"]}}))
+            h.wfile.write(event("message_stop", {}))
+            h.wfile.flush()
+            h.close_connection = True
+            return
+        out: dict[str, Any] = {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+                               "content": [{"type": "text", "text": reply.text}], "stop_reason": stop}
+        if not reply.no_usage:
+            out["usage"] = usage
+        payload = json.dumps(out).encode()
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(payload)))
+        h.end_headers()
+        h.wfile.write(payload)

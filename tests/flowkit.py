@@ -117,7 +117,8 @@ def review(repo: Path, provider: ScriptedProvider, source=None, *, cfg: Config |
 
 
 def http_config(server, extra: dict[str, Any] | None = None) -> Config:
-    """Every tier on the fake OpenAI-compatible server, through litellm's real HTTP path."""
+    """Every tier on the fake OpenAI-compatible server (`openai/...` models: direct HTTP, unless
+    `extra` sets provider.client to litellm)."""
     tiers = {t: {"model": f"openai/fake-{t}", "api_base": server.url, "api_key_env": "FAKE_PROVIDER_KEY", "price": PRICES[t], "timeout_s": 5}
              for t in TIERS}
     base = {"tiers": tiers, "provider": {"retries": 1, "backoff_s": 0.05, "max_wait_s": 2.0}}
@@ -131,6 +132,7 @@ def http_config(server, extra: dict[str, Any] | None = None) -> Config:
 
 
 def http_provider(cfg: Config):
-    from tieragent.model.litellm_adapter import LiteLLMProvider
+    """The real provider for `cfg`, as the CLI builds it, with the fake server's key."""
+    from tieragent.model.providers import real_provider
 
-    return LiteLLMProvider({t: cfg.tier(t) for t in TIERS}, cfg.provider, environ={"FAKE_PROVIDER_KEY": "sk-fake-test-key-0123456789"})
+    return real_provider({t: cfg.tier(t) for t in TIERS}, cfg.provider, environ={"FAKE_PROVIDER_KEY": "sk-fake-test-key-0123456789"})

@@ -155,17 +155,18 @@ def tier_checks(cfg: Any, environ: dict[str, str], ping: bool, add: Emit) -> Non
                       f"Run `tieragent init`, or set tiers.{t}.model in .tieragent.yaml (or TIERAGENT_TIERS__{t.upper()}__MODEL)."))
     if not configured:
         return
-    from ..core.config import ProviderConfig
-    from ..model.litellm_adapter import LiteLLMProvider
+    from ..model.providers import real_provider
 
+    settings = cfg.provider.model_copy(update={"retries": 0})
     for t, tc in configured.items():
-        provider = LiteLLMProvider({t: tc}, ProviderConfig(retries=0), environ=dict(environ))
+        provider = real_provider({t: tc}, settings, environ=dict(environ))
         try:
             provider.preflight(check_keys=False)
         except TieragentError as e:
             add(Check(f"{t} tier", FAIL, e.message, e.hint))
             continue
-        add(Check(f"{t} tier", OK, tc.model))
+        via = "direct HTTP" if provider.carriers()[t] == "http" else "through litellm"
+        add(Check(f"{t} tier", OK, f"{tc.model} ({via})"))
         add(key_check(t, tc, provider))
         price = tc.price or provider.known_price(t)
         if price is None:
@@ -182,7 +183,7 @@ def tier_checks(cfg: Any, environ: dict[str, str], ping: bool, add: Emit) -> Non
             where = f"tiers.{t}.max_context" if tc.max_context else "litellm's model map"
             add(Check(f"{t} context window", OK, f"{window:,} tokens ({where})"))
         if ping:
-            add(ping_check(t, tc, environ))
+            add(ping_check(t, tc, environ, settings))
 
 
 def key_check(t: str, tc: Any, provider: Any) -> Check:
@@ -204,16 +205,15 @@ def key_check(t: str, tc: Any, provider: Any) -> Check:
     return Check(name, FAIL, f"{names} is not set", fix + ".")
 
 
-def ping_check(t: str, tc: Any, environ: dict[str, str]) -> Check:
+def ping_check(t: str, tc: Any, environ: dict[str, str], settings: Any) -> Check:
     """One request of one token; reports the latency or the error's kind and message, never a key."""
-    from ..core.config import ProviderConfig
     from ..core.vocab import Step
-    from ..model.litellm_adapter import LiteLLMProvider
+    from ..model.providers import real_provider
     from ..model.protocol import ModelRequest
     from ..model.redact import Redactor
 
     quick = tc.model_copy(update={"timeout_s": min(tc.timeout_s, PING_TIMEOUT_S), "max_output_tokens": 1})
-    provider = LiteLLMProvider({t: quick}, ProviderConfig(retries=0), environ=dict(environ))
+    provider = real_provider({t: quick}, settings, environ=dict(environ))
     request = ModelRequest(Step.PING, t, ({"role": "user", "content": "Reply with OK."},), max_tokens=1)
     redact = Redactor.from_environment(environ)
     started = time.monotonic()

@@ -36,10 +36,10 @@ def prepare_models(cfg: Config, *, check_keys: bool = True) -> Models:
     """Every tier configured and its provider known, and (`check_keys`) its key present, else before
     the tier's first call; prices and windows looked up."""
     require_models(cfg, check_keys=check_keys)
-    from ..model.litellm_adapter import LiteLLMProvider
+    from ..model.providers import real_provider
 
     tiers = {t: cfg.tier(t) for t in TIERS}
-    provider = LiteLLMProvider(tiers, cfg.provider)
+    provider = real_provider(tiers, cfg.provider)
     provider.preflight(check_keys=check_keys)
     provider.warm_up()
     prices: dict[Tier, Price | None] = {}
@@ -58,8 +58,8 @@ def prepare_models(cfg: Config, *, check_keys: bool = True) -> Models:
 class BackgroundModels:
     """`prepare_models` in a thread started at once; calling the object waits for it.
 
-    Importing litellm takes seconds; the fix flow runs the baseline and indexes the repository
-    meanwhile, and calls this only before its first model call. Errors (a missing key, an unknown
+    Importing litellm takes seconds (when a tier goes through it; httpx, for the others, a tenth of
+    one); the fix flow runs the baseline and indexes the repository meanwhile, and calls this only before its first model call. Errors (a missing key, an unknown
     provider) are raised there, before any file is touched.
     """
 
@@ -99,7 +99,7 @@ def prepare_fix(directory: Path, overrides: dict[str, Any]) -> tuple[FixDeps, li
         ws=ws,
         config=cfg,
         runner=runner,
-        models=BackgroundModels(cfg),  # litellm's import runs while the baseline does
+        models=BackgroundModels(cfg),  # the providers' imports run while the baseline does
         repo_map=repo_map_factory(ws),
         test_command=test_cmd,
         lint_command=cfg.validation.lint,

@@ -39,8 +39,14 @@ class Price(_Strict):
 class TierConfig(_Strict):
     """One model tier."""
 
-    model: str = Field(min_length=1, description="litellm model id, e.g. 'anthropic/claude-sonnet-4-5'.")
-    api_base: str | None = Field(default=None, description="Endpoint URL (Ollama, a LiteLLM proxy, ...).")
+    model: str = Field(
+        min_length=1,
+        description="'provider/model', as litellm names them, e.g. 'anthropic/claude-sonnet-4-5', 'openai/gpt-5-mini', "
+        "'ollama/qwen2.5-coder'. openai/ (with api_base: any OpenAI-compatible server) and anthropic/ are called directly.",
+    )
+    api_base: str | None = Field(
+        default=None, description="Endpoint URL (an OpenAI-compatible server such as vLLM or llama.cpp, Ollama, a LiteLLM proxy, ...)."
+    )
     api_key_env: str | None = Field(
         default=None,
         description="NAME of the env var holding this tier's key. Unset: the provider's usual variable.",
@@ -162,6 +168,12 @@ class ProviderConfig(_Strict):
     backoff_s: float = Field(default=1.0, ge=0, description="First retry delay; doubles each retry, with jitter.")
     max_wait_s: float = Field(
         default=60.0, ge=0, description="At most this long waiting between retries of one call (a 429's Retry-After included)."
+    )
+    client: Literal["auto", "litellm"] = Field(
+        default="auto",
+        description="auto: tiers with openai/... models (OpenAI and every OpenAI-compatible endpoint) and anthropic/... "
+        "models are called directly over HTTP, the others through litellm, which is imported only when one of those "
+        "tiers is configured (its import takes seconds). litellm: every tier through litellm.",
     )
 
 

@@ -21,9 +21,11 @@ from typing import Any, Callable
 
 from ..core.config import Price, ProviderConfig, TierConfig
 from ..core.errors import ProviderError, UsageError
-from ..core.tokens import estimate_tokens
 from ..core.vocab import Tier
+from .model_map import price_from_map
 from .protocol import ModelReply, ModelRequest, Usage
+from .remote import (KeyStatus, call_with_retries, caches_by_breakpoint, estimated_usage, provider_error, retry_after_seconds,
+                     with_cache_breakpoints)
 
 _litellm: Any = None
 
@@ -79,85 +81,16 @@ def _classify_error(exc: Exception) -> tuple[str, bool]:
     return "unknown", False
 
 
-def _retry_after(exc: Exception) -> float | None:
-    """Seconds from a 429's Retry-After header (seconds, or an HTTP date), when the reply had one."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or getattr(exc, "litellm_response_headers", None) or {}
-    try:
-        value = headers.get("retry-after") or headers.get("Retry-After")
-    except AttributeError:
-        return None
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-        except (TypeError, ValueError):
-            return None
-
-
 def reported_usage(response: Any, request: ModelRequest, text: str) -> Usage:
     """The provider's usage figures; estimated from the text (and marked so) when it reports none."""
     usage = getattr(response, "usage", None)
     if not usage or not getattr(usage, "prompt_tokens", None):
-        return Usage(estimate_tokens(request.prompt_text()), 0, estimate_tokens(text), estimated=True)
+        return estimated_usage(request, text)
     details = getattr(usage, "prompt_tokens_details", None)
     cached = (getattr(details, "cached_tokens", None) or 0) if details else 0
     # Anthropic reports cache reads apart; litellm passes them on under their own name
     cached = max(int(cached), int(getattr(usage, "cache_read_input_tokens", None) or 0))
     return Usage(int(usage.prompt_tokens), cached, int(usage.completion_tokens or 0))
-
-
-def _caches_by_breakpoint(model: str) -> bool:
-    """Anthropic's models cache a prompt prefix only where the request marks it; OpenAI's and
-    Gemini's cache prefixes by themselves."""
-    name = model.lower()
-    return name.startswith(("anthropic/", "bedrock/anthropic", "vertex_ai/claude")) or name.startswith("claude")
-
-
-def with_cache_breakpoints(messages: tuple[dict[str, str], ...]) -> list[dict[str, Any]]:
-    """The messages with a cache breakpoint after the stable prefix: the system message and the
-    first user message (the files, the outline, the request). What follows (feedback on a failed
-    attempt) changes per call and is not marked."""
-    out: list[dict[str, Any]] = []
-    marked = 0
-    for m in messages:
-        if marked < 2 and m["role"] in ("system", "user"):
-            out.append({"role": m["role"], "content": [{"type": "text", "text": m["content"], "cache_control": {"type": "ephemeral"}}]})
-            marked += 1
-        else:
-            out.append(dict(m))
-    return out
-
-
-_KIND_TEXT = {
-    "auth": "authentication failed",
-    "rate_limit": "rate limited",
-    "timeout": "timed out",
-    "unreachable": "unreachable",
-    "not_found": "model or endpoint not found",
-    "bad_request": "rejected the request",
-    "server": "server error",
-    "context_window": "the prompt does not fit the model's context window",
-    "unknown": "failed",
-}
-
-
-@dataclass(frozen=True)
-class KeyStatus:
-    """Where a tier's key comes from. `variables` are alternatives: any one of them set will do."""
-
-    variables: tuple[str, ...]  # empty when litellm found a key under a name it does not report, or none is needed
-    present: tuple[str, ...]  # those of `variables` that are set
-    needs_key: bool  # False: the provider takes no key litellm knows of (a local endpoint)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.present) or not self.variables
 
 
 @dataclass
@@ -274,15 +207,7 @@ class LiteLLMProvider:
         return {}
 
     def known_price(self, tier: Tier) -> Price | None:
-        info = self._model_info(tier)
-        if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
-            return None
-        cached = info.get("cache_read_input_token_cost")
-        return Price(
-            input_per_mtok=info["input_cost_per_token"] * 1e6,
-            output_per_mtok=info["output_cost_per_token"] * 1e6,
-            cached_input_per_mtok=cached * 1e6 if cached is not None else None,
-        )
+        return price_from_map(self._model_info(tier))
 
     def context_window(self, tier: Tier) -> int | None:
         return self._model_info(tier).get("max_input_tokens")
@@ -290,30 +215,14 @@ class LiteLLMProvider:
     # ------------------------------------------------------------ calls
     def complete(self, request: ModelRequest) -> ModelReply:
         self.require_key(request.tier)
-        attempts = self.settings.retries + 1
-        delay, waited = self.settings.backoff_s, 0.0
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._once(request)
-            except ProviderError as err:
-                if not err.retryable or attempt == attempts:
-                    raise
-                # full jitter keeps many clients from retrying in step; a Retry-After is honoured as given
-                wait = err.retry_after if err.retry_after is not None else delay * (0.5 + self.jitter() / 2)
-                if waited + wait > self.settings.max_wait_s:
-                    err.message += f" (gave up: waiting {wait:.0f}s more would pass provider.max_wait_s = {self.settings.max_wait_s:.0f}s)"
-                    raise
-                self.sleep(wait)
-                waited += wait
-                delay *= 2
-        raise AssertionError("unreachable")
+        return call_with_retries(lambda: self._once(request), self.settings, self.sleep, self.jitter)
 
     def _once(self, request: ModelRequest) -> ModelReply:
         ll = _import_litellm()
         cfg = self.tiers[request.tier]
         kwargs: dict[str, Any] = dict(
             model=cfg.model,
-            messages=with_cache_breakpoints(request.messages) if _caches_by_breakpoint(cfg.model) else [dict(m) for m in request.messages],
+            messages=with_cache_breakpoints(request.messages) if caches_by_breakpoint(cfg.model) else [dict(m) for m in request.messages],
             max_tokens=request.max_tokens,
             timeout=cfg.timeout_s,
             max_retries=0,
@@ -350,19 +259,12 @@ class LiteLLMProvider:
         return ModelReply(text, reported_usage(response, request, text), cfg.model, seconds, truncated=finish == "length")
 
     def _error(self, tier: Tier, kind: str, retryable: bool, exc: Exception) -> ProviderError:
-        cfg = self.tiers[tier]
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        key = self._api_key(tier)
-        if key:
-            detail = detail.replace(key, "***")
-        hint = None
-        if kind == "auth":
-            env_name = self._key_env_name(tier)
-            hint = f"Check the key in {env_name}." if env_name else "Check the provider key."
-        elif kind == "not_found":
-            hint = f"Check tiers.{tier}.model ({cfg.model})" + (f" and tiers.{tier}.api_base ({cfg.api_base})." if cfg.api_base else ".")
-        elif kind in ("unreachable", "server", "timeout"):
-            hint = f"Is {cfg.api_base or 'the provider'} reachable and healthy from here?"
-        where = f"{cfg.model} at {cfg.api_base}" if cfg.api_base else cfg.model
-        message = f"{tier} tier ({where}): {_KIND_TEXT[kind]}: {detail[:300]}"
-        return ProviderError(kind, message, retryable=retryable, hint=hint, retry_after=_retry_after(exc) if kind == "rate_limit" else None)
+        detail = str(exc) or type(exc).__name__
+        key_env = self._key_env_name(tier) if kind == "auth" else None
+        retry_after = _retry_after(exc) if kind == "rate_limit" else None
+        return provider_error(tier, self.tiers[tier], kind, retryable, detail, key=self._api_key(tier), key_env=key_env, retry_after=retry_after)
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    return retry_after_seconds(getattr(response, "headers", None) or getattr(exc, "litellm_response_headers", None))

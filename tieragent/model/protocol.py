@@ -1,8 +1,9 @@
 """The model boundary: what a flow asks of a model, and what comes back.
 
 Flows only see `Provider.complete(ModelRequest) -> ModelReply`, through the gateway. The real
-implementation (`litellm_adapter.LiteLLMProvider`) is the one module that imports litellm;
-`scripted.ScriptedProvider` answers from a script, for `tieragent demo` and for tests.
+implementations are `http_provider.HttpProvider` and `litellm_adapter.LiteLLMProvider` (put
+together per tier by `providers.real_provider`); `scripted.ScriptedProvider` answers from a
+script, for `tieragent demo` and for tests.
 """
 
 from __future__ import annotations

@@ -1,0 +1,315 @@
+"""The real model boundary against the fake server on loopback: one contract, two carriers.
+
+Every case runs twice, through tieragent's own HTTP client (`HttpProvider`) and through litellm's
+(`LiteLLMProvider`), so a fault has the same outcome whichever carries the call.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from fake_openai import Reply
+
+from tieragent.core.config import ProviderConfig, TierConfig
+from tieragent.core.errors import ProviderError, UsageError
+from tieragent.model.http_provider import HttpProvider
+from tieragent.model.litellm_adapter import LiteLLMProvider
+from tieragent.model.protocol import ModelRequest
+
+CARRIERS = {"http": HttpProvider, "litellm": LiteLLMProvider}
+
+
+@pytest.fixture(params=sorted(CARRIERS))
+def carrier(request):
+    return request.param
+
+
+def provider(carrier, server, retries=2, timeout_s=5.0, max_wait_s=60.0, backoff_s=0.5, jitter=1.0, wire="openai", **tier_kw):
+    tiers = {t: TierConfig(model=f"{wire}/fake-{t}", api_base=server.url, api_key_env="K", timeout_s=timeout_s, **tier_kw)
+             for t in ("small", "mid", "frontier")}
+    sleeps = []
+    settings = ProviderConfig(retries=retries, backoff_s=backoff_s, max_wait_s=max_wait_s)
+    p = CARRIERS[carrier](tiers, settings, environ={"K": "sk-test-abcdefgh"}, sleep=sleeps.append, jitter=lambda: jitter)  # jitter fixed: exact waits
+    return p, sleeps
+
+
+def req(step="patch", tier="mid"):
+    return ModelRequest(step, tier, ({"role": "user", "content": "hello"},), 256)
+
+
+def test_headers_usage_and_key(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=11, completion_tokens=7, cached_tokens=3))
+    p, _ = provider(carrier, fake_server)
+    r = p.complete(req())
+    assert r.text == "answer" and (r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens) == (11, 3, 7)
+    h = fake_server.requests[0].headers
+    assert h["x-tieragent-step"] == "patch" and h["x-tieragent-tier"] == "mid"
+    assert h["authorization"] == "Bearer sk-test-abcdefgh"
+    assert fake_server.requests[0].body["max_tokens"] == 256
+
+
+def test_server_errors_are_retried_with_backoff(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=500), Reply(status=503), Reply("finally"))
+    p, sleeps = provider(carrier, fake_server)
+    assert p.complete(req()).text == "finally"
+    assert len(fake_server.requests) == 3 and sleeps == [0.5, 1.0]
+
+
+def test_rate_limit_retried_then_gives_up(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=429))
+    p, sleeps = provider(carrier, fake_server, retries=2)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "rate_limit" and len(fake_server.requests) == 3
+
+
+def test_auth_error_is_not_retried_and_names_the_variable(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=401, error_body={"error": {"message": "bad key sk-test-abcdefgh"}}))
+    p, _ = provider(carrier, fake_server)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "auth" and not e.value.retryable and len(fake_server.requests) == 1
+    assert "sk-test-abcdefgh" not in str(e.value) and "K" in e.value.hint
+
+
+def test_timeout(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply("late", delay_s=3))
+    p, _ = provider(carrier, fake_server, retries=0, timeout_s=0.5)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "timeout" and e.value.retryable
+
+
+def test_refused_connection_is_unreachable(carrier, fake_server):
+    p, _ = provider(carrier, fake_server, retries=0)
+    for t in p.tiers.values():
+        t.api_base = "http://127.0.0.1:9/v1"
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "unreachable"
+
+
+def test_streaming_and_missing_usage(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply("streamed " * 30, no_usage=True))
+    p, _ = provider(carrier, fake_server, stream=True)
+    r = p.complete(req())
+    assert r.text == "streamed " * 30
+    # litellm counts tokens itself when a stream carries no usage; a count is there either way
+    assert r.usage.input_tokens > 0 and r.usage.output_tokens > 0
+    assert fake_server.requests[0].body["stream"] is True
+
+
+def test_known_price_from_local_map(carrier):
+    tiers = {"mid": TierConfig(model="anthropic/claude-sonnet-4-5"), "small": TierConfig(model="openai/no-such-model-xyz"),
+             "frontier": TierConfig(model="openai/gpt-4o")}
+    p = CARRIERS[carrier](tiers)  # type: ignore[arg-type]
+    price = p.known_price("mid")
+    assert price is not None and price.input_per_mtok > 0 and price.output_per_mtok > price.input_per_mtok
+    assert price.cached_input_per_mtok is not None and price.cached_input_per_mtok < price.input_per_mtok
+    assert p.known_price("small") is None and p.context_window("small") is None
+    assert p.context_window("frontier") and p.context_window("frontier") >= 100_000
+
+
+def test_both_carriers_read_the_same_prices_and_windows():
+    """HttpProvider reads litellm's bundled map without importing litellm; litellm's own lookup must agree."""
+    models = ["openai/gpt-4o", "openai/gpt-5-mini", "anthropic/claude-sonnet-4-5", "anthropic/claude-haiku-4-5", "openai/gpt-4o-mini"]
+    for i in range(0, len(models), 3):
+        tiers = {t: TierConfig(model=m) for t, m in zip(("small", "mid", "frontier"), models[i:i + 3])}
+        http, lite = HttpProvider(tiers), LiteLLMProvider(tiers)  # type: ignore[arg-type]
+        for t in tiers:
+            assert http.known_price(t) == lite.known_price(t) and http.known_price(t) is not None, tiers[t].model
+            assert http.context_window(t) == lite.context_window(t), tiers[t].model
+
+
+def test_import_does_not_load_dotenv_from_cwd(tmp_path):
+    (tmp_path / ".env").write_text("TIERAGENT_LEAK_PROBE=loaded-from-dotenv\n")
+    code = (
+        "import os\n"
+        "from tieragent.model.litellm_adapter import _import_litellm\n"
+        "_import_litellm()\n"
+        "print(os.environ.get('TIERAGENT_LEAK_PROBE'), os.environ['LITELLM_LOCAL_MODEL_COST_MAP'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "None True"
+
+
+def test_retry_after_is_honoured(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=429, headers={"Retry-After": "3"}), Reply("ok"))
+    p, sleeps = provider(carrier, fake_server)
+    assert p.complete(req()).text == "ok" and sleeps == [3.0]
+
+
+def test_a_retry_after_beyond_the_total_wait_gives_up_at_once(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=429, headers={"Retry-After": "120"}))
+    p, sleeps = provider(carrier, fake_server, max_wait_s=30)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "rate_limit" and e.value.retryable and sleeps == [] and "max_wait_s" in str(e.value)
+    assert len(fake_server.requests) == 1
+
+
+def test_backoff_has_jitter_within_bounds(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=503), Reply(status=503), Reply("ok"))
+    p, sleeps = provider(carrier, fake_server, backoff_s=1.0, jitter=0.0)
+    assert p.complete(req()).text == "ok" and sleeps == [0.5, 1.0]  # half of 1 s, then half of 2 s
+
+
+def test_a_reset_connection_is_unreachable_and_retried(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply(reset=True), Reply("ok"))
+    p, sleeps = provider(carrier, fake_server)
+    assert p.complete(req()).text == "ok" and len(sleeps) == 1
+
+
+def test_a_reply_cut_at_max_tokens_is_marked(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b", finish_reason="length"))
+    p, _ = provider(carrier, fake_server)
+    assert p.complete(req()).truncated is True
+
+
+def test_a_context_window_error_is_its_own_kind(carrier, fake_server):
+    body = {"error": {"message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+                      "type": "invalid_request_error", "code": "context_length_exceeded"}}
+    fake_server.enqueue("patch", "mid", Reply(status=400, error_body=body))
+    p, _ = provider(carrier, fake_server)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "context_window" and not e.value.retryable and len(fake_server.requests) == 1
+
+
+def test_an_unknown_model_names_the_model_and_the_endpoint(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply(status=404, error_body={"error": {"message": "The model fake-mid does not exist"}}))
+    p, _ = provider(carrier, fake_server)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "not_found" and not e.value.retryable and len(fake_server.requests) == 1
+    assert "openai/fake-mid" in e.value.message and fake_server.url in e.value.message
+
+
+def test_anthropic_models_get_cache_breakpoints_after_the_stable_prefix():
+    from tieragent.model.remote import caches_by_breakpoint, with_cache_breakpoints
+
+    messages = ({"role": "system", "content": "S"}, {"role": "user", "content": "files and request"}, {"role": "user", "content": "feedback"})
+    marked = with_cache_breakpoints(messages)
+    assert marked[0]["content"][0]["cache_control"] == {"type": "ephemeral"}
+    assert marked[1]["content"][0] == {"type": "text", "text": "files and request", "cache_control": {"type": "ephemeral"}}
+    assert marked[2] == {"role": "user", "content": "feedback"}  # what changes per attempt is not cached
+    assert caches_by_breakpoint("anthropic/claude-opus-4-5") and not caches_by_breakpoint("openai/gpt-5-mini")
+
+
+def test_anthropic_cache_reads_count_as_cached_tokens():
+    from types import SimpleNamespace
+
+    from tieragent.model.litellm_adapter import reported_usage
+
+    usage = SimpleNamespace(prompt_tokens=5000, completion_tokens=100, prompt_tokens_details=None, cache_read_input_tokens=4000)
+    u = reported_usage(SimpleNamespace(usage=usage), req(), "x")
+    assert (u.input_tokens, u.cached_input_tokens, u.output_tokens) == (5000, 4000, 100)
+
+
+# ---------------------------------------------------------------- Anthropic's wire format
+
+
+def test_anthropic_messages_headers_body_and_cached_usage(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=5000, completion_tokens=9, cached_tokens=4000))
+    p, _ = provider(carrier, fake_server, wire="anthropic")
+    messages = ({"role": "system", "content": "SYSTEM"}, {"role": "user", "content": "files"}, {"role": "user", "content": "feedback"})
+    r = p.complete(ModelRequest("patch", "mid", messages, 300))
+    assert r.text == "answer" and (r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens) == (5000, 4000, 9)
+    sent = fake_server.requests[0]
+    assert sent.path.endswith("/v1/messages") and sent.headers["x-api-key"] == "sk-test-abcdefgh"
+    assert sent.headers["anthropic-version"] and "authorization" not in sent.headers
+    assert sent.body["model"] == "fake-mid" and sent.body["max_tokens"] == 300
+    assert sent.body["system"][0]["text"] == "SYSTEM" and sent.body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert all(m["role"] != "system" for m in sent.body["messages"])
+    blocks = [b for m in sent.body["messages"] for b in m["content"]]
+    assert blocks[0]["text"] == "files" and blocks[0]["cache_control"] == {"type": "ephemeral"}  # the stable prefix is marked
+    assert blocks[-1]["text"] == "feedback" and "cache_control" not in blocks[-1]  # what changes per attempt is not
+
+
+def test_anthropic_streaming_and_max_tokens(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply("streamed " * 30, prompt_tokens=700, completion_tokens=60, finish_reason="length"))
+    p, _ = provider(carrier, fake_server, wire="anthropic", stream=True)
+    r = p.complete(req())
+    assert r.text == "streamed " * 30 and r.truncated is True
+    assert (r.usage.input_tokens, r.usage.output_tokens) == (700, 60) and not r.usage.estimated
+    assert fake_server.requests[0].body["stream"] is True
+
+
+def test_anthropic_overloaded_is_retried_and_a_long_prompt_is_a_context_window_error(carrier, fake_server):
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    too_long = {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long: 210000 tokens > 200000 maximum"}}
+    fake_server.enqueue("patch", "mid", Reply(status=529, error_body=overloaded), Reply("ok"))
+    fake_server.enqueue("patch", "frontier", Reply(status=400, error_body=too_long))
+    p, sleeps = provider(carrier, fake_server, wire="anthropic")
+    assert p.complete(req()).text == "ok" and len(sleeps) == 1
+    with pytest.raises(ProviderError) as e:
+        p.complete(req(tier="frontier"))
+    assert e.value.kind == "context_window" and not e.value.retryable
+
+
+# ---------------------------------------------------------------- tieragent's own HTTP client
+
+
+def test_an_unreadable_200_reply_is_a_retryable_server_error(fake_server):
+    fake_server.enqueue("patch", "mid", Reply(raw_body="<html>502 from a proxy</html>"))
+    p, sleeps = provider("http", fake_server)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind == "server" and "unreadable reply" in e.value.message and len(fake_server.requests) == 3
+
+
+def test_the_public_endpoints_usual_key_is_never_sent_to_a_configured_api_base(fake_server):
+    """A tier with its own api_base and no api_key_env gets no OPENAI_API_KEY: the key is for OpenAI."""
+    fake_server.enqueue("patch", "mid", "ok")
+    tiers = {"mid": TierConfig(model="openai/local-model", api_base=fake_server.url)}
+    p = HttpProvider(tiers, environ={"OPENAI_API_KEY": "sk-real-openai-key-0123456789"})  # type: ignore[arg-type]
+    assert p.complete(req()).text == "ok"
+    assert "sk-real-openai-key" not in fake_server.requests[0].raw + str(fake_server.requests[0].headers)
+    assert p.key_status("mid").needs_key is False
+
+
+def test_openai_base_url_variable_and_the_usual_key(fake_server):
+    """Without api_base, the endpoint is OPENAI_BASE_URL (as for litellm and OpenAI's SDK), the key
+    OPENAI_API_KEY, and the token limit OpenAI's own API's name for it."""
+    fake_server.enqueue("patch", "mid", "ok")
+    tiers = {"mid": TierConfig(model="openai/gpt-5-mini")}
+    p = HttpProvider(tiers, environ={"OPENAI_BASE_URL": fake_server.url, "OPENAI_API_KEY": "sk-usual-0123456789"})  # type: ignore[arg-type]
+    assert p.complete(req()).text == "ok"
+    sent = fake_server.requests[0]
+    assert sent.headers["authorization"] == "Bearer sk-usual-0123456789" and sent.body["max_completion_tokens"] == 256
+    missing = HttpProvider(tiers, environ={})  # type: ignore[arg-type]
+    with pytest.raises(UsageError) as e:
+        missing.complete(req())
+    assert "OPENAI_API_KEY" in e.value.message
+
+
+def test_tiers_go_to_the_carrier_their_model_needs():
+    from tieragent.model.providers import real_provider
+
+    tiers = {"small": TierConfig(model="ollama/qwen2.5-coder"), "mid": TierConfig(model="openai/gpt-5-mini"),
+             "frontier": TierConfig(model="anthropic/claude-sonnet-4-5")}
+    assert real_provider(tiers, ProviderConfig(), environ={}).carriers() == {"small": "litellm", "mid": "http", "frontier": "http"}  # type: ignore[arg-type]
+    every = real_provider(tiers, ProviderConfig(client="litellm"), environ={})  # type: ignore[arg-type]
+    assert set(every.carriers().values()) == {"litellm"}
+
+
+def test_openai_and_anthropic_tiers_never_import_litellm(tmp_path):
+    """The point of the direct client: preparing and calling these tiers leaves litellm unimported."""
+    code = (
+        "import sys\n"
+        "from tieragent.core.config import load_config\n"
+        "from tieragent.cli.wiring import prepare_models\n"
+        "cfg = load_config(__import__('pathlib').Path('.'), overrides={'tiers': {"
+        "'small': {'model': 'openai/gpt-5-mini'}, 'mid': {'model': 'openai/gpt-5'}, 'frontier': {'model': 'anthropic/claude-sonnet-4-5'}}})\n"
+        "m = prepare_models(cfg)\n"
+        "print('litellm' in sys.modules, m.prices['frontier'] is not None, m.context_windows['mid'])\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-x" * 5, "ANTHROPIC_API_KEY": "sk-ant-x" * 4,
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    imported, priced, window = out.stdout.split()
+    assert imported == "False" and priced == "True" and int(window) > 0

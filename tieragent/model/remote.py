@@ -1,0 +1,165 @@
+"""What the real providers share: the retry loop, the error kinds and how they read, where a
+tier's key comes from, and where a prompt's cache breakpoints go.
+
+Two providers call models over the network: `http_provider.HttpProvider` speaks the OpenAI and
+Anthropic wire formats itself, `litellm_adapter.LiteLLMProvider` reaches every other provider
+through litellm. Both classify a failure into one of `KIND_TEXT`'s kinds and retry the same way,
+so a fault has the same outcome whichever of them carried the call.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from ..core.config import ProviderConfig, TierConfig
+from ..core.errors import ProviderError
+from ..core.tokens import estimate_tokens
+from ..core.vocab import Tier
+from .protocol import ModelReply, ModelRequest, Usage
+
+KIND_TEXT = {
+    "auth": "authentication failed",
+    "rate_limit": "rate limited",
+    "timeout": "timed out",
+    "unreachable": "unreachable",
+    "not_found": "model or endpoint not found",
+    "bad_request": "rejected the request",
+    "server": "server error",
+    "context_window": "the prompt does not fit the model's context window",
+    "unknown": "failed",
+}
+
+# What providers say when the prompt is longer than the model's window (OpenAI's error code,
+# its message, Anthropic's message, and the phrasing of common OpenAI-compatible servers).
+CONTEXT_WINDOW_MARKERS = (
+    "context_length_exceeded",
+    "maximum context length",
+    "prompt is too long",
+    "context window",
+    "exceeds the context",
+    "too many tokens",
+)
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """Where a tier's key comes from. `variables` are alternatives: any one of them set will do."""
+
+    variables: tuple[str, ...]  # empty when the key's variable is not known by name, or none is needed
+    present: tuple[str, ...]  # those of `variables` that are set
+    needs_key: bool  # False: the provider takes no key (a local endpoint)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.present) or not self.variables
+
+
+def kind_of_status(status: int, message: str = "") -> tuple[str, bool]:
+    """(kind, retryable) for an HTTP error status and the provider's message."""
+    if status in (401, 403):
+        return "auth", False
+    if status == 404:
+        return "not_found", False
+    if status == 429:
+        return "rate_limit", True
+    if status == 408:
+        return "timeout", True
+    if status in (400, 413, 422):
+        if any(marker in message.lower() for marker in CONTEXT_WINDOW_MARKERS):
+            return "context_window", False
+        return "bad_request", False
+    if status >= 500:  # 529 is Anthropic's "overloaded"
+        return "server", True
+    return "unknown", False
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from a 429's Retry-After header (seconds, or an HTTP date), when the reply had one."""
+    if not headers:
+        return None
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+    except AttributeError:
+        return None
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+        except (TypeError, ValueError):
+            return None
+
+
+def call_with_retries(once: Callable[[], ModelReply], settings: ProviderConfig, sleep: Callable[[float], None],
+                      jitter: Callable[[], float]) -> ModelReply:
+    """`once()`, retried after a retryable ProviderError: exponential backoff with full jitter (so
+    many clients do not retry in step), a 429's Retry-After as given, and never more waiting in
+    all than `settings.max_wait_s`."""
+    attempts = settings.retries + 1
+    delay, waited = settings.backoff_s, 0.0
+    for attempt in range(1, attempts + 1):
+        try:
+            return once()
+        except ProviderError as err:
+            if not err.retryable or attempt == attempts:
+                raise
+            wait = err.retry_after if err.retry_after is not None else delay * (0.5 + jitter() / 2)
+            if waited + wait > settings.max_wait_s:
+                err.message += f" (gave up: waiting {wait:.0f}s more would pass provider.max_wait_s = {settings.max_wait_s:.0f}s)"
+                raise
+            sleep(wait)
+            waited += wait
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def provider_error(tier: Tier, cfg: TierConfig, kind: str, retryable: bool, detail: str, *, key: str | None = None,
+                   key_env: str | None = None, retry_after: float | None = None) -> ProviderError:
+    """The error a flow sees: the tier, the model and endpoint, what went wrong, and what to check.
+    The key's value, if the provider echoed it, is blanked."""
+    detail = (detail.splitlines()[0] if detail else "") or kind
+    if key:
+        detail = detail.replace(key, "***")
+    hint = None
+    if kind == "auth":
+        hint = f"Check the key in {key_env}." if key_env else "Check the provider key."
+    elif kind == "not_found":
+        hint = f"Check tiers.{tier}.model ({cfg.model})" + (f" and tiers.{tier}.api_base ({cfg.api_base})." if cfg.api_base else ".")
+    elif kind in ("unreachable", "server", "timeout"):
+        hint = f"Is {cfg.api_base or 'the provider'} reachable and healthy from here?"
+    where = f"{cfg.model} at {cfg.api_base}" if cfg.api_base else cfg.model
+    message = f"{tier} tier ({where}): {KIND_TEXT[kind]}: {detail[:300]}"
+    return ProviderError(kind, message, retryable=retryable, hint=hint, retry_after=retry_after if kind == "rate_limit" else None)
+
+
+def estimated_usage(request: ModelRequest, text: str) -> Usage:
+    """Usage counted from the text, marked as estimated, for a provider that reports none."""
+    return Usage(estimate_tokens(request.prompt_text()), 0, estimate_tokens(text), estimated=True)
+
+
+def caches_by_breakpoint(model: str) -> bool:
+    """Anthropic's models cache a prompt prefix only where the request marks it; OpenAI's and
+    Gemini's cache prefixes by themselves."""
+    name = model.lower()
+    return name.startswith(("anthropic/", "bedrock/anthropic", "vertex_ai/claude")) or name.startswith("claude")
+
+
+def with_cache_breakpoints(messages: tuple[dict[str, str], ...]) -> list[dict[str, Any]]:
+    """The messages with a cache breakpoint after the stable prefix: the system message and the
+    first user message (the files, the outline, the request). What follows (feedback on a failed
+    attempt) changes per call and is not marked."""
+    out: list[dict[str, Any]] = []
+    marked = 0
+    for m in messages:
+        if marked < 2 and m["role"] in ("system", "user"):
+            out.append({"role": m["role"], "content": [{"type": "text", "text": m["content"], "cache_control": {"type": "ephemeral"}}]})
+            marked += 1
+        else:
+            out.append(dict(m))
+    return out
