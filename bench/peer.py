@@ -4,6 +4,7 @@
     python bench/peer.py --workdir ~/.cache/tieragent-bench --json
     python bench/peer.py --aider-bin /tmp/aider-venv/bin/aider   # an Aider installed elsewhere
     python bench/peer.py --no-peer                        # tieragent's side only (no install)
+    python bench/peer.py --client litellm                 # tieragent's tiers through litellm, as Aider's are
 
 Why: "tieragent is lighter than the agent you would otherwise use" is only a claim until both run
 the same task on the same machine. The task is the test suite's reference repository
@@ -243,9 +244,11 @@ class Tool:
         }
 
 
-def tieragent_tool(work: Path, server: FakeOpenAI) -> Tool:
+def tieragent_tool(work: Path, server: FakeOpenAI, client: str = "auto") -> Tool:
+    """The tiers are `openai/...` models on the fake server: with provider.client auto, tieragent
+    calls them over its own HTTP client; with litellm, through litellm (as Aider does)."""
     repo = make_repo(work / "tieragent-repo", CALC_FILES)
-    write_config(repo, server, extra={"validate": {"test": TEST_CMD}})
+    write_config(repo, server, extra={"validate": {"test": TEST_CMD}, "provider": {"client": client}})
     exe = str(Path(sys.executable).parent / "tieragent")
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
     return Tool("tieragent", version, repo, [exe, "fix", REQUEST, "--json"], [exe, "--help"])
@@ -314,7 +317,7 @@ def test_command_alone(repo: Path, env: dict[str, str], n: int) -> float:
 
 
 def side_by_side(work: Path, *, peer: bool = True, aider_bin: Path | None = None, aider_spec: str = AIDER_SPEC,
-                 aider_py: str | None = None, runs: int = 3, help_runs: int = 5) -> dict:
+                 aider_py: str | None = None, runs: int = 3, help_runs: int = 5, client: str = "auto") -> dict:
     """Everything this script measures, as one JSON-ready dict."""
     work.mkdir(parents=True, exist_ok=True)
     side = work / "peer"
@@ -324,10 +327,10 @@ def side_by_side(work: Path, *, peer: bool = True, aider_bin: Path | None = None
     server.enqueue("patch", "mid", GOOD_PATCH)
     server.default = Reply(text=AIDER_EDIT)  # requests without tieragent's headers: Aider's
     env = bench_env(side / "home")
-    out: dict = {"task": {"repository": "tests/conftest.py CALC_FILES", "request": REQUEST, "test_command": TEST_CMD,
+    out: dict = {"task": {"repository": "tests/conftest.py CALC_FILES", "request": REQUEST, "test_command": TEST_CMD, "client": client,
                           "env": {k: v for k, v in env.items() if k != "FAKE_PROVIDER_KEY"}, "runs": runs, "help_runs": help_runs}}
     try:
-        tools = [tieragent_tool(side, server)]
+        tools = [tieragent_tool(side, server, client)]
         peer_error = None
         if peer:
             try:
@@ -407,11 +410,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--aider-python", help="the Python for Aider's venv (default: this one when 3.10-3.12, else python3.12/3.11/3.10)")
     ap.add_argument("--runs", type=int, default=3, help="timed fix runs per tool (default 3; the median is reported)")
     ap.add_argument("--help-runs", type=int, default=5, help="--help runs per tool (default 5)")
+    ap.add_argument("--client", choices=["auto", "litellm"], default="auto",
+                    help="tieragent's provider.client (default auto: its own HTTP client for the openai/ tiers)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tieragent-peer-") as tmp:
         res = side_by_side((args.workdir or Path(tmp)).expanduser(), peer=not args.no_peer, aider_bin=args.aider_bin,
-                           aider_spec=args.aider_spec, aider_py=args.aider_python, runs=args.runs, help_runs=args.help_runs)
+                           aider_spec=args.aider_spec, aider_py=args.aider_python, runs=args.runs, help_runs=args.help_runs,
+                           client=args.client)
     if args.json:
         print(json.dumps(res, indent=2))
     else:
