@@ -1,5 +1,6 @@
-"""End to end: the CLI as a subprocess, real git and pytest, and litellm's real HTTP path against the
-fake OpenAI-compatible server. Only what needs a real process lives here: the JSON envelope on
+"""End to end: the CLI as a subprocess, real git and pytest, and a real HTTP path (tieragent's own
+client for the `openai/` tiers, and litellm's where a test says `provider.client: litellm`) against
+the fake OpenAI-compatible server. Only what needs a real process lives here: the JSON envelope on
 stdout, exit codes, headers and usage over HTTP, streaming, a 401, a refused connection, signals,
 kill -9 with recover, and a real terminal. Behaviour is tested in-process (test_fix_flow.py,
 test_validation_flow.py)."""
@@ -52,8 +53,9 @@ def wait_until(condition, proc: subprocess.Popen | None = None, timeout: float =
         time.sleep(0.1)
 
 
-def test_json_envelope_headers_and_key(calc_repo, fake_server):
-    write_config(calc_repo, fake_server)
+@pytest.mark.parametrize("client", ["auto", "litellm"])
+def test_json_envelope_headers_and_key(calc_repo, fake_server, client):
+    write_config(calc_repo, fake_server, extra={"provider": {"client": client}})
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
     proc, data = fix_json(calc_repo)
@@ -75,8 +77,9 @@ def test_json_envelope_headers_and_key(calc_repo, fake_server):
         assert (r.headers["x-tieragent-step"], r.headers["x-tieragent-tier"]) in (("classify", "small"), ("patch", "mid"))
 
 
-def test_401_exits_4_names_the_variable_and_touches_nothing(calc_repo, fake_server):
-    write_config(calc_repo, fake_server)
+@pytest.mark.parametrize("client", ["auto", "litellm"])
+def test_401_exits_4_names_the_variable_and_touches_nothing(calc_repo, fake_server, client):
+    write_config(calc_repo, fake_server, extra={"provider": {"client": client}})
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", Reply(status=401, error_body={"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}))
     proc, data = fix_json(calc_repo)
