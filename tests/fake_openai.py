@@ -27,6 +27,7 @@ class Reply:
     prompt_tokens: int | None = None  # None: len(request body) // 4
     completion_tokens: int | None = None  # None: len(text) // 4
     cached_tokens: int = 0
+    cache_write_tokens: int = 0  # Anthropic's cache_creation_input_tokens
     no_usage: bool = False
     headers: dict = field(default_factory=dict)  # extra response headers (e.g. Retry-After)
     finish_reason: str = "stop"  # "length": the reply was cut at max_tokens
@@ -211,9 +212,9 @@ class FakeOpenAI:
     def _anthropic(self, h: BaseHTTPRequestHandler, body: dict, raw: str, reply: Reply) -> None:
         prompt = reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4
         usage = {
-            "input_tokens": prompt - reply.cached_tokens,  # Anthropic counts cache reads apart
+            "input_tokens": prompt - reply.cached_tokens - reply.cache_write_tokens,  # Anthropic counts cache reads and writes apart
             "cache_read_input_tokens": reply.cached_tokens,
-            "cache_creation_input_tokens": 0,
+            "cache_creation_input_tokens": reply.cache_write_tokens,
             "output_tokens": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4,
         }
         stop = "max_tokens" if reply.finish_reason == "length" else "end_turn"

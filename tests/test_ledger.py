@@ -26,6 +26,25 @@ def test_cost_with_cache():
     assert cost_usd(Usage(1, 0, 1), None) is None
 
 
+def test_cache_writes_cost_their_own_price():
+    """Anthropic bills prompt-cache writes at 1.25x the input price: a first call that writes the
+    stable prefix must not be shown at the plain input price."""
+    p = Price(input_per_mtok=3, output_per_mtok=15, cached_input_per_mtok=0.3, cache_write_per_mtok=3.75)
+    u = Usage(5000, 1000, 100, cache_write_tokens=3000)  # 1,000 uncached, 1,000 read, 3,000 written
+    assert cost_usd(u, p) == pytest.approx((1000 * 3 + 1000 * 0.3 + 3000 * 3.75 + 100 * 15) / 1e6)
+    unpriced_writes = Price(input_per_mtok=3, output_per_mtok=15)
+    assert cost_usd(u, unpriced_writes) == pytest.approx((4000 * 3 + 1000 * 3 + 100 * 15) / 1e6)
+    row = Ledger({"small": p, "mid": p, "frontier": p}, MODELS).record("patch", "mid", ModelReply("x", u, "m", 0.1), "ok")
+    assert row.cache_write_tokens == 3000 and row.to_json()["cache_write_tokens"] == 3000
+
+
+def test_the_bundled_map_prices_anthropic_cache_writes():
+    from tieragent.model.model_map import known_price
+
+    price = known_price("anthropic/claude-sonnet-4-5")
+    assert price is not None and price.cache_write_per_mtok is not None and price.cache_write_per_mtok > price.input_per_mtok
+
+
 def test_unknown_price_is_none_never_zero():
     led = Ledger(PRICES, MODELS)
     row = led.record("patch", "mid", reply(100, 10), "ok")

@@ -213,11 +213,12 @@ def test_anthropic_cache_reads_count_as_cached_tokens():
 
 
 def test_anthropic_messages_headers_body_and_cached_usage(carrier, fake_server):
-    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=5000, completion_tokens=9, cached_tokens=4000))
+    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=5000, completion_tokens=9, cached_tokens=4000, cache_write_tokens=600))
     p, _ = provider(carrier, fake_server, wire="anthropic")
     messages = ({"role": "system", "content": "SYSTEM"}, {"role": "user", "content": "files"}, {"role": "user", "content": "feedback"})
     r = p.complete(ModelRequest("patch", "mid", messages, 300))
     assert r.text == "answer" and (r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens) == (5000, 4000, 9)
+    assert r.usage.cache_write_tokens == 600
     sent = fake_server.requests[0]
     assert sent.path.endswith("/v1/messages") and sent.headers["x-api-key"] == "sk-test-abcdefgh"
     assert sent.headers["anthropic-version"] and "authorization" not in sent.headers

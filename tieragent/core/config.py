@@ -34,6 +34,12 @@ class Price(_Strict):
     cached_input_per_mtok: float | None = Field(
         default=None, ge=0, description="USD per million cached input tokens; input price when unset."
     )
+    cache_write_per_mtok: float | None = Field(
+        default=None,
+        ge=0,
+        description="USD per million input tokens written to the provider's prompt cache (Anthropic bills them above "
+        "the input price); input price when unset.",
+    )
 
 
 class TierConfig(_Strict):

@@ -300,7 +300,9 @@ def anthropic_usage(usage: Any, output_tokens: int | None = None) -> Usage | Non
     total = int(usage.get("input_tokens") or 0) + read + int(usage.get("cache_creation_input_tokens") or 0)
     if not total:
         return None
-    return Usage(total, read, int(output_tokens if output_tokens is not None else usage.get("output_tokens") or 0))
+    written = int(usage.get("cache_creation_input_tokens") or 0)
+    return Usage(total, read, int(output_tokens if output_tokens is not None else usage.get("output_tokens") or 0),
+                 cache_write_tokens=written)
 
 
 def read_anthropic(data: dict[str, Any]) -> tuple[str, Usage | None, str | None]:

@@ -38,6 +38,7 @@ class LedgerRow:
     usage_estimated: bool = False
     frontier_cost_usd: float | None = None  # the same tokens at frontier prices
     edit_format: str | None = None  # patch steps: "diff" or "whole"
+    cache_write_tokens: int = 0  # of input_tokens, those written to the prompt cache (billed apart by Anthropic)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -81,6 +82,7 @@ class Ledger:
             usage_estimated=usage.estimated,
             frontier_cost_usd=cost_usd(usage, self.prices.get(FRONTIER)),
             edit_format=edit_format,
+            cache_write_tokens=usage.cache_write_tokens,
         )
         self.rows.append(row)
         return row

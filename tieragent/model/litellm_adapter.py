@@ -90,7 +90,8 @@ def reported_usage(response: Any, request: ModelRequest, text: str) -> Usage:
     cached = (getattr(details, "cached_tokens", None) or 0) if details else 0
     # Anthropic reports cache reads apart; litellm passes them on under their own name
     cached = max(int(cached), int(getattr(usage, "cache_read_input_tokens", None) or 0))
-    return Usage(int(usage.prompt_tokens), cached, int(usage.completion_tokens or 0))
+    written = int(getattr(usage, "cache_creation_input_tokens", None) or 0)
+    return Usage(int(usage.prompt_tokens), cached, int(usage.completion_tokens or 0), cache_write_tokens=written)
 
 
 @dataclass

@@ -50,11 +50,12 @@ def price_from_map(info: dict[str, Any]) -> Price | None:
     """A Price from a map entry (per token there, per million tokens here); None when it has none."""
     if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
         return None
-    cached = info.get("cache_read_input_token_cost")
+    cached, write = info.get("cache_read_input_token_cost"), info.get("cache_creation_input_token_cost")
     return Price(
         input_per_mtok=info["input_cost_per_token"] * 1e6,
         output_per_mtok=info["output_cost_per_token"] * 1e6,
         cached_input_per_mtok=cached * 1e6 if cached is not None else None,
+        cache_write_per_mtok=write * 1e6 if write is not None else None,
     )
 
 

@@ -32,6 +32,7 @@ class Usage:
     cached_input_tokens: int = 0
     output_tokens: int = 0
     estimated: bool = False  # the provider reported no usage; figures are estimates
+    cache_write_tokens: int = 0  # of input_tokens, those written to the provider's prompt cache
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -39,6 +40,7 @@ class Usage:
             self.cached_input_tokens + other.cached_input_tokens,
             self.output_tokens + other.output_tokens,
             self.estimated or other.estimated,
+            self.cache_write_tokens + other.cache_write_tokens,
         )
 
 
