@@ -163,6 +163,17 @@ def test_a_reset_connection_is_unreachable_and_retried(carrier, fake_server):
     assert p.complete(req()).text == "ok" and len(sleeps) == 1
 
 
+def test_temperature_is_sent_only_when_the_tier_sets_it(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", "ok")
+    fake_server.enqueue("patch", "frontier", "ok")
+    p, _ = provider(carrier, fake_server)
+    p.tiers["mid"] = p.tiers["mid"].model_copy(update={"temperature": 0.0})
+    p.complete(req())
+    p.complete(req(tier="frontier"))
+    assert fake_server.requests[0].body["temperature"] == 0.0
+    assert "temperature" not in fake_server.requests[1].body
+
+
 def test_a_reply_cut_at_max_tokens_is_marked(carrier, fake_server):
     fake_server.enqueue("patch", "mid", Reply("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b", finish_reason="length"))
     p, _ = provider(carrier, fake_server)

@@ -64,6 +64,13 @@ class TierConfig(_Strict):
     )
     max_output_tokens: int = Field(default=4096, gt=0, description="max_tokens sent with every request.")
     stream: bool = Field(default=False, description="Stream replies (some gateways need it for long replies).")
+    temperature: float | None = Field(
+        default=None,
+        ge=0,
+        le=2,
+        description="Sampling temperature sent with every request of this tier; unset: the provider's default. "
+        "Small models are steadier at 0; reasoning models refuse any value (leave it unset for them).",
+    )
     edit_format: Literal["diff", "whole", "auto"] = Field(
         default="auto",
         description="How this tier writes patches. diff: unified diffs only. whole: the complete new content of each file "

@@ -140,9 +140,13 @@ class HttpProvider:
         headers = {"X-Tieragent-Step": str(request.step), "X-Tieragent-Tier": tier}
         if ep.wire == "openai":
             body = openai_body(ep.model, request, cfg.stream, custom_endpoint=bool(cfg.api_base))
+            if cfg.temperature is not None:
+                body["temperature"] = cfg.temperature
             headers["Authorization"] = f"Bearer {key or 'no-key'}"  # local servers want some value
         else:
             body = anthropic_body(ep.model, request, cfg.stream)
+            if cfg.temperature is not None:
+                body["temperature"] = min(cfg.temperature, 1.0)  # Anthropic's range is 0 to 1
             headers["anthropic-version"] = ANTHROPIC_VERSION
             if key:
                 headers["x-api-key"] = key

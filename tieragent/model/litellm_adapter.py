@@ -231,6 +231,8 @@ class LiteLLMProvider:
         )
         if cfg.api_base:
             kwargs["api_base"] = cfg.api_base
+        if cfg.temperature is not None:
+            kwargs["temperature"] = cfg.temperature
         key = self._api_key(request.tier)
         if key:
             kwargs["api_key"] = key
