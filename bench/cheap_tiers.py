@@ -2,6 +2,7 @@
 tiers and a scripted frontier, comparing `edit_format: diff` with `auto`.
 
     python bench/cheap_tiers.py --api-base http://127.0.0.1:11434/v1 --suite implement OUT_DIR
+    python bench/cheap_tiers.py --api-base URL --suite builtin --temperature 0 OUT_DIR   # the cheap tiers at temperature 0
 
 The local model is any OpenAI-compatible server (Ollama, llama.cpp's server, ...), priced at 0.
 The frontier is `tests/fake_openai.py` answering each task with its reference patch at a frontier's
@@ -82,6 +83,7 @@ def main() -> None:
     ap.add_argument("--model", default="openai/local", help="litellm model name for the local server")
     ap.add_argument("--suite", choices=("implement", "builtin"), default="implement")
     ap.add_argument("--run-timeout", type=int, default=900)
+    ap.add_argument("--temperature", type=float, help="tiers.small/mid.temperature (default: unset, the server's default)")
     args = ap.parse_args()
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -98,6 +100,8 @@ def main() -> None:
     subprocess.run(["git", "init", "-q"], cwd=home, check=True)
     local = {"model": args.model, "api_base": args.api_base, "price": {"input_per_mtok": 0, "output_per_mtok": 0},
              "max_context": 8192, "max_output_tokens": 1024, "timeout_s": 300}
+    if args.temperature is not None:
+        local["temperature"] = args.temperature
     config = {
         "tiers": {"small": local, "mid": local,
                   "frontier": {"model": "openai/frontier", "api_base": frontier.url,
@@ -119,7 +123,7 @@ def main() -> None:
     if proc.returncode != 0:
         sys.exit(f"tieragent bench exited {proc.returncode}; see {out / 'stderr.txt'}")
     rows = [json.loads(line) for line in (out / "bench" / "results.jsonl").read_text().splitlines() if line.strip()]
-    print(json.dumps({"suite": args.suite, "model": args.model, "seconds": round(time.monotonic() - started),
+    print(json.dumps({"suite": args.suite, "model": args.model, "temperature": args.temperature, "seconds": round(time.monotonic() - started),
                       "policies": summarise([r for r in rows if r.get("kind") == "run"])}, indent=2))
 
 
