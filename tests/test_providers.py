@@ -325,3 +325,12 @@ def test_openai_and_anthropic_tiers_never_import_litellm(tmp_path):
     assert out.returncode == 0, out.stderr
     imported, priced, window = out.stdout.split()
     assert imported == "False" and priced == "True" and int(window) > 0
+
+
+def test_an_api_base_that_is_not_a_url_is_a_usage_error_before_any_call():
+    from tieragent.model.providers import real_provider
+
+    tiers = {"mid": TierConfig(model="openai/local", api_base="127.0.0.1:8080/v1")}
+    with pytest.raises(UsageError) as e:
+        real_provider(tiers, ProviderConfig(), environ={}).preflight()  # type: ignore[arg-type]
+    assert "127.0.0.1:8080/v1" in e.value.message and "http" in e.value.hint

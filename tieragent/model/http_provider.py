@@ -66,6 +66,9 @@ def endpoint(cfg: TierConfig, environ: dict[str, str]) -> Endpoint:
         base = base.rstrip("/")
         url = base + ("/messages" if base.endswith("/v1") else "/v1/messages")
         usual = "ANTHROPIC_API_KEY"
+    if not url.lower().startswith(("http://", "https://")):
+        raise UsageError(f"the endpoint of {cfg.model} is not an http(s) URL: {base!r}",
+                         hint="Set the tier's api_base to e.g. http://127.0.0.1:8080/v1.")
     key_env = cfg.api_key_env or (None if cfg.api_base else usual)
     return Endpoint(wire, model, url, key_env)
 
