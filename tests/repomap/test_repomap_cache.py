@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import subprocess
 import sys
@@ -14,7 +14,7 @@ from repomap_fixtures import make_repo  # noqa: F401  (fixtures)
 
 import tieragent.repo.map.mapper as mapper
 from tieragent.repo.map import build_repo_map
-from tieragent.repo.map.cache import RACY_NS, cache_file_for
+from tieragent.repo.map.cache import RACY_NS, cache_file_for, read_marshal, write_marshal
 
 FILES = {
     "app/a.py": "def alpha():\n    return beta()\n",
@@ -107,24 +107,25 @@ def test_deleted_files_leave_the_cache(repo, tmp_path):
     (repo / "app/c.go").unlink()
     rmap = build_repo_map(repo, cache_dir=cache)
     assert "app/c.go" not in rmap.files
-    data = json.loads(cache_file_for(cache, repo).read_text())
+    data = read_marshal(cache_file_for(cache, repo))
     assert "app/c.go" not in data["files"] and "app/a.py" in data["files"]
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        b"\x00\xff not json at all",
-        b'{"version": "x", "files": {',  # cut short
-        b"[1, 2, 3]",
-        b"",
+        lambda whole: b"\x00\xff not a cache at all",
+        lambda whole: whole[: len(whole) // 2],  # cut short
+        lambda whole: marshal.dumps([1, 2, 3]),
+        lambda whole: marshal.dumps({"version": 1, "files": [1, 2]}),
+        lambda whole: b"",
     ],
 )
 def test_a_corrupt_cache_is_rebuilt_not_fatal(repo, tmp_path, parses, damage):
     cache = tmp_path / "tags"
     build_repo_map(repo, cache_dir=cache)
     path = cache_file_for(cache, repo)
-    path.write_bytes(damage)
+    path.write_bytes(damage(path.read_bytes()))
     parses.clear()
     rmap = build_repo_map(repo, cache_dir=cache)
     assert rmap.stats.cache in ("corrupt (rebuilt)", "outdated (rebuilt)")
@@ -134,27 +135,45 @@ def test_a_corrupt_cache_is_rebuilt_not_fatal(repo, tmp_path, parses, damage):
     assert build_repo_map(repo, cache_dir=cache).stats.cache == "warm" and parses == []
 
 
+def _damage_entry(cache: Path, repo: Path, rel: str) -> None:
+    path = cache_file_for(cache, repo)
+    data = read_marshal(path)
+    entry = data["files"][rel]
+    data["files"][rel] = (*entry[:4], marshal.dumps(["python", "not a list of symbols", {}, {}]))
+    write_marshal(path, data, ".test-")
+
+
 def test_a_damaged_entry_is_reparsed_alone(repo, tmp_path, parses):
     cache = tmp_path / "tags"
-    build_repo_map(repo, cache_dir=cache)
-    path = cache_file_for(cache, repo)
-    data = json.loads(path.read_text())
-    entry = data["files"]["app/a.py"]
-    entry[4] = ["python", "not a list of symbols", {}, {}]
-    path.write_text(json.dumps(data))
+    build_repo_map(repo, cache_dir=cache).rank("alpha")
+    _damage_entry(cache, repo, "app/a.py")
     parses.clear()
     rmap = build_repo_map(repo, cache_dir=cache)
-    assert parses == ["app/a.py"]
     assert [d.name for d in rmap.defined_symbols("app/a.py")] == ["alpha"]
+    assert parses == ["app/a.py"]  # rows are decoded when used: that one was found damaged, and parsed
+    parses.clear()
+    again = build_repo_map(repo, cache_dir=cache)
+    assert [d.name for d in again.defined_symbols("app/a.py")] == ["alpha"] and parses == []  # repaired
+
+
+def test_a_damaged_entry_is_reparsed_when_the_index_is_rebuilt(repo, tmp_path, parses):
+    cache = tmp_path / "tags"
+    build_repo_map(repo, cache_dir=cache).rank("alpha")
+    _damage_entry(cache, repo, "app/a.py")
+    (repo / "app/b.py").write_text("def beta():\n    return 3\n")  # another key: the index is built again
+    parses.clear()
+    rmap = build_repo_map(repo, cache_dir=cache)
+    assert rmap.rank("alpha")[0].path == "app/a.py"
+    assert sorted(parses) == ["app/a.py", "app/b.py"]
 
 
 def test_a_query_or_version_change_invalidates_the_cache(repo, tmp_path, parses):
     cache = tmp_path / "tags"
     build_repo_map(repo, cache_dir=cache)
     path = cache_file_for(cache, repo)
-    data = json.loads(path.read_text())
+    data = read_marshal(path)
     data["version"] = "1:an-older-query-set"
-    path.write_text(json.dumps(data))
+    write_marshal(path, data, ".test-")
     parses.clear()
     rmap = build_repo_map(repo, cache_dir=cache)
     assert rmap.stats.cache == "outdated (rebuilt)" and sorted(parses) == sorted(FILES)
@@ -195,7 +214,7 @@ def test_two_runs_sharing_the_cache_never_see_a_partial_file(repo, tmp_path):
     ]
     reads = 0
     while any(w.poll() is None for w in writers):
-        data = json.loads(path.read_bytes())  # must always be a whole file
+        data = read_marshal(path)  # must always be a whole file
         assert isinstance(data["files"], dict)
         reads += 1
     assert all(w.returncode == 0 for w in writers)
@@ -217,3 +236,74 @@ def test_parsing_falls_back_to_this_process_when_helpers_fail(repo, monkeypatch)
     rmap = build_repo_map(repo, workers=2)
     assert sorted(rmap.files) == sorted(FILES) and rmap.stats.parsed == len(FILES)
     assert [d.name for d in rmap.defined_symbols("app/a.py")] == ["alpha"]
+
+
+# ------------------------------------------------------------ the stored ranking index
+
+
+@pytest.fixture
+def index_builds(monkeypatch):
+    """How many times the ranking index was built from the files' tags."""
+    import tieragent.repo.map.index as index
+
+    calls: list[int] = []
+    real = index.build_sections
+
+    def counting(paths, files):
+        calls.append(len(paths))
+        return real(paths, files)
+
+    monkeypatch.setattr(index, "build_sections", counting)
+    return calls
+
+
+def ranking(rmap, request):
+    return [(r.path, r.score, r.reasons) for r in rmap.rank(request)]
+
+
+def test_an_unchanged_tree_reads_the_index_back(repo, tmp_path, index_builds):
+    cache = tmp_path / "tags"
+    first = build_repo_map(repo, cache_dir=cache)
+    expected = {q: ranking(first, q) for q in (None, "alpha calls beta", "Gamma")}
+    expected_outline = first.outline("alpha", 500)
+    assert index_builds == [len(FILES)]
+    second = build_repo_map(repo, cache_dir=cache)
+    assert {q: ranking(second, q) for q in expected} == expected
+    assert second.outline("alpha", 500) == expected_outline
+    assert second.dependencies("app/a.py") == first.dependencies("app/a.py")
+    assert index_builds == [len(FILES)]  # not built again
+
+
+def test_an_edit_rebuilds_the_index(repo, tmp_path, index_builds):
+    cache = tmp_path / "tags"
+    assert build_repo_map(repo, cache_dir=cache).dependencies("app/b.py") == []
+    (repo / "app/b.py").write_text("def beta():\n    return zeta_value()\n\n\ndef zeta_value():\n    return alpha()\n")
+    rmap = build_repo_map(repo, cache_dir=cache)
+    assert rmap.rank("zeta_value")[0].path == "app/b.py"
+    assert [p for p, _ in rmap.dependencies("app/b.py")] == ["app/a.py"]  # the new use of alpha
+    assert "defines 'zeta_value', mentioned in request" in rmap.rank("zeta_value")[0].reasons
+    (repo / "app/a.py").unlink()
+    rmap = build_repo_map(repo, cache_dir=cache)
+    assert "app/a.py" not in {r.path for r in rmap.rank(None)} and rmap.dependencies("app/b.py") == []
+    assert len(index_builds) == 3
+
+
+def test_a_damaged_or_foreign_index_is_rebuilt(repo, tmp_path, index_builds, monkeypatch):
+    import tieragent.repo.map.index as index
+
+    cache = tmp_path / "tags"
+    first = build_repo_map(repo, cache_dir=cache)
+    expected = ranking(first, "alpha"), ranking(first, None)
+    [stored] = cache.glob("index-*")
+    whole = stored.read_bytes()
+    data = read_marshal(stored)
+    data["sections"]["pagerank"] = marshal.dumps([0.5])  # the wrong length
+    for damage in (whole[: len(whole) // 2], b"junk", marshal.dumps(data)):
+        stored.write_bytes(damage)
+        rmap = build_repo_map(repo, cache_dir=cache)
+        assert (ranking(rmap, "alpha"), ranking(rmap, None)) == expected
+    assert len(index_builds) == 4
+    monkeypatch.setattr(index, "index_version", lambda: "another version of the index code")
+    rmap = build_repo_map(repo, cache_dir=cache)
+    assert (ranking(rmap, "alpha"), ranking(rmap, None)) == expected
+    assert len(index_builds) == 5

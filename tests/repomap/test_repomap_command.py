@@ -66,6 +66,12 @@ def test_without_a_request_the_outline_is_global(repo, capsys):
     assert data["request"] is None and data["outline_files"][0] == "src/parser.py"
 
 
+def test_from_a_subdirectory_the_whole_work_tree_is_mapped(repo, capsys):
+    assert run_map(repo / "src", None, None, True, False) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert Path(data["root"]) == repo.resolve() and data["index"]["files"] == 3
+
+
 def test_token_default_comes_from_the_config(repo, capsys):
     (repo / ".tieragent.yaml").write_text("context:\n  outline_tokens: 30\n")
     assert run_map(repo, "parse", None, True, False) == 0

@@ -143,12 +143,13 @@ def scan_files(
     """
     kept: list[FileInfo] = []
     skipped: dict[str, str] = {}
+    prefix = os.path.join(root, "")  # joining strings: a Path per file cost more than the lstat
     for rel in rel_paths:
         rel = rel.replace("\\", "/")
         seen = trusted(rel) if trusted is not None else None
         if seen is not None:
             try:
-                st = os.lstat(root / rel)
+                st = os.lstat(prefix + rel)
             except OSError:
                 skipped[rel] = "missing"
                 continue

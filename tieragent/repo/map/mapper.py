@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..secret_paths import looks_secret
-from .cache import GraphStore, TagCache, content_hash
+from .cache import CachedFiles, IndexStore, TagCache, content_hash
 from .files import FileInfo, git_files, outside_repository, scan_files
 from .outline import OTHER_LINES_BY_RANK, line_limit, outline_symbols, pack
 from .rank import RankedFile, Ranker, file_kind, request_mentions
@@ -148,18 +148,19 @@ def build_repo_map(
     cache = TagCache(cache_dir, root)
     cache.load()
     infos, skipped = scan_files(root, rels, trusted=cache.recorded_stat)
-    by_path: dict[str, FileTags] = {}
+    parsed: dict[str, FileTags] = {}
+    cached: set[str] = set()
     todo: list[FileInfo] = []
     read_already: dict[str, bytes] = {}
     for info in infos:
-        tags, data = cache.lookup(root, info)
-        if tags is not None:
-            by_path[info.path] = tags
+        hit, data = cache.lookup(root, info)
+        if hit:
+            cached.add(info.path)
         else:
             todo.append(info)
             if data is not None:
                 read_already[info.path] = data
-    stats = IndexStats(cache=cache.status, reused=len(by_path))
+    stats = IndexStats(cache=cache.status, reused=len(cached))
     n_workers = _worker_count(len(todo), workers)
     info_of = {f.path: f for f in todo}
     if n_workers > 1 and len(todo) > 1:
@@ -170,29 +171,44 @@ def build_repo_map(
         if tags is None or digest is None:
             skipped[rel] = "unreadable"
             continue
-        by_path[rel] = tags
+        parsed[rel] = tags
         cache.store(info_of[rel], digest, tags, row)
         stats.parsed_paths.append(rel)
-    cache.save(set(by_path))
-    ordered = {f.path: by_path[f.path] for f in infos if f.path in by_path}
-    stats.files = len(ordered)
+    order = [f.path for f in infos if f.path in parsed or f.path in cached]
+    cache.save(set(order))
+
+    def reparse(rel: str) -> FileTags:
+        """A cached row found damaged when decoded: parse the file again and repair the cache."""
+        try:
+            st = os.stat(root / rel)  # before reading: a write after it gives another mtime next run
+        except OSError:
+            return FileTags(rel, None)
+        _, digest, tags = _parse_one(root, rel)
+        if tags is None or digest is None:
+            return FileTags(rel, None)
+        cache.store(FileInfo(rel, st.st_size, st.st_mtime_ns), digest, tags)
+        cache.save(set(order))
+        return tags
+
+    stats.files = len(order)
     stats.skipped = len(skipped)
     stats.parsed = len(stats.parsed_paths)
     stats.workers = n_workers
     stats.seconds = time.perf_counter() - started
-    return RepoMap(root, ordered, skipped, stats, cache.graph_store(list(ordered)))
+    ordered = CachedFiles(order, parsed, cache, reparse)
+    return RepoMap(root, ordered, skipped, stats, cache.index_store(order))
 
 
 class RepoMap:
     """An index of one repository's files: rank them for a request, render outlines and context."""
 
-    def __init__(self, root: Path, files: dict[str, FileTags], skipped: dict[str, str], stats: IndexStats,
-                 graph_store: GraphStore | None = None):
+    def __init__(self, root: Path, files: Mapping[str, FileTags], skipped: dict[str, str], stats: IndexStats,
+                 index_store: IndexStore | None = None):
         self.root = root
-        self.files = files
+        self.files = files  # path -> FileTags, in index order (decoded from the cache on first use)
         self.skipped = skipped
         self.stats = stats
-        self.ranker = Ranker(files, graph_store)
+        self.ranker = Ranker(files, index_store)
         self._rank_memo: tuple[str | None, list[RankedFile]] | None = None
 
     @property

@@ -12,7 +12,8 @@ Three signals, each on a [0, 1] scale and kept with a human-readable reason:
   with the mentioned and lexically matching files spreads their weight to their neighbours.
 
 Tests and documentation are demoted unless the request talks about them: a fix lives in the
-code they describe. Pure Python throughout (no numpy): a power iteration over sparse dicts.
+code they describe. The index-wide structures (the graph, postings...) live in index.py;
+PageRank in graph.py.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ import builtins
 import math
 import re
 from bisect import bisect_left
-from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from .cache import GraphStore
+from .cache import IndexStore
+from .graph import name_weight, normalize, pagerank, ref_idf, walk
+from .index import FIELDS, RankIndex
 from .tags import LANGUAGE_BY_EXT, OTHER_SOURCE_EXTS, FileTags, is_source
-from .terms import STOPWORDS, identifier_terms, path_terms, stem, text_terms
+from .terms import STOPWORDS, stem, text_terms
+
+__all__ = ["Mention", "RankedFile", "Ranker", "file_kind", "mention_weight", "pagerank", "request_mentions"]
 
 # Weights of the combined score (each signal is normalised to [0, 1] first).
 W_MENTION = 1.0  # lowered from 1.6 after the same ablation (recall@1 no worse on either set)
@@ -38,11 +43,6 @@ FIELD_WEIGHT = {"path": 3.0, "names": 2.0, "body": 1.0}
 FIELD_B = {"path": 0.3, "names": 0.5, "body": 0.6}
 PREFIX_MATCH_WEIGHT = 0.6
 MIN_PREFIX = 4
-# PageRank
-DAMPING = 0.85
-PR_MAX_ITER = 60
-PR_TOLERANCE = 1e-5
-MAX_EDGES_PER_FILE = 60
 # mentions of names that rarely say where the fix goes (see mention_weight)
 MENTION_RAISED = 0.35
 MENTION_CONSTANT = 0.5
@@ -89,7 +89,7 @@ def file_kind(path: str) -> str:
     return "source" if is_source(path) else "other"
 
 
-def request_mentions(request: str, defined: set[str] | None = None) -> tuple[list[Mention], list[str]]:
+def request_mentions(request: str, defined: Collection[str] | None = None) -> tuple[list[Mention], list[str]]:
     """Code-shaped identifiers and path-shaped words in a request.
 
     An identifier is code-shaped when it is backticked, dotted (`Session.send`), has an
@@ -132,112 +132,56 @@ def request_mentions(request: str, defined: set[str] | None = None) -> tuple[lis
 
 
 class Ranker:
-    """Ranks the files of one index; the index-wide structures are built once, lazily."""
+    """Ranks the files of one index; the index-wide structures come from a RankIndex (stored
+    between runs, or built once, lazily)."""
 
-    def __init__(self, files: dict[str, FileTags], store: GraphStore | None = None):
+    def __init__(self, files: Mapping[str, FileTags], store: IndexStore | None = None):
         self.files = files
         self.paths = list(files)
         self._index = {p: i for i, p in enumerate(self.paths)}
-        self._built = False
-        self._store = store  # the graph and the global PageRank of these exact files, from an earlier run
+        self.index = RankIndex(self.paths, files, store)
         self._graph: list[dict[int, float]] | None = None
-        self._normalized: Edges | None = None
-        self._global_pr: list[float] | None = None
-        self._stored = store.load() if store is not None else None
-        if self._stored is not None:
-            self._graph, self._global_pr = self._stored
-            self._normalized = normalize(self._graph)
+        self._defined_lower: dict[str, set[str]] | None = None
+        self._kinds: list[str] | None = None
 
     # ------------------------------------------------------------ index-wide structures
 
-    def defined_names(self) -> set[str]:
-        """Every name some indexed file defines (not counting local definitions)."""
-        self._build()
-        return set(self.defines)
+    @property
+    def defines(self) -> dict[str, list[int]]:
+        """name -> the files defining it (not counting local definitions)."""
+        return self.index.section("defines")
 
-    def _build(self) -> None:
-        if self._built:
-            return
-        self.defines: dict[str, list[int]] = {}
-        self.defined_lower: dict[str, set[str]] = {}
-        names_field: list[dict[str, int]] = []
-        path_field: list[dict[str, int]] = []
-        df: Counter[str] = Counter()
-        for i, p in enumerate(self.paths):
-            t = self.files[p]
-            nf: Counter[str] = Counter()
-            for d in t.defs:
-                if d.local:
-                    continue
-                owners = self.defines.setdefault(d.name, [])
-                if not owners or owners[-1] != i:
-                    owners.append(i)
-                nf.update(identifier_terms(d.name))
-            names_field.append(dict(nf))
-            pf = dict(Counter(path_terms(p)))
-            path_field.append(pf)
-            df.update(set(pf) | set(nf) | set(t.terms))
-        for name in self.defines:
-            self.defined_lower.setdefault(name.lower(), set()).add(name)
-        self.names_field = names_field
-        self.path_field = path_field
-        self.df = df
-        self.vocab = sorted(df)
-        self.avg_len = {
-            "path": _avg(sum(f.values()) for f in path_field),
-            "names": _avg(sum(f.values()) for f in names_field),
-            "body": _avg(sum(t.terms.values()) for t in self.files.values() if t.terms),
-        }
-        self.lengths = [
-            (sum(path_field[i].values()), sum(names_field[i].values()), sum(self.files[p].terms.values()))
-            for i, p in enumerate(self.paths)
-        ]
-        self.kinds = [file_kind(p) for p in self.paths]
-        self._ref_df: Counter[str] | None = None
-        self._built = True
+    def defined_names(self) -> Collection[str]:
+        """Every name some indexed file defines (not counting local definitions)."""
+        return self.defines.keys()
+
+    @property
+    def defined_lower(self) -> dict[str, set[str]]:
+        if self._defined_lower is None:
+            lower: dict[str, set[str]] = {}
+            for name in self.defines:
+                lower.setdefault(name.lower(), set()).add(name)
+            self._defined_lower = lower
+        return self._defined_lower
+
+    @property
+    def kinds(self) -> list[str]:
+        if self._kinds is None:
+            self._kinds = [file_kind(p) for p in self.paths]
+        return self._kinds
 
     def graph(self) -> list[dict[int, float]]:
         """out[u] = {v: weight}: file u uses names that file v defines."""
-        if self._graph is not None:
-            return self._graph
-        self._build()
-        out: list[dict[int, float]] = []
-        ref_df = self.ref_df()
-        n = len(self.paths)
-        for i, p in enumerate(self.paths):
-            edges: dict[int, float] = {}
-            for name, count in self.files[p].refs.items():
-                owners = self.defines.get(name)
-                if not owners:
-                    continue
-                w = name_weight(name) * ref_idf(n, ref_df[name]) * math.sqrt(count) / len(owners)
-                for v in owners:
-                    if v != i:
-                        edges[v] = edges.get(v, 0.0) + w
-            if len(edges) > MAX_EDGES_PER_FILE:
-                edges = dict(sorted(edges.items(), key=lambda kv: -kv[1])[:MAX_EDGES_PER_FILE])
-            out.append(edges)
-        self._graph = out
-        self._normalized = normalize(out)
-        return out
+        if self._graph is None:
+            self._graph = [dict(zip(targets, weights)) for targets, weights in self.index.section("graph")]
+        return self._graph
 
-    def ref_df(self) -> Counter[str]:
+    def ref_df(self) -> dict[str, int]:
         """For each defined name, how many files use it."""
-        self._build()
-        if self._ref_df is None:
-            df: Counter[str] = Counter()
-            defined = self.defines
-            for t in self.files.values():
-                df.update(name for name in t.refs if name in defined)
-            self._ref_df = df
-        return self._ref_df
+        return self.index.section("ref_df")
 
     def global_pagerank(self) -> list[float]:
-        if self._global_pr is None:
-            self._global_pr = pagerank(self.graph(), None, normalized=self._normalized)
-            if self._store is not None:
-                self._store.save(self.graph(), self._global_pr)
-        return self._global_pr
+        return self.index.section("pagerank")
 
     # ------------------------------------------------------------ signals
 
@@ -251,7 +195,8 @@ class Ranker:
             if why not in reasons.setdefault(i, []):
                 reasons[i].append(why)
 
-        mentions, paths = request_mentions(request, set(self.defines))
+        defines = self.defines
+        mentions, paths = request_mentions(request, defines.keys())
         for token in paths:
             t = token.lstrip("./")
             hits = [i for i, p in enumerate(self.paths) if p == t or p.endswith("/" + t)]
@@ -272,10 +217,10 @@ class Ranker:
                         done = True
                         break
             for k, name in enumerate(parts):
-                owners = self.defines.get(name)
+                owners = defines.get(name)
                 if owners is None and len(name) >= 4:
                     variants = self.defined_lower.get(name.lower(), set())
-                    owners = [o for v in variants for o in self.defines[v]] or None
+                    owners = [o for v in variants for o in defines[v]] or None
                 if owners:
                     named.add(name)
                     if k > 0 and done:
@@ -298,24 +243,25 @@ class Ranker:
                 name = parts[0]
                 if len(name) < 4 or name in _BUILTIN_NAMES:
                     continue
-                users = [i for i, p in enumerate(self.paths) if name in self.files[p].refs]
+                users = self.index.ref_postings(name)[::2]
                 if users and len(users) <= max(10, len(self.paths) // 20):
                     for i in users:
                         add(i, 0.35 * mention_weight(name, m.plain) / math.sqrt(len(users)), f"uses {name!r}, mentioned in request")
         return scores, reasons, named
 
     def _expand(self, term: str) -> list[tuple[str, float]]:
-        out = [(term, 1.0)] if term in self.df else []
+        _, _, df, vocab = self.index.section("lexical")
+        out = [(term, 1.0)] if term in df else []
         if len(term) >= MIN_PREFIX:
-            j = bisect_left(self.vocab, term)
-            while j < len(self.vocab) and self.vocab[j].startswith(term):
-                if self.vocab[j] != term:
-                    out.append((self.vocab[j], PREFIX_MATCH_WEIGHT))
+            j = bisect_left(vocab, term)
+            while j < len(vocab) and vocab[j].startswith(term):
+                if vocab[j] != term:
+                    out.append((vocab[j], PREFIX_MATCH_WEIGHT))
                 j += 1
                 if len(out) > 40:
                     break
             for k in range(MIN_PREFIX, len(term)):
-                if term[:k] in self.df:
+                if term[:k] in df:
                     out.append((term[:k], PREFIX_MATCH_WEIGHT))
         return out
 
@@ -323,39 +269,35 @@ class Ranker:
         words = text_terms(request)
         if not words:
             return {}, {}
+        lengths, avg, df, _ = self.index.section("lexical")
         n = len(self.paths)
         query = list(dict.fromkeys(words))
         expanded = {q: self._expand(q) for q in query}
-        idf = {t: math.log(1 + (n - self.df[t] + 0.5) / (self.df[t] + 0.5)) for ts in expanded.values() for t, _ in ts}
+        idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for ts in expanded.values() for t, _ in ts}
         owners: dict[str, list[tuple[str, float]]] = {}  # candidate term -> [(query term, weight)]
         for q, cands in expanded.items():
             for t, w in cands:
                 owners.setdefault(t, []).append((q, w))
-        wanted = set(owners)
+        # file -> [(term, count in path, in names, in body)], from the terms' postings
+        hits: dict[int, list[tuple[str, int, int, int]]] = {}
+        for t in owners:
+            post = self.index.postings(t)
+            for k in range(0, len(post), 4):
+                hits.setdefault(post[k], []).append((t, post[k + 1], post[k + 2], post[k + 3]))
+        weights = [FIELD_WEIGHT[f] for f in FIELDS]
+        bs = [FIELD_B[f] for f in FIELDS]
+        avgs = [avg[f] for f in FIELDS]
         scores: dict[int, float] = {}
         matched: dict[int, list[tuple[float, str]]] = {}
-        fields = ("path", "names", "body")
-        avg = self.avg_len
-        for i, p in enumerate(self.paths):
-            docs = (self.path_field[i], self.names_field[i], self.files[p].terms)
-            hits = wanted.intersection(docs[0])
-            hits.update(wanted.intersection(docs[1]))
-            if docs[2]:
-                hits.update(wanted.intersection(docs[2]))
-            if not hits:
-                continue
-            lens = self.lengths[i]
-            norms = [
-                FIELD_WEIGHT[f] / (1 - FIELD_B[f] + FIELD_B[f] * (lens[k] / avg[f] if avg[f] else 1.0))
-                for k, f in enumerate(fields)
-            ]
+        for i in sorted(hits):
+            lens = lengths[i]
+            norms = [weights[k] / (1 - bs[k] + bs[k] * (lens[k] / avgs[k] if avgs[k] else 1.0)) for k in range(3)]
             best: dict[str, float] = {}
-            for t in hits:
+            for t, *counts in hits[i]:
                 tf = 0.0
                 for k in range(3):
-                    c = docs[k].get(t)
-                    if c:
-                        tf += c * norms[k]
+                    if counts[k]:
+                        tf += counts[k] * norms[k]
                 s_t = idf[t] * tf / (K1 + tf)
                 for q, w in owners[t]:
                     if w * s_t > best.get(q, 0.0):
@@ -374,13 +316,12 @@ class Ranker:
         n = len(self.paths)
         if n == 0:
             return []
-        if not request or not request.strip():  # needs only the graph: read back when no file changed
+        if not request or not request.strip():  # needs only the global PageRank
             pr = self.global_pagerank()
             top = max(pr) or 1.0
             out = [RankedFile(p, pr[i] / top, [f"pagerank {pr[i]:.4f}"]) for i, p in enumerate(self.paths)]
             out.sort(key=lambda r: (-r.score, r.path))
             return out
-        self._build()
         mention, m_reasons, named = self._mention_scores(request)
         lexical, l_reasons = self._lexical_scores(request)
         m_top = max(mention.values(), default=0.0)
@@ -392,20 +333,19 @@ class Ranker:
         if l_top:
             for i, s in sorted(lexical.items(), key=lambda kv: -kv[1])[:20]:
                 seeds[i] = seeds.get(i, 0.0) + (s / l_top) ** 2
-        graph = self.graph()
-        normalized = self._normalized
+        normalized = self.index.section("normalized")
         if named:
-            graph, changed = self._boosted(graph, named)
-            if changed:
-                assert normalized is not None
+            boosted = self._boosted(named)
+            if boosted:
                 normalized = list(normalized)
-                for u, row in zip(changed, normalize([graph[u] for u in changed])):
+                for u, row in zip(boosted, normalize(list(boosted.values()))):
                     normalized[u] = row
-        pr = pagerank(graph, seeds or None, normalized=normalized)
+        pr = walk(normalized, seeds or None)
         pr_top = max(pr) or 1.0
         words = set(text_terms(request))
         wants_tests = bool(words & _TEST_WORDS)
         wants_docs = bool(words & _DOC_WORDS)
+        kinds = self.kinds
         out = []
         for i, p in enumerate(self.paths):
             m = min(mention.get(i, 0.0), 1.0)  # absolute: a weak mention (an exception's name) stays weak
@@ -414,7 +354,7 @@ class Ranker:
             score = W_MENTION * m + W_LEXICAL * lex + W_GRAPH * g
             reasons = list(m_reasons.get(i, ())) + list(l_reasons.get(i, ()))
             reasons.append(f"pagerank {pr[i]:.4f}")
-            kind = self.kinds[i]
+            kind = kinds[i]
             factor = 1.0
             if kind == "test" and not wants_tests:
                 factor = TEST_FACTOR
@@ -429,29 +369,29 @@ class Ranker:
         out.sort(key=lambda r: (-r.score, r.path))
         return out
 
-    def _boosted(self, graph: list[dict[int, float]], named: set[str]) -> tuple[list[dict[int, float]], list[int]]:
-        """Edges through a name the request mentions count ten times more. Returns the new
-        graph and the nodes whose edges changed."""
-        boosted = list(graph)
-        changed: list[int] = []
+    def _boosted(self, named: set[str]) -> dict[int, dict[int, float]]:
+        """Edges through a name the request mentions count ten times more: the new out-edges
+        of the nodes that use one."""
+        graph = self.index.section("graph")
         ref_df = self.ref_df()
+        n = len(self.paths)
+        boosted: dict[int, dict[int, float]] = {}
         for name in named:
             owners = self.defines.get(name, [])
             if not owners:
                 continue
-            for i, p in enumerate(self.paths):
-                count = self.files[p].refs.get(name)
-                if not count:
-                    continue
-                if boosted[i] is graph[i]:
-                    boosted[i] = dict(graph[i])
-                    changed.append(i)
-                edges = boosted[i]
-                w = 10 * name_weight(name) * ref_idf(len(self.paths), ref_df[name]) * math.sqrt(count) / len(owners)
+            base = 10 * name_weight(name) * ref_idf(n, ref_df.get(name, 0)) / len(owners)
+            post = self.index.ref_postings(name)
+            for k in range(0, len(post), 2):
+                i, count = post[k], post[k + 1]
+                edges = boosted.get(i)
+                if edges is None:
+                    edges = boosted[i] = dict(zip(*graph[i]))
+                w = base * math.sqrt(count)
                 for v in owners:
                     if v != i:
                         edges[v] = edges.get(v, 0.0) + w
-        return boosted, changed
+        return boosted
 
     def index_of(self, path: str) -> int | None:
         return self._index.get(path)
@@ -477,97 +417,6 @@ def mention_weight(name: str, plain: bool = False) -> float:
     if plain:
         w *= MENTION_PLAIN
     return w
-
-
-def name_weight(name: str) -> float:
-    """How much one use of `name` says about a dependency."""
-    if name.startswith("__") and name.endswith("__"):
-        return 0.05
-    w = 1.0
-    if name.startswith("_"):
-        w *= 0.3
-    if len(name) < 5:
-        w *= 0.5
-    if "_" in name.strip("_") or _CAMEL.search(name):
-        w *= 1.5  # compound names are specific
-    return w
-
-
-Edges = list[tuple[tuple[int, ...], tuple[float, ...]]]
-
-
-def normalize(graph: list[dict[int, float]]) -> Edges:
-    """Each node's out-edges as (targets, weights summing to 1); ([], []) for a dangling node."""
-    out: Edges = []
-    for edges in graph:
-        total = sum(edges.values())
-        if total > 0:
-            out.append((tuple(edges), tuple(w / total for w in edges.values())))
-        else:
-            out.append(((), ()))
-    return out
-
-
-def ref_idf(n_files: int, n_users: int) -> float:
-    """Names used by a large share of the files (`name`, `get`) say little about any one of them."""
-    return math.log((n_files + 1) / (n_users + 1)) + 0.1
-
-
-def pagerank(
-    graph: list[dict[int, float]],
-    personalization: dict[int, float] | None,
-    *,
-    normalized: Edges | None = None,
-) -> list[float]:
-    """Personalized PageRank by power iteration; dangling mass returns to the personalization.
-
-    Converges when the L1 change of an iteration drops below PR_TOLERANCE (at most PR_MAX_ITER).
-    """
-    n = len(graph)
-    if n == 0:
-        return []
-    if personalization:
-        total = sum(personalization.values())
-        p = [0.0] * n
-        for i, s in personalization.items():
-            p[i] = s / total
-    else:
-        p = [1.0 / n] * n
-    norm = normalized if normalized is not None else normalize(graph)
-    damping = DAMPING
-    r = list(p)
-    for _ in range(PR_MAX_ITER):
-        nxt = [0.0] * n
-        dangling = 0.0
-        for u in range(n):
-            ru = r[u]
-            if ru == 0.0:
-                continue
-            targets, weights = norm[u]
-            if not targets:
-                dangling += ru
-                continue
-            ru *= damping
-            for v, w in zip(targets, weights):
-                nxt[v] += ru * w
-        restart = (1 - damping) + damping * dangling
-        delta = 0.0
-        for i in range(n):
-            x = nxt[i] + restart * p[i]
-            delta += abs(x - r[i])
-            nxt[i] = x
-        r = nxt
-        if delta < PR_TOLERANCE:
-            break
-    return r
-
-
-def _avg(values) -> float:
-    total = count = 0
-    for v in values:
-        total += v
-        count += 1
-    return total / count if count else 0.0
 
 
 def _module_match(path: str, dotted_as_path: str) -> bool:
