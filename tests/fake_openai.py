@@ -143,14 +143,7 @@ class FakeOpenAI:
             h.wfile.write(payload)
             return
         if reply.status != 200:
-            payload = json.dumps(reply.error_body or {"error": {"message": f"HTTP {reply.status}", "type": "error"}}).encode()
-            h.send_response(reply.status)
-            h.send_header("Content-Type", "application/json")
-            h.send_header("Content-Length", str(len(payload)))
-            for name, value in reply.headers.items():
-                h.send_header(name, str(value))
-            h.end_headers()
-            h.wfile.write(payload)
+            _send_json(h, reply.status, reply.error_body or {"error": {"message": f"HTTP {reply.status}", "type": "error"}}, reply.headers)
             return
         if h.path.rstrip("/").endswith("/messages"):
             self._anthropic(h, body, raw, reply)
@@ -174,12 +167,7 @@ class FakeOpenAI:
         }
         if not reply.no_usage:
             out["usage"] = usage
-        payload = json.dumps(out).encode()
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(payload)))
-        h.end_headers()
-        h.wfile.write(payload)
+        _send_json(h, 200, out)
 
     def _stream(self, h: BaseHTTPRequestHandler, model: str, reply: Reply, usage: dict) -> None:
         h.send_response(200)
@@ -245,9 +233,15 @@ class FakeOpenAI:
                                "content": [{"type": "text", "text": reply.text}], "stop_reason": stop}
         if not reply.no_usage:
             out["usage"] = usage
-        payload = json.dumps(out).encode()
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(payload)))
-        h.end_headers()
-        h.wfile.write(payload)
+        _send_json(h, 200, out)
+
+
+def _send_json(h: BaseHTTPRequestHandler, status: int, obj: Any, headers: dict | None = None) -> None:
+    payload = json.dumps(obj).encode()
+    h.send_response(status)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(len(payload)))
+    for name, value in (headers or {}).items():
+        h.send_header(name, str(value))
+    h.end_headers()
+    h.wfile.write(payload)
