@@ -170,3 +170,16 @@ def test_several_files_each_in_its_named_block(repo):
     assert [c.path for c in only_one] == ["src/calc.py"]  # a file with no block is left alone
     with pytest.raises(PatchError):  # one unnamed block is not guessed onto every file
         plan_whole_files(f"```\n{NEW}```\n", ("src/calc.py", "src/other.py"), repo)
+
+
+def test_files_sent_back_unchanged_are_named_as_such(repo):
+    """A small model's usual failure: every file copied back as it is. The reason says so (and the
+    feedback asks for a change), rather than claiming no block named a file."""
+    from tieragent.repo.patching import plan_whole_files
+
+    (repo / "src/other.py").write_text("X = 1\n")
+    old = (repo / "src/calc.py").read_text()
+    with pytest.raises(PatchError) as e:
+        plan_whole_files(f"```src/calc.py\n{old}```\n\n```src/other.py\nX = 1\n```\n", ("src/calc.py", "src/other.py"), repo)
+    assert e.value.reason == "the reply repeats src/calc.py, src/other.py unchanged"
+    assert "changes nothing" in e.value.feedback

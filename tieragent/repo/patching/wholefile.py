@@ -185,16 +185,25 @@ def plan_whole_files(reply: str, paths: tuple[str, ...], root: Path, *, refuse: 
     its file. A file with no block is left as it is; a reply that changes none of them is refused."""
     if len(paths) == 1:
         return [plan_whole_file(reply, paths[0], root, refuse=refuse)]
-    changes, problems = [], []
+    changes, problems, unchanged = [], [], []
     for path in paths:
         try:
             changes.append(plan_whole_file(reply, path, root, refuse=refuse, require_name=True))
         except PatchError as err:
-            if err.reason.endswith(("no fenced block names the file", "the content is unchanged")):
-                continue  # this file was not among the ones the model changed
-            problems.append(err)
+            if err.reason.endswith("the content is unchanged"):
+                unchanged.append(path)  # sent back as it is: not among the files the model changed
+            elif not err.reason.endswith("no fenced block names the file"):
+                problems.append(err)
     if problems:
         raise problems[0]
+    if not changes and unchanged:
+        # small models often copy the files back as they are: say so, so the next attempt knows
+        listing = ", ".join(unchanged)
+        raise PatchError(
+            "no-diff", f"the reply repeats {listing} unchanged",
+            f"Your answer repeats {listing} exactly as {'it is' if len(unchanged) == 1 else 'they are'}: it changes nothing. "
+            "Change the code so that it does what the request asks, and send the complete new content of each file you change.",
+        )
     if not changes:
         listing = ", ".join(paths)
         raise PatchError(
