@@ -34,6 +34,60 @@ def test_credential_shapes_are_masked(text, secret):
     assert secret not in Redactor()(text)
 
 
+# Built at run time, so that no vendor's key shape sits in the repository as a literal.
+VENDOR_KEYS = [
+    "sk_" + "live_" + "4eC39HqLyjWDarjtT1zdp7dc",  # Stripe secret key
+    "rk_" + "test_" + "51H8Zk2LkdIwHu7ixPq0aB1c",  # Stripe restricted key
+    "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",  # Stripe webhook secret
+    "glpat-" + "xJ4m9Qz2Lp8Rt6Vw1Yb3",  # GitLab
+    "hf_" + "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456",  # Hugging Face
+    "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",  # npm
+    "pypi-" + "AgEIcHlwaS5vcmcCJDk2YjE3ZjQ0LTRhNjEtNDgxMi1iNzBhLWI5OTZmNzYwNDM0MgACKlsz",  # PyPI
+    "SG." + "ngeVfQFYQlKU0ufo8x5d1A" + "." + "TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr",  # SendGrid
+    "SK" + "0123456789abcdef0123456789abcdef",  # Twilio API key
+    "GOCSPX-" + "1a2B3c4D5e6F7g8H9i0J1k2L3m4N",  # Google OAuth client secret
+    "gsk_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0EdCbAzYxWvUtSrQpOnMlKj",  # Groq
+    "xai-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0EdCbAzYxWvUtSrQpOnMlKj",  # xAI
+    "r8_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0EdCbAz",  # Replicate
+    "pplx-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0EdCbAzYxWvUtSr",  # Perplexity
+    "dop_" + "v1_" + "0123456789abcdef" * 4,  # DigitalOcean
+    "shpat_" + "0123456789abcdef0123456789abcdef",  # Shopify
+    "dapi" + "0123456789abcdef0123456789abcdef",  # Databricks
+    "https://hooks.slack.com/services/" + "T0ABCDEF1/B0ABCDEF2/" + "a1B2c3D4e5F6g7H8i9J0k1L2",  # Slack webhook
+]
+
+
+@pytest.mark.parametrize("secret", VENDOR_KEYS)
+def test_vendor_keys_are_masked_wherever_they_appear(secret):
+    """In prose, a test log or a config value with an innocent name: the shape alone is enough."""
+    for text in (f"see {secret} above", f"STATUS_HOOK = '{secret}'", f"FAILED test_pay - ValueError: {secret}"):
+        masked = Redactor()(text)
+        assert secret not in masked and "TIERAGENT_SECRET_1" in masked
+
+
+@pytest.mark.parametrize("url, password", [
+    ("DATABASE_URL=postgres://app:" + "Hunter2-db" + "@db.internal:5432/app", "Hunter2-db"),
+    ("broker = 'amqp://guest:" + "s3cr3t!x" + "@rabbit//'", "s3cr3t!x"),
+    ("redis://:" + "longpassword1" + "@cache:6379/0", "longpassword1"),
+])
+def test_passwords_in_urls_are_masked_and_the_rest_of_the_url_kept(url, password):
+    r = Redactor()
+    masked = r(url)
+    assert password not in masked and "TIERAGENT_SECRET_1@" in masked
+    assert r.unmask(masked) == url
+
+
+@pytest.mark.parametrize("text", [
+    "url = f'postgres://{user}:{password}@{host}/db'",
+    'DATABASE_URL = "postgres://app:${DB_PASSWORD}@db/app"',
+    "git clone https://github.com/org/repo.git",
+    "sk_live = False",
+    "SKIP = 'SK' + str(n)",
+])
+def test_url_templates_and_lookalikes_are_left_alone(text):
+    assert Redactor()(text) == text
+
+
 @pytest.mark.parametrize("text", [
     'TOKEN_URL = "https://example.com/oauth/token"',
     "api_key = settings.OPENAI_API_KEY",

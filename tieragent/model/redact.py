@@ -2,8 +2,9 @@
 
 Masked: the values of environment variables whose names say they hold a key, token, secret or
 password; and credential shapes wherever they appear (file contents, test output, diffs):
-provider key prefixes, private-key blocks, JWTs, and long random-looking strings assigned to
-names like KEY, TOKEN, SECRET or PASSWORD.
+provider and vendor key prefixes, private-key blocks, JWTs, passwords in URLs
+(`postgres://user:PASSWORD@host`), and long random-looking strings assigned to names like KEY,
+TOKEN, SECRET or PASSWORD.
 
 Masking is stable within a run: the same secret always becomes the same placeholder, so a
 model's patch that copies a masked line still lines up with the file, and `unmask` puts the
@@ -39,7 +40,30 @@ SHAPES = (
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
     re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    # vendors' prefixed keys: Stripe (secret, restricted, webhook), GitLab, Hugging Face, npm, PyPI,
+    # SendGrid, Twilio API keys, Google OAuth client secrets, Groq, xAI, Replicate, Perplexity,
+    # DigitalOcean, Shopify, Databricks; and Slack webhook URLs
+    re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),
+    re.compile(r"\bwhsec_[A-Za-z0-9+/=]{20,}"),
+    re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}"),
+    re.compile(r"\bhf_[A-Za-z0-9]{30,}"),
+    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
+    re.compile(r"\bpypi-[A-Za-z0-9_\-]{50,}"),
+    re.compile(r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{20,}"),
+    re.compile(r"\bSK[0-9a-f]{32}\b"),
+    re.compile(r"\bGOCSPX-[A-Za-z0-9_\-]{20,}"),
+    re.compile(r"\bgsk_[A-Za-z0-9]{40,}"),
+    re.compile(r"\bxai-[A-Za-z0-9]{40,}"),
+    re.compile(r"\br8_[A-Za-z0-9]{30,}"),
+    re.compile(r"\bpplx-[A-Za-z0-9]{40,}"),
+    re.compile(r"\bdo[por]_v1_[a-f0-9]{64}\b"),
+    re.compile(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"),
+    re.compile(r"\bdapi[a-f0-9]{32}\b"),
+    re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}"),
 )
+# the password of user:password@host in a URL (database, broker and proxy URLs); templates such as
+# ${DB_PASSWORD} or {password} are left alone
+URL_PASSWORD = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@'\"]*:(?P<password>[^\s@/'\"${}<>%]{3,})@")
 # NAME = "value" / NAME: value / "name": "value", where NAME says secret and the value looks random
 ASSIGNED = re.compile(
     r"""(?ix)
@@ -97,6 +121,8 @@ class Redactor:
                 text = text.replace(v, self._placeholder(v))
         for shape in SHAPES:
             text = shape.sub(lambda m: self._placeholder(m.group(0)), text)
+        text = URL_PASSWORD.sub(lambda m: m.group(0).replace(m.group("password"), self._placeholder(m.group("password")), 1)
+                                if not _PLACEHOLDER_RE.fullmatch(m.group("password")) else m.group(0), text)
 
         def assigned(m: re.Match[str]) -> str:
             value = m.group("value")
