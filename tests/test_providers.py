@@ -284,14 +284,19 @@ def test_the_public_endpoints_usual_key_is_never_sent_to_a_configured_api_base(f
 
 
 def test_openai_base_url_variable_and_the_usual_key(fake_server):
-    """Without api_base, the endpoint is OPENAI_BASE_URL (as for litellm and OpenAI's SDK), the key
-    OPENAI_API_KEY, and the token limit OpenAI's own API's name for it."""
+    """Without api_base, the endpoint is OPENAI_BASE_URL (as for litellm and OpenAI's SDK) and the key
+    OPENAI_API_KEY. A reasoning model gets max_completion_tokens (it refuses max_tokens); another
+    model on a server that copies the format gets max_tokens."""
     fake_server.enqueue("patch", "mid", "ok")
     tiers = {"mid": TierConfig(model="openai/gpt-5-mini")}
     p = HttpProvider(tiers, environ={"OPENAI_BASE_URL": fake_server.url, "OPENAI_API_KEY": "sk-usual-0123456789"})  # type: ignore[arg-type]
     assert p.complete(req()).text == "ok"
     sent = fake_server.requests[0]
     assert sent.headers["authorization"] == "Bearer sk-usual-0123456789" and sent.body["max_completion_tokens"] == 256
+    fake_server.enqueue("patch", "small", "ok")
+    local = {"small": TierConfig(model="openai/qwen2.5-coder", api_base=fake_server.url)}
+    HttpProvider(local, environ={}).complete(req(tier="small"))  # type: ignore[arg-type]
+    assert fake_server.requests[-1].body["max_tokens"] == 256  # the name servers copying the format know
     missing = HttpProvider(tiers, environ={})  # type: ignore[arg-type]
     with pytest.raises(UsageError) as e:
         missing.complete(req())
@@ -334,3 +339,17 @@ def test_an_api_base_that_is_not_a_url_is_a_usage_error_before_any_call():
     with pytest.raises(UsageError) as e:
         real_provider(tiers, ProviderConfig(), environ={}).preflight()  # type: ignore[arg-type]
     assert "127.0.0.1:8080/v1" in e.value.message and "http" in e.value.hint
+
+
+@pytest.mark.parametrize("model, official, name", [
+    ("gpt-4o", True, "max_completion_tokens"),  # OpenAI's own API takes the new name for every model
+    ("gpt-4o", False, "max_tokens"),
+    ("o3-mini", False, "max_completion_tokens"),  # a reasoning model behind a proxy
+    ("gpt-5-mini", False, "max_completion_tokens"),
+    ("qwen2.5-coder:7b", False, "max_tokens"),
+])
+def test_the_output_limit_goes_by_the_name_the_endpoint_knows(model, official, name):
+    from tieragent.model.http_provider import openai_body
+
+    body = openai_body(model, req(), False, official=official)
+    assert body[name] == 256 and {"max_tokens", "max_completion_tokens"} - {name} & set(body) == set()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Literal
@@ -31,6 +32,8 @@ from .remote import (KeyStatus, call_with_retries, estimated_usage, kind_of_stat
 
 Wire = Literal["openai", "anthropic"]
 ANTHROPIC_VERSION = "2023-06-01"
+OPENAI_API = "https://api.openai.com/"
+REASONING_MODEL = re.compile(r"(o\d|gpt-5)", re.IGNORECASE)  # o1, o3-mini, o4-mini, gpt-5, gpt-5-mini, ...
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ class HttpProvider:
         key = self.environ.get(ep.key_env) if ep.key_env else None
         headers = {"X-Tieragent-Step": str(request.step), "X-Tieragent-Tier": tier}
         if ep.wire == "openai":
-            body = openai_body(ep.model, request, cfg.stream, custom_endpoint=bool(cfg.api_base))
+            body = openai_body(ep.model, request, cfg.stream, official=ep.url.startswith(OPENAI_API))
             if cfg.temperature is not None:
                 body["temperature"] = cfg.temperature
             headers["Authorization"] = f"Bearer {key or 'no-key'}"  # local servers want some value
@@ -215,11 +218,13 @@ def _error_message(text: str) -> str:
 # ---------------------------------------------------------------- OpenAI chat completions
 
 
-def openai_body(model: str, request: ModelRequest, stream: bool, *, custom_endpoint: bool) -> dict[str, Any]:
+def openai_body(model: str, request: ModelRequest, stream: bool, *, official: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in request.messages]}
-    # OpenAI's own API wants max_completion_tokens (its reasoning models refuse max_tokens);
-    # the servers that copy its format know max_tokens
-    body["max_tokens" if custom_endpoint else "max_completion_tokens"] = request.max_tokens
+    # OpenAI's reasoning models refuse max_tokens and want max_completion_tokens, which OpenAI's own
+    # API takes for every model; servers that copy the format (llama.cpp, vLLM, ...) know max_tokens.
+    # A reasoning model behind a proxy gets the new name, as litellm does it.
+    wants_new_name = official or REASONING_MODEL.match(model.rsplit("/", 1)[-1]) is not None
+    body["max_completion_tokens" if wants_new_name else "max_tokens"] = request.max_tokens
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
