@@ -353,3 +353,13 @@ def test_the_output_limit_goes_by_the_name_the_endpoint_knows(model, official, n
 
     body = openai_body(model, req(), False, official=official)
     assert body[name] == 256 and {"max_tokens", "max_completion_tokens"} - {name} & set(body) == set()
+
+
+def test_an_unreachable_endpoint_from_a_base_url_variable_is_named():
+    """The endpoint may come from ANTHROPIC_BASE_URL rather than the config: the error names it anyway."""
+    tiers = {"frontier": TierConfig(model="anthropic/claude-sonnet-4-5", timeout_s=2)}
+    p = HttpProvider(tiers, ProviderConfig(retries=0), environ={"ANTHROPIC_API_KEY": "sk-ant-x" * 4,  # type: ignore[arg-type]
+                                                                "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"})
+    with pytest.raises(ProviderError) as e:
+        p.complete(req(tier="frontier"))
+    assert e.value.kind == "unreachable" and "http://127.0.0.1:9" in e.value.message and "http://127.0.0.1:9" in e.value.hint

@@ -44,6 +44,7 @@ class Endpoint:
     model: str  # the provider's own name for the model, without the 'openai/' or 'anthropic/' prefix
     url: str
     key_env: str | None  # the variable holding the key; None: the endpoint takes none
+    base: str = ""  # what the user configured (api_base, a base-URL variable) or the public API: named in errors
 
 
 def model_route(model: str) -> Wire | None:
@@ -73,7 +74,7 @@ def endpoint(cfg: TierConfig, environ: dict[str, str]) -> Endpoint:
         raise UsageError(f"the endpoint of {cfg.model} is not an http(s) URL: {base!r}",
                          hint="Set the tier's api_base to e.g. http://127.0.0.1:8080/v1.")
     key_env = cfg.api_key_env or (None if cfg.api_base else usual)
-    return Endpoint(wire, model, url, key_env)
+    return Endpoint(wire, model, url, key_env, base)
 
 
 @dataclass
@@ -171,20 +172,20 @@ class HttpProvider:
         except ProviderError:
             raise
         except ReplyShapeError as err:
-            raise provider_error(tier, cfg, "server", True, f"unreadable reply: {err}", key=key) from None
+            raise provider_error(tier, cfg, "server", True, f"unreadable reply: {err}", key=key, endpoint=ep.base) from None
         except httpx.TimeoutException:
-            raise provider_error(tier, cfg, "timeout", True, f"no answer within {cfg.timeout_s:g}s", key=key) from None
+            raise provider_error(tier, cfg, "timeout", True, f"no answer within {cfg.timeout_s:g}s", key=key, endpoint=ep.base) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
-            raise provider_error(tier, cfg, "unreachable", True, f"{type(exc).__name__}: {exc}", key=key) from None
+            raise provider_error(tier, cfg, "unreachable", True, f"{type(exc).__name__}: {exc}", key=key, endpoint=ep.base) from None
         except httpx.HTTPError as exc:  # e.g. an invalid URL in api_base
-            raise provider_error(tier, cfg, "unknown", False, f"{type(exc).__name__}: {exc}", key=key) from None
+            raise provider_error(tier, cfg, "unknown", False, f"{type(exc).__name__}: {exc}", key=key, endpoint=ep.base) from None
         seconds = time.monotonic() - started
         return ModelReply(text, usage or estimated_usage(request, text), cfg.model, seconds, truncated=finish in ("length", "max_tokens"))
 
     def _status_error(self, tier: Tier, response: Any, key: str | None, ep: Endpoint) -> ProviderError:
         message = _error_message(response.text) or f"HTTP {response.status_code}"
         kind, retryable = kind_of_status(response.status_code, message)
-        return provider_error(tier, self.tiers[tier], kind, retryable, f"HTTP {response.status_code}: {message}", key=key,
+        return provider_error(tier, self.tiers[tier], kind, retryable, f"HTTP {response.status_code}: {message}", key=key, endpoint=ep.base,
                               key_env=ep.key_env, retry_after=retry_after_seconds(response.headers))
 
 

@@ -120,9 +120,10 @@ def call_with_retries(once: Callable[[], ModelReply], settings: ProviderConfig, 
 
 
 def provider_error(tier: Tier, cfg: TierConfig, kind: str, retryable: bool, detail: str, *, key: str | None = None,
-                   key_env: str | None = None, retry_after: float | None = None) -> ProviderError:
-    """The error a flow sees: the tier, the model and endpoint, what went wrong, and what to check.
-    The key's value, if the provider echoed it, is blanked."""
+                   key_env: str | None = None, retry_after: float | None = None, endpoint: str | None = None) -> ProviderError:
+    """The error a flow sees: the tier, the model and endpoint (`endpoint`, else the tier's api_base),
+    what went wrong, and what to check. The key's value, if the provider echoed it, is blanked."""
+    endpoint = endpoint or cfg.api_base
     detail = (detail.splitlines()[0] if detail else "") or kind
     if key:
         detail = detail.replace(key, "***")
@@ -132,8 +133,8 @@ def provider_error(tier: Tier, cfg: TierConfig, kind: str, retryable: bool, deta
     elif kind == "not_found":
         hint = f"Check tiers.{tier}.model ({cfg.model})" + (f" and tiers.{tier}.api_base ({cfg.api_base})." if cfg.api_base else ".")
     elif kind in ("unreachable", "server", "timeout"):
-        hint = f"Is {cfg.api_base or 'the provider'} reachable and healthy from here?"
-    where = f"{cfg.model} at {cfg.api_base}" if cfg.api_base else cfg.model
+        hint = f"Is {endpoint or 'the provider'} reachable and healthy from here?"
+    where = f"{cfg.model} at {endpoint}" if endpoint else cfg.model
     message = f"{tier} tier ({where}): {KIND_TEXT[kind]}: {detail[:300]}"
     return ProviderError(kind, message, retryable=retryable, hint=hint, retry_after=retry_after if kind == "rate_limit" else None)
 
