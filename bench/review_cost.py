@@ -4,7 +4,8 @@
     python bench/review_cost.py --rev abc123    # another commit (its diff against its parent)
 
 The review runs for real (diff, pre-filter, risk rules, prompts, context, ledger) with scripted
-model replies: the triage rates every hunk "medium" (so only the rules raise risk: a deliberately
+model replies, twice: as it runs (small hunks of one file share a call) and with one hunk per call.
+Replies: the triage rates every hunk "medium" (so only the rules raise risk: a deliberately
 pessimistic triage for the saving), and each review answers with one finding of a typical size.
 Token counts are estimated from the prompt text (about 4 characters a token), priced at list
 prices of the models `tieragent demo` names. The all-frontier baseline sends every hunk of the
@@ -29,6 +30,8 @@ from tieragent.core.config import Config  # noqa: E402
 from tieragent.core.tokens import estimate_tokens  # noqa: E402
 from tieragent.core.vocab import TIERS  # noqa: E402
 from tieragent.flows.review import ReviewDeps, ReviewOptions, run_review  # noqa: E402
+from tieragent.flows.review import batch  # noqa: E402
+from tieragent.flows.review.batch import Part, changes_block  # noqa: E402
 from tieragent.flows.review.context import enclosing_code  # noqa: E402
 from tieragent.flows.review.diff import parse_diff  # noqa: E402
 from tieragent.model.protocol import Models  # noqa: E402
@@ -68,11 +71,15 @@ def main() -> None:
     result = run_review(source, deps, ReviewOptions(fail_on="never"))
     ledger = result.ledger
     tiered = ledger.spent_usd if ledger else 0.0
+    # the same review with one hunk per call, as before small hunks of a file shared a call
+    batch.MAX_HUNKS_PER_CALL = 1
+    single = run_review(source, deps, ReviewOptions(fail_on="never"))
+    one_per_call = single.ledger.spent_usd if single.ledger else 0.0
 
-    # every hunk to the frontier: the review calls made, at frontier prices, plus the hunks the
-    # pre-filter skipped, through the same review prompt (no triage call at all)
+    # every hunk to the frontier: the one-hunk-per-call review calls, at frontier prices, plus the
+    # hunks the pre-filter skipped, through the same review prompt (no triage call at all)
     fr = prices["frontier"]
-    review_rows = [r for r in ledger.rows if str(r.step) == "review"] if ledger else []
+    review_rows = [r for r in single.ledger.rows if str(r.step) == "review"] if single.ledger else []
     all_frontier = sum(r.frontier_cost_usd or 0.0 for r in review_rows)
     skipped_ids = {s.hunk for s in result.skipped if s.hunk}
     skipped_files = {s.path for s in result.skipped if s.hunk is None}
@@ -81,8 +88,8 @@ def main() -> None:
         for h in f.hunks:
             hunks += 1
             if h.id in skipped_ids or h.path in skipped_files:
-                messages = prompts.render("review-hunk", path=h.path, hunk=h.text, code=enclosing_code(h.path, ws.blob(rev, h.path), h),
-                                          related="", risk="not rated", feedback="")
+                part = Part(h, enclosing_code(h.path, ws.blob(rev, h.path), h), "not rated")
+                messages = prompts.render("review-hunks", path=h.path, changes=changes_block([part]), related="", feedback="")
                 tokens = estimate_tokens("\n".join(m["content"] for m in messages))
                 all_frontier += (tokens * fr.input_per_mtok + estimate_tokens(FINDING) * fr.output_per_mtok) / 1e6
     by_tier = {t: len(ids) for t, ids in result.by_tier().items()}
@@ -93,7 +100,9 @@ def main() -> None:
         "skipped": len(result.skipped),
         "reviewed_by_tier": by_tier,
         "calls": ledger.calls if ledger else 0,
+        "calls_one_hunk_per_call": single.ledger.calls if single.ledger else 0,
         "tiered_cost_usd": round(tiered, 4),
+        "tiered_one_hunk_per_call_usd": round(one_per_call, 4),
         "every_hunk_to_frontier_usd": round(all_frontier, 4),
         "saving": f"{1 - tiered / all_frontier:.0%}" if all_frontier else "n/a",
     }
@@ -102,7 +111,7 @@ def main() -> None:
         return
     print(f"commit {figures['commit']}: {figures['files']} files, {hunks} hunks; {figures['skipped']} skipped without a model")
     print(f"reviewed by tier: {by_tier}; {figures['calls']} calls (triage included)")
-    print(f"tiered review:                 ${tiered:.4f}")
+    print(f"tiered review:                 ${tiered:.4f}  (one hunk per call: ${one_per_call:.4f}, {figures['calls_one_hunk_per_call']} calls)")
     print(f"every hunk to the frontier:    ${all_frontier:.4f}  (tiered costs {tiered / all_frontier:.0%} of that)")
 
 

@@ -296,3 +296,43 @@ def test_a_shallow_clone_says_what_base_needs_and_fix_still_works(shop, tmp_path
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{calc}", str(calc_clone)], check=True)
     result = fix(calc_clone, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}))
     assert result.status == "fixed"
+
+
+PRICING = "".join(f'def price_{i}(x):\n    """Price number {i}."""\n    y = x * {i}\n    return y\n\n\n' for i in range(1, 7))
+
+
+def test_small_hunks_of_one_file_share_one_review_call_and_findings_land_on_their_hunk(shop):
+    """Three small hunks of pricing.py go to the mid tier in one call (one system prompt, one answer
+    format, one set of related signatures); a finding on the second hunk's line is placed on it."""
+    (shop / "app/pricing.py").write_text(PRICING)
+    git(shop, "add", "-A")
+    git(shop, "commit", "-qm", "pricing")
+    (shop / "app/pricing.py").write_text(PRICING.replace("x * 1\n", "x * 1.5\n").replace("x * 3\n", "x // 3\n").replace("x * 5\n", "x * 5 + 1\n"))
+    second_line = PRICING.replace("x * 3\n", "x // 3\n").splitlines().index("    y = x // 3") + 1
+    finding = json.dumps({"findings": [{"path": "app/pricing.py", "line": second_line, "severity": "medium", "category": "correctness",
+                                        "message": "floor division drops the fraction", "suggestion": "use /"},
+                                       {"path": "app/pricing.py", "line": 999, "severity": "low", "message": "far from every hunk"}]})
+    triage = '{"hunks": [{"id": "H1", "risk": "medium", "reason": "r"}, {"id": "H2", "risk": "medium", "reason": "r"}, {"id": "H3", "risk": "low", "reason": "r"}]}'
+    provider = scripted({("review-triage", "small"): [triage], ("review", "mid"): [finding]})
+    result = review(shop, provider)
+    calls = [r for r in provider.requests if r.step == "review"]
+    assert len(calls) == 1 and result.exit_code == ExitCode.FIXED
+    prompt = calls[0].prompt_text()
+    assert all(f"### Change app/pricing.py#{n} ({n} of 3)" in prompt for n in (1, 2, 3))
+    assert sorted(result.reviewed) == ["app/pricing.py#1", "app/pricing.py#2", "app/pricing.py#3"]
+    (f,) = result.findings
+    assert (f.hunk, f.line, f.message) == ("app/pricing.py#2", second_line, "floor division drops the fraction")
+    assert result.dropped_findings == 1
+    assert [r.note for r in result.ledger.rows if r.step == "review"] == ["app/pricing.py#1, app/pricing.py#2, app/pricing.py#3: 1 finding(s)"]
+
+
+def test_a_failed_shared_call_lists_every_hunk_it_held_as_unreviewed(shop):
+    (shop / "app/pricing.py").write_text(PRICING)
+    git(shop, "add", "-A")
+    git(shop, "commit", "-qm", "pricing")
+    (shop / "app/pricing.py").write_text(PRICING.replace("x * 1\n", "x * 1.5\n").replace("x * 4\n", "x - 4\n"))
+    down = ProviderError("server", "mid tier: server error", retryable=True)
+    provider = scripted({("review-triage", "small"): [NO_FINDINGS], ("review", "mid"): [down]})
+    result = review(shop, provider)
+    assert sorted(u.hunk for u in result.unreviewed) == ["app/pricing.py#1", "app/pricing.py#2"]
+    assert all("unavailable" in u.reason for u in result.unreviewed) and result.exit_code == ExitCode.PROVIDER

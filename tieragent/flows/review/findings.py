@@ -1,8 +1,8 @@
 """A reviewer's reply as findings: read leniently, placed on a changed line, duplicates merged.
 
-A finding must point at a line on the new side of the diff. One that names a line near its hunk
-(or none) is moved to the nearest changed line of that hunk; one about another file or a line
-far from the hunk is dropped. Both are counted.
+A finding must point at a line on the new side of the diff. One that names a line near a hunk of
+its call (or none) is moved to the nearest changed line of that hunk; one about another file or a
+line far from every hunk is dropped. Both are counted.
 """
 
 from __future__ import annotations
@@ -68,25 +68,31 @@ def _line(value: object) -> int | None:
     return int(m.group()) if m else None
 
 
-def place(raw: list[dict], hunk: Hunk, tier: Tier) -> Placed:
-    """Findings about `hunk`, each on one of its changed new-side lines."""
-    changed = hunk.changed_new_lines
+def place(raw: list[dict], hunks: Hunk | list[Hunk], tier: Tier) -> Placed:
+    """Findings about `hunks` (one hunk, or several of one file reviewed in one call), each on a
+    changed new-side line of the hunk it is about: the hunk holding its line, else the nearest one
+    within MOVE_WITHIN_LINES (a finding without a line goes to the first)."""
+    group = [hunks] if isinstance(hunks, Hunk) else list(hunks)
+    path_of = group[0].path
     out, moved, dropped = [], 0, 0
     for f in raw:
         message = " ".join(str(f.get("message", "")).split())
         if not message:
             dropped += 1
             continue
-        path = str(f.get("path") or hunk.path).strip().removeprefix("./") or hunk.path
-        if path != hunk.path and not hunk.path.endswith("/" + path):
-            dropped += 1  # about another file: not something this hunk's reviewer can place
+        path = str(f.get("path") or path_of).strip().removeprefix("./") or path_of
+        if path != path_of and not path_of.endswith("/" + path):
+            dropped += 1  # about another file: not something this call's reviewer can place
             continue
         line, moved_from = _line(f.get("line")), None
-        if line not in changed:
-            near = line is None or (hunk.new_start - MOVE_WITHIN_LINES <= line < hunk.new_start + max(hunk.new_len, 1) + MOVE_WITHIN_LINES)
+        hunk = next((h for h in group if line in h.changed_new_lines), None)
+        if hunk is None:
+            near = [h for h in group if line is None or _distance(h, line) <= MOVE_WITHIN_LINES]
             if not near:
                 dropped += 1
                 continue
+            hunk = near[0] if line is None else min(near, key=lambda h: _distance(h, line))
+            changed = hunk.changed_new_lines
             moved_from = line
             line = changed[0] if line is None else min(changed, key=lambda n: (abs(n - line), n))
             moved += 1
@@ -97,6 +103,12 @@ def place(raw: list[dict], hunk: Hunk, tier: Tier) -> Placed:
             hunk=hunk.id, tier=tier, moved_from=moved_from,
         ))
     return Placed(out, moved, dropped)
+
+
+def _distance(hunk: Hunk, line: int) -> int:
+    """Lines from `line` to the hunk's new-side span (0 inside it)."""
+    first, last = hunk.new_start, hunk.new_start + max(hunk.new_len, 1) - 1
+    return max(first - line, line - last, 0)
 
 
 def merge_duplicates(findings: list[Finding]) -> tuple[list[Finding], int]:

@@ -2,7 +2,7 @@
 
 `run_review` reads top to bottom: parse the diff, skip what needs no model, rate each hunk's
 risk (rules, then the small tier's triage), review each hunk at the tier its risk calls for
-(riskiest first, within the budget), place and merge the findings, optionally run the tests and
+(riskiest first, within the budget; small hunks of one file share a call), place and merge the findings, optionally run the tests and
 the linter against the base, and decide the exit code. It returns a `ReviewResult` and prints
 nothing. It never writes to the work tree or the index.
 """
@@ -32,6 +32,7 @@ from ...risk.rules import RiskRules, signature_changes
 from ..base import Reporter, new_run_id, record_history
 from ..replies import ReplyFormatError
 from .assess import rule_reasons, triage
+from .batch import Part, changes_block, plan_batches
 from .context import enclosing_code, split_hunk
 from .diff import parse_diff
 from .findings import merge_duplicates, parse_findings, place
@@ -93,8 +94,8 @@ def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | No
             result.assessed = [Assessed(r.hunk, r.risk, r.reasons, REVIEWER[r.risk]) for r in rated]
             reviewer = _Reviewer(gw, deps, models, read, functools.cache(deps.repo_map))
             try:
-                for a in result.assessed:
-                    reviewer.review(a, result)
+                for batch in plan_batches(result.assessed, reviewer.code):
+                    reviewer.review(batch, result)
             except TieragentError as err:  # a bad key, an unknown model: nothing more can be reviewed
                 stopped = err
                 done = set(result.reviewed) | {u.hunk for u in result.unreviewed}
@@ -156,6 +157,7 @@ class _Contents:
 class _Reviewer:
     def __init__(self, gw: Gateway, deps: ReviewDeps, models: Models, read: _Contents, repo_map: Callable[[], RepoMap]):
         self.gw, self.deps, self.models, self.read, self.repo_map = gw, deps, models, read, repo_map
+        self._codes: dict[str, str] = {}
 
     def _budget(self, tier: Tier) -> int:
         window = self.models.context_windows.get(tier) or DEFAULT_CONTEXT_WINDOW
@@ -168,10 +170,25 @@ class _Reviewer:
             return ""
         return f"\nSignatures of related code (for reference):\n{text}\n" if text else ""
 
-    def review(self, a: Assessed, result: ReviewResult) -> None:
+    def _code(self, h: Hunk) -> str:
+        if h.id not in self._codes:
+            self._codes[h.id] = enclosing_code(h.path, self.read.new(h.path), h)
+        return self._codes[h.id]
+
+    def code(self, a: Assessed) -> str:
+        """The code shown around a hunk: what batching counts, once per call."""
+        return self._code(a.hunk)
+
+    def review(self, batch: list[Assessed], result: ReviewResult) -> None:
+        """One call for the batch; a single hunk too large for one call is split into pieces."""
+        if len(batch) > 1:
+            parts = [Part(a.hunk, self._code(a.hunk), _risk_note(a)) for a in batch]
+            self._finish(batch, self._call([p.hunk for p in parts], batch[0].tier, parts, self._related(batch[0].hunk.path), result), result)
+            return
+        a = batch[0]
         h, tier = a.hunk, a.tier
         budget = self._budget(tier)
-        code, related = enclosing_code(h.path, self.read.new(h.path), h), self._related(h.path)
+        code, related = self._code(h), self._related(h.path)
         if estimate_tokens(h.text + code + related) > budget:
             related = ""
         if estimate_tokens(h.text + code) > budget:
@@ -182,20 +199,28 @@ class _Reviewer:
             if pieces is None:
                 result.unreviewed.append(Unreviewed(h.id, h.path, a.risk, f"too large for the {tier} tier's context"))
                 return
-        risk_note = f"{a.risk} risk" + (f": {'; '.join(a.reasons)}" if a.reasons else "")
         for piece in pieces:
-            why_not = self._review_piece(piece, tier, risk_note, code if len(pieces) == 1 else enclosing_code(h.path, self.read.new(h.path), piece), related, result)
+            piece_code = code if len(pieces) == 1 else enclosing_code(h.path, self.read.new(h.path), piece)
+            why_not = self._call([piece], tier, [Part(piece, piece_code, _risk_note(a))], related, result)
             if why_not is not None:
-                result.unreviewed.append(Unreviewed(h.id, h.path, a.risk, why_not))
+                self._finish(batch, why_not, result)
                 return
-        result.reviewed.append(h.id)
+        self._finish(batch, None, result)
 
-    def _review_piece(self, h: Hunk, tier: Tier, risk: str, code: str, related: str, result: ReviewResult) -> str | None:
-        """None when reviewed; else why not."""
-        feedback = ""
+    @staticmethod
+    def _finish(batch: list[Assessed], why_not: str | None, result: ReviewResult) -> None:
+        if why_not is None:
+            result.reviewed.extend(a.hunk.id for a in batch)
+        else:
+            result.unreviewed.extend(Unreviewed(a.hunk.id, a.hunk.path, a.risk, why_not) for a in batch)
+
+    def _call(self, hunks: list[Hunk], tier: Tier, parts: list[Part], related: str, result: ReviewResult) -> str | None:
+        """One review call (asked again once after an unusable reply). None when reviewed; else why not."""
+        feedback, ids = "", ", ".join(h.id for h in hunks)
+        changes = changes_block(parts)
         for _ in range(REVIEW_TRIES):
-            messages = prompts.render("review-hunk", path=h.path, hunk=h.text.rstrip("\n"), code=code, related=related, risk=risk, feedback=feedback)
-            call = self.gw.call(Step.REVIEW, tier, messages, note=h.id)
+            messages = prompts.render("review-hunks", path=hunks[0].path, changes=changes, related=related, feedback=feedback)
+            call = self.gw.call(Step.REVIEW, tier, messages, note=ids)
             if call.reply is None:
                 if isinstance(call.error, BudgetExceeded):
                     return f"over budget ({call.error.message.removeprefix('budget: ')})"
@@ -204,22 +229,26 @@ class _Reviewer:
                     return f"too large for the {tier} tier's context window"
                 return f"the {tier} tier was unavailable ({kind})"
             if call.reply.truncated:  # findings cut short: ask again for a shorter answer
-                self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{h.id}: the reply was cut off at max_tokens")
+                self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{ids}: the reply was cut off at max_tokens")
                 feedback = "\nYour previous answer was cut off at the output limit. Report fewer findings, each more briefly."
                 continue
             try:
                 raw = parse_findings(call.text)
             except ReplyFormatError as err:
-                self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{h.id}: {err}")
+                self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{ids}: {err}")
                 feedback = f"\nYour previous answer was not usable: {err}. Answer with the JSON object only."
                 continue
-            placed = place(raw, h, tier)
+            placed = place(raw, hunks, tier)
             result.findings.extend(placed.findings)
             result.moved_findings += placed.moved
             result.dropped_findings += placed.dropped
-            self.gw.ledger.set_outcome(call.row, Outcome.OK, f"{h.id}: {len(placed.findings)} finding(s)")
+            self.gw.ledger.set_outcome(call.row, Outcome.OK, f"{ids}: {len(placed.findings)} finding(s)")
             return None
         return f"the {tier} tier's replies were unusable"
+
+
+def _risk_note(a: Assessed) -> str:
+    return f"{a.risk} risk" + (f": {'; '.join(a.reasons)}" if a.reasons else "")
 
 
 def _run_judges(deps: ReviewDeps, source: DiffSource, files: list, result: ReviewResult, events: Reporter) -> dict:
