@@ -45,3 +45,18 @@ def test_code_two_hunks_share_is_shown_once():
     assert text.count("def f()") == 1 and "the same code as shown for an earlier change" in text
     assert "### Change a.py#1 (1 of 2)" in text and "Rated: low risk" in text
     assert "(1 of 1)" not in changes_block([Part(a, "c", "r")])
+
+
+def test_findings_go_to_the_hunk_holding_their_line_or_the_nearest_and_copied_choices_read_as_bug():
+    from tieragent.flows.review.findings import place
+
+    one, two = assessed("a.py", 1).hunk, assessed("a.py", 5).hunk  # changed lines 10 and 50
+    raw = [{"line": 50, "message": "m1", "category": "security|bug|correctness"},
+           {"line": 47, "message": "m2", "category": "CATEGORY"},
+           {"line": 14, "message": "m3", "category": "data loss"},
+           {"line": 30, "message": "far from both"},
+           {"message": "no line"}]
+    placed = place(raw, [one, two], "mid")
+    got = [(f.message, f.hunk, f.line, f.category) for f in placed.findings]
+    assert got == [("m1", "a.py#5", 50, "bug"), ("m2", "a.py#5", 50, "bug"), ("m3", "a.py#1", 10, "data-loss"), ("no line", "a.py#1", 10, "bug")]
+    assert (placed.moved, placed.dropped) == (3, 1)

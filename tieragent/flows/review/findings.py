@@ -59,6 +59,15 @@ def _severity(value: object) -> Severity:
         return _SEVERITY_WORDS.get(word, Severity.MEDIUM)
 
 
+def _category(value: object) -> str:
+    """The finding's category as a slug; "bug" when the reply has none, or copied the answer
+    format's placeholder or its list of choices ("security|bug|...") instead of choosing."""
+    word = norm(value or "bug").replace("_", "-")
+    if not re.fullmatch(r"[a-z][a-z-]{1,30}", word) or word == "category":
+        return "bug"
+    return word
+
+
 def _line(value: object) -> int | None:
     if isinstance(value, bool):
         return None
@@ -98,7 +107,7 @@ def place(raw: list[dict], hunks: Hunk | list[Hunk], tier: Tier) -> Placed:
             moved += 1
         out.append(Finding(
             path=hunk.path, line=line, severity=_severity(f.get("severity")),
-            category=norm(f.get("category") or "bug").replace("_", "-") or "bug",
+            category=_category(f.get("category")),
             message=message[:1000], suggestion=" ".join(str(f.get("suggestion") or "").split())[:1000],
             hunk=hunk.id, tier=tier, moved_from=moved_from,
         ))
