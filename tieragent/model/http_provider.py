@@ -177,7 +177,7 @@ class HttpProvider:
             raise provider_error(tier, cfg, "timeout", True, f"no answer within {cfg.timeout_s:g}s", key=key, endpoint=ep.base) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
             raise provider_error(tier, cfg, "unreachable", True, f"{type(exc).__name__}: {exc}", key=key, endpoint=ep.base) from None
-        except httpx.HTTPError as exc:  # e.g. an invalid URL in api_base
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # e.g. a URL httpx cannot use
             raise provider_error(tier, cfg, "unknown", False, f"{type(exc).__name__}: {exc}", key=key, endpoint=ep.base) from None
         seconds = time.monotonic() - started
         return ModelReply(text, usage or estimated_usage(request, text), cfg.model, seconds, truncated=finish in ("length", "max_tokens"))
