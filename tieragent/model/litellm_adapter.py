@@ -24,8 +24,8 @@ from ..core.errors import ProviderError, UsageError
 from ..core.vocab import Tier
 from .model_map import price_from_map
 from .protocol import ModelReply, ModelRequest, Usage
-from .remote import (KeyStatus, call_with_retries, caches_by_breakpoint, estimated_usage, provider_error, retry_after_seconds,
-                     with_cache_breakpoints)
+from .remote import (KeyStatus, call_with_retries, caches_by_breakpoint, estimated_usage, kind_of_status, provider_error,
+                     retry_after_seconds, with_cache_breakpoints)
 
 _litellm: Any = None
 
@@ -63,21 +63,15 @@ def _classify_error(exc: Exception) -> tuple[str, bool]:
         return "not_found", False
     if isinstance(exc, ex.ContextWindowExceededError):
         return "context_window", False
-    if isinstance(exc, (ex.BadRequestError, ex.UnprocessableEntityError)):
-        return "bad_request", False
     if isinstance(exc, ex.InternalServerError) and "connection error" in str(exc).lower():
         return "unreachable", True  # a refused connection arrives as InternalServerError
-    status = getattr(exc, "status_code", None)
-    if status in (401, 403):  # some providers' 403 arrives as a plain APIError
-        return "auth", False
-    if status == 404:
-        return "not_found", False
-    if status == 429:
-        return "rate_limit", True
-    if isinstance(exc, (ex.InternalServerError, ex.ServiceUnavailableError, ex.BadGatewayError)) or (
-        isinstance(status, int) and status >= 500
-    ):
+    if isinstance(exc, (ex.InternalServerError, ex.ServiceUnavailableError, ex.BadGatewayError)):
         return "server", True
+    if isinstance(exc, (ex.BadRequestError, ex.UnprocessableEntityError)):
+        return kind_of_status(400, str(exc))  # a context-window error litellm did not recognise, by the provider's words
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):  # e.g. some providers' 403 arrives as a plain APIError
+        return kind_of_status(status, str(exc))
     return "unknown", False
 
 
