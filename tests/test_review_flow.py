@@ -336,3 +336,15 @@ def test_a_failed_shared_call_lists_every_hunk_it_held_as_unreviewed(shop):
     result = review(shop, provider)
     assert sorted(u.hunk for u in result.unreviewed) == ["app/pricing.py#1", "app/pricing.py#2"]
     assert all("unavailable" in u.reason for u in result.unreviewed) and result.exit_code == ExitCode.PROVIDER
+
+
+def test_a_shared_call_too_large_for_a_small_window_becomes_one_call_per_hunk(shop):
+    (shop / "app/pricing.py").write_text(PRICING)
+    git(shop, "add", "-A")
+    git(shop, "commit", "-qm", "pricing")
+    (shop / "app/pricing.py").write_text(PRICING.replace("x * 1\n", "x * 1.5\n").replace("x * 4\n", "x - 4\n"))
+    provider = scripted({("review-triage", "small"): [NO_FINDINGS], ("review", "mid"): [NO_FINDINGS]})
+    result = review(shop, provider, windows={"mid": 4096 + 3000 + 150})  # room for one hunk and its code, not two
+    calls = [r for r in provider.requests if r.step == "review"]
+    assert len(calls) == 2 and sorted(result.reviewed) == ["app/pricing.py#1", "app/pricing.py#2"]
+    assert all("(1 of 2)" not in r.prompt_text() for r in calls)

@@ -183,7 +183,15 @@ class _Reviewer:
         """One call for the batch; a single hunk too large for one call is split into pieces."""
         if len(batch) > 1:
             parts = [Part(a.hunk, self._code(a.hunk), _risk_note(a)) for a in batch]
-            self._finish(batch, self._call([p.hunk for p in parts], batch[0].tier, parts, self._related(batch[0].hunk.path), result), result)
+            tier, related, budget = batch[0].tier, self._related(batch[0].hunk.path), self._budget(batch[0].tier)
+            changes_tokens = estimate_tokens(changes_block(parts))
+            if changes_tokens > budget:  # a tier with a small context window: one call per hunk after all
+                for a in batch:
+                    self.review([a], result)
+                return
+            if changes_tokens + estimate_tokens(related) > budget:
+                related = ""
+            self._finish(batch, self._call([p.hunk for p in parts], tier, parts, related, result), result)
             return
         a = batch[0]
         h, tier = a.hunk, a.tier
