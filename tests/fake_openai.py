@@ -1,6 +1,6 @@
 """A fake model server on 127.0.0.1 for the real HTTP paths (tieragent's own and litellm's): it
-speaks OpenAI's chat completions at `/v1/chat/completions` and Anthropic's messages at
-`/v1/messages`.
+speaks OpenAI's chat completions at `/v1/chat/completions`, Anthropic's messages at
+`/v1/messages` and Ollama's native chat at `/api/chat`.
 
 It answers by the X-Tieragent-Step and X-Tieragent-Tier headers from queues of scripted
 replies (text, an HTTP error, or a delay), streams when asked, reports usage, and records
@@ -148,6 +148,9 @@ class FakeOpenAI:
         if h.path.rstrip("/").endswith("/messages"):
             self._anthropic(h, body, raw, reply)
             return
+        if h.path.rstrip("/").endswith("/api/chat"):
+            self._ollama(h, body, raw, reply)
+            return
         usage = {
             "prompt_tokens": reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4,
             "completion_tokens": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4,
@@ -234,6 +237,26 @@ class FakeOpenAI:
         if not reply.no_usage:
             out["usage"] = usage
         _send_json(h, 200, out)
+
+    # ------------------------------------------------------------ Ollama's native chat
+    def _ollama(self, h: BaseHTTPRequestHandler, body: dict, raw: str, reply: Reply) -> None:
+        counts = {"prompt_eval_count": reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4,
+                  "eval_count": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4}
+        last = {"model": body.get("model", "fake"), "done": True, "done_reason": "length" if reply.finish_reason == "length" else "stop",
+                **({} if reply.no_usage else counts)}
+        if not body.get("stream"):
+            _send_json(h, 200, {**last, "message": {"role": "assistant", "content": reply.text}})
+            return
+        h.send_response(200)
+        h.send_header("Content-Type", "application/x-ndjson")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        for i in range(0, len(reply.text), 40):
+            chunk = {"model": body.get("model", "fake"), "message": {"role": "assistant", "content": reply.text[i : i + 40]}, "done": False}
+            h.wfile.write((json.dumps(chunk) + "\n").encode())
+        h.wfile.write((json.dumps({**last, "message": {"role": "assistant", "content": ""}}) + "\n").encode())
+        h.wfile.flush()
+        h.close_connection = True
 
 
 def _send_json(h: BaseHTTPRequestHandler, status: int, obj: Any, headers: dict | None = None) -> None:

@@ -306,21 +306,23 @@ def test_openai_base_url_variable_and_the_usual_key(fake_server):
 def test_tiers_go_to_the_carrier_their_model_needs():
     from tieragent.model.providers import real_provider
 
-    tiers = {"small": TierConfig(model="ollama/qwen2.5-coder"), "mid": TierConfig(model="openai/gpt-5-mini"),
+    tiers = {"small": TierConfig(model="gemini/gemini-2.5-flash-lite"), "mid": TierConfig(model="openai/gpt-5-mini"),
              "frontier": TierConfig(model="anthropic/claude-sonnet-4-5")}
     assert real_provider(tiers, ProviderConfig(), environ={}).carriers() == {"small": "litellm", "mid": "http", "frontier": "http"}  # type: ignore[arg-type]
+    local = {"small": TierConfig(model="ollama_chat/qwen2.5-coder:7b"), "mid": TierConfig(model="ollama/qwen2.5-coder:32b")}
+    assert set(real_provider(local, ProviderConfig(), environ={}).carriers().values()) == {"http"}  # type: ignore[arg-type]
     every = real_provider(tiers, ProviderConfig(client="litellm"), environ={})  # type: ignore[arg-type]
     assert set(every.carriers().values()) == {"litellm"}
 
 
-def test_openai_and_anthropic_tiers_never_import_litellm(tmp_path):
+def test_openai_anthropic_and_ollama_tiers_never_import_litellm(tmp_path):
     """The point of the direct client: preparing and calling these tiers leaves litellm unimported."""
     code = (
         "import sys\n"
         "from tieragent.core.config import load_config\n"
         "from tieragent.cli.wiring import prepare_models\n"
         "cfg = load_config(__import__('pathlib').Path('.'), overrides={'tiers': {"
-        "'small': {'model': 'openai/gpt-5-mini'}, 'mid': {'model': 'openai/gpt-5'}, 'frontier': {'model': 'anthropic/claude-sonnet-4-5'}}})\n"
+        "'small': {'model': 'ollama_chat/qwen2.5-coder:7b'}, 'mid': {'model': 'openai/gpt-5'}, 'frontier': {'model': 'anthropic/claude-sonnet-4-5'}}})\n"
         "m = prepare_models(cfg)\n"
         "print('litellm' in sys.modules, m.prices['frontier'] is not None, m.context_windows['mid'])\n"
     )
@@ -349,7 +351,7 @@ def test_an_api_base_that_is_not_a_url_is_a_usage_error_before_any_call():
     ("qwen2.5-coder:7b", False, "max_tokens"),
 ])
 def test_the_output_limit_goes_by_the_name_the_endpoint_knows(model, official, name):
-    from tieragent.model.http_provider import openai_body
+    from tieragent.model.wires import openai_body
 
     body = openai_body(model, req(), False, official=official)
     assert body[name] == 256 and {"max_tokens", "max_completion_tokens"} - {name} & set(body) == set()
@@ -363,3 +365,32 @@ def test_an_unreachable_endpoint_from_a_base_url_variable_is_named():
     with pytest.raises(ProviderError) as e:
         p.complete(req(tier="frontier"))
     assert e.value.kind == "unreachable" and "http://127.0.0.1:9" in e.value.message and "http://127.0.0.1:9" in e.value.hint
+
+
+# ---------------------------------------------------------------- Ollama's native chat
+
+
+def test_ollama_gets_the_context_size_it_needs_and_reports_usage(carrier, fake_server):
+    """Ollama silently cuts a prompt at its default window (2k or 4k tokens): every request says
+    how much it needs, the tier's max_context when set."""
+    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=900, completion_tokens=12))
+    fake_server.enqueue("patch", "frontier", Reply("answer", prompt_tokens=900, completion_tokens=12))
+    p, _ = provider(carrier, fake_server, wire="ollama_chat")
+    p.tiers["mid"] = p.tiers["mid"].model_copy(update={"max_context": 32768})
+    r = p.complete(req())
+    assert r.text == "answer" and (r.usage.input_tokens, r.usage.output_tokens) == (900, 12) and not r.usage.estimated
+    p.complete(req(tier="frontier"))  # no max_context: the prompt and the answer, in 8,192-token steps
+    chats = [r for r in fake_server.requests if r.path.endswith("/api/chat")]  # litellm also asks /api/show about a model
+    assert [r.body["model"] for r in chats] == ["fake-mid", "fake-frontier"] and chats[0].body["messages"][0]["content"] == "hello"
+    assert [r.body["options"]["num_ctx"] for r in chats] == [32768, 8192]
+
+
+def test_ollama_streaming_and_a_missing_model(carrier, fake_server):
+    fake_server.enqueue("patch", "mid", Reply("streamed " * 30, prompt_tokens=300, completion_tokens=60, finish_reason="length"))
+    fake_server.enqueue("patch", "frontier", Reply(status=404, error_body={"error": "model 'fake-frontier' not found, try pulling it first"}))
+    p, _ = provider(carrier, fake_server, wire="ollama_chat", stream=True)
+    r = p.complete(req())
+    assert r.text == "streamed " * 30 and r.truncated is True and (r.usage.input_tokens, r.usage.output_tokens) == (300, 60)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req(tier="frontier"))
+    assert e.value.kind == "not_found" and not e.value.retryable

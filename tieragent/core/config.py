@@ -48,7 +48,8 @@ class TierConfig(_Strict):
     model: str = Field(
         min_length=1,
         description="'provider/model', as litellm names them, e.g. 'anthropic/claude-sonnet-4-5', 'openai/gpt-5-mini', "
-        "'ollama/qwen2.5-coder'. openai/ (with api_base: any OpenAI-compatible server) and anthropic/ are called directly.",
+        "'ollama_chat/qwen2.5-coder'. openai/ (with api_base: any OpenAI-compatible server), anthropic/ and ollama/ are "
+        "called directly.",
     )
     api_base: str | None = Field(
         default=None, description="Endpoint URL (an OpenAI-compatible server such as vLLM or llama.cpp, Ollama, a LiteLLM proxy, ...)."
@@ -60,7 +61,10 @@ class TierConfig(_Strict):
     price: Price | None = Field(default=None, description="Prices; unset: litellm's local price map.")
     timeout_s: float = Field(default=120.0, gt=0, description="Seconds before one request is abandoned.")
     max_context: int | None = Field(
-        default=None, gt=0, description="Context window in tokens; unset: litellm's map, else 32,000."
+        default=None,
+        gt=0,
+        description="Context window in tokens; unset: litellm's map, else 32,000. Ollama models are sent it as num_ctx "
+        "(unset: the prompt and answer's size, in 8,192-token steps), since Ollama silently cuts prompts at its default.",
     )
     max_output_tokens: int = Field(default=4096, gt=0, description="max_tokens sent with every request.")
     stream: bool = Field(default=False, description="Stream replies (some gateways need it for long replies).")
@@ -184,8 +188,8 @@ class ProviderConfig(_Strict):
     )
     client: Literal["auto", "litellm"] = Field(
         default="auto",
-        description="auto: tiers with openai/... models (OpenAI and every OpenAI-compatible endpoint) and anthropic/... "
-        "models are called directly over HTTP, the others through litellm, which is imported only when one of those "
+        description="auto: tiers with openai/... models (OpenAI and every OpenAI-compatible endpoint), anthropic/... and "
+        "ollama/... or ollama_chat/... models are called directly over HTTP, the others through litellm, which is imported only when one of those "
         "tiers is configured (its import takes seconds). litellm: every tier through litellm.",
     )
 

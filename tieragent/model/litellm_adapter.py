@@ -26,6 +26,7 @@ from .model_map import price_from_map
 from .protocol import ModelReply, ModelRequest, Usage
 from .remote import (KeyStatus, call_with_retries, caches_by_breakpoint, estimated_usage, kind_of_status, provider_error,
                      retry_after_seconds, with_cache_breakpoints)
+from .wires import ollama_context
 
 _litellm: Any = None
 
@@ -227,6 +228,8 @@ class LiteLLMProvider:
             kwargs["api_base"] = cfg.api_base
         if cfg.temperature is not None:
             kwargs["temperature"] = cfg.temperature
+        if cfg.model.startswith(("ollama/", "ollama_chat/")):  # else Ollama silently cuts the prompt at its default window
+            kwargs["num_ctx"] = ollama_context(request, cfg.max_context)
         key = self._api_key(request.tier)
         if key:
             kwargs["api_key"] = key
