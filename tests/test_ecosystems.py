@@ -107,6 +107,56 @@ def test_node_repro_reproduces_then_passes_after_the_patch(js_repo):
     assert not (js_repo / "test/tieragent_repro.test.js").exists() and "tieragent_repro" not in result.patch
 
 
+# ------------------------------------------------------------------------------------ go test
+GO_FILES = {
+    "go.mod": "module example.com/calc\n\ngo 1.19\n",
+    "calc/ops.go": "package calc\n\nfunc Add(a, b int) int {\n\treturn a - b\n}\n\nfunc Sub(a, b int) int {\n\treturn a - b\n}\n",
+    "calc/ops_test.go": (
+        "package calc\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) != 5 {\n\t\tt.Fatalf(\"Add(2, 3) = %d\", Add(2, 3))\n\t}\n}\n\n"
+        "func TestSub(t *testing.T) {\n\tt.Run(\"small\", func(t *testing.T) {\n\t\tif Sub(5, 3) != 2 {\n\t\t\tt.Fatal(\"sub\")\n\t\t}\n\t})\n}\n"
+    ),
+}
+CLASSIFY_GO = '{"task_class": "local", "risk": "low", "files": ["calc/ops.go"], "reason": "Add subtracts"}'
+GOOD_GO = """```diff
+--- a/calc/ops.go
++++ b/calc/ops.go
+@@ -3,3 +3,3 @@
+ func Add(a, b int) int {
+-\treturn a - b
++\treturn a + b
+ }
+```"""
+NO_BUILD_GO = GOOD_GO.replace("+\treturn a + b", "+\treturn a +")
+GO = pytest.mark.skipif(not shutil.which("go"), reason="go is not installed here")
+
+
+@pytest.fixture
+def go_repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "go", GO_FILES)
+
+
+def go_fix(repo: Path, script: dict):
+    cfg = config({"validate": {"test": "go test ./...", "timeout_s": 120}})
+    cache = repo.parent / "go-cache"
+    env = {**TEST_RUN_ENV, "GOCACHE": str(cache / "build"), "GOPATH": str(cache / "path"), "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
+    provider = scripted(script, cfg)
+    return fix(repo, provider, cfg=cfg, runner=validation_runner(cfg).with_env(env)), provider
+
+
+@GO
+def test_go_a_patch_that_does_not_compile_is_refused_then_the_right_one_validates(go_repo):
+    """Real `go test -json`: per-test ids from the test files, and a package that does not compile
+    as `calc::(build)` (Go before 1.24 reports it only as a plain FAIL line)."""
+    result, provider = go_fix(go_repo, {("classify", "small"): [CLASSIFY_GO], ("patch", "mid"): [NO_BUILD_GO, GOOD_GO]})
+    assert result.status == "fixed", result.error
+    assert result.baseline["tests"]["failing"] == ["calc/ops_test.go::TestAdd"]
+    assert outcomes(result) == [("mid", "tests-failed"), ("mid", "ok")]
+    first = [r for r in result.ledger.rows if r.step == "patch"][0]
+    assert first.note == "new test(s) fail: calc::(build)"
+    assert "syntax error" in sent(provider, "patch", 1)  # the compiler's words reach the retry
+    assert result.validation.checks["tests"]["targets"] == ["calc/ops_test.go::TestAdd"]
+
+
 # ------------------------------------------------------------------------------------ cargo test
 RS_FILES = {
     "Cargo.toml": '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n',

@@ -644,3 +644,18 @@ def test_a_runner_that_ran_no_tests_cannot_judge():
     empty = TestRun(CommandResult("go test ./...", 0, "", 0.1), {})
     assert "ran no tests" in unusable_baseline(empty, repro=False)
     assert unusable_baseline(empty, repro=True) is None  # the repro test will be the first
+
+
+def test_go_before_1_24_a_package_that_does_not_compile_is_a_failing_build(tmp_path):
+    """Go 1.19 to 1.23 (Debian and Ubuntu LTS ship them) write no JSON event for a package that does
+    not compile: a plain `FAIL <pkg> [build failed]` line on stdout, the compiler on stderr."""
+    (tmp_path / "go.mod").write_text(GO_MOD)
+    (tmp_path / "calc").mkdir()
+    (tmp_path / "calc/ops_test.go").write_text("package calc\n\nfunc TestAdd(t *testing.T) {}\n")
+    alone = "FAIL\texample.com/calc/calc [build failed]\n# example.com/calc/calc [example.com/calc/calc.test]\ncalc/ops.go:3:37: syntax error: unexpected }\n"
+    parsed = streams.parse_go(alone, tmp_path)
+    assert parsed is not None and parsed.cases == {"calc::(build)": "failed"}
+    assert "syntax error" in parsed.failures["calc::(build)"].details
+    ok_package = [{"Action": "pass", "Package": "example.com/calc/other", "Test": "TestOther"}, {"Action": "pass", "Package": "example.com/calc/other"}]
+    mixed = "\n".join(json.dumps(e) for e in ok_package) + "\n" + alone
+    assert streams.parse_go(mixed, tmp_path).cases == {"other::TestOther": "passed", "calc::(build)": "failed"}

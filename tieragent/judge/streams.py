@@ -52,6 +52,9 @@ def go_test_files(cwd: Path, pkg_dir: str) -> dict[str, str]:
     return found
 
 
+_GO_BUILD_FAILED = re.compile(r"^FAIL\t(\S+) \[(?:build|setup) failed\]\s*$")
+
+
 def parse_go(output: str, cwd: Path) -> Parsed | None:
     """`go test -json`'s event stream: the last pass/fail/skip of each Test. The id is the test
     file that defines the top-level test, then the test's name: `calc/ops_test.go::TestAdd/neg`
@@ -66,7 +69,11 @@ def parse_go(output: str, cwd: Path) -> Parsed | None:
     seen_event = False
     for line in output.splitlines():
         if not line.startswith("{"):
-            if line.strip():
+            built = _GO_BUILD_FAILED.match(line)
+            if built:  # before Go 1.24, a package that does not compile has no event, only this line
+                package_failed.setdefault(built.group(1), []).append("\u0000failed")
+                seen_event = True
+            elif line.strip():
                 plain.append(line)
             continue
         try:
