@@ -348,3 +348,29 @@ def test_a_shared_call_too_large_for_a_small_window_becomes_one_call_per_hunk(sh
     calls = [r for r in provider.requests if r.step == "review"]
     assert len(calls) == 2 and sorted(result.reviewed) == ["app/pricing.py#1", "app/pricing.py#2"]
     assert all("(1 of 2)" not in r.prompt_text() for r in calls)
+
+
+LONG = "def settle(account, amount):\n" + "".join(f"    step_{i} = account.get({i})\n" for i in range(1, 30)) + "    return account.balance - amount\n\n\ndef other():\n    return 1\n" + "\n" * 30 + "X = 2\n"
+
+
+def test_a_finding_on_a_line_of_the_code_shown_is_kept_even_when_far_from_the_changed_line(shop):
+    """The reviewer sees the whole enclosing function: a problem it finds 25 lines above the change,
+    inside that function, is about the change. It lands on the changed line and says which line it named;
+    a line outside everything shown is still dropped."""
+    (shop / "app/settle.py").write_text(LONG)
+    git(shop, "add", "-A")
+    git(shop, "commit", "-qm", "settle")
+    (shop / "app/settle.py").write_text(LONG.replace("account.balance - amount", "account.balance + amount"))
+    changed = LONG.splitlines().index("    return account.balance - amount") + 1
+    reply = json.dumps({"findings": [
+        {"path": "app/settle.py", "line": 3, "severity": "medium", "category": "bug", "message": "step_2 is fetched but never checked"},
+        {"path": "app/settle.py", "line": changed + 40, "severity": "low", "category": "bug", "message": "far below the function"}]})
+    provider = scripted({("review-triage", "small"): ['{"hunks": [{"id": "H1", "risk": "medium", "reason": "r"}]}'], ("review", "mid"): [reply]})
+    result = review(shop, provider)
+    assert changed - 3 > 10  # farther than the nearby-line rule reaches
+    (f,) = result.findings
+    assert (f.line, f.moved_from, f.message) == (changed, 3, "step_2 is fetched but never checked")
+    assert result.dropped_findings == 1
+
+    from tieragent.cli.review_formats import to_markdown
+    assert f"app/settle.py:{changed} (about line 3)" in to_markdown(result)

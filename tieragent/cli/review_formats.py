@@ -49,7 +49,10 @@ def _category(f: Finding) -> str:
 def _location(f: Finding) -> str:
     if not f.path:
         return "(no file)"
-    return f"{f.path}:{f.line}" if f.line is not None else f.path
+    if f.line is None:
+        return f.path
+    named = f" (about line {f.moved_from})" if f.moved_from is not None and f.moved_from != f.line else ""
+    return f"{f.path}:{f.line}{named}"
 
 
 def _full_message(f: Finding) -> str:

@@ -13,8 +13,22 @@ MAX_CODE_LINES = 150
 
 def enclosing_code(path: str, new: bytes | None, hunk: Hunk) -> str:
     """The smallest definition enclosing the hunk's changed lines, numbered; or the lines around it."""
-    if new is None or b"\0" in new[:8192]:
+    span = enclosing_span(path, new, hunk)
+    if span is None or new is None:
         return "(not available: only the diff is known)"
+    lines = new.decode("utf-8", errors="replace").splitlines()
+    start, end = span
+    width = len(str(end))
+    body = "\n".join(f"{n:>{width}} | {lines[n - 1]}" for n in range(start, end + 1) if n <= len(lines))
+    fence = "````" if "```" in body else "```"
+    return f"{fence}\n{body}\n{fence}"
+
+
+def enclosing_span(path: str, new: bytes | None, hunk: Hunk) -> tuple[int, int] | None:
+    """The new-side lines `enclosing_code` shows for the hunk (first, last); None when it shows none.
+    A finding on one of them is about the change even when it is not on a changed line."""
+    if new is None or b"\0" in new[:8192]:
+        return None
     lines = new.decode("utf-8", errors="replace").splitlines()
     first, last = hunk.new_start, hunk.new_start + max(hunk.new_len, 1) - 1
     if hunk.added:
@@ -30,10 +44,7 @@ def enclosing_code(path: str, new: bytes | None, hunk: Hunk) -> str:
         start, end = best.line, best.end_line
     if end - start + 1 > MAX_CODE_LINES:  # a huge class: keep the part near the change
         start, end = max(first - AROUND_LINES, start), min(max(last + AROUND_LINES, first + MAX_CODE_LINES - 1), end)
-    width = len(str(end))
-    body = "\n".join(f"{n:>{width}} | {lines[n - 1]}" for n in range(start, end + 1) if n <= len(lines))
-    fence = "````" if "```" in body else "```"
-    return f"{fence}\n{body}\n{fence}"
+    return start, min(end, len(lines))
 
 
 def split_hunk(hunk: Hunk, new: bytes | None, path: str, budget_tokens: int) -> list[Hunk] | None:

@@ -1,8 +1,9 @@
 """A reviewer's reply as findings: read leniently, placed on a changed line, duplicates merged.
 
 A finding must point at a line on the new side of the diff. One that names a line near a hunk of
-its call (or none) is moved to the nearest changed line of that hunk; one about another file or a
-line far from every hunk is dropped. Both are counted.
+its call, or inside the code its reviewer was shown (or none), is moved to the nearest changed line
+of that hunk, keeping the line it named; one about another file or a line outside all of that is
+dropped. Both are counted.
 """
 
 from __future__ import annotations
@@ -77,11 +78,14 @@ def _line(value: object) -> int | None:
     return int(m.group()) if m else None
 
 
-def place(raw: list[dict], hunks: Hunk | list[Hunk], tier: Tier) -> Placed:
+def place(raw: list[dict], hunks: Hunk | list[Hunk], tier: Tier, shown: dict[str, tuple[int, int]] | None = None) -> Placed:
     """Findings about `hunks` (one hunk, or several of one file reviewed in one call), each on a
     changed new-side line of the hunk it is about: the hunk holding its line, else the nearest one
-    within MOVE_WITHIN_LINES (a finding without a line goes to the first)."""
+    within MOVE_WITHIN_LINES or whose code shown to the reviewer holds the line (`shown`: hunk id ->
+    first and last line), keeping the line it named in `moved_from`. A finding without a line goes
+    to the first hunk."""
     group = [hunks] if isinstance(hunks, Hunk) else list(hunks)
+    shown = shown or {}
     path_of = group[0].path
     out, moved, dropped = [], 0, 0
     for f in raw:
@@ -96,7 +100,8 @@ def place(raw: list[dict], hunks: Hunk | list[Hunk], tier: Tier) -> Placed:
         line, moved_from = _line(f.get("line")), None
         hunk = next((h for h in group if line in h.changed_new_lines), None)
         if hunk is None:
-            near = [h for h in group if line is None or _distance(h, line) <= MOVE_WITHIN_LINES]
+            near = [h for h in group if line is None or _distance(h, line) <= MOVE_WITHIN_LINES
+                    or shown.get(h.id, (0, -1))[0] <= line <= shown.get(h.id, (0, -1))[1]]
             if not near:
                 dropped += 1
                 continue

@@ -33,7 +33,7 @@ from ..base import Reporter, new_run_id, record_history
 from ..replies import ReplyFormatError
 from .assess import rule_reasons, triage
 from .batch import Part, changes_block, plan_batches
-from .context import enclosing_code, split_hunk
+from .context import enclosing_code, enclosing_span, split_hunk
 from .diff import parse_diff
 from .findings import merge_duplicates, parse_findings, place
 from .model import Assessed, Finding, Hunk, ReviewResult, Severity, Unreviewed, blocks
@@ -215,6 +215,15 @@ class _Reviewer:
                 return
         self._finish(batch, None, result)
 
+    def _shown(self, parts: list[Part]) -> dict[str, tuple[int, int]]:
+        """The lines of code each hunk's reviewer was shown (none where the code was left out)."""
+        spans = {}
+        for p in parts:
+            span = enclosing_span(p.hunk.path, self.read.new(p.hunk.path), p.hunk) if p.code.startswith("`") else None
+            if span is not None:
+                spans[p.hunk.id] = span
+        return spans
+
     @staticmethod
     def _finish(batch: list[Assessed], why_not: str | None, result: ReviewResult) -> None:
         if why_not is None:
@@ -246,7 +255,7 @@ class _Reviewer:
                 self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{ids}: {err}")
                 feedback = f"\nYour previous answer was not usable: {err}. Answer with the JSON object only."
                 continue
-            placed = place(raw, hunks, tier)
+            placed = place(raw, hunks, tier, self._shown(parts))
             result.findings.extend(placed.findings)
             result.moved_findings += placed.moved
             result.dropped_findings += placed.dropped
