@@ -41,9 +41,6 @@ class TieredProvider:
     def key_status(self, tier: Tier) -> KeyStatus:
         return self.by_tier[tier].key_status(tier)
 
-    def require_key(self, tier: Tier) -> None:
-        self.by_tier[tier].require_key(tier)
-
     def carriers(self) -> dict[Tier, str]:
         return {t: "http" if isinstance(p, HttpProvider) else "litellm" for t, p in self.by_tier.items()}
 
