@@ -394,3 +394,11 @@ def test_ollama_streaming_and_a_missing_model(carrier, fake_server):
     with pytest.raises(ProviderError) as e:
         p.complete(req(tier="frontier"))
     assert e.value.kind == "not_found" and not e.value.retryable
+
+
+@pytest.mark.parametrize("base", ["http://127.0.0.1:11434", "http://127.0.0.1:11434/", "http://127.0.0.1:11434/v1", "http://127.0.0.1:11434/api/chat"])
+def test_an_ollama_base_copied_from_any_of_its_urls_reaches_the_native_chat(base):
+    from tieragent.model.http_provider import endpoint
+
+    assert endpoint(TierConfig(model="ollama_chat/qwen2.5-coder:7b", api_base=base), {}).url == "http://127.0.0.1:11434/api/chat"
+    assert endpoint(TierConfig(model="ollama/qwen2.5-coder:7b"), {"OLLAMA_API_BASE": base}).url == "http://127.0.0.1:11434/api/chat"

@@ -72,7 +72,8 @@ def endpoint(cfg: TierConfig, environ: dict[str, str]) -> Endpoint:
         usual = "ANTHROPIC_API_KEY"
     else:  # a local Ollama takes no key; a remote one behind a proxy may (api_key_env)
         base = cfg.api_base or environ.get("OLLAMA_API_BASE") or "http://localhost:11434"
-        base = base.rstrip("/").removesuffix("/api/chat")
+        # the native API is not under /v1, the OpenAI-compatible one is: a base copied from the latter still works
+        base = base.rstrip("/").removesuffix("/api/chat").removesuffix("/v1")
         url = base + "/api/chat"
         usual = None
     if not url.lower().startswith(("http://", "https://")):
