@@ -191,7 +191,7 @@ class _Reviewer:
                 return
             if changes_tokens + estimate_tokens(related) > budget:
                 related = ""
-            self._finish(batch, self._call([p.hunk for p in parts], tier, parts, related, result), result)
+            self._finish(batch, self._call(tier, parts, related, result), result)
             return
         a = batch[0]
         h, tier = a.hunk, a.tier
@@ -209,7 +209,7 @@ class _Reviewer:
                 return
         for piece in pieces:
             piece_code = code if len(pieces) == 1 else enclosing_code(h.path, self.read.new(h.path), piece)
-            why_not = self._call([piece], tier, [Part(piece, piece_code, _risk_note(a))], related, result)
+            why_not = self._call(tier, [Part(piece, piece_code, _risk_note(a))], related, result)
             if why_not is not None:
                 self._finish(batch, why_not, result)
                 return
@@ -231,8 +231,9 @@ class _Reviewer:
         else:
             result.unreviewed.extend(Unreviewed(a.hunk.id, a.hunk.path, a.risk, why_not) for a in batch)
 
-    def _call(self, hunks: list[Hunk], tier: Tier, parts: list[Part], related: str, result: ReviewResult) -> str | None:
-        """One review call (asked again once after an unusable reply). None when reviewed; else why not."""
+    def _call(self, tier: Tier, parts: list[Part], related: str, result: ReviewResult) -> str | None:
+        """One review call for `parts` (asked again once after an unusable reply). None when reviewed; else why not."""
+        hunks = [p.hunk for p in parts]
         feedback, ids = "", ", ".join(h.id for h in hunks)
         changes = changes_block(parts)
         for _ in range(REVIEW_TRIES):
