@@ -27,6 +27,7 @@ class Part:
     hunk: Hunk
     code: str
     risk_note: str
+    span: tuple[int, int] | None = None  # the new-side lines `code` shows; None when it shows none
 
 
 def plan_batches(assessed: list[Assessed], code: Callable[[Assessed], str]) -> list[list[Assessed]]:

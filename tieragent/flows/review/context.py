@@ -13,7 +13,11 @@ MAX_CODE_LINES = 150
 
 def enclosing_code(path: str, new: bytes | None, hunk: Hunk) -> str:
     """The smallest definition enclosing the hunk's changed lines, numbered; or the lines around it."""
-    span = enclosing_span(path, new, hunk)
+    return numbered_code(new, enclosing_span(path, new, hunk))
+
+
+def numbered_code(new: bytes | None, span: tuple[int, int] | None) -> str:
+    """Lines `span` of the new side, numbered and fenced; a note when there are none."""
     if span is None or new is None:
         return "(not available: only the diff is known)"
     lines = new.decode("utf-8", errors="replace").splitlines()

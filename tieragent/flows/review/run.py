@@ -33,7 +33,7 @@ from ..base import Reporter, new_run_id, record_history
 from ..replies import ReplyFormatError
 from .assess import rule_reasons, triage
 from .batch import Part, changes_block, plan_batches
-from .context import enclosing_code, enclosing_span, split_hunk
+from .context import enclosing_span, numbered_code, split_hunk
 from .diff import parse_diff
 from .findings import merge_duplicates, parse_findings, place
 from .model import Assessed, Finding, Hunk, ReviewResult, Severity, Unreviewed, blocks
@@ -157,7 +157,7 @@ class _Contents:
 class _Reviewer:
     def __init__(self, gw: Gateway, deps: ReviewDeps, models: Models, read: _Contents, repo_map: Callable[[], RepoMap]):
         self.gw, self.deps, self.models, self.read, self.repo_map = gw, deps, models, read, repo_map
-        self._codes: dict[str, str] = {}
+        self._codes: dict[str, tuple[str, tuple[int, int] | None]] = {}  # hunk id -> (code shown, its lines)
 
     def _budget(self, tier: Tier) -> int:
         window = self.models.context_windows.get(tier) or DEFAULT_CONTEXT_WINDOW
@@ -170,19 +170,27 @@ class _Reviewer:
             return ""
         return f"\nSignatures of related code (for reference):\n{text}\n" if text else ""
 
-    def _code(self, h: Hunk) -> str:
+    def _shown_code(self, h: Hunk) -> tuple[str, tuple[int, int] | None]:
+        """The code shown around a hunk and the lines it covers, worked out once per hunk."""
         if h.id not in self._codes:
-            self._codes[h.id] = enclosing_code(h.path, self.read.new(h.path), h)
+            new = self.read.new(h.path)
+            span = enclosing_span(h.path, new, h)
+            self._codes[h.id] = (numbered_code(new, span), span)
         return self._codes[h.id]
+
+    def _part(self, a: Assessed) -> Part:
+        """`a`'s hunk as its reviewer sees it."""
+        code, span = self._shown_code(a.hunk)
+        return Part(a.hunk, code, _risk_note(a), span)
 
     def code(self, a: Assessed) -> str:
         """The code shown around a hunk: what batching counts, once per call."""
-        return self._code(a.hunk)
+        return self._shown_code(a.hunk)[0]
 
     def review(self, batch: list[Assessed], result: ReviewResult) -> None:
         """One call for the batch; a single hunk too large for one call is split into pieces."""
         if len(batch) > 1:
-            parts = [Part(a.hunk, self._code(a.hunk), _risk_note(a)) for a in batch]
+            parts = [self._part(a) for a in batch]
             tier, related, budget = batch[0].tier, self._related(batch[0].hunk.path), self._budget(batch[0].tier)
             changes_tokens = estimate_tokens(changes_block(parts))
             if changes_tokens > budget:  # a tier with a small context window: one call per hunk after all
@@ -196,7 +204,7 @@ class _Reviewer:
         a = batch[0]
         h, tier = a.hunk, a.tier
         budget = self._budget(tier)
-        code, related = self._code(h), self._related(h.path)
+        code, related = self._shown_code(h)[0], self._related(h.path)
         if estimate_tokens(h.text + code + related) > budget:
             related = ""
         if estimate_tokens(h.text + code) > budget:
@@ -208,21 +216,19 @@ class _Reviewer:
                 result.unreviewed.append(Unreviewed(h.id, h.path, a.risk, f"too large for the {tier} tier's context"))
                 return
         for piece in pieces:
-            piece_code = code if len(pieces) == 1 else enclosing_code(h.path, self.read.new(h.path), piece)
-            why_not = self._call(tier, [Part(piece, piece_code, _risk_note(a))], related, result)
+            if len(pieces) > 1:  # each piece with the code around it
+                new = self.read.new(h.path)
+                span = enclosing_span(h.path, new, piece)
+                part = Part(piece, numbered_code(new, span), _risk_note(a), span)
+            elif code == self._shown_code(h)[0]:
+                part = self._part(a)
+            else:  # the surroundings were left out: no lines were shown
+                part = Part(h, code, _risk_note(a))
+            why_not = self._call(tier, [part], related, result)
             if why_not is not None:
                 self._finish(batch, why_not, result)
                 return
         self._finish(batch, None, result)
-
-    def _shown(self, parts: list[Part]) -> dict[str, tuple[int, int]]:
-        """The lines of code each hunk's reviewer was shown (none where the code was left out)."""
-        spans = {}
-        for p in parts:
-            span = enclosing_span(p.hunk.path, self.read.new(p.hunk.path), p.hunk) if p.code.startswith("`") else None
-            if span is not None:
-                spans[p.hunk.id] = span
-        return spans
 
     @staticmethod
     def _finish(batch: list[Assessed], why_not: str | None, result: ReviewResult) -> None:
@@ -256,7 +262,7 @@ class _Reviewer:
                 self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{ids}: {err}")
                 feedback = f"\nYour previous answer was not usable: {err}. Answer with the JSON object only."
                 continue
-            placed = place(raw, hunks, tier, self._shown(parts))
+            placed = place(raw, hunks, tier, {p.hunk.id: p.span for p in parts if p.span is not None})
             result.findings.extend(placed.findings)
             result.moved_findings += placed.moved
             result.dropped_findings += placed.dropped
