@@ -113,14 +113,30 @@ def write_config(repo: Path, server: FakeOpenAI, *, stream: bool = False, extra:
     }
     for k, v in (extra or {}).items():
         cfg.setdefault(k, {}).update(v) if isinstance(v, dict) else cfg.__setitem__(k, v)
-    (repo / ".tieragent.yaml").write_text(yaml.safe_dump(cfg))
+    text = yaml.safe_dump(cfg)
+    (repo / ".tieragent.yaml").write_text(text)
+    trust_config(repo, text)
+
+
+def trust_config(repo: Path, text: str) -> None:
+    """Record that the user trusts `repo`'s config (it names a key variable), in the user state dir
+    `cli_env(repo.parent)` gives the CLI: as if they had answered yes once."""
+    from tieragent.core.trust import config_digest, remember_trusted
+
+    remember_trusted(repo.resolve(), config_digest(text), ["written by the test"], path=state_home(repo.parent) / "tieragent" / "trusted-configs.json")
+
+
+def state_home(tmp_home: Path) -> Path:
+    return tmp_home / "state"
 
 
 def cli_env(tmp_home: Path) -> dict[str, str]:
     # CI and TIERAGENT_CI would switch the CLI to CI mode: tests ask for it where they mean it
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_")) and k not in ("CI",)}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GITHUB_", "CI_")) and k not in ("CI", "GITLAB_CI")}
     env["FAKE_PROVIDER_KEY"] = FAKE_KEY
     env["XDG_CONFIG_HOME"] = str(tmp_home / "config")  # keep the developer's user config out
+    env["XDG_STATE_HOME"] = str(state_home(tmp_home))  # and the configs they trust (see trust_config)
     env["NO_COLOR"] = "1"
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the repositories under test need none of this venv's plugins
     return env

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import typer
 import yaml
-from conftest import CALC_FILES, git, make_repo, write_config
+from conftest import CALC_FILES, git, make_repo, state_home, write_config
 from typer.testing import CliRunner
 
 from tieragent.cli.bench_command import register
@@ -44,9 +44,10 @@ def bench_app() -> typer.Typer:
 @pytest.fixture
 def bench(monkeypatch, tmp_path):
     """`bench(args)` -> (exit code, stdout, stderr), with a clean environment (no user config, no CI)."""
-    for name in [n for n in os.environ if n.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_")) or n == "CI"]:
+    for name in [n for n in os.environ if n.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GITHUB_")) or n in ("CI", "GITLAB_CI")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_home(tmp_path)))  # where write_config records its trust
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("NO_COLOR", "1")
     app = bench_app()

@@ -60,7 +60,7 @@ def test_missing_key_variable_exits_2(cli, calc_repo):
         "  mid: {model: openai/b}\n"
         "  frontier: {model: openai/c}\n"
     )
-    proc = cli(["fix", "anything"], calc_repo)
+    proc = cli(["fix", "anything", "--trust-config"], calc_repo)
     assert proc.returncode == 2
     assert "MY_UNSET_KEY is not set" in proc.stderr
 
@@ -81,7 +81,7 @@ def test_no_test_command_exits_2(cli, tmp_path, fake_server):
     write_config(repo, fake_server)
     cfg = (repo / ".tieragent.yaml").read_text()
     (repo / ".tieragent.yaml").write_text("\n".join(l for l in cfg.splitlines() if "pytest" not in l) + "\n")
-    proc = cli(["fix", "anything"], repo)
+    proc = cli(["fix", "anything", "--trust-config"], repo)
     assert proc.returncode == 2, proc.stderr
     assert "no test command" in proc.stderr
 

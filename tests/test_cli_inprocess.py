@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import BAD_PATCH, CLASSIFY_OPS, GOOD_PATCH, PRICES, git, make_repo, snapshot, write_config
+from conftest import BAD_PATCH, CLASSIFY_OPS, GOOD_PATCH, PRICES, git, make_repo, snapshot, trust_config, write_config
 from fake_openai import Reply
 
 
@@ -48,6 +48,7 @@ def test_refused_connection_exits_4(cli, calc_repo, fake_server):
     write_config(calc_repo, fake_server)
     cfg = (calc_repo / ".tieragent.yaml").read_text().replace(fake_server.url, "http://127.0.0.1:9/v1")
     (calc_repo / ".tieragent.yaml").write_text(cfg)
+    trust_config(calc_repo, cfg)
     before = snapshot(calc_repo)
     proc, data = fix_json(cli, calc_repo)
     assert proc.returncode == 4, proc.stderr

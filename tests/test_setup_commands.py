@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import typer
 import yaml
-from conftest import CALC_FILES, FAKE_KEY, git, make_repo, write_config
+from conftest import CALC_FILES, FAKE_KEY, git, make_repo, state_home, trust_config, write_config
 from fake_openai import Reply
 from typer.testing import CliRunner
 
@@ -21,6 +21,7 @@ from tieragent.cli.config_show import config_report, looks_secret_key, mask_secr
 from tieragent.cli.init_command import PRESETS, preset_from_environment
 from tieragent.cli.setup_commands import register
 from tieragent.core.config import load_config, load_config_with_sources
+from tieragent.core.trust import CI_VARIABLES
 from tieragent.judge.detect import detect_commands, python_command
 from tieragent.judge.validation import detect_test_command
 
@@ -32,9 +33,10 @@ GREEN_CALC = {**CALC_FILES, "calc/ops.py": CALC_FILES["calc/ops.py"].replace("re
 def run(monkeypatch, tmp_path):
     """`run("doctor", "-C", repo)` -> click's Result (stdout and stderr apart), in a clean environment."""
     for name in list(os.environ):
-        if name.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_")) or name in ("CI", "FAKE_PROVIDER_KEY"):
+        if name.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_")) or name in ("FAKE_PROVIDER_KEY", *CI_VARIABLES):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # keep the developer's user config out
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_home(tmp_path)))  # and the configs they trust
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -209,7 +211,9 @@ def doctor_repo(tmp_path, server, files=GREEN_CALC, **tier_changes) -> Path:
         t["max_context"] = 128000
         for key, value in tier_changes.get(tier, {}).items():
             t.pop(key) if value is None else t.__setitem__(key, value)
-    (repo / ".tieragent.yaml").write_text(yaml.safe_dump(cfg))
+    text = yaml.safe_dump(cfg)
+    (repo / ".tieragent.yaml").write_text(text)
+    trust_config(repo, text)
     return repo
 
 

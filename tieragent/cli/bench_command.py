@@ -27,6 +27,7 @@ from .streams import console, print_json
 if TYPE_CHECKING:
     from ..core.config import Config
     from ..flows.bench import Mined, Policy, RunContext, Task
+    from ..repo.workspace import GitWorkspace
 
 BUILTIN_SUITE = "builtin"
 
@@ -55,13 +56,14 @@ def fix_argv(script: Path | None) -> list[str]:
     return [sys.executable, "-m", "tieragent"]
 
 
-def base_config(root: Path | None, scripted: bool) -> Config:
-    """The user's effective config (as `tieragent fix` would load it here); with `--scripted`, its
-    tiers replaced by the demo's models and list prices (no keys are needed, none is called)."""
+def base_config(ws: GitWorkspace | None, scripted: bool, trust_flag: bool = False) -> Config:
+    """The user's effective config (as `tieragent fix` would load it here, trusted as it would be); with
+    `--scripted`, its tiers replaced by the demo's models and list prices (no keys are needed, none is called)."""
     from ..core.config import Tiers, load_config, require_models
+    from .config_trust import load_trusted_config
     from .demo import DEMO_TIERS
 
-    cfg = load_config(root)
+    cfg = load_config(None) if ws is None else load_trusted_config(ws, trust_flag=trust_flag, check_trust=not scripted).config
     if scripted:
         return cfg.model_copy(update={"tiers": Tiers(**DEMO_TIERS)})
     require_models(cfg)
@@ -74,7 +76,7 @@ def key_names(cfg: Config) -> tuple[str, ...]:
 
 def prepare(directory: Path, suite: str | None, from_history: int | None, task_ids: list[str], policy_names: list[str],
             scripted: bool, run_timeout: float, run_max_cost: float | None, resume: Path | None, results: Path | None,
-            workdir: Path | None, setup: str | None, keep: bool, say: Any) -> BenchPlan:
+            workdir: Path | None, setup: str | None, keep: bool, say: Any, trust_flag: bool = False) -> BenchPlan:
     """Every check that can fail before the first run: the options, the config, the suite, the
     policies, the history, each task's repository and commit. Failures exit 2."""
     from ..core.errors import ConfigError, EnvironmentProblem
@@ -96,7 +98,7 @@ def prepare(directory: Path, suite: str | None, from_history: int | None, task_i
         if from_history:
             raise
         ws = None  # a suite can run anywhere; its work directory is then a temporary one
-    cfg = base_config(ws.root if ws else None, scripted)
+    cfg = base_config(ws, scripted, trust_flag)
     bench_id = new_run_id()
     if workdir is None:
         workdir = resume.parent if resume else ws.state_dir / "bench" / bench_id if ws else Path(tempfile.mkdtemp(prefix="tieragent-bench-"))
@@ -189,6 +191,8 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object on stdout."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", metavar="FILE", help="Also write the per-policy report as CSV."),
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="FILE", help="Where to write the cost-versus-success PNG (default: in the work directory; needs matplotlib)."),
+    trust_config: bool = typer.Option(False, "--trust-config", help="Trust this repository's .tieragent.yaml when it names key "
+                                      "variables or hands variables to the tests (remembered until the file changes)."),
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
 ) -> None:
     """Run tasks under several routing policies and compare solved rate, cost, escalation and false accepts."""
@@ -200,7 +204,8 @@ def bench(
         if max_cost is not None and max_cost < 0 or run_max_cost is not None and run_max_cost < 0:
             raise UsageError("--max-cost and --run-max-cost must not be negative")
         plan = prepare(directory, suite, from_history, _split(tasks), _split(policies), scripted, run_timeout, run_max_cost, resume,
-                       results, workdir, setup, keep_checkouts, lambda line: err.print(line, markup=False, highlight=False))
+                       results, workdir, setup, keep_checkouts, lambda line: err.print(line, markup=False, highlight=False),
+                       trust_flag=trust_config)
     except TieragentError as e:
         fail(e, as_json)
     with bench_progress(err, enabled=True) as view:

@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["fix"])
     parser.add_argument("request", nargs="?")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--trust-config", action="store_true")  # as `fix` takes it; a scripted run calls no provider
     parser.add_argument("--request-file")
     parser.add_argument("--timeout", type=float)
     parser.add_argument("--max-cost", type=float)

@@ -31,6 +31,14 @@ def overrides(
     return out
 
 
+def ask_on_terminal(question: str) -> bool:
+    """A yes/no question on the terminal (stderr), no by default; Ctrl-C is a no."""
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except (typer.Abort, EOFError, KeyboardInterrupt):
+        return False
+
+
 def fail(err: TieragentError, as_json: bool, request: str | None = None) -> NoReturn:
     raise typer.Exit(report_error(err, as_json, request))
 

@@ -58,7 +58,7 @@ def run_doctor(directory: Path, *, ping: bool, baseline: bool, emit: Emit, envir
         ws = GitWorkspace.open(Path(directory).resolve())
     except TieragentError as e:
         repo_problem = Check("git repository", FAIL, e.message, e.hint)
-    cfg, sources = config_check(ws.root if ws else None, environ, add)
+    cfg, sources, untrusted = config_check(ws, environ, add)
     if repo_problem is not None:
         add(repo_problem)
     else:
@@ -70,7 +70,10 @@ def run_doctor(directory: Path, *, ping: bool, baseline: bool, emit: Emit, envir
         return checks
     # litellm may print when it meets an unknown model: never onto stdout, which --json owns
     with contextlib.redirect_stdout(sys.stderr):
-        tier_checks(cfg, environ, ping, add)
+        tier_checks(cfg, environ, ping and not untrusted, add)
+    if ping and untrusted:
+        add(Check("ping", FAIL, "not sent: the repository's config names key variables and is not trusted yet",
+                  "Run tieragent fix or review on a terminal to be asked once, or pass them --trust-config; then ping again."))
     command_checks(cfg, sources, ws, baseline, add)
     return checks
 
@@ -78,25 +81,45 @@ def run_doctor(directory: Path, *, ping: bool, baseline: bool, emit: Emit, envir
 # ---------------------------------------------------------------- config
 
 
-def config_check(root: Path | None, environ: dict[str, str], add: Emit) -> tuple[Any, dict[str, str]]:
-    """The config loads; the detail names every layer that exists, in the order they apply."""
-    from ..core.config import ENV_PREFIX, ENV_SEPARATOR, REPO_CONFIG_NAME, load_config_with_sources, user_config_path
+def config_check(ws: Any, environ: dict[str, str], add: Emit) -> tuple[Any, dict[str, str], bool]:
+    """The config loads; the detail names every layer that exists, in the order they apply. Then which
+    layer each setting that routes keys or chooses commands came from, and whether it is trusted."""
+    from ..core.config import ENV_PREFIX, ENV_SEPARATOR, load_config_with_sources, user_config_path
+    from .config_trust import load_trusted_config
 
-    layers = ["defaults"]
     user = user_config_path()
-    if user.is_file():
-        layers.append(str(user))
-    if root is not None and (root / REPO_CONFIG_NAME).is_file():
-        layers.append(REPO_CONFIG_NAME)
-    layers += [f"env {n}" for n in sorted(environ) if n.startswith(ENV_PREFIX) and ENV_SEPARATOR in n]
     try:
-        cfg, sources = load_config_with_sources(root, environ=environ, user_file=user)
+        if ws is None:
+            cfg, sources = load_config_with_sources(None, environ=environ, user_file=user)
+            loaded = None
+        else:
+            loaded = load_trusted_config(ws, environ=environ, check_trust=False)
+            cfg, sources = loaded.config, loaded.sources
     except TieragentError as e:
         add(Check("config", FAIL, e.message, e.hint or "Fix that value (or remove it to take the default), then run tieragent doctor again."))
-        return None, {}
+        return None, {}, False
+    layers = ["defaults"] + ([str(user)] if user.is_file() else [])
+    if loaded is not None and loaded.trust != "none":
+        layers.append(loaded.repo_label)
+    layers += [f"env {n}" for n in sorted(environ) if n.startswith(ENV_PREFIX) and ENV_SEPARATOR in n]
     hint = None if len(layers) > 1 else "No config file: run `tieragent init` to write .tieragent.yaml."
     add(Check("config", OK, "loads: " + " < ".join(layers), hint))
-    return cfg, sources
+    if loaded is not None:
+        add(trust_check(loaded))
+    return cfg, sources, loaded is not None and loaded.trust == "not trusted yet"
+
+
+def trust_check(loaded: Any) -> Check:
+    """Where the settings that route keys and choose commands come from (core/trust.py's GUARDED)."""
+    from ..core.trust import guarded_sources
+
+    guarded = guarded_sources(loaded.sources)
+    listing = "; ".join(f"{k} from {v}" for k, v in guarded.items()) or "all defaults"
+    notes = "; ".join(loaded.warnings)
+    detail = f"key routing and commands: {listing}; repository config: {loaded.trust}" + (f"; {notes}" if notes else "")
+    if loaded.trust == "not trusted yet":
+        return Check("trust", WARN, detail, "fix and review ask once on a terminal (or take --trust-config) before using it.")
+    return Check("trust", OK, detail)
 
 
 # ---------------------------------------------------------------- git

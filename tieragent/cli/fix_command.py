@@ -11,7 +11,7 @@ import typer
 
 from ..core.errors import ExitCode, TieragentError, UsageError
 from ..core.vocab import TIERS
-from .common import fail, overrides, time_limit
+from .common import ask_on_terminal, fail, overrides, time_limit
 from .streams import ci_mode, console, print_json, status_line, write_file
 
 
@@ -48,6 +48,8 @@ def fix(
     repro: bool = typer.Option(False, "--repro", help="First write a test that reproduces the request; the patch must make it pass."),
     keep_repro: bool = typer.Option(False, "--keep-repro", help="Keep the --repro test in the tree."),
     allow_test_edits: bool = typer.Option(False, "--allow-test-edits", help="Accept patches that edit tests, CI or lint config."),
+    trust_config: bool = typer.Option(False, "--trust-config", help="Trust this repository's .tieragent.yaml when it names key "
+                                      "variables or hands variables to the tests (remembered until the file changes)."),
     exit_code_only: bool = typer.Option(False, "--exit-code-only", help="When tests fail before the patch and the runner gives no "
                                         "per-test results, go on and accept a patch only when the whole test command passes."),
     explain_routing: bool = typer.Option(False, "--explain-routing", help="Print the routing decision and why."),
@@ -70,14 +72,15 @@ def fix(
     from .wiring import prepare_fix
 
     machine = as_json or ci_mode(ci)
+    interactive = not machine and sys.stdin.isatty() and sys.stderr.isatty()
     try:
         text = read_request(request, request_file)
-        deps, warnings = prepare_fix(directory, overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))))
+        deps, warnings = prepare_fix(directory, overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
+                                     trust_flag=trust_config, ask=ask_on_terminal if interactive else None)
     except TieragentError as err:
         fail(err, machine, request)
     options = FixOptions(commit=commit or bool(branch), branch=branch, repro=repro or keep_repro, keep_repro=keep_repro,
                          allow_test_edits=allow_test_edits, exit_code_only=exit_code_only)
-    interactive = not machine and sys.stdin.isatty() and sys.stderr.isatty()
     with progress(spinner=not machine, quiet=quiet) as shown:
         deps.on_event = shown.on_event
         deps.confirm = shown.confirm if interactive else None

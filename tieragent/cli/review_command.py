@@ -11,7 +11,7 @@ import typer
 from .. import __version__
 from ..core.errors import ExitCode, TieragentError, UsageError
 from ..core.vocab import TIERS
-from .common import fail, overrides, time_limit
+from .common import ask_on_terminal, fail, overrides, time_limit
 from .streams import ci_mode, console, print_json, status_line, write_file
 
 FORMATS = ("text", "json", "markdown", "github", "sarif")
@@ -37,10 +37,13 @@ def review(
     small: Optional[str] = typer.Option(None, "--small", help="Model for the small tier (triage)."),
     mid: Optional[str] = typer.Option(None, "--mid", help="Model for the mid tier (low and medium risk hunks)."),
     frontier: Optional[str] = typer.Option(None, "--frontier", help="Model for the frontier tier (high risk hunks)."),
+    trust_config: bool = typer.Option(False, "--trust-config", help="Trust this repository's .tieragent.yaml when it names key "
+                                      "variables or hands variables to the tests (remembered until the file changes)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines and no ledger table on stderr."),
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
 ) -> None:
     """Review a diff hunk by hunk: no model for what needs none, the frontier only where the risk is."""
+    from ..core.events import Event
     from ..flows.review import ReviewOptions, run_review
     from .render import ledger_summary, progress
     from .review_formats import print_review, to_github, to_markdown, to_sarif
@@ -58,14 +61,19 @@ def review(
             raise UsageError("--staged, --base and --diff choose what to review: give one of them")
         kind = "diff" if diff else "staged" if staged else "base" if base else "worktree"
         stdin_text = sys.stdin.read() if diff == "-" else None
-        deps, source = prepare_review(directory, overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
-                                      kind, base, diff, stdin_text)
+        interactive = not in_ci and diff != "-" and sys.stdin.isatty() and sys.stderr.isatty()
+        deps, source, warnings = prepare_review(directory, overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
+                                                kind, base, diff, stdin_text, trust_flag=trust_config,
+                                                ask=ask_on_terminal if interactive else None)
     except TieragentError as err:
         fail(err, machine)
     with progress(spinner=not in_ci, quiet=quiet) as shown:
         deps.on_event = shown.on_event
+        for w in warnings:
+            shown.on_event(Event("warning", w))
         with time_limit(timeout):
             result = run_review(source, deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests))
+    result.warnings[:0] = warnings
     document = result.to_json()
     try:
         if output is not None:

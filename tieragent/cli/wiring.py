@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..core.config import Config, Price, load_config, require_models
+from ..core.config import Config, Price, require_models
 from ..core.errors import EnvironmentProblem
 from ..core.vocab import TIERS, Tier
 from ..flows.fix import FixDeps
@@ -21,6 +21,7 @@ from ..judge.validation import detect_test_command
 from ..model.protocol import Models
 from ..repo.runner import SubprocessRunner
 from ..repo.workspace import GitWorkspace
+from .config_trust import Ask, load_trusted_config
 
 
 def repo_map_factory(ws: GitWorkspace):
@@ -83,10 +84,12 @@ class BackgroundModels:
         return self._models
 
 
-def prepare_fix(directory: Path, overrides: dict[str, Any]) -> tuple[FixDeps, list[str]]:
+def prepare_fix(directory: Path, overrides: dict[str, Any], *, trust_flag: bool = False,
+                ask: Ask | None = None) -> tuple[FixDeps, list[str]]:
     """The fix flow's parts; a fix needs a test command, since only the tests can accept a patch."""
     ws = GitWorkspace.open(directory)
-    cfg = load_config(ws.root, overrides=overrides)
+    loaded = load_trusted_config(ws, overrides, trust_flag=trust_flag, ask=ask)
+    cfg = loaded.config
     require_models(cfg)
     test_cmd = cfg.validation.test or detect_test_command(ws.root)
     if not test_cmd:
@@ -104,17 +107,18 @@ def prepare_fix(directory: Path, overrides: dict[str, Any]) -> tuple[FixDeps, li
         test_command=test_cmd,
         lint_command=cfg.validation.lint,
     )
-    return deps, network_warning(cfg, runner)
+    return deps, loaded.warnings + network_warning(cfg, runner)
 
 
 def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str, base: str | None, diff_file: str | None,
-                   stdin_text: str | None) -> tuple[ReviewDeps, DiffSource]:
-    """The review flow's parts and the diff to review. No test command is needed, and the models
-    (and their keys) are set up only when a hunk needs one."""
+                   stdin_text: str | None, *, trust_flag: bool = False,
+                   ask: Ask | None = None) -> tuple[ReviewDeps, DiffSource, list[str]]:
+    """The review flow's parts, the diff to review and the warnings of loading them. No test command is
+    needed, and the models (and their keys) are set up only when a hunk needs one. Under `--base`, the
+    base's committed `.tieragent.yaml` is the repository layer: the change under review is not trusted."""
     from ..repo import changes
 
     ws = GitWorkspace.open(directory)
-    cfg = load_config(ws.root, overrides=overrides)
     if source_kind == "diff":
         source = changes.from_text(changes.read_diff_file(diff_file or "-", stdin_text), "standard input" if diff_file == "-" else str(diff_file))
     elif source_kind == "staged":
@@ -123,6 +127,9 @@ def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str,
         source = changes.since_base(ws, base or "")
     else:
         source = changes.working_tree(ws)
+    base_commit = source.old_rev if source_kind == "base" else None
+    loaded = load_trusted_config(ws, overrides, base_commit=base_commit, base_label=base or "", trust_flag=trust_flag, ask=ask)
+    cfg = loaded.config
     deps = ReviewDeps(
         ws=ws,
         config=cfg,
@@ -132,7 +139,7 @@ def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str,
         test_command=cfg.validation.test or detect_test_command(ws.root),
         lint_command=cfg.validation.lint,
     )
-    return deps, source
+    return deps, source, loaded.warnings
 
 
 def validation_runner(cfg: Config) -> SubprocessRunner:

@@ -7,6 +7,7 @@ reason (``.tieragent.yaml: tiers.mid.model: missing``) and exit 2.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -219,11 +220,31 @@ def user_config_path() -> Path:
     return _ucp("tieragent") / "config.yaml"
 
 
-def _read_yaml(path: Path, label: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RepoLayer:
+    """The repository's `.tieragent.yaml` as a config layer: its text (None: there is none) and the
+    label errors and `config show` give it (".tieragent.yaml", or the base's copy under review)."""
+
+    text: str | None
+    label: str = REPO_CONFIG_NAME
+
+
+def read_repo_layer(repo_root: Path | None) -> RepoLayer:
+    """The work tree's `.tieragent.yaml`."""
+    if repo_root is None or not (repo_root / REPO_CONFIG_NAME).is_file():
+        return RepoLayer(None)
+    return RepoLayer(_read_text(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME))
+
+
+def _read_text(path: Path, label: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(label, "(file)", f"cannot read: {e.strerror}") from None
+
+
+def parse_layer(text: str, label: str) -> dict[str, Any]:
+    """One layer's YAML as a mapping; a clear error naming the line otherwise."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -300,9 +321,10 @@ def load_config(
     overrides: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
     user_file: Path | None = None,
+    repo_layer: RepoLayer | None = None,
 ) -> Config:
     """Merge every layer and validate once; the first error names where the bad value came from."""
-    return load_config_with_sources(repo_root, overrides=overrides, environ=environ, user_file=user_file)[0]
+    return load_config_with_sources(repo_root, overrides=overrides, environ=environ, user_file=user_file, repo_layer=repo_layer)[0]
 
 
 DEFAULT_SOURCE = "default"
@@ -316,11 +338,13 @@ def load_config_with_sources(
     overrides: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
     user_file: Path | None = None,
+    repo_layer: RepoLayer | None = None,
 ) -> tuple[Config, dict[str, str]]:
     """`load_config`, plus where every leaf value came from (for `tieragent config show`).
 
     Sources, by dotted key (`tiers.mid.model`, keys as `model_dump(by_alias=True)` spells them):
-    "default", the user file's path, ".tieragent.yaml", "env TIERAGENT_...", or "flag". A leaf is
+    "default", the user file's path, the repository layer's label (".tieragent.yaml"), "env TIERAGENT_...",
+    or "flag". `repo_layer` replaces the work tree's file (e.g. the base's copy under review). A leaf is
     attributed only to a layer that set that very key: a tier given by a file with just a model
     still takes its other fields from the defaults.
     """
@@ -329,9 +353,10 @@ def load_config_with_sources(
     origins: dict[tuple, str] = {}
     user_file = user_file if user_file is not None else user_config_path()
     if user_file.is_file():
-        _merge(merged, _read_yaml(user_file, str(user_file)), str(user_file), origins)
-    if repo_root is not None and (repo_root / REPO_CONFIG_NAME).is_file():
-        _merge(merged, _read_yaml(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME), REPO_CONFIG_NAME, origins)
+        _merge(merged, parse_layer(_read_text(user_file, str(user_file)), str(user_file)), str(user_file), origins)
+    repo = repo_layer if repo_layer is not None else read_repo_layer(repo_root)
+    if repo.text is not None:
+        _merge(merged, parse_layer(repo.text, repo.label), repo.label, origins)
     for source, layer in _env_layers(environ):
         _merge(merged, layer, source, origins)
     if overrides:

@@ -17,6 +17,7 @@ DEFAULT_SENSITIVE = (
     "requirements*.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "package.json", "go.mod",
     "Cargo.toml", "Gemfile", "pom.xml", "build.gradle*",
     "*.lock", "package-lock.json", "pnpm-lock.yaml", "go.sum", "Pipfile.lock",
+    ".tieragent.yaml",  # it routes keys and chooses the commands that judge a patch
 )
 
 

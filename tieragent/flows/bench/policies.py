@@ -9,7 +9,8 @@
   table, an edit format, a retry rule..., merged over the user's config.
 
 Each run's config is written as `.tieragent.yaml` in its throwaway checkout: the checkout's own file
-(if it has one), then the user's effective config, then the policy, then the task's own settings.
+(if it has one, without its key routing and commands), then the user's effective config, then the policy,
+then the task's own settings; the fix subprocess trusts that file (`--trust-config`), which the bench wrote.
 The fix subprocess gets no `TIERAGENT_*__*` variables (they are already in the user's config here), so
 nothing in the environment can undo a policy. `validate.test`/`lint` come from the task or the
 checkout, never from the repository the bench runs in (another repository's commands).
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 
 from ...core.config import Config
 from ...core.errors import ConfigError, UsageError
+from ...core.trust import is_guarded
 from ...core.vocab import TASK_CLASSES, TIERS, Tier
 from .checkout import GENERATED_CONFIG, python_path
 
@@ -129,6 +131,8 @@ def write_run_config(doc: dict[str, Any], checkout: Path) -> Path:
 
 
 def _own_config(checkout: Path) -> dict[str, Any]:
+    """The checkout's own file, without what routes keys or chooses commands: the checkout is another
+    project's code, and the run's file is trusted as the bench wrote it (`fix --trust-config`)."""
     path = checkout / GENERATED_CONFIG
     if not path.is_file():
         return {}
@@ -136,4 +140,14 @@ def _own_config(checkout: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return _without_guarded(data) if isinstance(data, dict) else {}
+
+
+def _without_guarded(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{'validate' if prefix == '' and key == 'validation' else key}"
+        if is_guarded(dotted) or dotted in ("validate", "provider"):
+            continue
+        out[key] = _without_guarded(value, dotted + ".") if isinstance(value, dict) else value
+    return out

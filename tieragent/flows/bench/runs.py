@@ -97,7 +97,8 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
         request_file = run_dir / "request.txt"
         request_file.write_text(task.request, encoding="utf-8")
         argv = ctx.fix_argv(_script(task, ctx, run_dir)) + [
-            "fix", "--json", "--request-file", str(request_file), "-C", str(checkout), "--timeout", f"{ctx.run_timeout:g}"]
+            "fix", "--json", "--trust-config", "--request-file", str(request_file), "-C", str(checkout),
+            "--timeout", f"{ctx.run_timeout:g}"]
         if ctx.run_max_cost is not None:
             argv += ["--max-cost", f"{ctx.run_max_cost:g}"]
         fix = ctx.procs.run(argv, cwd=run_dir, env=_fix_env(), timeout=ctx.run_timeout + GRACE_S, stderr_path=run_dir / "fix.stderr.txt")
