@@ -16,7 +16,7 @@
 #   TA_VERSION      what pip installs (default: the action's own checkout)
 # For tests and local runs:
 #   TA_SKIP_INSTALL=1   no venv, no pip: use TA_TIERAGENT (default `tieragent` on PATH)
-#   TA_TIERAGENT        the tieragent executable to run (default: the one in the venv)
+#   TA_TIERAGENT        the tieragent executable to run (default: the venv's python -I -m tieragent)
 #   TA_PYTHON           the python that reads the JSON when TA_SKIP_INSTALL=1 (default python3)
 # Every GitHub variable has a fallback: RUNNER_TEMP (a fresh temporary directory),
 # GITHUB_OUTPUT (outputs go to stderr), GITHUB_STEP_SUMMARY (no summary), GITHUB_EVENT_NAME,
@@ -33,6 +33,8 @@
 # Exit code: tieragent's own (0 complete/fixed, 1 finding at --fail-on / not fixed, 3 budget,
 # 4 provider, ...), so `fail-on` fails the job; 2 when an input is invalid or the install fails.
 # Outputs are written on every way out: status, cost, exit-code, patch-path, sarif-path, json-path.
+# A review that exits 2 stopped before it was done: its SARIF is removed and sarif-path left empty
+# (the JSON report, which says why, is kept).
 
 # No `set -e`: tieragent exiting non-zero is an outcome to report (outputs, summary), not a crash.
 set -uo pipefail
@@ -70,6 +72,9 @@ code=2
 message=""     # why the run stopped before tieragent could say (invalid input, failed install)
 # The python that reads tieragent's JSON and renders the summary (the standard library is enough):
 # the one setup-python put on PATH until the venv exists, then the venv's.
+# Every python here runs with -I: the working directory is the checkout, which on a pull request is
+# the PR's code, and without -I `python -c`/`-m` import from it first (a json.py or a pip/ package
+# there would run in this step, with its keys). -I also ignores PYTHONPATH and the user's site.
 boot_py="$(command -v python3 || command -v python || true)"
 py="${TA_PYTHON:-$boot_py}"
 
@@ -136,6 +141,10 @@ def summary(doc, command, exit_code, status, message):
     out.append(f"**Status:** `{word(doc.get('status') or status)}` (exit {word(exit_code)}) · **Cost:** {cost_text}")
     if doc.get("error"):
         out += ["", f"**Error:** {cell(doc['error'])}"]
+    # Such as a pull request's change to .tieragent.yaml that the review did not follow.
+    warnings = list(dict.fromkeys(w for w in doc.get("warnings") or [] if isinstance(w, str)))
+    if warnings:
+        out += ["", "**Warnings:**", ""] + [f"- {cell(w)}" for w in warnings[:MAX_ROWS]]
     if command == "review":
         s = doc.get("summary") if isinstance(doc.get("summary"), dict) else {}
         out += ["", "{} files, {} hunks: {} reviewed, {} skipped without a model, {} not reviewed, {} findings.".format(
@@ -186,6 +195,20 @@ else:
     print("\n".join(summary(doc, command, exit_code, status, message)))
 PY
 
+# The head repository of the event's pull request when it is not this repository (GitHub compares
+# names without regard to case); a fork deleted since the PR opened has no repository at all.
+read -r -d '' FORK_PY <<'PY'
+import json
+import re
+import sys
+
+with open(sys.argv[1], encoding="utf-8") as fh:
+    pr = json.load(fh).get("pull_request") or {}
+head = ((pr.get("head") or {}).get("repo") or {}).get("full_name") or "a deleted fork"
+if head.lower() != sys.argv[2].lower():
+    print(re.sub(r"[^A-Za-z0-9_. /-]", "", head))
+PY
+
 # A workflow command's data must escape %, CR and LF, or a value could end the command early.
 gh_escape() {
   local s="$1"
@@ -195,12 +218,21 @@ gh_escape() {
   printf '%s' "$s"
 }
 
+# On a pull_request from another repository, that repository's name; otherwise nothing.
+fork_of_pull_request() {
+  if [[ "${GITHUB_EVENT_NAME:-}" != pull_request || -z "${GITHUB_REPOSITORY:-}" || -z "$py" \
+    || ! -f "${GITHUB_EVENT_PATH:-}" ]]; then
+    return 0
+  fi
+  "$py" -I -c "$FORK_PY" "$GITHUB_EVENT_PATH" "$GITHUB_REPOSITORY" 2>/dev/null || true
+}
+
 # Write the outputs and the summary, then exit with tieragent's exit code (or ours).
 finish() {
   local have_json=""
   if [[ -n "$py" && -s "$json_path" ]]; then
     local fields
-    if fields="$("$py" -c "$REPORT_PY" fields "$json_path")"; then
+    if fields="$("$py" -I -c "$REPORT_PY" fields "$json_path")"; then
       have_json=1
       status="$(printf '%s\n' "$fields" | sed -n 1p)"
       cost="$(printf '%s\n' "$fields" | sed -n 2p)"
@@ -221,6 +253,17 @@ finish() {
     esac
   fi
 
+  if [[ "$command_" == review && "$code" == 2 ]]; then
+    # Exit 2: the review stopped before it was done (no key, a config or base error). Its SARIF lacks
+    # the hunks it never reviewed; uploaded, it would tell code scanning they have no alerts.
+    rm -f "$sarif_path"
+    local fork
+    fork="$(fork_of_pull_request)"
+    if [[ -n "$fork" ]]; then
+      printf '::error::%s\n' "$(gh_escape "this pull request comes from a fork ($fork), and GitHub gives a pull_request workflow from a fork no secrets: the provider keys are empty. Skip fork pull requests with the job-level if: in examples/github/review.yml (its comments say when pull_request_target is safe instead).")"
+    fi
+  fi
+
   local patch_out="" sarif_out="" json_out=""
   if [[ "$command_" == fix && -s "$patch_path" ]]; then patch_out="$patch_path"; fi
   if [[ "$command_" == review && -s "$sarif_path" ]]; then sarif_out="$sarif_path"; fi
@@ -236,7 +279,7 @@ finish() {
 
   if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
     if [[ -z "$py" ]] \
-      || ! "$py" -c "$REPORT_PY" summary "$json_path" "$command_" "$code" "$status" "$message" >>"$GITHUB_STEP_SUMMARY"; then
+      || ! "$py" -I -c "$REPORT_PY" summary "$json_path" "$command_" "$code" "$status" "$message" >>"$GITHUB_STEP_SUMMARY"; then
       printf '## tieragent %s\n\nstatus: %s (exit %s)\n\n%s\n' "$command_" "$status" "$code" "$message" >>"$GITHUB_STEP_SUMMARY"
     fi
   fi
@@ -338,7 +381,7 @@ if [[ "$command_" == review ]]; then
       push)
         # The commit the branch pointed at before the push (all zeros for a new branch).
         if [[ -n "$py" && -n "${GITHUB_EVENT_PATH:-}" && -f "$GITHUB_EVENT_PATH" ]]; then
-          before="$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("before") or "")' \
+          before="$("$py" -I -c 'import json,sys; print(json.load(open(sys.argv[1])).get("before") or "")' \
             "$GITHUB_EVENT_PATH" 2>/dev/null || true)"
           if [[ "$before" =~ ^[0-9a-f]{7,64}$ && ! "$before" =~ ^0+$ ]] \
             && git rev-parse --verify --quiet "$before^{commit}" >/dev/null; then
@@ -368,7 +411,7 @@ fi
 # --- install ----------------------------------------------------------------------------------
 
 if [[ "$skip_install" == 1 ]]; then
-  tieragent="${TA_TIERAGENT:-tieragent}"
+  tieragent=("${TA_TIERAGENT:-tieragent}")
   if [[ -z "$py" ]]; then
     fail "no python3 on PATH to read tieragent's report (set TA_PYTHON)"
   fi
@@ -379,19 +422,22 @@ else
   spec="${version:-${GITHUB_ACTION_PATH:-$script_dir/..}}"
   echo "::group::Install tieragent ($spec)"
   # An isolated venv: the project's own dependencies (and theirs) never meet tieragent's.
-  if ! "$boot_py" -m venv "$venv"; then
+  if ! "$boot_py" -I -m venv "$venv"; then
     echo "::endgroup::"
     fail "could not create a virtual environment in $venv"
   fi
   bindir="$venv/bin"
   if [[ -d "$venv/Scripts" ]]; then bindir="$venv/Scripts"; fi # Windows runners
-  if ! "$bindir/python" -m pip install --quiet --disable-pip-version-check "$spec"; then
+  if ! "$bindir/python" -I -m pip install --quiet --disable-pip-version-check "$spec"; then
     echo "::endgroup::"
     fail "pip could not install tieragent from '$spec'"
   fi
   echo "::endgroup::"
   py="$bindir/python"
-  tieragent="${TA_TIERAGENT:-$bindir/tieragent}"
+  # -I: tieragent's own imports never come from the checkout, even when the workflow exported
+  # PYTHONPATH=. for its tests (the variable stays in the environment the tests get).
+  tieragent=("$py" -I -m tieragent)
+  if [[ -n "${TA_TIERAGENT:-}" ]]; then tieragent=("$TA_TIERAGENT"); fi
 fi
 
 # --- run --------------------------------------------------------------------------------------
@@ -416,7 +462,7 @@ fi
     # shellcheck disable=SC2163 # exporting the NAME=value the variable holds is the point
     export "$assignment"
   done
-  exec "$tieragent" "${args[@]}" </dev/null
+  exec "${tieragent[@]}" "${args[@]}" </dev/null
 )
 code=$?
 finish
