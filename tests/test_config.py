@@ -55,6 +55,10 @@ def test_precedence_flag_env_repo_user(tmp_path):
         ("tiers:\n  mid: {model: m, price: {input_per_mtok: 1}}\n", ".tieragent.yaml: tiers.mid.price.output_per_mtok: missing"),
         ("routing:\n  start: {local: huge}\n", ".tieragent.yaml: routing.start.local:"),
         ("- a list\n", ".tieragent.yaml: (top level): must be a mapping"),
+        # a typo names the unknown key (not the real key it leaves "missing") and the key it was meant to be
+        ("tiers:\n  mid: {modle: openai/x}\n", ".tieragent.yaml: tiers.mid.modle: unknown key (did you mean 'model'?)"),
+        ("validation:\n  tset: x\n", ".tieragent.yaml: validation.tset: unknown key (did you mean 'test'?)"),
+        ("routing:\n  retry_same_falure: true\n", ".tieragent.yaml: routing.retry_same_falure: unknown key (did you mean 'retry_same_failure'?)"),
     ],
 )
 def test_errors_name_file_key_reason(tmp_path, text, expected):
@@ -83,3 +87,31 @@ def test_example_config_is_valid(tmp_path):
     cfg = load(tmp_path, example.read_text())
     require_models(cfg, environ={})
     assert cfg.budget.max_cost_usd == 2.0
+
+
+def test_a_config_that_is_not_utf8_is_a_config_error(tmp_path):
+    (tmp_path / ".tieragent.yaml").write_bytes(b"tiers:\n  mid: {model: caf\xe9}\n")
+    with pytest.raises(ConfigError, match=r"^\.tieragent\.yaml: \(file\): not UTF-8 text"):
+        load(tmp_path)
+
+
+@pytest.mark.parametrize("make,what", [
+    (lambda p: p.symlink_to(p.parent / "missing.yaml"), "a symlink to a missing file"),
+    (lambda p: p.symlink_to(p), "a symlink loop"),
+    (lambda p: p.mkdir(), "a directory"),
+])
+def test_a_config_name_that_is_no_file_is_not_ignored(tmp_path, make, what):
+    make(tmp_path / ".tieragent.yaml")
+    with pytest.raises(ConfigError, match=f"is {what}"):
+        load(tmp_path)
+    user = tmp_path / "elsewhere" / "user.yaml"
+    user.parent.mkdir()
+    make(user)
+    with pytest.raises(ConfigError, match=f"is {what}"):
+        load_config(None, environ={}, user_file=user)
+
+
+def test_a_non_utf8_config_exits_2_not_70(cli, calc_repo):
+    (calc_repo / ".tieragent.yaml").write_bytes(b"\xff\xfe")
+    proc = cli(["fix", "anything"], calc_repo)
+    assert proc.returncode == 2 and "not UTF-8 text" in proc.stderr and "internal error" not in proc.stderr

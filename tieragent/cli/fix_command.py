@@ -33,7 +33,7 @@ def read_request(request: str | None, request_file: str | None) -> str:
         raise UsageError("say what to fix: tieragent fix \"REQUEST\" (or --request-file FILE, - for stdin)")
     if not text.strip():
         raise UsageError("the request is empty: say what to fix")
-    return text
+    return text.rstrip("\r\n") if request_file is not None else text  # a file's (or a pipe's) last newline is not part of it
 
 
 def fix(
@@ -76,7 +76,7 @@ def fix(
     try:
         text = read_request(request, request_file)
         deps, warnings = prepare_fix(directory, overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
-                                     trust_flag=trust_config, ask=ask_on_terminal if interactive else None)
+                                     trust_flag=trust_config, ask=ask_on_terminal if interactive else None, branch=branch)
     except TieragentError as err:
         fail(err, machine, request)
     options = FixOptions(commit=commit or bool(branch), branch=branch, repro=repro or keep_repro, keep_repro=keep_repro,

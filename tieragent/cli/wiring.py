@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import Config, Price, require_models
-from ..core.errors import EnvironmentProblem
+from ..core.errors import EnvironmentProblem, UsageError
 from ..core.vocab import TIERS, Tier
 from ..flows.fix import FixDeps
 from ..flows.review.run import ReviewDeps
@@ -84,10 +84,13 @@ class BackgroundModels:
         return self._models
 
 
-def prepare_fix(directory: Path, overrides: dict[str, Any], *, trust_flag: bool = False,
-                ask: Ask | None = None) -> tuple[FixDeps, list[str]]:
-    """The fix flow's parts; a fix needs a test command, since only the tests can accept a patch."""
+def prepare_fix(directory: Path, overrides: dict[str, Any], *, trust_flag: bool = False, ask: Ask | None = None,
+                branch: str | None = None) -> tuple[FixDeps, list[str]]:
+    """The fix flow's parts; a fix needs a test command, since only the tests can accept a patch.
+    `--branch NAME` is checked here, before any model is paid for."""
     ws = GitWorkspace.open(directory)
+    if branch is not None:
+        check_new_branch(ws, branch)
     loaded = load_trusted_config(ws, overrides, trust_flag=trust_flag, ask=ask)
     cfg = loaded.config
     require_models(cfg)
@@ -140,6 +143,15 @@ def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str,
         lint_command=cfg.validation.lint,
     )
     return deps, source, loaded.warnings
+
+
+def check_new_branch(ws: GitWorkspace, name: str) -> None:
+    """`--branch NAME` must be a valid name that no branch has yet (exit 2 otherwise)."""
+    if ws.git("check-ref-format", "--branch", name, check=False).strip() == b"":
+        raise UsageError(f"--branch {name!r} is not a valid branch name")
+    if ws.git("rev-parse", "--verify", "-q", f"refs/heads/{name}", check=False).strip():
+        raise UsageError(f"--branch {name}: a branch named {name} exists already",
+                         hint="Choose a new name, or delete the old branch first (git branch -D NAME).")
 
 
 def validation_runner(cfg: Config) -> SubprocessRunner:

@@ -6,6 +6,7 @@ reason (``.tieragent.yaml: tiers.mid.model: missing``) and exit 2.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,9 +232,25 @@ class RepoLayer:
 
 def read_repo_layer(repo_root: Path | None) -> RepoLayer:
     """The work tree's `.tieragent.yaml`."""
-    if repo_root is None or not (repo_root / REPO_CONFIG_NAME).is_file():
+    if repo_root is None or not _config_file_exists(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME):
         return RepoLayer(None)
     return RepoLayer(_read_text(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME))
+
+
+def _config_file_exists(path: Path, label: str) -> bool:
+    """False when there is no such name; an error when the name is there but is no readable file
+    (a directory, a dangling symlink, a symlink loop): ignoring it would run with other settings."""
+    if not os.path.lexists(path):
+        return False
+    try:
+        if path.is_file():
+            return True
+        what = "a directory" if path.is_dir() else "not a regular file"
+        if path.is_symlink():
+            os.stat(path)  # raises for a loop (ELOOP) and for a missing target
+    except OSError as e:
+        what = "a symlink loop" if e.errno == errno.ELOOP else "a symlink to a missing file" if e.errno == errno.ENOENT else f"unreadable ({e.strerror})"
+    raise ConfigError(label, "(file)", f"is {what}", hint=f"Make {path} a YAML file, or remove it.")
 
 
 def _read_text(path: Path, label: str) -> str:
@@ -241,6 +258,9 @@ def _read_text(path: Path, label: str) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(label, "(file)", f"cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(label, "(file)", f"not UTF-8 text (byte {e.start}: {e.object[e.start:e.start + 1]!r})",
+                          hint="Save the file as UTF-8.") from None
 
 
 def parse_layer(text: str, label: str) -> dict[str, Any]:
@@ -305,12 +325,38 @@ def _source_of(loc: tuple, origins: dict[tuple, str]) -> str:
     return "defaults"
 
 
+def _did_you_mean(err: dict) -> str:
+    """" (did you mean 'model'?)" for a misspelt key, from the fields its section has."""
+    import difflib
+
+    section: Any = Config
+    for part in err["loc"][:-1]:
+        field = section.model_fields.get(str(part)) if isinstance(section, type) and issubclass(section, BaseModel) else None
+        if field is None:  # a dict of tiers or task classes: keys are not fields
+            alias = {f.alias: f for f in section.model_fields.values() if f.alias} if isinstance(section, type) and issubclass(section, BaseModel) else {}
+            field = alias.get(str(part))
+            if field is None:
+                return ""
+        section = _model_of(field.annotation)
+    names = list(section.model_fields) if isinstance(section, type) and issubclass(section, BaseModel) else []
+    close = difflib.get_close_matches(str(err["loc"][-1]), names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model inside `X | None`."""
+    for arg in getattr(annotation, "__args__", ()) or (annotation,):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return annotation
+
+
 def _reason(err: dict) -> str:
     kind = err.get("type", "")
     if kind == "missing":
         return "missing"
     if kind == "extra_forbidden":
-        return "unknown key"
+        return "unknown key" + _did_you_mean(err)
     msg = err.get("msg", "invalid")
     return f"{msg} (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else msg
 
@@ -352,7 +398,7 @@ def load_config_with_sources(
     merged: dict[str, Any] = {}
     origins: dict[tuple, str] = {}
     user_file = user_file if user_file is not None else user_config_path()
-    if user_file.is_file():
+    if _config_file_exists(user_file, str(user_file)):
         _merge(merged, parse_layer(_read_text(user_file, str(user_file)), str(user_file)), str(user_file), origins)
     repo = repo_layer if repo_layer is not None else read_repo_layer(repo_root)
     if repo.text is not None:
@@ -364,7 +410,9 @@ def load_config_with_sources(
     try:
         cfg = Config.model_validate(merged)
     except ValidationError as e:
-        err = e.errors()[0]
+        # an unknown key first: a typo (`modle:`) also makes the real key "missing", which says less
+        errors = sorted(e.errors(), key=lambda err: err.get("type") != "extra_forbidden")
+        err = errors[0]
         loc = tuple(str(p) for p in err["loc"])
         raise ConfigError(_source_of(loc, origins), ".".join(loc), _reason(err)) from None
     # `validation:` is accepted for `validate:`; sources use the alias, like the dump
