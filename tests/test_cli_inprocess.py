@@ -53,6 +53,7 @@ def test_refused_connection_exits_4(cli, calc_repo, fake_server):
     proc, data = fix_json(cli, calc_repo)
     assert proc.returncode == 4, proc.stderr
     assert data["status"] == "error" and "no tier could be reached" in data["error"]
+    assert "at http://127.0.0.1:9/v1" in data["error"]  # which endpoint could not be reached
     assert {r["outcome"] for r in data["steps"]} == {"provider-error"}
     assert snapshot(calc_repo) == before
 

@@ -35,3 +35,23 @@ def test_request_file_from_stdin_loses_its_last_newline(cli, calc_repo, fake_ser
     proc = cli(["fix", "--request-file", "-", "--json"], calc_repo)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["request"] == "add() returns the wrong result"
+
+
+def test_review_error_json_has_no_fix_fields(cli, calc_repo):
+    proc = cli(["review", "--json", "--diff", str(calc_repo / "missing.diff")], calc_repo)
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 2 and "request" not in data and "cannot read it" in data["error"]
+
+
+def test_an_unknown_option_gets_no_far_fetched_suggestion(cli, calc_repo):
+    assert "Possible options" not in cli(["fix", "--bogus"], calc_repo).stderr
+    proc = cli(["fix", "--verbos", "x"], calc_repo)
+    assert proc.returncode == 2 and "--verbose" in proc.stderr
+
+
+def test_a_tiny_budget_reads_as_itself():
+    from tieragent.core.config import BudgetConfig
+    from tieragent.model.budget import budget_check
+
+    verdict = budget_check(BudgetConfig(max_cost_usd=0.0001), 0.0, 0, 0.0004)
+    assert not verdict.allowed and verdict.reason.endswith("passes the budget of $0.0001")

@@ -147,6 +147,18 @@ def recover(
         out.print("nothing to recover")
 
 
+SUGGESTION_CUTOFF = 0.75  # click suggests from 0.6: `--bogus` would get "Possible options: --verbose"
+
+
+def _keep_close_suggestions(exc: Any) -> None:
+    """An unknown option's suggestions, only those that look like a typo of it."""
+    import difflib
+
+    name, possible = getattr(exc, "option_name", None), getattr(exc, "possibilities", None)
+    if isinstance(name, str) and possible:
+        exc.possibilities = [p for p in possible if difflib.SequenceMatcher(None, name, p).ratio() >= SUGGESTION_CUTOFF]
+
+
 def _sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -171,6 +183,7 @@ def main() -> None:
         # A usage mistake (missing argument, unknown option or command): click's exceptions, which newer
         # typer versions vendor, so they are recognised by what they can do rather than by class.
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            _keep_close_suggestions(exc)
             exc.show()
             sys.exit(ExitCode.USAGE if exc.exit_code else 0)
         from ..model.redact import Redactor

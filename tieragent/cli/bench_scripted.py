@@ -64,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         script = json.loads(args.script.read_text(encoding="utf-8"))
         deps = _deps(args.directory, overrides(args.max_cost, None, None, None, {}), script)
     except (OSError, ValueError) as err:
-        return report_error(UsageError(f"{args.script}: cannot read the scripted replies ({err})"), True, request)
+        return report_error(UsageError(f"{args.script}: cannot read the scripted replies ({err})"), True, {"request": request})
     except TieragentError as err:
-        return report_error(err, True, request)
+        return report_error(err, True, {"request": request})
     from ..flows.fix import FixOptions, run_fix
 
     with time_limit(args.timeout):

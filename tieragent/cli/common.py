@@ -39,8 +39,8 @@ def ask_on_terminal(question: str) -> bool:
         return False
 
 
-def fail(err: TieragentError, as_json: bool, request: str | None = None) -> NoReturn:
-    raise typer.Exit(report_error(err, as_json, request))
+def fail(err: TieragentError, as_json: bool, fields: dict[str, Any] | None = None) -> NoReturn:
+    raise typer.Exit(report_error(err, as_json, fields))
 
 
 @contextmanager

@@ -78,7 +78,7 @@ def fix(
         deps, warnings = prepare_fix(directory, overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
                                      trust_flag=trust_config, ask=ask_on_terminal if interactive else None, branch=branch)
     except TieragentError as err:
-        fail(err, machine, request)
+        fail(err, machine, {"request": request})
     options = FixOptions(commit=commit or bool(branch), branch=branch, repro=repro or keep_repro, keep_repro=keep_repro,
                          allow_test_edits=allow_test_edits, exit_code_only=exit_code_only)
     with progress(spinner=not machine, quiet=quiet) as shown:

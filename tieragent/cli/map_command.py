@@ -81,7 +81,7 @@ def run_map(cwd: Path, request: str | None, tokens: int | None, as_json: bool, e
     try:
         report = map_report(cwd, request, tokens)
     except TieragentError as err:
-        return report_error(err, as_json, request)
+        return report_error(err, as_json, {"request": request})
     if as_json:
         if not explain:
             report["files"] = [{"path": f["path"], "score": f["score"]} for f in report["files"]]

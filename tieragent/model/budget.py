@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.config import BudgetConfig
+from ..core.money import usd
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ def budget_check(budget: BudgetConfig, spent_usd: float, calls_made: int, worst_
         if spent_usd + worst_case_usd > budget.max_cost_usd:
             return BudgetVerdict(
                 False,
-                f"the next call could cost up to ${worst_case_usd:.4f}; with ${spent_usd:.4f} spent "
-                f"that passes the budget of ${budget.max_cost_usd:.2f}",
+                f"the next call could cost up to {usd(worst_case_usd)}; with {usd(spent_usd)} spent "
+                f"that passes the budget of {usd(budget.max_cost_usd)}",
             )
     return BudgetVerdict(True)

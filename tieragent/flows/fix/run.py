@@ -92,7 +92,8 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
                 result.validation = attempt.validation or result.validation
         accepted = attempts[-1] if attempts and attempts[-1].accepted else None
         if accepted is None and attempts and not any(a.reached_model for a in attempts):
-            raise ProviderError("unreachable", "no tier could be reached for the patch step", retryable=False)
+            why = "; ".join(dict.fromkeys(a.row.note for a in attempts if a.row.note))  # each names its tier's endpoint
+            raise ProviderError("unreachable", "no tier could be reached for the patch step" + (f": {why}" if why else ""), retryable=False)
         if accepted is not None:
             result.patch, result.accepted_step = accepted.diff, result.ledger.rows.index(accepted.row)
             if accepted.risk_after:
