@@ -162,7 +162,10 @@ def test_gitlab_example():
     review = ci["tieragent-review"]
     assert review["variables"]["GIT_DEPTH"] == 0
     assert review["image"].startswith("python:")
-    assert any("pip install" in line and "tieragent" in line for line in review["before_script"])
+    # tieragent is not on PyPI: both jobs install it from its repository, pinned
+    assert ci["variables"]["TIERAGENT_INSTALL"].startswith("git+https://") and "@" in ci["variables"]["TIERAGENT_INSTALL"]
+    for job in (review, ci["tieragent-fix"]):
+        assert 'pip install --quiet "$TIERAGENT_INSTALL"' in job["before_script"]
     [cmd] = [line for line in review["script"] if line.startswith("tieragent review")]
     assert '--base "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"' in cmd
     assert "--format markdown" in cmd and "--output review.json" in cmd and "--fail-on high" in cmd
