@@ -1,4 +1,4 @@
-"""bench/run_all.py still runs: a smoke run of its quick parts (no downloads, no peer).
+"""benchmarks/run_all.py still runs: a smoke run of its quick parts (no downloads, no peer).
 
 Not a timed test: it checks that the figures are produced and the reference fix is really fixed,
 never how fast anything is.
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_run_all_quick_smoke(tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick", "--only", "startup,tokens", "--repeat", "1",
+        [sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick", "--only", "startup,tokens", "--repeat", "1",
          "--json", "--workdir", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )

@@ -29,7 +29,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_contains_every_package_prompt_and_query(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    prompts = sorted(p.name for p in (ROOT / "prompts").glob("*.md"))
+    prompts = sorted(p.name for p in (ROOT / "tieragent" / "prompts").glob("*.md"))
     assert len(prompts) >= 7
     for name in prompts:
         assert f"tieragent/prompts/{name}" in names
@@ -40,7 +40,7 @@ def test_wheel_contains_every_package_prompt_and_query(wheel):
     assert len(packages) >= 10
     for package in packages:
         assert f"{package}/__init__.py" in names, package
-    assert not any(n.startswith(("tests/", "bench/")) for n in names)
+    assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)
 
 
 def test_demo_runs_from_installed_wheel(wheel, tmp_path):

@@ -1,4 +1,4 @@
-"""The patch corpus: one directory per case, shared by test_corpus.py and bench/patch_apply.py.
+"""The patch corpus: one directory per case, shared by test_corpus.py and benchmarks/patch_apply.py.
 
 A case directory holds:
   before/        the repository before (absent: empty)

@@ -1,7 +1,7 @@
 """Recall of the ranking alone (no model) on the labelled requests against requests 2.32.3.
 
 The sdist is downloaded once per session (pip download from PyPI); when it cannot be downloaded the tests skip.
-Target from the issue: recall@5 >= 0.80. `python bench/recall.py -v` prints the details.
+Target from the issue: recall@5 >= 0.80. `python benchmarks/recall.py -v` prints the details.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from repomap_fixtures import requests_repo  # noqa: F401  (fixtures)
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 DATA = Path(__file__).resolve().parents[1] / "data" / "requests_recall.json"
 
 

@@ -36,7 +36,7 @@ __all__ = ["Mention", "RankedFile", "Ranker", "file_kind", "mention_weight", "pa
 # Weights of the combined score (each signal is normalised to [0, 1] first).
 W_MENTION = 1.0  # lowered from 1.6 after the same ablation (recall@1 no worse on either set)
 W_LEXICAL = 1.0
-W_GRAPH = 0.25  # lowered from 0.45 after the ablation in bench/recall.py: same recall@5, better @1
+W_GRAPH = 0.25  # lowered from 0.45 after the ablation in benchmarks/recall.py: same recall@5, better @1
 # BM25F
 K1 = 1.2
 FIELD_WEIGHT = {"path": 3.0, "names": 2.0, "body": 1.0}

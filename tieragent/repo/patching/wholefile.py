@@ -2,7 +2,7 @@
 
 After two failed diff attempts at a tier (or from the start, with `edit_format: whole`, or
 `auto` once diffs mostly fail), the pipeline asks for the whole content of the request's files
-instead (prompts/patch-whole.md). The reply format asked for is one fence whose info string names
+instead (tieragent/prompts/patch-whole.md). The reply format asked for is one fence whose info string names
 the path; this reader also takes ```python path, ```path, a path line before the fence, or a
 single unnamed fence, but never content with lines left out ("... rest unchanged").
 """

@@ -1,9 +1,9 @@
 """Index a large real source tree and report speed and memory (a benchmark, not a timed test).
 
-    python bench/index_repo.py                       # Django 5.1.4's sdist, fetched with pip at run time
-    python bench/index_repo.py --workdir ~/.cache/tieragent-bench   # keep the download between runs
-    python bench/index_repo.py --spec django==5.1.4 --workers 1     # force one parser process
-    python bench/index_repo.py --repeat 5                           # median of 5 cold and 5 warm runs
+    python benchmarks/index_repo.py                       # Django 5.1.4's sdist, fetched with pip at run time
+    python benchmarks/index_repo.py --workdir ~/.cache/tieragent-bench   # keep the download between runs
+    python benchmarks/index_repo.py --spec django==5.1.4 --workers 1     # force one parser process
+    python benchmarks/index_repo.py --repeat 5                           # median of 5 cold and 5 warm runs
 
 Each measurement runs in a fresh Python process (imports included in wall time, as for a
 user running `tieragent map`), against a git repository made from the unpacked sdist:

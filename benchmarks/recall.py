@@ -1,10 +1,10 @@
 """Recall of the file ranking alone (no model) on the labelled requests in tests/data/.
 
-    python bench/recall.py                 # fetches requests==2.32.3 into a temp dir
-    python bench/recall.py --workdir DIR   # keep the download and the repository in DIR
-    python bench/recall.py -v              # every request, with the labelled files' ranks
-    python bench/recall.py --set django    # the larger companion set (Django 5.1.4, ~11 MB download)
-    python bench/recall.py --ablate        # also with each signal switched off
+    python benchmarks/recall.py                 # fetches requests==2.32.3 into a temp dir
+    python benchmarks/recall.py --workdir DIR   # keep the download and the repository in DIR
+    python benchmarks/recall.py -v              # every request, with the labelled files' ranks
+    python benchmarks/recall.py --set django    # the larger companion set (Django 5.1.4, ~11 MB download)
+    python benchmarks/recall.py --ablate        # also with each signal switched off
 
 For each request, recall@k is the share of the files a correct fix must touch that appear
 among the top k ranked files; the figures printed are the means over all requests.

@@ -1,6 +1,6 @@
 """Benchmark the patch applier (issue 3): a 200-hunk reply against a 20,000-line file, and the corpus.
 
-    /work/venv/bin/python bench/patch_apply.py [--hunks 200] [--lines 20000] [--repeat 3]
+    /work/venv/bin/python benchmarks/patch_apply.py [--hunks 200] [--lines 20000] [--repeat 3]
 
 Prints hunks per second and wall time for three replies built from one set of edits:
   clean     difflib's diff as it is (exact matches);

@@ -1,10 +1,10 @@
 """Side by side: tieragent and a peer CLI (Aider) making the same one-shot fix against the same instant fake model.
 
-    python bench/peer.py                                  # installs aider-chat==0.86.2 into WORKDIR/aider-venv
-    python bench/peer.py --workdir ~/.cache/tieragent-bench --json
-    python bench/peer.py --aider-bin /tmp/aider-venv/bin/aider   # an Aider installed elsewhere
-    python bench/peer.py --no-peer                        # tieragent's side only (no install)
-    python bench/peer.py --client litellm                 # tieragent's tiers through litellm, as Aider's are
+    python benchmarks/peer.py                                  # installs aider-chat==0.86.2 into WORKDIR/aider-venv
+    python benchmarks/peer.py --workdir ~/.cache/tieragent-bench --json
+    python benchmarks/peer.py --aider-bin /tmp/aider-venv/bin/aider   # an Aider installed elsewhere
+    python benchmarks/peer.py --no-peer                        # tieragent's side only (no install)
+    python benchmarks/peer.py --client litellm                 # tieragent's tiers through litellm, as Aider's are
 
 Why: "tieragent is lighter than the agent you would otherwise use" is only a claim until both run
 the same task on the same machine. The task is the test suite's reference repository
@@ -29,7 +29,7 @@ Fairness, all on purpose:
   as failed, never timed as a success.
 
 Peak memory: the whole process tree (tool, git, the test run) sampled from /proc every 20 ms as
-bench/index_repo.py does, and the largest single process, exact, from `wait4`'s ru_maxrss.
+benchmarks/index_repo.py does, and the largest single process, exact, from `wait4`'s ru_maxrss.
 Note that tieragent runs the test command twice (a baseline before the patch, then validation) and
 Aider once (after its edit).
 """

@@ -1,7 +1,7 @@
 """Cost per solved task of the cascade, with and without retries that must earn their cost.
 
-    python bench/retry_policy.py          # a table
-    python bench/retry_policy.py --json
+    python benchmarks/retry_policy.py          # a table
+    python benchmarks/retry_policy.py --json
 
 Twenty tasks in the proportions of SWE-bench Verified (bash-only) per-task results for Claude
 Sonnet 4.5 as the mid tier and Claude Opus 4.5 as the frontier (shared/data, the SWE-bench

@@ -1,7 +1,7 @@
 """What a tiered review of a real diff costs, against sending every hunk to the frontier.
 
-    python bench/review_cost.py                 # a commit from this repository's own history
-    python bench/review_cost.py --rev abc123    # another commit (its diff against its parent)
+    python benchmarks/review_cost.py                 # a commit from this repository's own history
+    python benchmarks/review_cost.py --rev abc123    # another commit (its diff against its parent)
 
 The review runs for real (diff, pre-filter, risk rules, prompts, context, ledger) with scripted
 model replies, twice: as it runs (small hunks of one file share a call) and with one hunk per call.

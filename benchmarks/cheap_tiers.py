@@ -1,13 +1,13 @@
 """Edit formats for cheap models: `tieragent bench` with a real local model as the small and mid
 tiers and a scripted frontier, comparing `edit_format: diff` with `auto`.
 
-    python bench/cheap_tiers.py --api-base http://127.0.0.1:11434/v1 --suite implement OUT_DIR
-    python bench/cheap_tiers.py --api-base URL --suite builtin --temperature 0 OUT_DIR   # the cheap tiers at temperature 0
+    python benchmarks/cheap_tiers.py --api-base http://127.0.0.1:11434/v1 --suite implement OUT_DIR
+    python benchmarks/cheap_tiers.py --api-base URL --suite builtin --temperature 0 OUT_DIR   # the cheap tiers at temperature 0
 
 The local model is any OpenAI-compatible server (Ollama, llama.cpp's server, ...), priced at 0.
 The frontier is `tests/fake_openai.py` answering each task with its reference patch at a frontier's
 list price, so the frontier never fails and what differs between the policies is the cheap tiers.
-Suites: `implement` (bench/implement_suite.py: twelve functions to write) or `builtin` (the ten
+Suites: `implement` (benchmarks/implement_suite.py: twelve functions to write) or `builtin` (the ten
 seeded bugs of `tieragent bench --suite builtin`). Prints per policy: solved, which tier's patch
 was accepted, false accepts, cost per solved task and the cheap tiers' patch outcomes by format.
 Takes about ten minutes per suite with a 1.5B model on two cores.

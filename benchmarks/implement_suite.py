@@ -1,6 +1,6 @@
 """Write a `tieragent bench` suite of twelve "implement this function so the tests pass" tasks.
 
-    python bench/implement_suite.py DIR        # then: tieragent bench --suite DIR/tasks ...
+    python benchmarks/implement_suite.py DIR        # then: tieragent bench --suite DIR/tasks ...
 
 Each task is a tiny git repository with a stub (`raise NotImplementedError`) and a docstring saying
 what the function must do, a visible test that tieragent validates with, and a hidden check with

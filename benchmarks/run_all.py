@@ -1,11 +1,11 @@
 """Every benchmark in one command, one table (or `--json`): the figures BENCHMARKS.md reports.
 
-    python bench/run_all.py                                     # everything (downloads sdists, installs Aider): ~10 min on 2 cores
-    python bench/run_all.py --workdir ~/.cache/tieragent-bench  # keep downloads and the Aider venv between runs
-    python bench/run_all.py --quick                             # no downloads, no peer: a smoke run
-    python bench/run_all.py --only startup,tokens --json        # some parts, as one JSON object
-    python bench/run_all.py --no-peer --aider-bin PATH ...      # tieragent's side only / an Aider already installed
-    python bench/run_all.py --table-from results.json           # the table of a saved --json run
+    python benchmarks/run_all.py                                     # everything (downloads sdists, installs Aider): ~10 min on 2 cores
+    python benchmarks/run_all.py --workdir ~/.cache/tieragent-bench  # keep downloads and the Aider venv between runs
+    python benchmarks/run_all.py --quick                             # no downloads, no peer: a smoke run
+    python benchmarks/run_all.py --only startup,tokens --json        # some parts, as one JSON object
+    python benchmarks/run_all.py --no-peer --aider-bin PATH ...      # tieragent's side only / an Aider already installed
+    python benchmarks/run_all.py --table-from results.json           # the table of a saved --json run
 
 Why one command: the figures in README.md and BENCHMARKS.md come from several scripts, and a
 figure nobody can rerun in one go drifts from the code. Each part runs the existing script as a
@@ -17,15 +17,15 @@ here is exactly what the script prints when run by hand. The parts:
   tokens        prompt tokens per step for the reference fix (in-process, ScriptedProvider: token
                 counts estimated at ~4 characters a token), and the outline's and the related
                 signatures' share of them
-  fix           bench/peer.py: `tieragent fix` against the instant fake model, wall and peak RSS,
+  fix           benchmarks/peer.py: `tieragent fix` against the instant fake model, wall and peak RSS,
                 side by side with Aider (unless --no-peer or --quick)
-  map           bench/index_repo.py on sympy 1.7.1's sdist (about 1,700 files), plus `tieragent map`
+  map           benchmarks/index_repo.py on sympy 1.7.1's sdist (about 1,700 files), plus `tieragent map`
                 itself, cold and warm, as a user runs it
-  index         bench/index_repo.py on Django 5.1.4 (README's figure, rerun)
-  recall        bench/recall.py on requests 2.32.3 and on Django 5.1.4 (README's figures, rerun)
-  patch_apply   bench/patch_apply.py (README's figure, rerun)
-  review_cost   bench/review_cost.py --json (README's figure, rerun)
-  retry_policy  bench/retry_policy.py --json: cost per solved task on the scripted outcome mix
+  index         benchmarks/index_repo.py on Django 5.1.4 (README's figure, rerun)
+  recall        benchmarks/recall.py on requests 2.32.3 and on Django 5.1.4 (README's figures, rerun)
+  patch_apply   benchmarks/patch_apply.py (README's figure, rerun)
+  review_cost   benchmarks/review_cost.py --json (README's figure, rerun)
+  retry_policy  benchmarks/retry_policy.py --json: cost per solved task on the scripted outcome mix
 
 `--quick` skips the parts that download (map, index, recall) and the peer. Nothing here is a
 timed test: the figures are printed, never asserted. Other processes on the machine change them;
@@ -165,7 +165,7 @@ def part_tokens(work: Path, repeat: int) -> dict:
 
 
 def part_fix(work: Path, repeat: int, args: argparse.Namespace) -> dict:
-    cmd = ["bench/peer.py", "--json", "--workdir", str(work), "--runs", str(args.repeat or 3), "--help-runs", str(args.repeat or 5)]
+    cmd = ["benchmarks/peer.py", "--json", "--workdir", str(work), "--runs", str(args.repeat or 3), "--help-runs", str(args.repeat or 5)]
     if args.quick or args.no_peer:
         cmd.append("--no-peer")
     if args.aider_bin:
@@ -174,7 +174,7 @@ def part_fix(work: Path, repeat: int, args: argparse.Namespace) -> dict:
 
 
 def _index_repo(spec: str | None, work: Path, repeat: int) -> dict:
-    cmd = ["bench/index_repo.py", "--workdir", str(work), "--repeat", str(repeat)] + (["--spec", spec] if spec else [])
+    cmd = ["benchmarks/index_repo.py", "--workdir", str(work), "--repeat", str(repeat)] + (["--spec", spec] if spec else [])
     text = run_script(cmd)
     return {
         "spec": spec or "django==5.1.4",
@@ -227,7 +227,7 @@ def part_index(work: Path, repeat: int) -> dict:
 
 
 def _recall(work: Path, which: str) -> dict:
-    text = run_script(["bench/recall.py", "--workdir", str(work), "--set", which])
+    text = run_script(["benchmarks/recall.py", "--workdir", str(work), "--set", which])
     return {"set": which, "spec": num(r"^(\S+): \d+ requests", text, str), "requests": num(r": (\d+) requests", text, int),
             "recall@1": num(r"^recall@1\s+([\d.]+)", text), "recall@5": num(r"^recall@5\s+([\d.]+)", text),
             "recall@10": num(r"^recall@10\s+([\d.]+)", text)}
@@ -238,7 +238,7 @@ def part_recall(work: Path, repeat: int) -> dict:
 
 
 def part_patch_apply(work: Path, repeat: int) -> dict:
-    text = run_script(["bench/patch_apply.py"])
+    text = run_script(["benchmarks/patch_apply.py"])
     out: dict[str, Any] = {"hunks": num(r"reply: (\d+) hunks", text, int), "lines": num(r"file: (\d+) lines", text, int)}
     for name in ("clean", "damaged", "shifted"):
         out[name] = {"hunks_per_s": num(rf"^\s+{name}\s+(\d+) hunks/s", text, int), "wall_s": num(rf"^\s+{name}\s+\d+ hunks/s\s+([\d.]+) s", text)}
@@ -248,11 +248,11 @@ def part_patch_apply(work: Path, repeat: int) -> dict:
 
 
 def part_review_cost(work: Path, repeat: int) -> dict:
-    return json.loads(run_script(["bench/review_cost.py", "--json"]))
+    return json.loads(run_script(["benchmarks/review_cost.py", "--json"]))
 
 
 def part_retry_policy(work: Path, repeat: int) -> dict:
-    return {"policies": json.loads(run_script(["bench/retry_policy.py", "--json"]))}
+    return {"policies": json.loads(run_script(["benchmarks/retry_policy.py", "--json"]))}
 
 
 # ----------------------------------------------------------------- the table
@@ -278,27 +278,27 @@ def rows_of(parts: dict[str, dict]) -> list[tuple[str, str, str, str]]:
     f = parts.get("fix", {})
     for tool in f.get("tools", []):
         if tool["fix_wall_s"] is None:
-            rows.append((f"fix: {tool['version']}", "FAILED: " + "; ".join(tool["problems"])[:120], "", "bench/peer.py"))
+            rows.append((f"fix: {tool['version']}", "FAILED: " + "; ".join(tool["problems"])[:120], "", "benchmarks/peer.py"))
             continue
-        rows.append((f"fix wall, instant fake model: {tool['version']}", f"{tool['fix_wall_s']:.2f} s ({tool['runs_ok']}/{tool['runs']} runs fixed)", "", "bench/peer.py"))
-        rows.append((f"fix peak RSS, process tree: {tool['version']}", f"{tool['tree_peak_mb']:.0f} MB (largest process {tool['maxrss_mb']:.0f} MB)", "", "bench/peer.py"))
-        rows.append((f"--help: {tool['version']}", f"{tool['help_s']:.3f} s", "< 0.3 s" if tool["tool"] == "tieragent" else "", "bench/peer.py"))
+        rows.append((f"fix wall, instant fake model: {tool['version']}", f"{tool['fix_wall_s']:.2f} s ({tool['runs_ok']}/{tool['runs']} runs fixed)", "", "benchmarks/peer.py"))
+        rows.append((f"fix peak RSS, process tree: {tool['version']}", f"{tool['tree_peak_mb']:.0f} MB (largest process {tool['maxrss_mb']:.0f} MB)", "", "benchmarks/peer.py"))
+        rows.append((f"--help: {tool['version']}", f"{tool['help_s']:.3f} s", "< 0.3 s" if tool["tool"] == "tieragent" else "", "benchmarks/peer.py"))
         rows.append((f"  fix wall less its {tool['tool_test_runs']} test run(s) (approx.)", f"{tool['wall_minus_tests_s']:.2f} s", "", ""))
         if tool.get("phases_s"):
             rows.append(("  phases (median run)", ", ".join(f"{k} {v:.2f}" for k, v in tool["phases_s"].items() if k != "total"), "", ""))
     if f.get("ratios"):
         r = f["ratios"]
-        rows.append(("ratio tieragent/aider: fix wall", f"{r['fix_wall']:.2f} (less the test runs: {r['fix_wall_minus_tests']:.2f})", "<= 0.6", "bench/peer.py"))
-        rows.append(("ratio tieragent/aider: peak RSS (tree)", f"{r['tree_peak_rss']:.2f} (largest process {r['maxrss']:.2f})", "<= 0.8", "bench/peer.py"))
-        rows.append(("ratio tieragent/aider: --help; request tokens", f"{r['help']:.2f}; {r['request_tokens']:.2f}", "", "bench/peer.py"))
+        rows.append(("ratio tieragent/aider: fix wall", f"{r['fix_wall']:.2f} (less the test runs: {r['fix_wall_minus_tests']:.2f})", "<= 0.6", "benchmarks/peer.py"))
+        rows.append(("ratio tieragent/aider: peak RSS (tree)", f"{r['tree_peak_rss']:.2f} (largest process {r['maxrss']:.2f})", "<= 0.8", "benchmarks/peer.py"))
+        rows.append(("ratio tieragent/aider: --help; request tokens", f"{r['help']:.2f}; {r['request_tokens']:.2f}", "", "benchmarks/peer.py"))
         rows.append(("  test command alone", f"{f['test_command_alone_s']:.2f} s", "", ""))
     if f.get("peer_error"):
-        rows.append(("peer", f["peer_error"][:140], "", "bench/peer.py"))
+        rows.append(("peer", f["peer_error"][:140], "", "benchmarks/peer.py"))
     m = parts.get("map", {})
     if m.get("index_repo"):
         ir = m["index_repo"]
         rows.append((f"map index {ir['spec']} ({ir['files']} files) cold / warm", f"{ir['cold_index_s']:.2f} s / {ir['warm_index_s']:.2f} s "
-                     f"(process {ir['cold_process_s']:.2f} / {ir['warm_process_s']:.2f} s)", "", f"bench/index_repo.py --spec {ir['spec']}"))
+                     f"(process {ir['cold_process_s']:.2f} / {ir['warm_process_s']:.2f} s)", "", f"benchmarks/index_repo.py --spec {ir['spec']}"))
         for label, v in m["cli"].items():
             rows.append((f"`tieragent {label}` on {ir['spec']}, cold / warm", f"{v['cold_s']:.2f} s / {v['warm_s']:.2f} s "
                          f"(warm: {v['warm_in_process_s']:.2f} s of it index + rank + outline)",
@@ -306,25 +306,25 @@ def rows_of(parts: dict[str, dict]) -> list[tuple[str, str, str, str]]:
         rows.append((f"  peak RSS ({ir['spec']})", f"{ir['rss_main_mb']} MB main, {ir['rss_tree_mb']} MB tree", "", ""))
     i = parts.get("index", {})
     if "files" in i:
-        rows.append((f"index {i['spec']} ({i['files']} files) cold / warm", f"{i['cold_index_s']:.2f} s / {i['warm_index_s']:.2f} s", "<= 10 s / <= 1 s", "bench/index_repo.py"))
+        rows.append((f"index {i['spec']} ({i['files']} files) cold / warm", f"{i['cold_index_s']:.2f} s / {i['warm_index_s']:.2f} s", "<= 10 s / <= 1 s", "benchmarks/index_repo.py"))
         rows.append((f"  peak RSS ({i['spec']})", f"{i['rss_main_mb']} MB main, {i['rss_tree_mb']} MB tree", "<= 300 MB", ""))
     for key, rc in parts.get("recall", {}).items():
         if isinstance(rc, dict) and "recall@5" in rc:
             rows.append((f"recall@1/@5/@10, {rc['spec']} ({rc['requests']} requests)", f"{rc['recall@1']:.3f} / {rc['recall@5']:.3f} / {rc['recall@10']:.3f}",
-                         ">= 0.80 @5" if key == "requests" else "", f"bench/recall.py --set {key}"))
+                         ">= 0.80 @5" if key == "requests" else "", f"benchmarks/recall.py --set {key}"))
     pa = parts.get("patch_apply", {})
     if "clean" in pa:
         rows.append((f"patch apply, {pa['hunks']} hunks on {pa['lines']:,} lines: clean / damaged / shifted",
                      f"{pa['clean']['wall_s']:.2f} / {pa['damaged']['wall_s']:.2f} / {pa['shifted']['wall_s']:.2f} s ({pa['clean']['hunks_per_s']} hunks/s clean)",
-                     "< 1 s", "bench/patch_apply.py"))
+                     "< 1 s", "benchmarks/patch_apply.py"))
         rows.append(("  patch corpus", f"{pa['corpus_passed']}/{pa['corpus_total']}", "all", ""))
     rv = parts.get("review_cost", {})
     if "tiered_cost_usd" in rv:
         rows.append((f"review of commit {rv['commit']} ({rv['hunks']} hunks): tiered vs every hunk to frontier",
-                     f"${rv['tiered_cost_usd']:.2f} vs ${rv['every_hunk_to_frontier_usd']:.2f}", "", "bench/review_cost.py"))
+                     f"${rv['tiered_cost_usd']:.2f} vs ${rv['every_hunk_to_frontier_usd']:.2f}", "", "benchmarks/review_cost.py"))
     for pol in parts.get("retry_policy", {}).get("policies", []):
         rows.append((f"cost per solved task: {pol['policy']}", f"${pol['cost_per_solved_usd']:.5f} ({pol['solved']}/{pol['tasks']} solved, {pol['calls']} calls)",
-                     "", "bench/retry_policy.py"))
+                     "", "benchmarks/retry_policy.py"))
     return rows
 
 
