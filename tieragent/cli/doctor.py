@@ -72,6 +72,7 @@ def run_doctor(directory: Path, *, ping: bool, baseline: bool, emit: Emit, envir
     with contextlib.redirect_stdout(sys.stderr):
         tier_checks(cfg, environ, ping, add)
     command_checks(cfg, sources, ws, baseline, add)
+    add(environment_check(cfg, environ))
     return checks
 
 
@@ -272,16 +273,31 @@ def command_checks(cfg: Any, sources: dict[str, str], ws: Any, baseline: bool, a
         if kind == "test":
             runnable = command
     if baseline and runnable and ws is not None:
-        add(baseline_check(runnable, cfg.validation.timeout_s, ws, cfg.validation.junit_xml))
+        from .wiring import validation_runner
+
+        # the environment fix gives the tests (validate.env, env_passthrough): with less, they might fail only here
+        add(baseline_check(runnable, cfg.validation.timeout_s, ws, cfg.validation.junit_xml, validation_runner(cfg)))
 
 
-def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | None = None) -> Check:
+def environment_check(cfg: Any, environ: dict[str, str]) -> Check:
+    """Which variables the test and lint commands see (names only, never values)."""
+    from ..repo.runner import passed_names
+
+    allowed, passed, dropped = passed_names(environ, cfg.validation.env_passthrough)
+    detail = "passes " + (", ".join(allowed) or "nothing")
+    extra = [f"env_passthrough: {', '.join(passed)}"] if passed else []
+    extra += [f"validate.env: {', '.join(cfg.validation.env)}"] if cfg.validation.env else []
+    detail += f" (+ {'; '.join(extra)})" if extra else ""
+    return Check("command environment", OK, f"{detail}; drops {dropped} other(s)")
+
+
+def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | None = None, runner: Any = None) -> Check:
     """Run the tests once, as `fix` would for its baseline; fail when they cannot judge a patch."""
     from ..judge.testresults import unusable_baseline
     from ..judge.validation import Validator
     from ..repo.runner import SubprocessRunner
 
-    validator = Validator(SubprocessRunner(), ws.root, ws.state_dir, command, None, timeout_s, junit_xml=junit_xml)
+    validator = Validator(runner or SubprocessRunner(), ws.root, ws.state_dir, command, None, timeout_s, junit_xml=junit_xml)
     run = validator.run_tests()
     r = run.result
     hint = "Make validate.test a command that runs your tests here (try it in a shell), or pass --no-baseline to skip this check."
