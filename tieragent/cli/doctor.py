@@ -114,8 +114,6 @@ FINISH = {
 
 
 def git_checks(ws: Any) -> list[Check]:
-    from ..repo.journal import stale_journals
-
     out = []
     head = ws.git("rev-parse", "--verify", "-q", "HEAD", check=False).decode().strip()
     branch = ws.git("symbolic-ref", "-q", "--short", "HEAD", check=False).decode().strip() or "detached HEAD"
@@ -136,13 +134,24 @@ def git_checks(ws: Any) -> list[Check]:
     if ws.git("rev-parse", "--is-shallow-repository", check=False).decode().strip() == "true":
         out.append(Check("git history", WARN, "a shallow clone: `review --base` needs the history back to the merge-base",
                          "git fetch --unshallow"))
-    stale = stale_journals(ws.state_dir / "journal")
-    if stale:
-        out.append(Check("recovery journal", FAIL, f"a run that was killed left files changed ({len(stale)} journal(s): {stale[0].name})",
-                         "Run `tieragent recover` to put them back (or `tieragent recover --discard` to keep them as they are)."))
-    else:
-        out.append(Check("recovery journal", OK, "no killed run left files behind"))
+    out.append(journal_check(ws.state_dir / "journal"))
     return out
+
+
+def journal_check(journals: Path) -> Check:
+    """Files a killed run left changed; taken under the runs' lock, so a live run's journal is only reported."""
+    from ..repo.journal import RunInProgress, journal_lock, stale_journals
+
+    try:
+        with journal_lock(journals) if journals.is_dir() else contextlib.nullcontext():
+            stale = stale_journals(journals)
+    except RunInProgress as busy:
+        return Check("recovery journal", WARN, f"a run (pid {busy.pid}) is in progress: its journal is left alone",
+                     "Run doctor again when it has finished to check for files a killed run left behind.")
+    if stale:
+        return Check("recovery journal", FAIL, f"a run that was killed left files changed ({len(stale)} journal(s): {stale[0].name})",
+                     "Run `tieragent recover` to put them back (or `tieragent recover --discard` to keep them as they are).")
+    return Check("recovery journal", OK, "no killed run left files behind")
 
 
 # ---------------------------------------------------------------- tiers
