@@ -28,6 +28,7 @@ SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IG
 MIN_SECRET_LEN = 8  # shorter env values are too likely to be ordinary words
 PLACEHOLDER = "TIERAGENT_SECRET_{}"
 _PLACEHOLDER_RE = re.compile(r"TIERAGENT_SECRET_(\d+)")
+AT_REST = "TIERAGENT_SECRET"  # what every placeholder becomes in a file kept between runs
 
 # Credential shapes, most specific first.
 SHAPES = (
@@ -131,6 +132,11 @@ class Redactor:
             return m.group(0).replace(value, self._placeholder(value), 1)
 
         return ASSIGNED.sub(assigned, text)
+
+    def at_rest(self, text: str) -> str:
+        """`text` masked for a file kept between runs (the baseline): every placeholder is the same word,
+        because their numbers differ from run to run, and a kept file is compared with the next run's output."""
+        return _PLACEHOLDER_RE.sub(AT_REST, self(text))
 
     def unmask(self, text: str) -> str:
         """Placeholders back to the secrets they stand for (only those this redactor made)."""
