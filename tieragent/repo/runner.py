@@ -122,7 +122,8 @@ def command_environment(environ: Mapping[str, str], passthrough: Iterable[str] =
 def passed_names(environ: Mapping[str, str], passthrough: Iterable[str] = ()) -> tuple[list[str], list[str], int]:
     """(allowlisted names set in `environ`, passthrough names set in it, how many others are dropped): for `doctor`."""
     passed = [n for n in dict.fromkeys(passthrough) if n in environ]
-    allowed = [n for n in environ if _allowed(n) and n not in passed]
+    order = {n: i for i, n in enumerate(ALLOWED_VARS)}  # PATH, HOME, ... as listed; LC_*, XDG_* after, by name
+    allowed = sorted((n for n in environ if _allowed(n) and n not in passed), key=lambda n: (order.get(n, len(order)), n))
     return allowed, passed, len(environ) - len(allowed) - len(passed)
 
 
