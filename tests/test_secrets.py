@@ -11,7 +11,7 @@ from conftest import CLASSIFY_OPS, GOOD_PATCH, git
 from flowkit import config, fix, scripted, sent
 
 from tieragent.model.redact import Redactor
-from tieragent.repo.runner import SubprocessRunner, network_namespace_prefix, scrubbed_environment
+from tieragent.repo.runner import SubprocessRunner, command_environment, network_namespace_prefix
 
 OPENAI_LIKE = "sk-proj-" + "Zx9" * 12
 ANTHROPIC_LIKE = "sk-ant-api03-" + "Qw7_" * 10
@@ -161,14 +161,15 @@ def test_validation_commands_run_without_any_provider_key(calc_repo, monkeypatch
         assert name not in seen
     text = json.dumps(seen)
     assert OPENAI_LIKE not in text and ANTHROPIC_LIKE not in text
-    assert seen["DATABASE_URL_FOR_TESTS"] == "postgres://localhost/test"  # the rest of the environment stays
+    assert "DATABASE_URL_FOR_TESTS" not in seen  # not on the allowlist, not passed through
+    assert "PATH" in seen and "HOME" in seen  # the allowlist
     assert seen["NEEDED_TOKEN"] == "the-tests-need-this-one"  # validate.env_passthrough
 
 
-def test_scrubbed_environment():
+def test_command_environment_drops_keys():
     env = {"OPENAI_API_KEY": "x", "LITELLM_PROXY_API_KEY": "y", "MINE": "z", "PATH": "/bin", "AWS_SECRET_ACCESS_KEY": "w"}
-    assert scrubbed_environment(env, key_names=["MINE"]) == {"PATH": "/bin"}
-    assert scrubbed_environment(env, key_names=["MINE"], passthrough=["MINE"]) == {"PATH": "/bin", "MINE": "z"}
+    assert command_environment(env, key_names=["MINE"]) == {"PATH": "/bin"}
+    assert command_environment(env, passthrough=["MINE"], key_names=["MINE"]) == {"PATH": "/bin", "MINE": "z"}
 
 
 @pytest.mark.skipif(network_namespace_prefix() is None, reason="this system cannot make a network namespace")

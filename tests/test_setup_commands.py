@@ -321,6 +321,8 @@ def test_doctor_shallow_clone_and_stale_journal(tmp_path, run, fake_server, monk
     dead.wait()
     manifest = journal.dir / "manifest.json"
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "pid": dead.pid}))
+    os.close(journal._lock_fd)  # a killed run holds no lock
+    journal._lock_fd = None
     res = run("doctor", "--json", "--no-baseline", "-C", clone)
     checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
     assert checks["git history"]["status"] == "warn" and checks["git history"]["hint"] == "git fetch --unshallow"

@@ -135,9 +135,9 @@ def recover(
 
     try:
         ws = GitWorkspace.open(directory)
+        report = do_recover(ws.root, ws.state_dir, discard=discard)  # a run still going: its journal is left alone, exit 2
     except TieragentError as err:
         _fail(err, False)
-    report = do_recover(ws.root, ws.state_dir, discard=discard)
     out = console()
     for p in report.restored:
         out.print(f"restored {p}")

@@ -75,6 +75,7 @@ def run_doctor(directory: Path, *, ping: bool, baseline: bool, emit: Emit, envir
         add(Check("ping", FAIL, "not sent: the repository's config names key variables and is not trusted yet",
                   "Run tieragent fix or review on a terminal to be asked once, or pass them --trust-config; then ping again."))
     command_checks(cfg, sources, ws, baseline, add)
+    add(environment_check(cfg, environ))
     return checks
 
 
@@ -136,8 +137,6 @@ FINISH = {
 
 
 def git_checks(ws: Any) -> list[Check]:
-    from ..repo.journal import stale_journals
-
     out = []
     head = ws.git("rev-parse", "--verify", "-q", "HEAD", check=False).decode().strip()
     branch = ws.git("symbolic-ref", "-q", "--short", "HEAD", check=False).decode().strip() or "detached HEAD"
@@ -158,13 +157,24 @@ def git_checks(ws: Any) -> list[Check]:
     if ws.git("rev-parse", "--is-shallow-repository", check=False).decode().strip() == "true":
         out.append(Check("git history", WARN, "a shallow clone: `review --base` needs the history back to the merge-base",
                          "git fetch --unshallow"))
-    stale = stale_journals(ws.state_dir / "journal")
-    if stale:
-        out.append(Check("recovery journal", FAIL, f"a run that was killed left files changed ({len(stale)} journal(s): {stale[0].name})",
-                         "Run `tieragent recover` to put them back (or `tieragent recover --discard` to keep them as they are)."))
-    else:
-        out.append(Check("recovery journal", OK, "no killed run left files behind"))
+    out.append(journal_check(ws.state_dir / "journal"))
     return out
+
+
+def journal_check(journals: Path) -> Check:
+    """Files a killed run left changed; taken under the runs' lock, so a live run's journal is only reported."""
+    from ..repo.journal import RunInProgress, journal_lock, stale_journals
+
+    try:
+        with journal_lock(journals) if journals.is_dir() else contextlib.nullcontext():
+            stale = stale_journals(journals)
+    except RunInProgress as busy:
+        return Check("recovery journal", WARN, f"a run (pid {busy.pid}) is in progress: its journal is left alone",
+                     "Run doctor again when it has finished to check for files a killed run left behind.")
+    if stale:
+        return Check("recovery journal", FAIL, f"a run that was killed left files changed ({len(stale)} journal(s): {stale[0].name})",
+                     "Run `tieragent recover` to put them back (or `tieragent recover --discard` to keep them as they are).")
+    return Check("recovery journal", OK, "no killed run left files behind")
 
 
 # ---------------------------------------------------------------- tiers
@@ -295,16 +305,31 @@ def command_checks(cfg: Any, sources: dict[str, str], ws: Any, baseline: bool, a
         if kind == "test":
             runnable = command
     if baseline and runnable and ws is not None:
-        add(baseline_check(runnable, cfg.validation.timeout_s, ws, cfg.validation.junit_xml))
+        from .wiring import validation_runner
+
+        # the environment fix gives the tests (validate.env, env_passthrough): with less, they might fail only here
+        add(baseline_check(runnable, cfg.validation.timeout_s, ws, cfg.validation.junit_xml, validation_runner(cfg)))
 
 
-def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | None = None) -> Check:
+def environment_check(cfg: Any, environ: dict[str, str]) -> Check:
+    """Which variables the test and lint commands see (names only, never values)."""
+    from ..repo.runner import passed_names
+
+    allowed, passed, dropped = passed_names(environ, cfg.validation.env_passthrough)
+    detail = "passes " + (", ".join(allowed) or "nothing")
+    extra = [f"env_passthrough: {', '.join(passed)}"] if passed else []
+    extra += [f"validate.env: {', '.join(cfg.validation.env)}"] if cfg.validation.env else []
+    detail += f" (+ {'; '.join(extra)})" if extra else ""
+    return Check("command environment", OK, f"{detail}; drops {dropped} other(s)")
+
+
+def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | None = None, runner: Any = None) -> Check:
     """Run the tests once, as `fix` would for its baseline; fail when they cannot judge a patch."""
     from ..judge.testresults import unusable_baseline
     from ..judge.validation import Validator
     from ..repo.runner import SubprocessRunner
 
-    validator = Validator(SubprocessRunner(), ws.root, ws.state_dir, command, None, timeout_s, junit_xml=junit_xml)
+    validator = Validator(runner or SubprocessRunner(), ws.root, ws.state_dir, command, None, timeout_s, junit_xml=junit_xml)
     run = validator.run_tests()
     r = run.result
     hint = "Make validate.test a command that runs your tests here (try it in a shell), or pass --no-baseline to skip this check."

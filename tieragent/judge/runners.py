@@ -28,6 +28,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+from ..core.private_files import private_dir
 from ..repo.runner import CommandRunner
 from .adapters import (
     GO_TEST,
@@ -193,7 +194,7 @@ def run_test_command(
     the reporter flags added to it.
     """
     adapter = adapter or detect_runner(command, cwd, junit_xml)
-    tmp.mkdir(parents=True, exist_ok=True)
+    private_dir(tmp)  # reports hold test output: the user's only
     report = tmp / f"report-{uuid.uuid4().hex}.out"
     watched = report_files(cwd, adapter.watch) if adapter.watch else {}
     shown = adapter.command(command, None, only, cwd)

@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..core.private_files import private_dir
 from ..repo.runner import CommandResult, CommandRunner, SubprocessRunner
 from .lint import lint_locations
 from .runners import Pytest, detect_runner, run_test_command
@@ -318,8 +319,7 @@ def judge_change(
     if test_cmd is None and lint_cmd is None:
         report.notes.append("no test or lint command is configured: nothing was run")
         return report
-    tmp = state_dir / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
+    tmp = private_dir(state_dir / "tmp")  # reports hold test output: the user's only
     base = _BaseTree(runner, root, state_dir, base_rev)
     try:
         if test_cmd is not None:

@@ -4,14 +4,21 @@ The baseline (tests and lint on the unpatched tree) is run once and reused while
 unchanged. A patch validates when it applies, no test that passed before fails after, new tests
 pass, the request's target tests pass, and the lint command reports no new problems in the
 changed files. Commands run in the user's tree, so editable installs import the patched code.
+
+What the commands print is masked (`mask`, given by the flow: the judge layer does not import
+the model layer's redactor) as soon as it is read, so the baseline kept in `.git/tieragent/`
+holds no secret a failing test printed, and a baseline reused from disk is judged exactly as a
+fresh one: both sides of every comparison went through the same mask.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
+from ..core.private_files import write_private
 from ..repo.runner import CommandResult, CommandRunner
 from .detect import detect_commands
 from .failure_output import render_failures
@@ -80,12 +87,17 @@ class Validation:
         }
 
 
+def _unmasked(text: str) -> str:
+    return text
+
+
 class Validator:
     def __init__(self, runner: CommandRunner, root: Path, state_dir: Path, test_cmd: str, lint_cmd: str | None, timeout_s: float,
-                 junit_xml: str | None = None):
+                 junit_xml: str | None = None, mask: Callable[[str], str] = _unmasked):
         self.runner, self.root, self.state_dir = runner, root, state_dir
         self.test_cmd, self.lint_cmd, self.timeout_s = test_cmd, lint_cmd, timeout_s
         self.junit_xml = junit_xml
+        self.mask = mask  # the same text masks the same way in every run (placeholders are not numbered)
         self._adapter: Adapter | None = None
 
     @property
@@ -101,7 +113,13 @@ class Validator:
         command = self.test_cmd + (f" {extra}" if extra else "")
         adapter = self.adapter if not extra else detect_runner(command, self.root, self.junit_xml)
         run, _ = run_test_command(self.runner, self.root, command, self.state_dir / "tmp", self.timeout_s, adapter=adapter, only=only)
-        return run
+        return self._masked_run(run)
+
+    def _masked_run(self, run: TestRun) -> TestRun:
+        """The run with its output and failure messages masked (test ids are names from the code: kept)."""
+        mask = self.mask
+        return replace(run, result=replace(run.result, output=mask(run.result.output)),
+                       messages={t: mask(m) for t, m in run.messages.items()}, details={t: mask(d) for t, d in run.details.items()})
 
     def why_no_per_test(self, run: TestRun) -> str:
         """Why `run` has no per-test results, naming what to configure."""
@@ -112,8 +130,7 @@ class Validator:
         if not self.lint_cmd:
             return None
         r = self.runner.run(self.lint_cmd, self.root, self.timeout_s)
-        text = readable(r.output, self.root)
-        return r if text == r.output else CommandResult(r.command, r.exit_code, text, r.seconds, r.timed_out)
+        return replace(r, output=self.mask(readable(r.output, self.root)))
 
     # ------------------------------------------------------------ baseline
     def baseline(self, fingerprint: str | None) -> tuple[Baseline, bool]:
@@ -126,7 +143,7 @@ class Validator:
         return b, False
 
     def _key(self, fingerprint: str) -> dict:
-        key = {"fingerprint": fingerprint, "test": self.test_cmd, "lint": self.lint_cmd}
+        key = {"fingerprint": fingerprint, "test": self.mask(self.test_cmd), "lint": self.mask(self.lint_cmd) if self.lint_cmd else None}
         return {**key, "junit_xml": self.junit_xml} if self.junit_xml else key
 
     def _load(self, fingerprint: str | None) -> Baseline | None:
@@ -156,9 +173,7 @@ class Validator:
                       "messages": b.tests.messages},
             "lint": {"exit_code": b.lint.exit_code, "output": b.lint.output[-200_000:], "seconds": b.lint.seconds} if b.lint else None,
         }
-        tmp = self.state_dir / (_BASELINE_FILE + ".tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(self.state_dir / _BASELINE_FILE)
+        write_private(self.state_dir / _BASELINE_FILE, json.dumps(data))  # masked output (see run_tests), 0600
 
     # ------------------------------------------------------------ judging a patch
     def check(self, baseline: Baseline | None, changed: list[str], targets: set[str], target_rule: str) -> Validation:

@@ -14,11 +14,14 @@ is the step's declared `CallPolicy`, not code at each call site:
 
 An error no retry or other tier can help (a bad key, an unknown model) always propagates. A prompt
 over the tier's context window goes to the step's policy too: a smaller prompt or another tier may fit.
+
+Every reply's text is sanitised here (`sanitize.clean_model_text`), so no flow writes or prints a
+lone surrogate or a control character a model sent.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 from ..core.config import BudgetConfig, TierConfig
@@ -31,6 +34,7 @@ from .ledger import Ledger, LedgerRow
 from .prices import worst_case_cost
 from .protocol import ModelReply, ModelRequest, Provider
 from .redact import Redactor
+from .sanitize import clean_model_text
 
 
 class Unavailable(StrEnum):
@@ -111,6 +115,7 @@ class Gateway:
         except Exception as exc:  # a missing key found at the first call, or a bug: still one row
             self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, str(exc) or type(exc).__name__)
             raise
+        reply = replace(reply, text=clean_model_text(reply.text))
         return Call(reply, self.ledger.record(step, tier, reply, Outcome.OK, note, edit_format))
 
     def unmask(self, text: str) -> str:

@@ -8,12 +8,12 @@ work would have cost had every step gone to the frontier model.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ..core.config import Price
+from ..core.private_files import append_private
 from ..core.vocab import CALL_MADE, FRONTIER, TIERS, Outcome, Step, Tier
 from .prices import cost_usd
 from .protocol import ModelReply, Usage
@@ -141,16 +141,10 @@ def _round(x: float | None) -> float | None:
 
 
 def append_history(state_dir: Path, record: dict[str, Any]) -> Path:
-    """One JSON line per run, under the repo's .git directory (never in the tree)."""
-    path = state_dir / "ledger.jsonl"
+    """One JSON line per run, under the repo's .git directory (never in the tree), readable only by
+    the user. The caller masks the record (the flows' results are `MaskedDocument`s)."""
     line = json.dumps(record, sort_keys=True) + "\n"
-    # O_APPEND with one write per line keeps concurrent runs from interleaving lines.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
-    return path
+    return append_private(state_dir / "ledger.jsonl", line)  # one O_APPEND write: concurrent runs never interleave lines
 
 
 def read_history(state_dir: Path) -> list[dict[str, Any]]:

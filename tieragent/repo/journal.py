@@ -1,9 +1,15 @@
 """The on-disk journal that makes every edit undoable, even after kill -9.
 
 Before a file is first touched, its bytes, mode and existence are written under
-`.git/tieragent/journal/`; `restore()` puts every touched file back byte for byte. A run killed
-before it could restore leaves its journal behind: the next run refuses to start, and
-`recover()` (`tieragent recover`) undoes only what that run wrote.
+`.git/tieragent/journal/`; `restore()` puts every touched file back byte for byte. Before each
+write or delete, the manifest records what is about to be written (its sha, or "deleted"), so a
+kill at any moment leaves the file either as it was or as the manifest says tieragent made it.
+
+A run killed before it could restore leaves its journal behind: the next run refuses to start,
+and `recover()` (`tieragent recover`) undoes only what that run wrote. Runs, `recover` and
+`tieragent doctor` take the same lock (`journal/lock`), so none of them touches the journal of
+a run that is still going. The journal is private (0700 folders, 0600 files): it holds the
+user's original files, byte for byte.
 """
 
 from __future__ import annotations
@@ -14,14 +20,53 @@ import json
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from ..core.errors import EnvironmentProblem
+from ..core.private_files import open_private, private_dir, write_private
+
+DELETED = "deleted"  # what a delete records in place of a sha
 
 
 def _sha(data: bytes | None) -> str | None:
     return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+class RunInProgress(EnvironmentProblem):
+    """Another process holds the journal lock: a run that is still going (exit 2)."""
+
+    def __init__(self, pid: str, message: str | None = None, *, hint: str | None = None):
+        self.pid = pid
+        super().__init__(message or f"a run (pid {pid}) is in progress in this repository; wait for it to finish",
+                         hint=hint or "Its journal is left alone: it restores its own files when it ends.")
+
+
+def _take_lock(journals: Path) -> int:
+    """The lock's descriptor, held (our pid written in it); RunInProgress when another process holds it."""
+    private_dir(journals)
+    lock_fd = open_private(journals / "lock")
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(lock_fd, 32, 0).decode(errors="replace").strip()
+        os.close(lock_fd)
+        raise RunInProgress(holder or "unknown") from None
+    os.ftruncate(lock_fd, 0)
+    os.pwrite(lock_fd, str(os.getpid()).encode(), 0)  # who holds it, for the message above
+    return lock_fd
+
+
+@contextmanager
+def journal_lock(journals: Path) -> Iterator[None]:
+    """Hold the lock a run holds (for `recover` and `doctor`); RunInProgress while a run is going."""
+    lock_fd = _take_lock(journals)
+    try:
+        yield
+    finally:
+        os.close(lock_fd)
 
 
 @dataclass
@@ -29,7 +74,7 @@ class _Original:
     existed: bool
     data: bytes | None
     mode: int | None
-    written_sha: str | None = None  # what tieragent last wrote: recover only undoes its own writes
+    written: list[str] = field(default_factory=list)  # every sha tieragent wrote (or DELETED): recover only undoes those
 
 
 @dataclass
@@ -41,31 +86,31 @@ class FileJournal:
     originals: dict[str, _Original] = field(default_factory=dict)
     created_dirs: list[Path] = field(default_factory=list)
     _lock_fd: int | None = None
+    closed: bool = False
 
     @classmethod
     def start(cls, root: Path, journals: Path) -> FileJournal:
-        journals.mkdir(parents=True, exist_ok=True)
-        lock_fd = os.open(journals / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(lock_fd, 32, 0).decode(errors="replace").strip()
-            os.close(lock_fd)
+            lock_fd = _take_lock(journals)
+        except RunInProgress as busy:
             raise EnvironmentProblem(
-                f"another tieragent run (pid {holder or 'unknown'}) is editing this repository; wait for it to finish",
+                f"another tieragent run (pid {busy.pid}) is editing this repository; wait for it to finish",
                 hint="Runs in one repository never interleave. For parallel work, use a separate worktree (git worktree add).",
             ) from None
-        os.ftruncate(lock_fd, 0)
-        os.pwrite(lock_fd, str(os.getpid()).encode(), 0)  # who holds it, for the message above
-        stale = stale_journals(journals)
-        if stale:
+        try:
+            discard_empty_journals(journals)
+            stale = stale_journals(journals)
+            if stale:
+                raise EnvironmentProblem(
+                    f"an earlier tieragent run stopped before it could restore files ({stale[0].name})",
+                    hint="Run `tieragent recover` to put those files back (or `tieragent recover --discard` to keep them as they are).",
+                )
+            d = journals / f"{os.getpid()}-{int(time.time() * 1000)}"
+            d.mkdir(mode=0o700)
+            private_dir(d)
+        except BaseException:
             os.close(lock_fd)
-            raise EnvironmentProblem(
-                f"an earlier tieragent run stopped before it could restore files ({stale[0].name})",
-                hint="Run `tieragent recover` to put those files back (or `tieragent recover --discard` to keep them as they are).",
-            )
-        d = journals / f"{os.getpid()}-{int(time.time() * 1000)}"
-        d.mkdir()
+            raise
         j = cls(root, d, _lock_fd=lock_fd)
         j._save()
         return j
@@ -78,13 +123,11 @@ class FileJournal:
             "pid": os.getpid(),
             "root": str(self.root),
             "files": {
-                rel: {"existed": o.existed, "mode": o.mode, "sha": _sha(o.data), "written_sha": o.written_sha}
+                rel: {"existed": o.existed, "mode": o.mode, "sha": _sha(o.data), "written": o.written}
                 for rel, o in self.originals.items()
             },
         }
-        tmp = self.dir / "manifest.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1))
-        os.replace(tmp, self.dir / "manifest.json")
+        write_private(self.dir / "manifest.json", json.dumps(manifest, indent=1))
 
     def remember(self, rel: str) -> None:
         if rel in self.originals:
@@ -92,17 +135,25 @@ class FileJournal:
         p = self._path(rel)
         if p.is_file() and not p.is_symlink():
             data = p.read_bytes()
-            (self.dir / "blobs").mkdir(exist_ok=True)
-            blob = self.dir / "blobs" / _sha(data)  # type: ignore[operator]
+            blob = private_dir(self.dir / "blobs") / _sha(data)  # type: ignore[operator]
             if not blob.exists():
-                blob.write_bytes(data)
+                write_private(blob, data)  # the user's bytes, exact: they restore the tree
             self.originals[rel] = _Original(True, data, p.stat().st_mode & 0o7777)
         else:
             self.originals[rel] = _Original(False, None, None)
         self._save()
 
-    def write(self, rel: str, data: bytes) -> None:
+    def _intend(self, rel: str, what: str) -> None:
+        """Record what is about to happen to `rel` before it happens: a kill between the two leaves
+        the file as it was or as recorded, and `recover` knows either."""
         self.remember(rel)
+        written = self.originals[rel].written
+        if what not in written:
+            written.append(what)
+            self._save()
+
+    def write(self, rel: str, data: bytes) -> None:
+        self._intend(rel, _sha(data))  # type: ignore[arg-type]
         p = self._path(rel)
         missing = []
         parent = p.parent
@@ -111,18 +162,13 @@ class FileJournal:
             parent = parent.parent
         p.parent.mkdir(parents=True, exist_ok=True)
         self.created_dirs.extend(reversed(missing))
-        mode = self.originals[rel].mode
-        _atomic_write(p, data, mode)
-        self.originals[rel].written_sha = _sha(data)
-        self._save()
+        _atomic_write(p, data, self.originals[rel].mode)
 
     def delete(self, rel: str) -> None:
-        self.remember(rel)
+        self._intend(rel, DELETED)
         p = self._path(rel)
         if p.exists():
             p.unlink()
-        self.originals[rel].written_sha = "deleted"
-        self._save()
 
     def touched(self) -> list[str]:
         return list(self.originals)
@@ -132,7 +178,10 @@ class FileJournal:
         return o.data if o else None
 
     def rewind(self, keep: frozenset[str] | set[str] = frozenset()) -> None:
-        """Put every touched file (but those in `keep`) back as it was before the run; the journal stays open."""
+        """Put every touched file (but those in `keep`) back as it was before the run; the journal stays open.
+        After `close()` there is nothing to rewind: the tree is in its final state."""
+        if self.closed:
+            return
         for rel, o in self.originals.items():
             if rel in keep:
                 continue
@@ -149,24 +198,25 @@ class FileJournal:
             except OSError:
                 pass  # not empty: something else lives there now
         self.created_dirs.clear()
-        for rel, o in self.originals.items():
-            if rel not in keep:
-                o.written_sha = None
-        self._save()
 
     def revert(self, rel: str) -> None:
         """Put one file back as it was before the run and stop tracking it."""
+        if self.closed:
+            return
         self.rewind(keep=set(self.originals) - {rel})
         self.originals.pop(rel, None)
         self._save()
 
     def restore(self) -> None:
-        """Put every touched file back as it was, then forget the journal."""
+        """Put every touched file back as it was, then forget the journal; harmless when done already."""
         self.rewind()
         self.close()
 
     def close(self) -> None:
-        """Forget the journal (the tree is in its final state) and release the lock."""
+        """Forget the journal (the tree is in its final state) and release the lock; harmless twice."""
+        if self.closed:
+            return
+        self.closed = True
         shutil.rmtree(self.dir, ignore_errors=True)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -174,11 +224,20 @@ class FileJournal:
 
 
 def _atomic_write(p: Path, data: bytes, mode: int | None) -> None:
+    """Replace a file of the user's tree; its mode is set before the rename, and a file that had
+    none (a new one) gets the umask's usual mode."""
     tmp = p.with_name(f".{p.name}.tieragent-tmp")
-    tmp.write_bytes(data)
-    if mode is not None:
-        os.chmod(tmp, mode)
-    os.replace(tmp, p)
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if mode is not None else 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if mode is not None:
+                os.fchmod(f.fileno(), mode)
+        os.replace(tmp, p)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _pid_alive(pid: int) -> bool:
@@ -191,20 +250,38 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def stale_journals(journals: Path) -> list[Path]:
-    out = []
+def _manifest(d: Path) -> dict | None:
+    try:
+        manifest = json.loads((d / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _live(manifest: dict) -> bool:
+    """A journal another live process may own (never ours: the caller holds the lock, so a journal
+    with our pid is one this process abandoned)."""
+    try:
+        pid = int(manifest.get("pid", 0))
+    except (TypeError, ValueError):
+        return False
+    return pid > 0 and pid != os.getpid() and _pid_alive(pid)
+
+
+def discard_empty_journals(journals: Path) -> None:
+    """Remove journals that never got as far as touching a file. Call it holding the lock; a journal
+    whose process is alive is left alone all the same."""
     for d in sorted(journals.glob("*-*")):
-        try:
-            manifest = json.loads((d / "manifest.json").read_text())
-        except (OSError, ValueError):
-            shutil.rmtree(d, ignore_errors=True)  # never got as far as touching a file
-            continue
-        if not manifest.get("files"):
+        manifest = _manifest(d)
+        if manifest is None and (d / "manifest.json").exists():
+            continue  # unreadable for now: never remove what might hold an original
+        if manifest is None or (not manifest.get("files") and not _live(manifest)):
             shutil.rmtree(d, ignore_errors=True)
-            continue
-        if not _pid_alive(int(manifest.get("pid", 0))):
-            out.append(d)
-    return out
+
+
+def stale_journals(journals: Path) -> list[Path]:
+    """Journals left by runs that died with files touched. Reads only: removes nothing."""
+    return [d for d in sorted(journals.glob("*-*")) if (m := _manifest(d)) and m.get("files") and not _live(m)]
 
 
 @dataclass
@@ -213,37 +290,57 @@ class RecoveryReport:
     kept: dict[str, str] = field(default_factory=dict)  # path -> why it was left alone
 
 
+def _written(entry: dict) -> set[str]:
+    """What tieragent wrote to a file (journals of older versions kept only the last write)."""
+    written = set(entry.get("written") or [])
+    if entry.get("written_sha"):
+        written.add(entry["written_sha"])
+    return written
+
+
 def recover(root: Path, state_dir: Path, *, discard: bool = False) -> RecoveryReport:
     """Undo what an interrupted run wrote, where the file still holds what that run wrote.
 
-    A file the user has changed since is left alone, and its original is saved beside the journal.
+    A file holding its original is done; one holding what the run wrote (or recorded it was about
+    to write) is restored; anything else was changed since: it is left alone, and its original is
+    saved under `.git/tieragent/recovered/`. RunInProgress while a run holds the lock.
     """
     journals = state_dir / "journal"
     report = RecoveryReport()
-    for d in stale_journals(journals):
-        manifest = json.loads((d / "manifest.json").read_text())
-        for rel, f in manifest["files"].items():
-            p = root / rel
-            if discard:
-                report.kept[rel] = "kept as it is (--discard)"
-                continue
-            current = p.read_bytes() if p.is_file() else None
-            if f["written_sha"] is None or _sha(current) == f["sha"]:
-                continue  # never written, or already original
-            if f["written_sha"] == "deleted" and current is not None or (
-                f["written_sha"] != "deleted" and _sha(current) != f["written_sha"]
-            ):
-                saved = state_dir / "recovered" / rel
-                if f["existed"]:
-                    saved.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(d / "blobs" / f["sha"], saved)
-                report.kept[rel] = "changed since the interrupted run" + (f"; original saved to {saved}" if f["existed"] else "")
-                continue
-            if f["existed"]:
-                p.parent.mkdir(parents=True, exist_ok=True)
-                _atomic_write(p, (d / "blobs" / f["sha"]).read_bytes(), f["mode"])
-            elif p.exists():
-                p.unlink()
-            report.restored.append(rel)
-        shutil.rmtree(d, ignore_errors=True)
+    if not journals.is_dir():
+        return report
+    with journal_lock(journals):
+        discard_empty_journals(journals)
+        for d in stale_journals(journals):
+            manifest = _manifest(d) or {}
+            for rel, entry in manifest.get("files", {}).items():
+                if discard:
+                    report.kept[rel] = "kept as it is (--discard)"
+                else:
+                    _recover_file(root, state_dir, d, rel, entry, report)
+            shutil.rmtree(d, ignore_errors=True)
     return report
+
+
+def _recover_file(root: Path, state_dir: Path, journal: Path, rel: str, entry: dict, report: RecoveryReport) -> None:
+    p = root / rel
+    current = p.read_bytes() if p.is_file() else None
+    if _sha(current) == entry["sha"]:
+        return  # as it was before the run (or never written)
+    written = _written(entry)
+    if not written:
+        return  # the run never wrote it: whatever it holds is the user's
+    ours = (current is None and DELETED in written) or (current is not None and _sha(current) in written)
+    if not ours:
+        saved = state_dir / "recovered" / rel
+        if entry["existed"]:
+            private_dir(saved.parent)
+            write_private(saved, (journal / "blobs" / entry["sha"]).read_bytes())
+        report.kept[rel] = "changed since the interrupted run" + (f"; original saved to {saved}" if entry["existed"] else "")
+        return
+    if entry["existed"]:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(p, (journal / "blobs" / entry["sha"]).read_bytes(), entry["mode"])
+    elif p.exists():
+        p.unlink()
+    report.restored.append(rel)

@@ -3,9 +3,10 @@
 Each command runs in its own process group, so a timeout or a Ctrl-C stops it and everything
 it started. Python bytecode and pytest's cache are kept out of the user's tree.
 
-These commands run code a model wrote (the patch, a --repro test), so they never see the
-provider keys: every tier's `api_key_env`, the providers' usual key variables and litellm's
-own are removed from their environment, unless `validate.env_passthrough` names them. With
+These commands run code a model wrote (the patch, a --repro test), so they see an allowlisted
+environment: what a shell and the usual toolchains need to find themselves (`ALLOWED_VARS`),
+plus the names in `validate.env_passthrough` and the values of `validate.env`. Every other
+variable (provider keys, GITHUB_TOKEN, a database password, proxies) is dropped. With
 `validate.network: off` they also run without network where Linux allows it (a new network
 namespace through `unshare`).
 """
@@ -13,6 +14,7 @@ namespace through `unshare`).
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -21,7 +23,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Iterable, Mapping, Protocol
 
 MAX_OUTPUT_BYTES = 2_000_000  # keep the head and the tail of enormous logs
 
@@ -72,25 +74,57 @@ def wait_or_stop(proc: subprocess.Popen, timeout_s: float | None, *, grace_s: fl
         raise
 
 
-# The usual key variables of the providers litellm speaks to (and cloud credentials some use).
-PROVIDER_KEY_VARS = frozenset("""
-    OPENAI_API_KEY OPENAI_ORGANIZATION ANTHROPIC_API_KEY GEMINI_API_KEY GOOGLE_API_KEY PALM_API_KEY
-    AZURE_API_KEY AZURE_OPENAI_API_KEY AZURE_AI_API_KEY COHERE_API_KEY CO_API_KEY MISTRAL_API_KEY CODESTRAL_API_KEY
-    GROQ_API_KEY TOGETHERAI_API_KEY TOGETHER_API_KEY DEEPSEEK_API_KEY XAI_API_KEY OPENROUTER_API_KEY
-    HUGGINGFACE_API_KEY HF_TOKEN FIREWORKS_AI_API_KEY FIREWORKS_API_KEY PERPLEXITYAI_API_KEY REPLICATE_API_KEY
-    VOYAGE_API_KEY CEREBRAS_API_KEY NVIDIA_NIM_API_KEY ANYSCALE_API_KEY AI21_API_KEY DATABRICKS_TOKEN
-    WATSONX_APIKEY WATSONX_API_KEY CLOUDFLARE_API_KEY SAMBANOVA_API_KEY NEBIUS_API_KEY OLLAMA_API_KEY
-    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_BEARER_TOKEN_BEDROCK
-    VERTEXAI_CREDENTIALS GOOGLE_APPLICATION_CREDENTIALS
-""".split())
-PROVIDER_KEY_PREFIXES = ("LITELLM_",)
+# What the repository's commands see of tieragent's environment: names a shell, a test runner or a
+# toolchain needs to find itself, and none that commonly carries a credential. Each with why.
+ALLOWED_VARS = {
+    "PATH": "programs", "HOME": "caches", "USER": "identity", "LOGNAME": "identity", "SHELL": "shell",
+    "LANG": "locale", "LANGUAGE": "locale", "TZ": "time",
+    "TMPDIR": "scratch", "TEMP": "scratch", "TMP": "scratch",
+    "TERM": "terminal", "NO_COLOR": "output", "COLORTERM": "output",
+    "CI": "behaviour",  # test suites that act differently in CI keep doing so
+    "VIRTUAL_ENV": "venv", "CONDA_PREFIX": "conda", "CONDA_DEFAULT_ENV": "conda",
+    "PYTHONPATH": "imports", "PYTHONIOENCODING": "encoding", "PYTHONUTF8": "encoding",
+    "PYTEST_ADDOPTS": "runner", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "runner",
+    "GOPATH": "toolchain", "GOROOT": "toolchain", "GOCACHE": "cache", "GOMODCACHE": "cache", "GOFLAGS": "flags",
+    "GOTOOLCHAIN": "toolchain",
+    "CARGO_HOME": "toolchain", "RUSTUP_HOME": "toolchain", "RUSTUP_TOOLCHAIN": "toolchain", "CARGO_TARGET_DIR": "builds",
+    "JAVA_HOME": "toolchain", "GRADLE_USER_HOME": "cache", "M2_HOME": "toolchain", "MAVEN_HOME": "toolchain",
+    "NVM_DIR": "toolchain", "NODE_PATH": "imports",
+    "LD_LIBRARY_PATH": "libraries",
+    "SSL_CERT_FILE": "certs", "SSL_CERT_DIR": "certs", "REQUESTS_CA_BUNDLE": "certs", "CURL_CA_BUNDLE": "certs",
+    "NODE_EXTRA_CA_CERTS": "certs",
+}
+# locale (LC_ALL, LC_CTYPE, ...), pyenv's version and root, the XDG_*_HOME folders (see `_allowed`)
+ALLOWED_PREFIXES = ("LC_", "PYENV_", "XDG_")
+# Never passed on the allowlist's account (only when validate.env_passthrough names them): names that
+# say they hold a credential, and proxies, whose URLs often carry user:password.
+CREDENTIAL_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|PWD|CREDENTIAL|AUTH|PROXY|COOKIE|SESSION", re.IGNORECASE)
 
 
-def scrubbed_environment(environ: dict[str, str], key_names: Iterable[str] = (), passthrough: Iterable[str] = ()) -> dict[str, str]:
-    """`environ` without provider keys: the named key variables, the providers' usual ones and
-    litellm's, except those listed in `passthrough`."""
-    keep, drop = set(passthrough), set(key_names) | PROVIDER_KEY_VARS
-    return {k: v for k, v in environ.items() if k in keep or not (k in drop or k.startswith(PROVIDER_KEY_PREFIXES))}
+def _allowed(name: str) -> bool:
+    if CREDENTIAL_NAME.search(name):
+        return False
+    if name in ALLOWED_VARS:
+        return True
+    if name.startswith("XDG_"):
+        return name.endswith("_HOME")  # not XDG_RUNTIME_DIR: the user's agent and keyring sockets live there
+    return name.startswith(ALLOWED_PREFIXES)
+
+
+def command_environment(environ: Mapping[str, str], passthrough: Iterable[str] = (), key_names: Iterable[str] = ()) -> dict[str, str]:
+    """What of `environ` a repository command may see: the allowlisted names, plus those in
+    `passthrough` (validate.env_passthrough, from trusted config only). Everything else is dropped,
+    and the tiers' key variables (`key_names`) even if a name on the list were one."""
+    keep, keys = set(passthrough), set(key_names)
+    return {k: v for k, v in environ.items() if k in keep or (_allowed(k) and k not in keys)}
+
+
+def passed_names(environ: Mapping[str, str], passthrough: Iterable[str] = ()) -> tuple[list[str], list[str], int]:
+    """(allowlisted names set in `environ`, passthrough names set in it, how many others are dropped): for `doctor`."""
+    passed = [n for n in dict.fromkeys(passthrough) if n in environ]
+    order = {n: i for i, n in enumerate(ALLOWED_VARS)}  # PATH, HOME, ... as listed; LC_*, XDG_* after, by name
+    allowed = sorted((n for n in environ if _allowed(n) and n not in passed), key=lambda n: (order.get(n, len(order)), n))
+    return allowed, passed, len(environ) - len(allowed) - len(passed)
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +144,8 @@ def network_namespace_prefix() -> tuple[str, ...] | None:
 
 
 class SubprocessRunner:
+    """Runs a command with the allowlisted environment (see `command_environment`), `extra_env` on top."""
+
     def __init__(self, extra_env: dict[str, str] | None = None, *, key_names: Iterable[str] = (), passthrough: Iterable[str] = (),
                  no_network: bool = False):
         self.extra_env = extra_env or {}
@@ -117,12 +153,12 @@ class SubprocessRunner:
         self.no_network = no_network and network_namespace_prefix() is not None
 
     def with_env(self, extra_env: dict[str, str]) -> SubprocessRunner:
-        """The same runner (keys removed, network as it was) with more variables set."""
+        """The same runner (same passthrough, network as it was) with more variables set."""
         return SubprocessRunner({**self.extra_env, **extra_env}, key_names=self.key_names, passthrough=self.passthrough,
                                 no_network=self.no_network)
 
     def _env(self) -> dict[str, str]:
-        env = scrubbed_environment(dict(os.environ), self.key_names, self.passthrough)
+        env = command_environment(os.environ, self.passthrough, self.key_names)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         addopts = env.get("PYTEST_ADDOPTS", "")
         if "cacheprovider" not in addopts:

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..core.errors import EnvironmentProblem
+from ..core.private_files import private_dir
 from .journal import FileJournal
 from .secret_paths import looks_secret
 
@@ -74,9 +75,8 @@ class GitWorkspace:
 
     @cached_property
     def state_dir(self) -> Path:
-        d = self.git_dir / STATE_DIR_NAME
-        d.mkdir(parents=True, exist_ok=True)
-        return d
+        """`.git/tieragent/`, 0700: it holds test output, patches and the originals of edited files."""
+        return private_dir(self.git_dir / STATE_DIR_NAME)
 
     def list_files(self) -> list[str]:
         """Tracked files plus untracked ones git does not ignore, that exist on disk."""

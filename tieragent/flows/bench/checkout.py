@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from ...core.errors import ConfigError
-from ...repo.runner import kill_group, scrubbed_environment, wait_or_stop
+from ...repo.runner import command_environment, kill_group, wait_or_stop
 from .tasks import Task, is_url
 
 GENERATED_CONFIG = ".tieragent.yaml"  # written in each checkout, kept out of git by info/exclude
@@ -182,9 +182,9 @@ def python_path(checkout: Path, environ: Mapping[str, str] = os.environ) -> str:
 
 
 def command_env(checkout: Path, key_names: Sequence[str], passthrough: Sequence[str], extra: Mapping[str, str]) -> dict[str, str]:
-    """The environment of a task's setup and hidden check: as for tieragent's test commands, no
-    provider keys; the config's `validate.env`; the checkout on PYTHONPATH."""
-    env = scrubbed_environment(dict(os.environ), key_names, passthrough)
+    """The environment of a task's setup and hidden check: as for tieragent's test commands, the
+    allowlisted variables and `validate.env_passthrough`; the config's `validate.env`; the checkout on PYTHONPATH."""
+    env = command_environment(os.environ, passthrough, key_names)
     env.update(extra)
     env["PYTHONPATH"] = python_path(checkout, env)
     env["PYTHONDONTWRITEBYTECODE"] = "1"

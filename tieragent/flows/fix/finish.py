@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from ...core import prompts
 from ...core.errors import TieragentError
+from ...core.private_files import private_dir, write_private
 from ...core.vocab import SMALL, Outcome, Step
 from .attempt import Attempt
 from .session import Session
@@ -30,15 +32,13 @@ def best_attempt(attempts: list[Attempt]) -> Attempt | None:
     return best
 
 
-def save_best(state_dir: Path, run_id: str, attempts: list[Attempt]) -> Path | None:
-    """The best failed attempt's diff under `.git/tieragent/attempts/` (never in the user's tree)."""
+def save_best(state_dir: Path, run_id: str, attempts: list[Attempt], mask: Callable[[str], str]) -> Path | None:
+    """The best failed attempt's diff under `.git/tieragent/attempts/` (never in the user's tree),
+    masked like a prompt (a patch may hold a key it copied from the code) and readable only by the user."""
     best = best_attempt(attempts)
     if best is None:
         return None
-    out = state_dir / "attempts" / f"{run_id}.diff"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(best.diff)
-    return out
+    return write_private(private_dir(state_dir / "attempts") / f"{run_id}.diff", mask(best.diff))
 
 
 def keep_patch(s: Session, request: str, patch: str, repro_path: str | None, dirty_before: set[str]) -> str | None:

@@ -58,7 +58,7 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
         return result.end("error", exc.exit_code, str(exc))
     cfg = deps.config
     validator = Validator(deps.runner, deps.ws.root, deps.ws.state_dir, deps.test_command, deps.lint_command, cfg.validation.timeout_s,
-                          junit_xml=cfg.validation.junit_xml)
+                          junit_xml=cfg.validation.junit_xml, mask=redactor.at_rest)
     repo_map = functools.cache(deps.repo_map)
     dirty_before = deps.ws.dirty_paths()
     attempts: list[Attempt] = []
@@ -104,12 +104,12 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
         else:
             with signals_held():
                 journal.restore()
-            result.saved_diff = save_best(deps.ws.state_dir, result.run_id, attempts)
+            result.saved_diff = save_best(deps.ws.state_dir, result.run_id, attempts, redactor)
             result.end("failed", ExitCode.NOT_FIXED)
     except BaseException as exc:
         with signals_held():
             journal.restore()
-        result.saved_diff = save_best(deps.ws.state_dir, result.run_id, attempts)
+        result.saved_diff = save_best(deps.ws.state_dir, result.run_id, attempts, redactor)
         if isinstance(exc, RunTimeout):  # --timeout: a budget of time, spent
             result.end("budget_exceeded", ExitCode.BUDGET, str(exc))
         elif isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM: report what was spent so far
@@ -251,7 +251,7 @@ def _tier_format(s: Session, tier: Tier, targets: tuple[str, ...]) -> tuple[str,
 def _record(deps: FixDeps, result: FixResult, clock: Timings) -> None:
     clock.stop()
     record = {k: v for k, v in result.to_json().items() if k not in ("patch", "validation", "baseline")}
-    record["test_command"] = deps.test_command
+    record["test_command"] = result.redactor(deps.test_command) if result.redactor else deps.test_command  # it may hold a key
     warning = record_history(deps.ws.state_dir, "fix", record)
     if warning:
         result.warnings.append(warning)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ...core.private_files import private_dir
 from .files import FileInfo, files_version
 from .tags import FileTags, tags_version
 
@@ -62,9 +63,10 @@ def read_marshal(path: Path) -> Any:
 def write_marshal(path: Path, obj: Any, prefix: str) -> None:
     """Replace `path` with `obj` atomically (a temporary file renamed over it)."""
     payload = marshal.dumps(obj)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")  # created 0600
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o600)  # whatever the umask took away
             f.write(payload)
         os.replace(tmp, path)
     except BaseException:
@@ -188,7 +190,7 @@ class TagCache:
         if not (self.dirty or stale):
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)  # the tags name the code's symbols: the user's only, like the rest of .git/tieragent
             self._remove_stale_files()
             write_marshal(self.path, {"version": self.version, "files": self.entries}, ".tags-")
         except OSError:
