@@ -171,20 +171,6 @@ def test_ci_mode_without_a_terminal_on_stdin(monkeypatch):
     assert ci_mode(None, {}) is True
 
 
-def test_an_existing_branch_is_not_overwritten(cli, calc_repo, fake_server):
-    from conftest import CLASSIFY_OPS, GOOD_PATCH, git, write_config
-
-    write_config(calc_repo, fake_server)
-    git(calc_repo, "branch", "taken")
-    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
-    fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    proc = cli(["fix", "add() returns the wrong result", "--branch", "taken", "--json"], calc_repo)
-    data = json.loads(proc.stdout)
-    assert proc.returncode == 0 and data["status"] == "fixed" and data["commit"] is None
-    assert any("a branch named taken exists already" in w for w in data["warnings"])
-    assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # the fix stays, uncommitted
-
-
 def test_a_bare_repository_exits_2(cli, tmp_path):
     bare = tmp_path / "bare.git"
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)

@@ -98,8 +98,9 @@ class ValidateConfig(_Strict):
     timeout_s: float = Field(default=600.0, gt=0, description="Seconds each command may run.")
     env_passthrough: list[str] = Field(
         default_factory=list,
-        description="Key variables the tests genuinely need. Others holding provider keys (every tier's api_key_env, "
-        "OPENAI_API_KEY, ANTHROPIC_API_KEY, ..., LITELLM_*) are removed from the test and lint environment.",
+        description="Variables beyond the built-in allowlist (PATH, HOME, locale, the virtualenv, toolchains) that the test "
+        "and lint commands need, e.g. DATABASE_URL; every other variable is dropped. Taken from trusted layers only: a "
+        "repository's .tieragent.yaml that lists any is used once you trust it.",
     )
     network: Literal["on", "off"] = Field(
         default="on",

@@ -1,4 +1,4 @@
-"""Prompt files (one per step, shipped as package data) and strict rendering.
+"""Prompt files (one per step, in `tieragent/prompts/`, shipped as package data) and strict rendering.
 
 A prompt file has a `[system]` section, a `[user]` section and, for steps that are retried, a
 `[feedback]` section: what changes from one attempt to the next. It becomes a message of its
@@ -27,7 +27,7 @@ class PromptError(Exception):
 @lru_cache(maxsize=None)
 def load_prompt(name: str) -> dict[str, str]:
     try:
-        text = (resources.files("tieragent.prompts") / f"{name}.md").read_text(encoding="utf-8")
+        text = (resources.files("tieragent") / "prompts" / f"{name}.md").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PromptError(f"no prompt file {name}.md in the package") from None
     parts = SECTION.split(text)

@@ -19,12 +19,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Mapping
 
 from .config import Config, flatten_leaves
+from .private_files import private_dir, write_private
 from .vocab import TIERS
 
 # Settings that decide where keys go and what runs (fnmatch patterns over dotted keys).
@@ -117,9 +117,5 @@ def remember_trusted(root: Path, digest: str, reasons: list[str], path: Path | N
     path = path or trust_file()
     records = _records(path)
     records[str(root)] = {"sha256": digest, "trusted": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "reasons": reasons}
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(records, fh, indent=1)
-    os.replace(tmp, path)
+    private_dir(path.parent)
+    write_private(path, json.dumps(records, indent=1))
