@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
+from pathlib import Path
 
-from conftest import CLASSIFY_OPS, GOOD_PATCH, git, snapshot, write_config
+from conftest import BAD_PATCH, CLASSIFY_OPS, GOOD_PATCH, git, snapshot, write_config
 
 
 def test_branch_that_exists_is_refused_before_any_model_call(cli, calc_repo, fake_server):
@@ -55,3 +57,69 @@ def test_a_tiny_budget_reads_as_itself():
 
     verdict = budget_check(BudgetConfig(max_cost_usd=0.0001), 0.0, 0, 0.0004)
     assert not verdict.allowed and verdict.reason.endswith("passes the budget of $0.0001")
+
+
+# ---------------------------------------------------------------- 1, 2: the baseline and the environment
+
+
+def python_without_pytest(tmp_path):
+    """A `python` on PATH whose environment has no pytest (a venv without pip or packages)."""
+    import subprocess
+
+    venv = tmp_path / "bare-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    return venv / "bin"
+
+
+def plain_python_config(repo):
+    from flowkit import config
+
+    return config({"validate": {"test": "python -m pytest -q", "timeout_s": 60}})
+
+
+def test_a_baseline_taken_in_a_broken_environment_is_not_reused_once_it_is_fixed(calc_repo, tmp_path, monkeypatch):
+    from flowkit import fix, scripted
+
+    good_path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+    monkeypatch.setenv("PATH", f"{python_without_pytest(tmp_path)}:{good_path}")
+    cfg = plain_python_config(calc_repo)
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg)
+    broken = fix(calc_repo, provider, cfg=cfg)
+    assert broken.exit_code == 2 and "No module named pytest" in broken.error  # the runner's own words, not only advice
+    monkeypatch.setenv("PATH", good_path)
+    fixed = fix(calc_repo, provider, cfg=cfg)
+    assert fixed.exit_code == 0, fixed.error
+    assert fixed.baseline["reused"] is False
+
+
+def test_a_good_baseline_is_not_reused_once_the_environment_breaks(calc_repo, tmp_path, monkeypatch):
+    from flowkit import fix, scripted
+
+    good_path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+    monkeypatch.setenv("PATH", good_path)
+    cfg = plain_python_config(calc_repo)
+    first = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH]}, cfg), cfg=cfg)
+    assert first.exit_code == 1 and first.baseline["reused"] is False
+    monkeypatch.setenv("PATH", f"{python_without_pytest(tmp_path)}:{good_path}")
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg)
+    second = fix(calc_repo, provider, cfg=cfg)
+    assert second.exit_code == 2 and "No module named pytest" in second.error
+    assert provider.calls() == []  # stopped before any paid call, not after every patch was rejected
+
+
+def test_doctor_shows_the_runners_words_and_a_stale_baseline(calc_repo, tmp_path, monkeypatch):
+    from flowkit import TEST_RUN_ENV, fix, scripted
+
+    from tieragent.cli.doctor import baseline_check
+    from tieragent.repo.runner import SubprocessRunner
+    from tieragent.repo.workspace import GitWorkspace
+
+    good_path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+    monkeypatch.setenv("PATH", good_path)
+    cfg = plain_python_config(calc_repo)
+    fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH]}, cfg), cfg=cfg)
+    monkeypatch.setenv("PATH", f"{python_without_pytest(tmp_path)}:{good_path}")
+    runner = SubprocessRunner(TEST_RUN_ENV)  # as flowkit's fix ran it: only PATH differs
+    check = baseline_check("python -m pytest -q", 60, GitWorkspace.open(calc_repo), runner=runner)
+    assert check.status == "fail"
+    assert "No module named pytest" in check.detail and "fix runs it again" in check.detail

@@ -16,7 +16,7 @@ import shlex
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -308,7 +308,9 @@ def command_checks(cfg: Any, sources: dict[str, str], ws: Any, baseline: bool, a
         from .wiring import validation_runner
 
         # the environment fix gives the tests (validate.env, env_passthrough): with less, they might fail only here
-        add(baseline_check(runnable, cfg.validation.timeout_s, ws, cfg.validation.junit_xml, validation_runner(cfg)))
+        add(baseline_check(runnable, cfg.validation.timeout_s, ws, cfg.validation.junit_xml, validation_runner(cfg),
+                           lint=cfg.validation.lint, key_names=[c.api_key_env for c in (cfg.tiers.small, cfg.tiers.mid, cfg.tiers.frontier)
+                                                                if c and c.api_key_env]))
 
 
 def environment_check(cfg: Any, environ: dict[str, str]) -> Check:
@@ -323,13 +325,27 @@ def environment_check(cfg: Any, environ: dict[str, str]) -> Check:
     return Check("command environment", OK, f"{detail}; drops {dropped} other(s)")
 
 
-def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | None = None, runner: Any = None) -> Check:
-    """Run the tests once, as `fix` would for its baseline; fail when they cannot judge a patch."""
-    from ..judge.testresults import unusable_baseline
+def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | None = None, runner: Any = None, *,
+                   lint: str | None = None, key_names: list[str] | None = None) -> Check:
+    """Run the tests once, as `fix` would for its baseline; fail when they cannot judge a patch. Says
+    too whether fix would reuse its stored baseline here (the same tree and environment) or run it again."""
     from ..judge.validation import Validator
+    from ..model.redact import Redactor
     from ..repo.runner import SubprocessRunner
 
-    validator = Validator(runner or SubprocessRunner(), ws.root, ws.state_dir, command, None, timeout_s, junit_xml=junit_xml)
+    mask = Redactor.from_environment(extra_names=tuple(key_names or ())).at_rest
+    validator = Validator(runner or SubprocessRunner(), ws.root, ws.state_dir, command, lint, timeout_s, junit_xml=junit_xml, mask=mask)
+    cached = validator.cached_baseline_state(ws.tree_fingerprint())
+    check = _judge_baseline(validator, command, timeout_s)
+    if cached == "stale":
+        return replace(check, detail=check.detail + "; fix's stored baseline was taken with another tree or environment: fix runs it again")
+    return check
+
+
+def _judge_baseline(validator: Any, command: str, timeout_s: float) -> Check:
+    from ..judge.testresults import unusable_baseline
+    from ..judge.validation import output_tail
+
     run = validator.run_tests()
     r = run.result
     hint = "Make validate.test a command that runs your tests here (try it in a shell), or pass --no-baseline to skip this check."
@@ -349,8 +365,9 @@ def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | Non
     if r.exit_code == 0:
         return Check("baseline", OK, f"`{command}` passed ({took}; this runner gives no per-test results)")
     # as `fix` decides: a red run without per-test results cannot tell a fix from a regression
-    return Check("baseline", FAIL, f"`{command}` exited {r.exit_code} ({took}) and gives no per-test results: "
-                 f"fix would stop here ({validator.why_no_per_test(run)})",
+    said = output_tail(r)
+    return Check("baseline", FAIL, f"`{command}` exited {r.exit_code} ({took}" + (f", ending: {said}" if said else "")
+                 + f") and gives no per-test results: fix would stop here ({validator.why_no_per_test(run)})",
                  "Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a narrower command "
                  "that passes now, or run fix with --exit-code-only.")
 

@@ -75,6 +75,9 @@ class _ExportPythonPath:
     def __init__(self, inner: CommandRunner, entries: list[str]):
         self.inner, self.entries = inner, entries
 
+    def environment(self) -> dict[str, str]:
+        return self.inner.environment()
+
     def run(self, command: str, cwd: Path, timeout_s: float) -> CommandResult:
         value = ":".join(shlex.quote(e) for e in self.entries)
         result = self.inner.run(f'PYTHONPATH={value}"${{PYTHONPATH:+:$PYTHONPATH}}"; export PYTHONPATH\n{command}', cwd, timeout_s)

@@ -20,14 +20,21 @@ from typing import Callable
 
 from ..core.private_files import write_private
 from ..repo.runner import CommandResult, CommandRunner
+from .baseline_key import environment_key
 from .detect import detect_commands
 from .failure_output import render_failures
 from .lint import lint_locations, lint_problems, readable
 from .runners import Adapter, detect_runner, no_per_test_reason, run_test_command
 from .testresults import TestRun, TestVerdict, judge_tests
 
-__all__ = ["Baseline", "Validation", "Validator", "detect_test_command", "lint_locations", "lint_problems"]
+__all__ = ["Baseline", "Validation", "Validator", "detect_test_command", "lint_locations", "lint_problems", "output_tail"]
 _BASELINE_FILE = "baseline.json"
+
+
+def output_tail(result: CommandResult, lines: int = 3) -> str:
+    """The command's own last words (`No module named pytest`), for when no per-test result says more."""
+    tail = [ln.strip() for ln in result.output.strip().splitlines() if ln.strip()][-lines:]
+    return " / ".join(tail)[-400:]
 
 
 def detect_test_command(root: Path) -> str | None:
@@ -143,8 +150,18 @@ class Validator:
         return b, False
 
     def _key(self, fingerprint: str) -> dict:
-        key = {"fingerprint": fingerprint, "test": self.mask(self.test_cmd), "lint": self.mask(self.lint_cmd) if self.lint_cmd else None}
+        key = {"fingerprint": fingerprint, "test": self.mask(self.test_cmd), "lint": self.mask(self.lint_cmd) if self.lint_cmd else None,
+               "environment": environment_key((self.test_cmd, self.lint_cmd), self.root, self.runner.environment())}
         return {**key, "junit_xml": self.junit_xml} if self.junit_xml else key
+
+    def cached_baseline_state(self, fingerprint: str | None) -> str:
+        """For doctor: whether fix would reuse the stored baseline here ("fresh"), run it again because the
+        tree or the environment changed ("stale"), or has none ("none")."""
+        try:
+            data = json.loads((self.state_dir / _BASELINE_FILE).read_text())
+        except (OSError, ValueError):
+            return "none"
+        return "fresh" if fingerprint is not None and data.get("key") == self._key(fingerprint) else "stale"
 
     def _load(self, fingerprint: str | None) -> Baseline | None:
         if fingerprint is None:

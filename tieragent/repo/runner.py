@@ -44,6 +44,10 @@ class CommandResult:
 class CommandRunner(Protocol):
     def run(self, command: str, cwd: Path, timeout_s: float) -> CommandResult: ...
 
+    def environment(self) -> dict[str, str]:
+        """The variables a command runs with (a cached baseline depends on them)."""
+        ...
+
 
 def kill_group(proc: subprocess.Popen, grace_s: float = 2.0) -> None:
     """SIGTERM to the process's whole group, then SIGKILL after `grace_s`."""
@@ -157,7 +161,7 @@ class SubprocessRunner:
         return SubprocessRunner({**self.extra_env, **extra_env}, key_names=self.key_names, passthrough=self.passthrough,
                                 no_network=self.no_network)
 
-    def _env(self) -> dict[str, str]:
+    def environment(self) -> dict[str, str]:
         env = command_environment(os.environ, self.passthrough, self.key_names)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         addopts = env.get("PYTEST_ADDOPTS", "")
@@ -180,7 +184,7 @@ class SubprocessRunner:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env=self._env(),
+            env=self.environment(),
         )
         out, timed_out = wait_or_stop(proc, timeout_s)  # Ctrl-C or SIGTERM while it runs stops it too
         if len(out) > MAX_OUTPUT_BYTES:

@@ -16,7 +16,7 @@ from ...core.errors import BudgetExceeded, EnvironmentProblem, ExitCode, Provide
 from ...core.tokens import estimate_tokens
 from ...core.vocab import TIERS, Outcome, Tier
 from ...judge.testresults import unusable_baseline
-from ...judge.validation import Baseline, Validator
+from ...judge.validation import Baseline, Validator, output_tail
 from ...model.gateway import Gateway
 from ...model.ledger import Ledger, read_history
 from ...model.redact import Redactor
@@ -147,8 +147,10 @@ def take_baseline(validator: Validator, deps: FixDeps, opts: FixOptions, events:
     if tests.cases is None and tests.result.exit_code != 0:
         if not opts.exit_code_only:
             deps.models()  # a missing key or an unknown model is reported first, as it is when the baseline can judge
+            said = output_tail(tests.result)
             raise EnvironmentProblem(
-                f"the tests fail before any patch (`{tests.result.command}` exited {tests.result.exit_code}) and there are no "
+                f"the tests fail before any patch (`{tests.result.command}` exited {tests.result.exit_code}"
+                + (f", ending: {said}" if said else "") + ") and there are no "
                 f"per-test results to tell a patch that breaks a passing test from one that fixes the request: "
                 f"{validator.why_no_per_test(tests)}",
                 hint="Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a narrower command "
