@@ -123,3 +123,33 @@ def test_doctor_shows_the_runners_words_and_a_stale_baseline(calc_repo, tmp_path
     check = baseline_check("python -m pytest -q", 60, GitWorkspace.open(calc_repo), runner=runner)
     assert check.status == "fail"
     assert "No module named pytest" in check.detail and "fix runs it again" in check.detail
+
+
+# ---------------------------------------------------------------- 7: budget display
+
+
+def test_row_costs_carry_no_float_noise_and_add_up_to_the_total():
+    from tieragent.core.config import Price
+    from tieragent.core.vocab import Outcome, Step
+    from tieragent.model.ledger import Ledger
+    from tieragent.model.protocol import ModelReply, Usage
+
+    price = Price(input_per_mtok=0.1, output_per_mtok=0.4)
+    ledger = Ledger({t: price for t in ("small", "mid", "frontier")}, {t: "m" for t in ("small", "mid", "frontier")})
+    for n in (469, 131, 7):
+        ledger.record(Step.CLASSIFY, "small", ModelReply("x", Usage(n, 0, n // 3), "m", 0.1), Outcome.OK)
+    rows = [r.to_json()["cost_usd"] for r in ledger.rows]
+    assert all(len(repr(c)) < 12 for c in rows), rows  # 4.69e-05, not 4.690000000000001e-05
+    assert round(sum(rows), 6) == ledger.totals()["cost_usd"]
+
+
+def test_the_ledger_tables_total_counts_calls_made_as_the_json_does(calc_repo):
+    from flowkit import config, fix, scripted
+
+    from tieragent.cli.render import tier_table
+
+    cfg = config({"budget": {"max_cost_usd": 0.0000001}})
+    result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS]}, cfg), cfg=cfg)
+    assert result.exit_code == 3 and result.to_json()["totals"]["calls"] == 0
+    total_row = [cell for cell in tier_table(result.ledger).columns[1].cells][-1]
+    assert total_row == "0"

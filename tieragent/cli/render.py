@@ -58,7 +58,7 @@ def tier_table(ledger: Ledger) -> Table:
             cost = money(v.cost_usd) + (" + ?" if v.unpriced_calls else "")
             table.add_row(t, str(v.calls), f"{v.input_tokens:,}", f"{v.cached_input_tokens:,}", f"{v.output_tokens:,}", cost)
     total = money(ledger.spent_usd) + (" + ?" if ledger.unpriced_models() else "")
-    table.add_row(Text("total", style="bold"), str(len(ledger.rows)), "", "", "", Text(total, style="bold"))
+    table.add_row(Text("total", style="bold"), str(ledger.calls), "", "", "", Text(total, style="bold"))  # calls made, as totals.calls
     return table
 
 

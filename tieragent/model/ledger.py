@@ -19,6 +19,13 @@ from .prices import cost_usd
 from .protocol import ModelReply, Usage
 
 
+USD_DECIMALS = 6  # a millionth of a dollar: rows keep no float noise, and they add up to the totals shown
+
+
+def _usd(amount: float | None) -> float | None:
+    return None if amount is None else round(amount, USD_DECIMALS)
+
+
 def _one_line(note: str) -> str:
     return note.splitlines()[0][:200] if note else ""
 
@@ -75,12 +82,12 @@ class Ledger:
             input_tokens=usage.input_tokens,
             cached_input_tokens=usage.cached_input_tokens,
             output_tokens=usage.output_tokens,
-            cost_usd=cost_usd(usage, self.prices.get(tier)),
+            cost_usd=_usd(cost_usd(usage, self.prices.get(tier))),
             seconds=reply.seconds if reply else 0.0,
             outcome=Outcome(outcome),
             note=self.mask(_one_line(note)),
             usage_estimated=usage.estimated,
-            frontier_cost_usd=cost_usd(usage, self.prices.get(FRONTIER)),
+            frontier_cost_usd=_usd(cost_usd(usage, self.prices.get(FRONTIER))),
             edit_format=edit_format,
             cache_write_tokens=usage.cache_write_tokens,
         )
@@ -94,7 +101,7 @@ class Ledger:
 
     @property
     def spent_usd(self) -> float:
-        return sum(r.cost_usd or 0.0 for r in self.rows)
+        return round(sum(r.cost_usd or 0.0 for r in self.rows), USD_DECIMALS)
 
     @property
     def calls(self) -> int:
