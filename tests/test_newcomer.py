@@ -153,3 +153,27 @@ def test_the_ledger_tables_total_counts_calls_made_as_the_json_does(calc_repo):
     assert result.exit_code == 3 and result.to_json()["totals"]["calls"] == 0
     total_row = [cell for cell in tier_table(result.ledger).columns[1].cells][-1]
     assert total_row == "0"
+
+
+# ---------------------------------------------------------------- 8: the saved attempt
+
+BREAKS_SUB = """```diff
+--- a/calc/ops.py
++++ b/calc/ops.py
+@@ -5,2 +5,2 @@
+ def sub(a, b):
+-    return a - b
++    return a ** b
+```"""
+
+
+def test_the_saved_attempt_is_the_one_that_broke_nothing(calc_repo):
+    from flowkit import fix, scripted
+
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH, BAD_PATCH],
+                         ("patch", "frontier"): [BREAKS_SUB, BREAKS_SUB]})
+    result = fix(calc_repo, provider)
+    assert result.exit_code == 1
+    assert ("patch", "frontier") in provider.calls()
+    saved = result.saved_diff.read_text()
+    assert "return a * b" in saved and "a ** b" not in saved  # mid's wrong add, not the frontier's broken sub

@@ -24,12 +24,16 @@ _PROGRESS = {
 
 
 def best_attempt(attempts: list[Attempt]) -> Attempt | None:
-    """The attempt that got furthest (the later one on a tie), among those with a diff."""
-    best = None
-    for a in attempts:
-        if a.diff.strip() and a.outcome in _PROGRESS and (best is None or _PROGRESS[a.outcome] >= _PROGRESS[best.outcome]):
-            best = a
-    return best
+    """The attempt that got furthest, among those with a diff: then the one that broke the fewest tests that
+    passed before, then the one that fixed the most; the later one on a tie."""
+    scored = [(_score(a), n, a) for n, a in enumerate(attempts) if a.diff.strip() and a.outcome in _PROGRESS]
+    return max(scored, key=lambda t: (t[0], t[1]))[2] if scored else None
+
+
+def _score(a: Attempt) -> tuple[int, int, int]:
+    tests = (a.validation.checks.get("tests") or {}) if a.validation is not None else {}
+    broken = len(tests.get("new_failures") or []) + len(tests.get("new_tests_failing") or [])
+    return _PROGRESS[a.outcome], -broken, len(tests.get("fixed") or [])
 
 
 def save_best(state_dir: Path, run_id: str, attempts: list[Attempt], mask: Callable[[str], str]) -> Path | None:
