@@ -285,7 +285,8 @@ def test_doctor_repository_without_commits(tmp_path, run, fake_server, monkeypat
     write_config(repo, fake_server)
     monkeypatch.setenv("FAKE_PROVIDER_KEY", FAKE_KEY)
     res = run("doctor", "--no-baseline", "-C", repo)
-    assert res.exit_code == 1 and lines(res, f"✗ git repository: {repo} has no commits yet")
+    # a warning, not a failure: fix and review run there (issue 21)
+    assert res.exit_code == 0 and lines(res, f"! git repository: {repo} has no commits yet"), res.stdout
 
 
 def test_doctor_merge_in_progress(tmp_path, run, fake_server, monkeypatch):

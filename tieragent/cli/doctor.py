@@ -143,8 +143,9 @@ def git_checks(ws: Any) -> list[Check]:
     if head:
         out.append(Check("git repository", OK, f"{ws.root} ({branch} at {head[:8]})"))
     else:
-        out.append(Check("git repository", FAIL, f"{ws.root} has no commits yet",
-                         "Commit once (git add -A && git commit -m initial): tieragent diffs and restores files against HEAD."))
+        # fix and review work without a commit (the journal restores files; review sees every file as new)
+        out.append(Check("git repository", WARN, f"{ws.root} has no commits yet ({branch}): fix and review work, every file counts as new",
+                         "Commit once (git add -A && git commit -m initial) so that review --base and commits have a history."))
     what = ws.operation_in_progress()
     if what is None and (Path(ws.git("rev-parse", "--absolute-git-dir").decode().strip()) / "BISECT_LOG").exists():
         what = "a bisect"  # fix does not refuse one, but its patches would be judged on a commit bisect picked
