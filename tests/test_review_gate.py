@@ -77,6 +77,21 @@ def test_whitespace_that_cannot_change_the_program_is_still_skipped(tmp_path, pa
     assert _whitespace_only(tmp_path, path, old, new)
 
 
+def test_a_handed_in_diff_of_python_is_judged_by_its_tokens_against_head(tmp_path):
+    script = 'SCRIPT = """\nrm -rf /tmp/cache\n"""\n\n\ndef greet(name):\n    return "hi " + name\n'
+    repo = make_repo(tmp_path / "r", {"tasks.py": script})
+    (repo / "tasks.py").write_text(script.replace('"hi " + name', '"hi "  +  name'))
+    spacing = git(repo, "diff")
+    (repo / "tasks.py").write_text(script.replace("/tmp/cache", "/ tmp/cache"))
+    in_string = git(repo, "diff")
+    ws = GitWorkspace.open(repo)
+    for diff, skipped in ((spacing, True), (in_string, False)):
+        source = changes.from_text(diff, "-")
+        sides = Sides(lambda p: changes.old_content(ws, source, p), lambda p: changes.new_content(ws, source, p), {}, {})
+        filtered = prefilter(parse_diff(diff), sides)
+        assert (not filtered.hunks and [s.reason for s in filtered.skipped] == ["whitespace only"]) is skipped
+
+
 # ------------------------------------------------------------------------------------ exemptions stand on the base
 
 LIB = "def handler(event):\n    return {'ok': True}\n"

@@ -137,6 +137,24 @@ def python_same_tokens(old: bytes | None, new: bytes | None) -> Callable[[Hunk],
     return same
 
 
+def applied(old: bytes, hunks: tuple[Hunk, ...]) -> bytes | None:
+    """`old` with the hunks applied, or None when their old lines are not exactly where they say."""
+    lines = old.decode("utf-8", errors="surrogateescape").split("\n")
+    for h in sorted(hunks, key=lambda h: h.old_start, reverse=True):
+        before, after = [], []
+        for line in h.text.split("\n")[1:]:  # after the @@ header; "\r" stays part of its line
+            tag, body = line[:1], line[1:]
+            if tag in (" ", "-"):
+                before.append(body)
+            if tag in (" ", "+"):
+                after.append(body)
+        start = h.old_start - 1 if h.old_len else h.old_start  # an insertion's old_start is the line before it
+        if lines[start:start + len(before)] != before:
+            return None
+        lines[start:start + len(before)] = after
+    return "\n".join(lines).encode("utf-8", errors="surrogateescape")
+
+
 def _block(lines: tuple[tuple[int, str], ...]) -> tuple[str, ...]:
     return tuple(s for _, text in lines if (s := " ".join(text.split())))
 
@@ -173,9 +191,13 @@ def prefilter(files: list[FileChange], sides: Sides) -> Prefiltered:
             continue
         if note:
             notes[f.path] = note
-        new = sides.new(f.path)
+        old, new = sides.old(f.old_path or f.path), sides.new(f.path)
         head = new[:SNIFF_BYTES] if new else None
-        same_tokens = python_same_tokens(sides.old(f.old_path or f.path), new) if is_python(f.path, head) else None
+        if is_python(f.path, head):
+            new = new if new is not None or old is None else applied(old, f.hunks)  # a handed-in diff: its new side rebuilt
+            same_tokens = python_same_tokens(old, new)
+        else:
+            same_tokens = None
         keep_indent = indent_sensitive(f.path, head)
         for h in f.hunks:
             if whitespace_only(h, keep_indent, same_tokens):
