@@ -304,3 +304,22 @@ def test_without_a_toml_parser_the_sections_an_edit_touches_decide(monkeypatch):
     assert protected_edit("Cargo.toml", CARGO, CARGO + b"\n[profile.test]\nopt-level = 3\n") == "edits [profile.test] in Cargo.toml"
     assert protected_edit("Cargo.toml", CARGO, CARGO + b"\n[lib]\ntest = false\n") == "edits [lib] in Cargo.toml"
     assert protected_edit("Cargo.toml", CARGO, CARGO + b'rand = "0.8"\n') is None
+
+
+def test_a_missing_test_is_not_counted_where_the_runner_may_not_have_rerun_it():
+    # Gradle and Maven write their own reports; an up-to-date module's tests are not rerun, so they are missing
+    after = TestRun(CommandResult("gradle test", 0, "", 1.0, False), {"t::a": "passed", "t::bug": "passed"}, lists_every_test=False)
+    assert judge_tests(BASE, after, {"t::bug"}, "named in the request").ok
+    skipped = TestRun(after.result, {"t::a": "passed", "t::b": "skipped", "t::bug": "passed"}, lists_every_test=False)
+    assert not judge_tests(BASE, skipped, {"t::bug"}, "named in the request").ok  # a skip is still a skip
+
+
+def test_runners_that_write_their_own_reports_do_not_list_every_test(tmp_path):
+    from tieragent.judge.runners import run_test_command
+    from tieragent.repo.runner import SubprocessRunner
+
+    reports = tmp_path / "build/test-results/test"
+    script = (f"mkdir -p {reports} && printf '<testsuite><testcase classname=\"C\" name=\"t\"/></testsuite>' "
+              f"> {reports}/TEST-C.xml")
+    run, _ = run_test_command(SubprocessRunner(), tmp_path, script, tmp_path / "tmp", 30, junit_xml="build/test-results/**/TEST-*.xml")
+    assert run.cases == {"C::t": "passed"} and run.lists_every_test is False

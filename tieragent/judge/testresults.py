@@ -150,6 +150,9 @@ class TestRun:
     cases: dict[str, str] | None  # None: the runner gives no per-test results
     messages: dict[str, str] = field(default_factory=dict)  # failing test -> the first line of how it failed
     details: dict[str, str] = field(default_factory=dict)  # failing test -> message and in-repo frames (not kept in the baseline)
+    # False where a test missing from the results may just not have been rerun (reports the runner writes by
+    # itself: Gradle leaves an up-to-date module's tests alone), so a missing test is not counted against a patch
+    lists_every_test: bool = True
 
     @property
     def failing(self) -> set[str]:
@@ -277,7 +280,8 @@ def judge_tests(baseline: TestRun | None, after: TestRun, targets: set[str], tar
     if baseline.cases and not after.cases:
         return TestVerdict(False, "no tests ran after the patch (a collection or import error?)", {"per_test": True})
     new_failures = sorted(baseline.passing & after.failing)
-    not_run = {t: after.cases.get(t) for t in sorted(baseline.passing) if after.cases.get(t) not in (PASSED, FAILED)}
+    not_run = {t: after.cases.get(t) for t in sorted(baseline.passing)
+               if after.cases.get(t) not in (PASSED, FAILED) and (t in after.cases or after.lists_every_test)}
     new_tests_failing = sorted(after.failing - set(baseline.cases))
     fixed = sorted(baseline.failing & after.passing)
     still_failing = sorted(targets - after.passing)
