@@ -92,6 +92,16 @@ def test_a_handed_in_diff_of_python_is_judged_by_its_tokens_against_head(tmp_pat
         assert (not filtered.hunks and [s.reason for s in filtered.skipped] == ["whitespace only"]) is skipped
 
 
+def test_code_moved_out_of_its_block_is_reviewed_where_indentation_is_syntax(tmp_path):
+    body = "        audit(user)\n        deny(user)\n        return False\n"
+    old = "def check(user):\n    if not user.ok:\n" + body + "    return True\n" + "\n" * 12 + "def spare(user):\n    pass\n"
+    new = "def check(user):\n    if not user.ok:\n    return True\n" + "\n" * 12 + "def spare(user):\n    pass\n" + body[4:].replace("\n    ", "\n")
+    python = _prefiltered(tmp_path / "py", "auth.py", old, new)
+    assert len(python.hunks) == 2 and python.skipped == []  # the checks now run unconditionally, elsewhere: reviewed
+    other = _prefiltered(tmp_path / "txt", "auth.coffee.txt", old, new)
+    assert [s.reason.split(" (")[0] for s in other.skipped] == ["moved", "moved"] and other.hunks == []
+
+
 # ------------------------------------------------------------------------------------ exemptions stand on the base
 
 LIB = "def handler(event):\n    return {'ok': True}\n"

@@ -155,20 +155,21 @@ def applied(old: bytes, hunks: tuple[Hunk, ...]) -> bytes | None:
     return "\n".join(lines).encode("utf-8", errors="surrogateescape")
 
 
-def _block(lines: tuple[tuple[int, str], ...]) -> tuple[str, ...]:
-    return tuple(s for _, text in lines if (s := " ".join(text.split())))
+def _block(lines: tuple[tuple[int, str], ...], keep_indent: bool) -> tuple[str, ...]:
+    return tuple(_lines(lines, keep_indent))
 
 
-def moved_hunks(hunks: list[Hunk]) -> dict[str, str]:
-    """hunk id -> the id of its counterpart, for pure removals that reappear as pure additions."""
+def moved_hunks(hunks: list[Hunk], keep_indent: Callable[[str], bool] = lambda path: True) -> dict[str, str]:
+    """hunk id -> the id of its counterpart, for pure removals that reappear as pure additions, line for
+    line (indentation too, in a file whose indentation is syntax: code moved out of a block is not "moved")."""
     removals: dict[tuple[str, ...], list[Hunk]] = {}
     for h in hunks:
-        block = _block(h.removed)
+        block = _block(h.removed, keep_indent(h.path))
         if h.removed and not h.added and len(block) >= MOVED_MIN_LINES:
             removals.setdefault(block, []).append(h)
     moved: dict[str, str] = {}
     for h in hunks:
-        block = _block(h.added)
+        block = _block(h.added, keep_indent(h.path))
         if h.added and not h.removed and block in removals and removals[block]:
             source = removals[block].pop(0)
             moved[h.id], moved[source.id] = source.id, h.id
@@ -181,6 +182,7 @@ def prefilter(files: list[FileChange], sides: Sides) -> Prefiltered:
     skipped: list[Skipped] = []
     notes: dict[str, str] = {}
     unreviewable: dict[str, str] = {}
+    indented: dict[str, bool] = {}  # path -> whether its indentation is syntax
     for f in files:
         if f.binary and _text_on_base_or_by_name(f, sides):
             unreviewable[f.path] = "binary content in a text file: git shows no diff of it to review"
@@ -198,13 +200,13 @@ def prefilter(files: list[FileChange], sides: Sides) -> Prefiltered:
             same_tokens = python_same_tokens(old, new)
         else:
             same_tokens = None
-        keep_indent = indent_sensitive(f.path, head)
+        keep_indent = indented[f.path] = indent_sensitive(f.path, head)
         for h in f.hunks:
             if whitespace_only(h, keep_indent, same_tokens):
                 skipped.append(Skipped(f.path, h.id, "whitespace only"))
             else:
                 kept.append(h)
-    moved = moved_hunks(kept)
+    moved = moved_hunks(kept, lambda path: indented.get(path, True))
     skipped += [Skipped(h.path, h.id, f"moved (see {moved[h.id]})") for h in kept if h.id in moved]
     return Prefiltered([h for h in kept if h.id not in moved], skipped, notes, unreviewable)
 
