@@ -15,7 +15,7 @@ from rich.console import Console
 
 from tieragent.cli.review_formats import FINGERPRINT_KEY, print_review, summary_line, to_github, to_markdown, to_sarif
 from tieragent.core.config import Price
-from tieragent.flows.review.model import Assessed, Finding, Hunk, ReviewResult, Severity, Skipped, Unreviewed
+from tieragent.flows.review.model import Assessed, Finding, Hunk, ReviewResult, Severity, Skipped, Unreviewed, UnreviewedCause
 from tieragent.model.ledger import Ledger
 from tieragent.model.protocol import ModelReply, Usage
 
@@ -53,7 +53,7 @@ def make_result(**over: Any) -> ReviewResult:
                  Skipped("poetry.lock", "poetry.lock#1", "lock file")],
         assessed=[Assessed(h, "high" if "big" in h.id else "medium", ("rule",), "mid") for h in hunks],
         reviewed=["src/app.py#1", "src/app.py#2", "lib/util.py#1"],
-        unreviewed=[Unreviewed("src/big.py#1", "src/big.py", "high", "too large for the tier's context")],
+        unreviewed=[Unreviewed("src/big.py#1", "src/big.py", "high", "too large for the tier's context", UnreviewedCause.TOO_LARGE)],
         findings=[
             Finding("src/app.py", 41, Severity.MEDIUM, "bug", "off by one in the loop", "use range(n)", "src/app.py#2", "mid"),
             Finding("src/app.py", 12, Severity.HIGH, "security", "SQL built from user input",
@@ -108,7 +108,7 @@ def test_text_colours_severities():
 @pytest.mark.parametrize("text", ["[red]x[/red]", "[/]", "[bold", "close [/bold] tag", ":smile: [link=x]y[/link]"])
 def test_text_prints_markup_literally(text):
     f = Finding("src/[x].py", 3, Severity.HIGH, "[b]cat", text, suggestion=text)
-    out = text_of(make_result(findings=[f], unreviewed=[Unreviewed("h#1", "p.py", "high", text)], warnings=[text]))
+    out = text_of(make_result(findings=[f], unreviewed=[Unreviewed("h#1", "p.py", "high", text, UnreviewedCause.UNUSABLE)], warnings=[text]))
     assert out.count(text) == 4  # message, suggestion, unreviewed reason, warning
     assert "src/[x].py:3" in out and "[b]cat" in out
 

@@ -102,7 +102,7 @@ def fix(
         console(stderr=True).print(f"warning: {err.message}", markup=False)
     if machine:
         print_json(document)
-        status_line("fix", result.status, result.exit_code, result.error, result.ledger)
+        status_line("fix", result.status, result.exit_code, document["error"], result.ledger)
     else:  # a run that ended in an error reports on stderr, like every other error
         print_fix_result(result, console(stderr=result.status == "error"), explain_routing=explain_routing or verbose)
     if result.exit_code == ExitCode.INTERRUPTED:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from rich import box
 from rich.console import Console
@@ -77,7 +77,19 @@ def frontier_line(ledger: Ledger) -> str:
     return line
 
 
-def print_routing(routing: dict[str, Any], console: Console) -> None:
+class MaskedConsole:
+    """A console that masks every string it prints, as the result's JSON is masked: a model's text
+    (a classification's reason, a finding) may echo a secret the run's redactor knows."""
+
+    def __init__(self, console: Console, mask: Callable[[str], str] | None):
+        self.console, self.mask = console, mask
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        mask = self.mask
+        self.console.print(*(mask(o) if mask and isinstance(o, str) else o for o in objects), **kwargs)
+
+
+def print_routing(routing: dict[str, Any], console: Console | MaskedConsole) -> None:
     """`--explain-routing`: the decision, the policy it came from, and the evidence."""
     if not routing:
         return
@@ -116,7 +128,8 @@ def _validation_summary(result: FixResult) -> str | None:
     return "; ".join(parts)
 
 
-def print_fix_result(result: FixResult, console: Console, *, explain_routing: bool = False) -> None:
+def print_fix_result(result: FixResult, plain: Console, *, explain_routing: bool = False) -> None:
+    console = MaskedConsole(plain, result.redactor)
     c = result.classification
     if result.baseline:
         b = result.baseline["tests"]
@@ -166,7 +179,7 @@ def print_fix_result(result: FixResult, console: Console, *, explain_routing: bo
     # warnings were shown on stderr as they happened; they are in --json's "warnings" too
 
 
-def ledger_summary(ledger: Ledger, console: Console) -> None:
+def ledger_summary(ledger: Ledger, console: Console | MaskedConsole) -> None:
     """The cost ledger with its notes, the per-tier totals and the frontier-only comparison."""
     console.print(ledger_table(ledger))
     for note in failure_notes(ledger):

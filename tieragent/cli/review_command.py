@@ -29,6 +29,7 @@ def review(
     sarif: Optional[Path] = typer.Option(None, "--sarif", metavar="FILE", help="Also write SARIF 2.1.0 to FILE."),
     fail_on: str = typer.Option("high", "--fail-on", help="Exit 1 when a finding is at or above: high | medium | low | never."),
     run_tests: bool = typer.Option(False, "--run-tests", help="Also run the tests and the linter; report what the diff breaks."),
+    allow_incomplete: bool = typer.Option(False, "--allow-incomplete", help="Pass (exit 0) although hunks could not be reviewed (unusable replies, too large); they are still listed. Without it: status incomplete, exit 3."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Budget in USD for this review (budget.max_cost_usd)."),
     max_calls: Optional[int] = typer.Option(None, "--max-calls", help="At most this many model calls."),
     timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS", help="Stop after this long; unreviewed hunks are listed (exit 3)."),
@@ -72,7 +73,7 @@ def review(
         for w in warnings:
             shown.on_event(Event("warning", w))
         with time_limit(timeout):
-            result = run_review(source, deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests))
+            result = run_review(source, deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests, allow_incomplete=allow_incomplete))
     result.warnings[:0] = warnings
     document = result.to_json()
     try:
@@ -84,7 +85,7 @@ def review(
         fail(err, machine)
     if fmt == "json":
         print_json(document)
-        status_line("review", result.status, result.exit_code, result.error, result.ledger)
+        status_line("review", result.status, result.exit_code, document["error"], result.ledger)
     elif fmt == "sarif":
         print_json(to_sarif(result, __version__))
     elif fmt == "github":

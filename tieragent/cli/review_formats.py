@@ -4,7 +4,9 @@ GitHub Actions workflow commands, and SARIF 2.1.0 for code scanning.
 All but `print_review` are pure functions of a `ReviewResult`. Text from a model or a diff is
 never read as rich markup, and is escaped for the format it lands in: a finding must not be able
 to break the table, the annotation or the comment it appears in. Hunks that were not reviewed are
-shown in every format: they must never look as if they had been reviewed and found clean.
+shown in every format: they must never look as if they had been reviewed and found clean. Every
+format is masked as the JSON is (`masked`): a secret a model echoes into a finding is shown as its
+placeholder, whichever format or file it lands in.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
 from rich.console import Console
 from rich.text import Text
 
-from ..flows.review.model import Finding, ReviewResult, Severity, Unreviewed
+from ..flows.review.model import Finding, Hunk, ReviewResult, Severity, Unreviewed
 from ..model.ledger import Ledger
 from .render import money
 
@@ -32,6 +35,30 @@ _SARIF = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "not
 
 
 # ---- shared pieces ---------------------------------------------------------------------------
+
+
+def masked(result: ReviewResult) -> ReviewResult:
+    """A copy with every text a model, the diff or an error put in masked by the run's redactor (the
+    same placeholders the JSON shows); paths and hunk ids too, consistently, as they are data from the diff."""
+    mask = result.redactor
+    if mask is None:
+        return result
+
+    def hunk(h: Hunk) -> Hunk:
+        return replace(h, id=mask(h.id), path=mask(h.path))
+
+    return replace(
+        result,
+        source=mask(result.source),
+        error=mask(result.error) if result.error else result.error,
+        warnings=[mask(w) for w in result.warnings],
+        findings=[replace(f, path=mask(f.path) if f.path else f.path, category=mask(f.category), message=mask(f.message),
+                          suggestion=mask(f.suggestion), hunk=mask(f.hunk) if f.hunk else f.hunk) for f in result.findings],
+        skipped=[replace(s, path=mask(s.path), hunk=mask(s.hunk) if s.hunk else s.hunk, reason=mask(s.reason)) for s in result.skipped],
+        unreviewed=[replace(u, hunk=mask(u.hunk), path=mask(u.path), reason=mask(u.reason)) for u in result.unreviewed],
+        assessed=[replace(a, hunk=hunk(a.hunk), reasons=tuple(mask(r) for r in a.reasons)) for a in result.assessed],
+        reviewed=[mask(h) for h in result.reviewed],
+    )
 
 
 def _sev(f: Finding) -> Severity:
@@ -120,6 +147,10 @@ def _where(path: str, hunk: str | None) -> str:
     return hunk if hunk.startswith(path + "#") else f"{path} {hunk}"
 
 
+def _error_label(result: ReviewResult) -> str:
+    return {"error": "Error", "incomplete": "Incomplete"}.get(result.status, "Stopped")
+
+
 def _unreviewed_text(u: Unreviewed) -> str:
     return f"{_where(u.path, u.hunk)} ({u.risk} risk) was not reviewed: {u.reason}"
 
@@ -133,6 +164,7 @@ def _indented(text: str, indent: str) -> str:
 
 def print_review(result: ReviewResult, console: Console) -> None:
     """The `text` format. Everything from a model or a diff goes in as `Text`, never as markup."""
+    result = masked(result)
 
     def out(*parts: tuple[str, str]) -> None:
         console.print(Text.assemble(*parts), highlight=False)
@@ -169,7 +201,7 @@ def print_review(result: ReviewResult, console: Console) -> None:
         out(("; ".join(adjustments), "dim"))
     out((summary_line(result), "bold"))
     if result.error:
-        label = "Error" if result.status == "error" else "Stopped"
+        label = _error_label(result)
         out((f"{label}: ", "bold red" if result.status == "error" else "bold yellow"), (result.error, ""))
     for w in dict.fromkeys(result.warnings):
         out(("warning", "yellow"), (f": {w}", ""))
@@ -223,12 +255,13 @@ def _md_cost(ledger: Ledger) -> list[str]:
 
 def to_markdown(result: ReviewResult) -> str:
     """A pull-request comment: summary, findings table, what was skipped or not reviewed, cost."""
+    result = masked(result)
     lines = ["## tieragent review", ""]
     if result.source:
         lines += [f"Reviewed: {_md_cell(result.source)}", ""]
     lines += [f"**{summary_line(result)}**", ""]
     if result.error:
-        lines += [f"**{'Error' if result.status == 'error' else 'Stopped'}**: {_md_cell(result.error)}", ""]
+        lines += [f"**{_error_label(result)}**: {_md_cell(result.error)}", ""]
     if result.findings:
         lines += ["| severity | location | category | finding |", "| --- | --- | --- | --- |"]
         ordered = sorted(_by_location(result.findings), key=lambda f: -_sev(f).rank)
@@ -284,6 +317,7 @@ def _gh_command(kind: str, message: str, *, file: str | None, line: int | None, 
 
 def to_github(result: ReviewResult) -> str:
     """One workflow command per finding (and per unreviewed hunk), for annotations on the diff."""
+    result = masked(result)
     lines = [
         _gh_command(_GITHUB[_sev(f)], _full_message(f), file=f.path or None, line=f.line,
                     title=f"tieragent: {_category(f)} ({_sev(f)})")
@@ -330,6 +364,7 @@ def _rule_name(category: str) -> str:
 
 def to_sarif(result: ReviewResult, tool_version: str) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run: one rule per category, one result per finding."""
+    result = masked(result)
     findings = _by_location(result.findings)
     categories = sorted({_category(f) for f in findings})
     index = {c: i for i, c in enumerate(categories)}
@@ -400,4 +435,5 @@ def to_sarif(result: ReviewResult, tool_version: str) -> dict[str, Any]:
             "unreviewed": [{"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason} for u in result.unreviewed],
         },
     }
-    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return result.redactor.mask_json(log) if result.redactor else log

@@ -2,7 +2,7 @@
 shares: ids relative to the working directory, a failure cut to its message and in-repo frames.
 (Event streams, `go test -json`, node's events and TAP, are read in `streams`.)
 
-Every parser returns `Parsed` (test id -> passed | failed | skipped, and how each failure
+Every parser returns `Parsed` (test id -> passed | failed | skipped | xfailed, and how each failure
 happened) or None when there is no readable report, which the caller treats as "no per-test
 results" rather than "no tests". Ids are `file::suite::name` as far as the report allows, with
 paths relative to the directory the tests ran in, so that two runs of the same tests in different
@@ -16,7 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .testresults import FAILED, LOAD_ERROR, PASSED, SKIPPED, CaseFailure, Parsed
+from .testresults import FAILED, LOAD_ERROR, PASSED, SKIPPED, CaseFailure, Parsed, junit_status
 
 MAX_DETAIL_LINES = 40
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -143,7 +143,7 @@ def _case_status(case: ET.Element) -> tuple[str, ET.Element | None]:
     bad = bad if bad is not None else case.find("error")
     if bad is not None:
         return FAILED, bad
-    return (SKIPPED if case.find("skipped") is not None else PASSED), None
+    return junit_status(case), None
 
 
 def junit_case_id(case: ET.Element, style: str, cwd: Path) -> str:

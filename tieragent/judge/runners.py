@@ -216,7 +216,7 @@ def run_test_command(
         return TestRun(shown_result, None), {}
     messages = {t: f.message for t, f in parsed.failures.items()}
     details = {t: f.details for t, f in parsed.failures.items() if f.details}
-    return TestRun(shown_result, parsed.cases, messages, details), parsed.failures
+    return TestRun(shown_result, parsed.cases, messages, details, lists_every_test=adapter.watch is None), parsed.failures
 
 
 def no_per_test_reason(adapter: Adapter, run: TestRun) -> str:

@@ -1,15 +1,28 @@
 """The test-tamper guard: a patch that edits what judges it is never accepted silently.
 
-Tests, test configuration, CI files and lint configuration decide whether a patch validates; a
-patch that edits them could pass by weakening the judge. The flow asks the user, or refuses.
+Tests, test configuration, CI files, lint configuration, tieragent's own `.tieragent.yaml` and the
+files the test or lint command runs decide whether a patch validates; a patch that edits them could
+pass by weakening the judge. The flow asks the user, or refuses.
+
+Every name is matched at any depth (a nested `conftest.py` or `pytest.ini` configures the tests
+under it). Files that hold more than test settings are read: only edits to their test settings
+count (see `config_edits`): `[tool.pytest*]` and the linters' tables in pyproject.toml; the
+`jest`/`mocha`/`ava` keys and the test scripts of package.json; the `go`, `toolchain`, `godebug`
+and `replace` directives of go.mod (they change how the tests build; `require` does not count);
+and in Cargo.toml `[[test]]`, `[profile.test]`, `[profile.dev]` (which the test profile inherits),
+`[lints]`, `autotests`, and `test`/`harness`/`doctest` of a target.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
+import shlex
+from pathlib import PurePosixPath
+from typing import Iterable
 
+from ..core.config import REPO_CONFIG_NAME
 from ..core.globs import matches
+from .config_edits import cargo_edit, go_mod_edit, package_json_edit, pyproject_edit
 
 TEST_FILES = (
     "test_*.py", "*_test.py", "tests/", "test/", "testing/", "__tests__/", "spec/",
@@ -17,8 +30,14 @@ TEST_FILES = (
     "*_test.go", "src/test/", "*Test.java", "*Tests.java",
 )
 TEST_CONFIG = (
-    "conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "noxfile.py", ".coveragerc",
-    "jest.config.*", "vitest.config.*", "karma.conf.*", ".mocharc*", "phpunit.xml*",
+    # pytest reads the first of these it finds, from the tests' folder up; tox, nox and coverage run or shape it
+    "conftest.py", "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "tox.ini", "setup.cfg", "noxfile.py", ".coveragerc",
+    # JavaScript runners
+    "jest.config.*", "vitest.config.*", "vitest.workspace.*", "vitest.projects.*", ".mocharc*", "karma.conf.*",
+    "playwright.config.*", "cypress.config.*",
+    "phpunit.xml*",
+    # a Go workspace replaces modules for every build in it; cargo's config can swap the test runner and flags
+    "go.work", "**/.cargo/config", "**/.cargo/config.toml",
 )
 CI_FILES = (
     ".github/workflows/", ".github/actions/", ".gitlab-ci.yml", ".circleci/", "Jenkinsfile", "azure-pipelines.yml",
@@ -29,34 +48,23 @@ LINT_CONFIG = (
     "eslint.config.*", ".prettierrc*", ".pre-commit-config.yaml", ".golangci.y*ml", "clippy.toml", ".rubocop.yml",
     ".stylelintrc*",
 )
-# pyproject.toml sections that configure tests or linters; other edits to pyproject are not tampering.
-PYPROJECT_GUARDED = re.compile(r"^\[tool\.(pytest|coverage|ruff|mypy|pylint|flake8|black|isort|pyright)\b")
+# vitest reads its settings from vite.config when there is no vitest.config: guarded when it has a `test` section
+VITE_CONFIG = ("vite.config.*",)
+_VITE_TEST_KEY = re.compile(rb"\btest\s*:")
+# how `make`, `just` and `task` name the file they read when the command does not say
+_RUNNER_FILES = {
+    "make": ("Makefile", "makefile", "GNUmakefile"), "gmake": ("Makefile", "makefile", "GNUmakefile"),
+    "just": ("justfile", "Justfile", ".justfile"), "task": ("Taskfile.yml", "Taskfile.yaml", "taskfile.yml", "taskfile.yaml"),
+}
+_SCRIPT_SUFFIXES = (".sh", ".bash", ".py", ".js", ".mjs", ".cjs", ".ts", ".pl", ".rb", ".ps1", ".bat", ".cmd")
 
 
-def _toml_sections_touched(old: str, new: str) -> set[str]:
-    """Section headers of the lines that differ between two versions of a TOML file."""
-
-    def section_at(lines: list[str], index: int) -> str:
-        for i in range(min(index, len(lines) - 1), -1, -1):
-            if lines[i].lstrip().startswith("["):
-                return lines[i].strip()
-        return ""
-
-    a, b = old.splitlines(), new.splitlines()
-    touched: set[str] = set()
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        for i in range(i1, max(i2, i1 + 1)):
-            touched.add(section_at(a, i))
-        for j in range(j1, max(j2, j1 + 1)):
-            touched.add(section_at(b, j))
-    return touched
-
-
-def protected_edit(path: str, old: bytes | None, new: bytes | None) -> str | None:
-    """Why editing `path` this way edits what judges the patch, or None."""
+def protected_edit(path: str, old: bytes | None, new: bytes | None, commands: Iterable[str | None] = ()) -> str | None:
+    """Why editing `path` this way edits what judges the patch, or None. `commands` are the test and
+    lint commands: a file they run (a script, the Makefile of `make test`) judges the patch too."""
     name = path.rsplit("/", 1)[-1]
+    if name == REPO_CONFIG_NAME:
+        return "edits tieragent's configuration"
     if matches(path, TEST_FILES):
         return "edits a test file"
     if matches(path, TEST_CONFIG):
@@ -65,12 +73,46 @@ def protected_edit(path: str, old: bytes | None, new: bytes | None) -> str | Non
         return "edits CI configuration"
     if matches(path, LINT_CONFIG):
         return "edits lint configuration"
-    if name == "pyproject.toml":
-        sections = _toml_sections_touched((old or b"").decode(errors="replace"), (new or b"").decode(errors="replace"))
-        hit = sorted(s for s in sections if PYPROJECT_GUARDED.match(s))
-        if hit:
-            return f"edits {', '.join(hit)} in pyproject.toml"
-    return None
+    if path in command_files(commands):
+        return "edits a file the test or lint command runs"
+    if matches(path, VITE_CONFIG) and old != new and any(_VITE_TEST_KEY.search(t or b"") for t in (old, new)):
+        return "edits test configuration (vitest reads vite.config's `test` section)"
+    structured = {"pyproject.toml": pyproject_edit, "package.json": package_json_edit, "go.mod": go_mod_edit, "Cargo.toml": cargo_edit}
+    check = structured.get(name)
+    return check(old, new) if check is not None else None
+
+
+def command_files(commands: Iterable[str | None]) -> set[str]:
+    """Repository files the commands run: scripts they name by path, and the Makefile (justfile,
+    Taskfile) a `make`, `just` or `task` reads."""
+    found: set[str] = set()
+    for command in commands:
+        for segment in re.split(r"&&|\|\||[;|\n]", command or ""):
+            try:
+                words = shlex.split(segment)
+            except ValueError:
+                continue
+            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):  # FOO=bar cmd
+                words = words[1:]
+            if not words:
+                continue
+            program = PurePosixPath(words[0]).name
+            found.update(_RUNNER_FILES.get(program, ()))
+            for i, w in enumerate(words):
+                named_file = i > 0 and words[i - 1] in ("-f", "--file", "--makefile", "--justfile", "--taskfile")
+                if named_file or (not w.startswith("-") and ("/" in w or w.endswith(_SCRIPT_SUFFIXES))):
+                    rel = _relative(w)
+                    if rel:
+                        found.add(rel)
+    return found
+
+
+def _relative(word: str) -> str | None:
+    """A command's word as a path inside the repository (None for absolute paths and `..`)."""
+    p = PurePosixPath(word)
+    if p.is_absolute() or ".." in p.parts or not p.parts:
+        return None
+    return p.as_posix()
 
 
 def protected_edit_feedback(listing: str) -> str:

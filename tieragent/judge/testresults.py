@@ -3,7 +3,9 @@
 Per-test results come from each runner's machine-readable report where it has one (pytest's
 `--junitxml`, jest's JSON, ...; see `runners`), else from its stable text output; a runner
 tieragent cannot read gives only an exit code. A patch validates when no test that passed before
-fails after, new tests pass, and, where tests failed before, the ones the request is about now pass.
+fails after, none of them is skipped, xfailed or missing after (a patch must not be able to switch
+off the test it breaks: by deselecting it in a config file, or by making it skip from the code under
+test), new tests pass, and, where tests failed before, the ones the request is about now pass.
 
 Test ids read `file::suite::name` as far as each runner allows (pytest keeps its dotted module:
 `tests.test_ops::test_add`), so the baseline, the targets, the feedback and the ledger name a
@@ -20,7 +22,9 @@ from pathlib import Path
 
 from ..repo.runner import CommandResult
 
-PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+PASSED, FAILED, SKIPPED, XFAILED = "passed", "failed", "skipped", "xfailed"
+# how a test that passed before can stop passing without failing, said in a verdict's reason
+_NOT_RUN_AS = {SKIPPED: "was skipped", XFAILED: "was xfailed", None: "was not run (deselected or removed)"}
 # Stand-in test names for failures that are not one test's: a test file that could not be loaded
 # (`test/math.test.js::(load)`) and code that did not compile (`calc::(build)`). They fail like a
 # test, so a patch that breaks the build is refused and a repro test that does not load is discarded.
@@ -52,22 +56,23 @@ def with_junit(command: str, junit_path: Path, family: str = "xunit2") -> str:
     return f"{command} --junitxml={shlex.quote(str(junit_path))} -o junit_family={family} --maxfail=1000000"
 
 
+def junit_status(case: ET.Element) -> str:
+    """passed | failed | skipped | xfailed for one <testcase>; pytest writes an xfail as <skipped type="pytest.xfail">."""
+    if case.find("failure") is not None or case.find("error") is not None:
+        return FAILED
+    skipped = case.find("skipped")
+    if skipped is None:
+        return PASSED
+    return XFAILED if skipped.get("type") == "pytest.xfail" else SKIPPED
+
+
 def parse_junit(path: Path) -> dict[str, str] | None:
-    """test id -> passed | failed | skipped; None when there is no readable report."""
+    """test id -> passed | failed | skipped | xfailed; None when there is no readable report."""
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError):
         return None
-    cases: dict[str, str] = {}
-    for case in root.iter("testcase"):
-        test_id = _case_id(case)
-        if case.find("failure") is not None or case.find("error") is not None:
-            cases[test_id] = FAILED
-        elif case.find("skipped") is not None:
-            cases[test_id] = SKIPPED
-        else:
-            cases[test_id] = PASSED
-    return cases
+    return {_case_id(case): junit_status(case) for case in root.iter("testcase")}
 
 
 def _case_id(case: ET.Element) -> str:
@@ -145,6 +150,9 @@ class TestRun:
     cases: dict[str, str] | None  # None: the runner gives no per-test results
     messages: dict[str, str] = field(default_factory=dict)  # failing test -> the first line of how it failed
     details: dict[str, str] = field(default_factory=dict)  # failing test -> message and in-repo frames (not kept in the baseline)
+    # False where a test missing from the results may just not have been rerun (reports the runner writes by
+    # itself: Gradle leaves an up-to-date module's tests alone), so a missing test is not counted against a patch
+    lists_every_test: bool = True
 
     @property
     def failing(self) -> set[str]:
@@ -253,27 +261,39 @@ class TestVerdict:
 
 
 def judge_tests(baseline: TestRun | None, after: TestRun, targets: set[str], target_rule: str) -> TestVerdict:
-    """Compare the run after the patch with the baseline."""
+    """Compare the run after the patch with the baseline.
+
+    The baseline decides what must still pass: a test that passed before and is skipped, xfailed
+    or missing after the patch counts as broken, like one that fails.
+    """
     r = after.result
     if r.timed_out:
         return TestVerdict(False, f"`{r.command}` timed out after {r.seconds:.0f}s", {"timed_out": True})
+    if baseline is not None and baseline.cases is not None and after.cases is None:
+        # the runner reported per test before the patch and not after: the exit code alone must not judge it
+        how = f"exited {r.exit_code}" if r.exit_code else "exited 0"
+        return TestVerdict(False, f"`{r.command}` {how} and wrote no per-test report after the patch (it did before)",
+                           {"per_test": False, "exit_code": r.exit_code})
     if baseline is None or baseline.cases is None or after.cases is None:
         ok = r.exit_code == 0
         return TestVerdict(ok, "" if ok else f"`{r.command}` exited {r.exit_code}", {"per_test": False, "exit_code": r.exit_code})
     if baseline.cases and not after.cases:
         return TestVerdict(False, "no tests ran after the patch (a collection or import error?)", {"per_test": True})
     new_failures = sorted(baseline.passing & after.failing)
+    not_run = {t: after.cases.get(t) for t in sorted(baseline.passing)
+               if after.cases.get(t) not in (PASSED, FAILED) and (t in after.cases or after.lists_every_test)}
     new_tests_failing = sorted(after.failing - set(baseline.cases))
     fixed = sorted(baseline.failing & after.passing)
     still_failing = sorted(targets - after.passing)
     progress_rule = target_rule.startswith("none matched")
     targets_ok = (bool(set(fixed) & targets) if progress_rule else not still_failing) if targets else True
-    if not targets and not baseline.failing and r.exit_code not in (0, None) and not after.failing:
+    if not targets and not baseline.failing and r.exit_code not in (0, None) and not after.failing and not not_run:
         # exit code says failure but no test case failed: e.g. an error outside the tests
         return TestVerdict(False, f"`{r.command}` exited {r.exit_code} without a failing test", {"per_test": True})
     checks = {
         "per_test": True,
         "new_failures": new_failures,
+        "no_longer_run": {t: status or "absent" for t, status in not_run.items()},
         "new_tests_failing": new_tests_failing,
         "fixed": fixed,
         "targets": sorted(targets),
@@ -282,9 +302,24 @@ def judge_tests(baseline: TestRun | None, after: TestRun, targets: set[str], tar
     }
     if new_failures:
         return TestVerdict(False, f"{len(new_failures)} test(s) that passed before now fail: {', '.join(new_failures[:3])}", checks)
+    if not_run:
+        return TestVerdict(False, _not_run_reason(not_run), checks)
     if new_tests_failing:
         return TestVerdict(False, f"new test(s) fail: {', '.join(new_tests_failing[:3])}", checks)
     if not targets_ok:
-        what = ", ".join(still_failing[:3]) if not progress_rule else "none of the failing tests"
+        what = ", ".join(_with_status(t, after) for t in still_failing[:3]) if not progress_rule else "none of the failing tests"
         return TestVerdict(False, f"the patch did not fix {what}", checks)
     return TestVerdict(True, "", checks)
+
+
+def _not_run_reason(not_run: dict[str, str | None]) -> str:
+    """'tests.test_ops::test_sub passed before and was skipped after the patch' (the first three, and how many more)."""
+    said = [f"{t} passed before and {_NOT_RUN_AS.get(status, 'did not pass')} after the patch" for t, status in list(not_run.items())[:3]]
+    more = f" (and {len(not_run) - 3} more)" if len(not_run) > 3 else ""
+    return "; ".join(said) + more
+
+
+def _with_status(test: str, after: TestRun) -> str:
+    """A target test that still does not pass, and how, when it did not simply fail."""
+    status = (after.cases or {}).get(test)
+    return test if status == FAILED else f"{test} (it {_NOT_RUN_AS.get(status, 'did not pass')} after the patch)"

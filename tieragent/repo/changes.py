@@ -3,11 +3,15 @@
 `working_tree`, `staged` and `since_base` ask git for the diff; `from_text` takes one the user
 hands in (a file or stdin). Each comes with a way to read a file's content on either side, so
 that rules can compare whole files (changed public signatures) and prompts can show the code
-around a hunk. Nothing here writes to the work tree or the index.
+around a hunk. Nothing here writes to the work tree or the index (the base's `.gitattributes` are
+read through a throwaway index under .git/tieragent/).
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,8 +86,10 @@ def from_text(text: str, name: str) -> DiffSource:
 
 
 def old_content(ws: GitWorkspace, source: DiffSource, path: str) -> bytes | None:
-    """The file as it was before the change (None: new, unknown or unreadable)."""
-    return ws.blob(source.old_rev, path) if source.old_rev is not None else None
+    """The file as it was before the change (None: new, unknown or unreadable); for a handed-in
+    diff, as HEAD has it (the base it is reviewed against)."""
+    rev = source.old_rev if source.old_rev is not None or source.new_side is not None else "HEAD"
+    return ws.blob(rev, path) if rev is not None else None
 
 
 def new_content(ws: GitWorkspace, source: DiffSource, path: str) -> bytes | None:
@@ -96,11 +102,20 @@ def new_content(ws: GitWorkspace, source: DiffSource, path: str) -> bytes | None
     return ws.blob(source.new_side, path) if source.new_side else None
 
 
-def attributes(ws: GitWorkspace, paths: list[str], names: tuple[str, ...] = ("linguist-generated", "linguist-vendored")) -> dict[str, set[str]]:
-    """Which of the gitattributes `names` are set (true) for each path, from `.gitattributes`."""
+LINGUIST = ("linguist-generated", "linguist-vendored")
+
+
+def attributes(ws: GitWorkspace, paths: list[str], names: tuple[str, ...] = LINGUIST, *, rev: str | None = None,
+               index: bool = False) -> dict[str, set[str]]:
+    """Which of the gitattributes `names` are set (true) for each path: as the `.gitattributes`
+    files of commit `rev` say, or of the index (`index`), or else of the work tree."""
     if not paths:
         return {}
-    out = ws.git("check-attr", "-z", "--stdin", *names, input="\0".join(paths).encode() + b"\0", check=False)
+    stdin = "\0".join(paths).encode() + b"\0"
+    if rev is None:
+        out = ws.git("check-attr", *(["--cached"] if index else []), "-z", "--stdin", *names, input=stdin, check=False)
+    else:
+        out = _attributes_at(ws, rev, names, stdin)
     fields = out.split(b"\0")
     found: dict[str, set[str]] = {}
     for i in range(0, len(fields) - 2, 3):
@@ -108,6 +123,36 @@ def attributes(ws: GitWorkspace, paths: list[str], names: tuple[str, ...] = ("li
         if value in ("set", "true"):
             found.setdefault(path, set()).add(attr)
     return found
+
+
+def _attributes_at(ws: GitWorkspace, rev: str, names: tuple[str, ...], stdin: bytes) -> bytes:
+    """`git check-attr` output as the `.gitattributes` of `rev` say: its tree is read into a throwaway
+    index (`check-attr --source` would do it, but needs git 2.40). The user's index is not touched."""
+    with tempfile.TemporaryDirectory(prefix="attributes-", dir=ws.state_dir) as tmp:
+        env = {**os.environ, "LC_ALL": "C", "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+
+        def git(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+            return subprocess.run(["git", *args], cwd=ws.root, env=env, input=input, capture_output=True, check=False)
+
+        if git("read-tree", rev).returncode != 0:
+            return b""  # no such commit here: no attribute can be taken from it
+        return git("check-attr", "--cached", "-z", "--stdin", *names, input=stdin).stdout
+
+
+def base_attributes(ws: GitWorkspace, source: DiffSource, paths: list[str]) -> dict[str, set[str]]:
+    """The linguist attributes as the base of the change has them (the base's `.gitattributes`):
+    the commit the old side comes from, HEAD for a handed-in diff, none in a repository without commits."""
+    rev = source.old_rev or ("HEAD" if _has_head(ws) else None)
+    return attributes(ws, paths, rev=rev) if rev else {}
+
+
+def change_attributes(ws: GitWorkspace, source: DiffSource, paths: list[str]) -> dict[str, set[str]]:
+    """The linguist attributes as the change leaves them: what it claims, never what decides."""
+    if source.new_side == "index":
+        return attributes(ws, paths, index=True)
+    if source.new_side not in (None, "worktree"):
+        return attributes(ws, paths, rev=source.new_side)
+    return attributes(ws, paths)
 
 
 def read_diff_file(name: str, stdin_text: str | None = None) -> str:

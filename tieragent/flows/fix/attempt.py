@@ -150,7 +150,8 @@ def _apply(s: Session, changes: list[FileChange]) -> None:
 def _guard(s: Session, edits: list[EditStat]) -> tuple[tuple[str, str] | None, tuple[dict[str, Any], ...]]:
     """((ledger note, feedback) when the patch edits tests, CI or lint config without permission, else None;
     the record of every such edit and who decided)."""
-    hits = {e.path: why for e in edits if (why := protected_edit(e.path, e.old, e.new))}
+    commands = (s.deps.test_command, s.deps.lint_command)
+    hits = {e.path: why for e in edits if (why := protected_edit(e.path, e.old, e.new, commands))}
     if not hits:
         return None, ()
     listing = "; ".join(f"{p} ({w})" for p, w in hits.items())

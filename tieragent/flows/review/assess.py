@@ -31,10 +31,11 @@ class Rated:
     reasons: tuple[str, ...]
 
 
-def rule_reasons(h: Hunk, rules: RiskRules, signatures: list[SignatureChange]) -> list[str]:
-    """Why the rules call this hunk high-risk (empty: they do not)."""
+def rule_reasons(h: Hunk, rules: RiskRules, signatures: list[SignatureChange], guarded: str | None = None) -> list[str]:
+    """Why the rules call this hunk high-risk (empty: they do not). `guarded`: why its file judges changes,
+    from both sides of the file (see `judge.tamper`); by its path alone when not given."""
     reasons = sensitive_paths([h.path], rules)
-    guarded = protected_edit(h.path, None, None)
+    guarded = guarded or protected_edit(h.path, None, None)
     if guarded:
         reasons.append(f"{guarded}: {h.path}")
     deleted = len(h.removed) - len(h.added)

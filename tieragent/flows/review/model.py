@@ -87,12 +87,24 @@ class Assessed:
     tier: Tier  # who reviews it
 
 
+class UnreviewedCause(StrEnum):
+    """Why a hunk that needed a model got none: it decides the review's status and exit code."""
+
+    OVER_BUDGET = "over-budget"  # --max-cost, --max-calls or --timeout ran out first
+    UNAVAILABLE = "unavailable"  # its tier could not be reached
+    TOO_LARGE = "too-large"  # larger than its tier's context window, even split at definitions
+    UNUSABLE = "unusable-replies"  # the replies could not be read, twice
+    BINARY = "binary"  # a source file git shows as binary: there is no diff to review
+    STOPPED = "stopped"  # an error (a bad key, an unknown model) stopped the review before it
+
+
 @dataclass(frozen=True)
 class Unreviewed:
     hunk: str
     path: str
     risk: Risk
     reason: str  # over budget | the frontier tier was unavailable | too large for the tier's context | ...
+    cause: UnreviewedCause
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,9 @@ class ReviewResult(MaskedDocument):
     run_id: str
     source: str  # what was reviewed: "the working tree and the index against HEAD", "main...HEAD", ...
     fail_on: str = "high"
-    status: str = "passed"  # passed | failed (a finding at or above --fail-on) | budget_exceeded | error
+    # passed | failed (a finding at or above --fail-on) | incomplete (hunks left unreviewed: replies unusable,
+    # too large) | budget_exceeded | error
+    status: str = "passed"
     exit_code: int = ExitCode.FIXED
     files: int = 0
     hunks: int = 0
@@ -179,7 +193,8 @@ class ReviewResult(MaskedDocument):
                 for a in self.assessed
                 if a.hunk.id in self.reviewed
             ],
-            "unreviewed": [{"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason} for u in self.unreviewed],
+            "unreviewed": [{"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason, "cause": str(u.cause)}
+                           for u in self.unreviewed],
             "by_tier": self.by_tier(),
             "triage": self.triage,
             "judges": self.judges,

@@ -19,11 +19,12 @@ from ...core.errors import BudgetExceeded, ExitCode, ProviderError, RunTimeout, 
 from ...core.events import OnEvent, ignore_events
 from ...core.tokens import estimate_tokens
 from ...core.vocab import FRONTIER, MID, TIERS, Outcome, Risk, Step, Tier
+from ...judge.tamper import protected_edit
 from ...model.gateway import CallPolicy, Gateway, Unavailable
 from ...model.ledger import Ledger
 from ...model.protocol import Models
 from ...model.redact import Redactor
-from ...repo.changes import DiffSource, attributes, new_content, old_content
+from ...repo.changes import DiffSource, base_attributes, change_attributes, new_content, old_content
 from ...repo.context import DEFAULT_CONTEXT_WINDOW, PROMPT_RESERVE_TOKENS
 from ...repo.map import RepoMap
 from ...repo.runner import CommandRunner
@@ -36,8 +37,8 @@ from .batch import Part, changes_block, plan_batches
 from .context import enclosing_span, numbered_code, split_hunk
 from .diff import parse_diff
 from .findings import merge_duplicates, parse_findings, place
-from .model import Assessed, Finding, Hunk, ReviewResult, Severity, Unreviewed, blocks
-from .prefilter import prefilter
+from .model import Assessed, Finding, Hunk, ReviewResult, Severity, Unreviewed, UnreviewedCause, blocks
+from .prefilter import Sides, prefilter
 
 # What each step of `review` does when its call cannot be made (see model/gateway.py).
 REVIEW_POLICIES: dict[Step, CallPolicy] = {
@@ -47,6 +48,9 @@ REVIEW_POLICIES: dict[Step, CallPolicy] = {
 REVIEWER: dict[Risk, Tier] = {"low": MID, "medium": MID, "high": FRONTIER}
 RELATED_TOKENS = 600
 REVIEW_TRIES = 2  # an unusable reply is asked again once, with the reason
+# Hunks left unreviewed for these causes end the review `incomplete`, exit 3 (as a budget stop does:
+# "hunks left unreviewed"), unless --allow-incomplete; a budget stop and an unavailable tier keep their own.
+INCOMPLETE = (UnreviewedCause.TOO_LARGE, UnreviewedCause.UNUSABLE, UnreviewedCause.BINARY)
 
 
 @dataclass
@@ -65,6 +69,7 @@ class ReviewDeps:
 class ReviewOptions:
     fail_on: str = "high"  # high | medium | low | never
     run_tests: bool = False
+    allow_incomplete: bool = False  # hunks left unreviewed for a reason in INCOMPLETE still let the review pass
 
 
 def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | None = None) -> ReviewResult:
@@ -81,7 +86,12 @@ def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | No
         result.files, result.hunks = len(files), sum(len(f.hunks) for f in files)
         read = _Contents(deps.ws, source)
         paths = [f.path for f in files]
-        hunks, result.skipped = prefilter(files, attributes(deps.ws, paths), lambda p: (read.new(p) or b"")[:8192])
+        sides = Sides(read.old, read.new, base_attributes(deps.ws, source, paths), change_attributes(deps.ws, source, paths))
+        filtered = prefilter(files, sides)
+        hunks, result.skipped = filtered.hunks, filtered.skipped
+        for path, note in filtered.notes.items():
+            events.warn(f"{path}: {note}")
+        result.unreviewed += [Unreviewed(f"{path}#binary", path, "high", why, UnreviewedCause.BINARY) for path, why in filtered.unreviewable.items()]
         if hunks:
             models = deps.models()
             result.warnings.extend(models.warnings)
@@ -89,9 +99,10 @@ def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | No
             gw = Gateway(models.provider, result.ledger, {t: deps.config.tier(t) for t in TIERS}, deps.config.budget,
                          REVIEW_POLICIES, redactor=redactor, on_event=events)
             rules = RiskRules.from_config(deps.config.risk)
-            rules_say = {h.id: rule_reasons(h, rules, read.signature_changes(h.path)) for h in hunks}
+            commands = (deps.test_command, deps.lint_command)
+            rules_say = {h.id: rule_reasons(h, rules, read.signature_changes(h.path), read.guarded(h.path, commands)) for h in hunks}
             rated, result.triage = triage(gw, hunks, rules_say, events.warn)
-            result.assessed = [Assessed(r.hunk, r.risk, r.reasons, REVIEWER[r.risk]) for r in rated]
+            result.assessed = [Assessed(r.hunk, r.risk, r.reasons + _noted(filtered.notes, r.hunk), REVIEWER[r.risk]) for r in rated]
             reviewer = _Reviewer(gw, deps, models, read, functools.cache(deps.repo_map))
             try:
                 for batch in plan_batches(result.assessed, reviewer.code):
@@ -99,21 +110,22 @@ def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | No
             except TieragentError as err:  # a bad key, an unknown model: nothing more can be reviewed
                 stopped = err
                 done = set(result.reviewed) | {u.hunk for u in result.unreviewed}
-                result.unreviewed += [Unreviewed(a.hunk.id, a.hunk.path, a.risk, f"not reviewed: {err.message}")
+                result.unreviewed += [Unreviewed(a.hunk.id, a.hunk.path, a.risk, f"not reviewed: {err.message}", UnreviewedCause.STOPPED)
                                       for a in result.assessed if a.hunk.id not in done]
             result.findings, result.merged_findings = merge_duplicates(result.findings)
         if opts.run_tests:
             result.judges = _run_judges(deps, source, files, result, events)
     except RunTimeout as stop:  # the review so far stands; what was not reviewed is listed
         done = set(result.reviewed) | {u.hunk for u in result.unreviewed}
-        result.unreviewed += [Unreviewed(a.hunk.id, a.hunk.path, a.risk, f"not reviewed: {stop}") for a in result.assessed if a.hunk.id not in done]
+        result.unreviewed += [Unreviewed(a.hunk.id, a.hunk.path, a.risk, f"not reviewed: {stop}", UnreviewedCause.OVER_BUDGET)
+                              for a in result.assessed if a.hunk.id not in done]
         return _record(deps, _end(result, "budget_exceeded", ExitCode.BUDGET, str(stop)))
     except KeyboardInterrupt:
         return _record(deps, _end(result, "error", ExitCode.INTERRUPTED, "interrupted"))
     except TieragentError as err:
         return _record(deps, _end(result, "error", err.exit_code, str(err)))
     result.findings.sort(key=lambda f: (-f.severity.rank, f.path or "", f.line or 0))
-    return _record(deps, _verdict(result, stopped))
+    return _record(deps, _verdict(result, stopped, opts.allow_incomplete))
 
 
 def _end(result: ReviewResult, status: str, code: int, error: str | None = None) -> ReviewResult:
@@ -121,18 +133,29 @@ def _end(result: ReviewResult, status: str, code: int, error: str | None = None)
     return result
 
 
-def _verdict(result: ReviewResult, stopped: TieragentError | None) -> ReviewResult:
-    """1 when a finding is at or above --fail-on; else 2/4 when models could not be used, 3 for a budget stop, 0."""
+def _verdict(result: ReviewResult, stopped: TieragentError | None, allow_incomplete: bool = False) -> ReviewResult:
+    """1 when a finding is at or above --fail-on; else 2/4 when models could not be used, 3 for a budget stop
+    or hunks left unreviewed (unless --allow-incomplete), 0. Decided by the causes, never by their wording."""
     if any(blocks(f.severity, result.fail_on) for f in result.findings):
         return _end(result, "failed", ExitCode.NOT_FIXED, str(stopped) if stopped else None)
     if stopped is not None:
         return _end(result, "error", stopped.exit_code, str(stopped))
-    reasons = [u.reason for u in result.unreviewed]
-    if any("unavailable" in r for r in reasons):
+    causes = {u.cause for u in result.unreviewed}
+    if UnreviewedCause.UNAVAILABLE in causes:
         return _end(result, "error", ExitCode.PROVIDER, "some hunks could not be reviewed: a tier was unavailable")
-    if any(r.startswith("over budget") for r in reasons):
+    if UnreviewedCause.OVER_BUDGET in causes:
         return _end(result, "budget_exceeded", ExitCode.BUDGET, "the budget ran out before every hunk was reviewed")
+    left = sum(u.cause in INCOMPLETE for u in result.unreviewed)
+    if left and not allow_incomplete:
+        return _end(result, "incomplete", ExitCode.BUDGET,
+                    f"{left} hunk(s) could not be reviewed (see the list); --allow-incomplete lets such a review pass")
     return _end(result, "passed", ExitCode.FIXED)
+
+
+def _noted(notes: dict[str, str], h: Hunk) -> tuple[str, ...]:
+    """The note on a file the change itself calls generated or vendored, for its hunks' reasons (and the reviewer)."""
+    note = notes.get(h.path)
+    return (note,) if note else ()
 
 
 class _Contents:
@@ -148,6 +171,10 @@ class _Contents:
     @functools.cache
     def new(self, path: str) -> bytes | None:
         return new_content(self.ws, self.source, path)
+
+    def guarded(self, path: str, commands: tuple[str | None, ...]) -> str | None:
+        """Why the file judges changes (tests, their configuration, CI, lint), from both sides."""
+        return protected_edit(path, self.old(path), self.new(path), commands)
 
     def signature_changes(self, path: str) -> list:
         old, new = self.old(path), self.new(path)
@@ -213,7 +240,7 @@ class _Reviewer:
         if estimate_tokens(h.text + code) > budget:
             pieces = split_hunk(h, self.read.new(h.path), h.path, budget)
             if pieces is None:
-                result.unreviewed.append(Unreviewed(h.id, h.path, a.risk, f"too large for the {tier} tier's context"))
+                result.unreviewed.append(Unreviewed(h.id, h.path, a.risk, f"too large for the {tier} tier's context", UnreviewedCause.TOO_LARGE))
                 return
         for piece in pieces:
             if len(pieces) > 1:  # each piece with the code around it
@@ -231,13 +258,13 @@ class _Reviewer:
         self._finish(batch, None, result)
 
     @staticmethod
-    def _finish(batch: list[Assessed], why_not: str | None, result: ReviewResult) -> None:
+    def _finish(batch: list[Assessed], why_not: tuple[UnreviewedCause, str] | None, result: ReviewResult) -> None:
         if why_not is None:
             result.reviewed.extend(a.hunk.id for a in batch)
         else:
-            result.unreviewed.extend(Unreviewed(a.hunk.id, a.hunk.path, a.risk, why_not) for a in batch)
+            result.unreviewed.extend(Unreviewed(a.hunk.id, a.hunk.path, a.risk, why_not[1], why_not[0]) for a in batch)
 
-    def _call(self, tier: Tier, parts: list[Part], related: str, result: ReviewResult) -> str | None:
+    def _call(self, tier: Tier, parts: list[Part], related: str, result: ReviewResult) -> tuple[UnreviewedCause, str] | None:
         """One review call for `parts` (asked again once after an unusable reply). None when reviewed; else why not."""
         hunks = [p.hunk for p in parts]
         feedback, ids = "", ", ".join(h.id for h in hunks)
@@ -247,11 +274,11 @@ class _Reviewer:
             call = self.gw.call(Step.REVIEW, tier, messages, note=ids)
             if call.reply is None:
                 if isinstance(call.error, BudgetExceeded):
-                    return f"over budget ({call.error.message.removeprefix('budget: ')})"
+                    return UnreviewedCause.OVER_BUDGET, f"over budget ({call.error.message.removeprefix('budget: ')})"
                 kind = call.error.kind if isinstance(call.error, ProviderError) else "error"
                 if kind == "context_window":
-                    return f"too large for the {tier} tier's context window"
-                return f"the {tier} tier was unavailable ({kind})"
+                    return UnreviewedCause.TOO_LARGE, f"too large for the {tier} tier's context window"
+                return UnreviewedCause.UNAVAILABLE, f"the {tier} tier was unavailable ({kind})"
             if call.reply.truncated:  # findings cut short: ask again for a shorter answer
                 self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{ids}: the reply was cut off at max_tokens")
                 feedback = "\nYour previous answer was cut off at the output limit. Report fewer findings, each more briefly."
@@ -268,7 +295,7 @@ class _Reviewer:
             result.dropped_findings += placed.dropped
             self.gw.ledger.set_outcome(call.row, Outcome.OK, f"{ids}: {len(placed.findings)} finding(s)")
             return None
-        return f"the {tier} tier's replies were unusable"
+        return UnreviewedCause.UNUSABLE, f"the {tier} tier's replies were unusable"
 
 
 def _risk_note(a: Assessed) -> str:
