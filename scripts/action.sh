@@ -248,7 +248,8 @@ finish() {
     case "$code" in
       0) if [[ "$command_" == fix ]]; then status=fixed; else status=passed; fi ;;
       1) status=failed ;;
-      3) status=budget_exceeded ;;
+      3) # fix: the budget ran out; review: some hunks went unreviewed (budget, or incomplete) - both are incomplete reviews
+        if [[ "$command_" == fix ]]; then status=budget_exceeded; else status=incomplete; fi ;;
       *) status=error ;;
     esac
   fi

@@ -518,6 +518,14 @@ def test_no_json_report_derives_the_status_from_the_exit_code(work):
 
 
 @needs_bash
+@pytest.mark.parametrize("command,status", [("review", "incomplete"), ("fix", "budget_exceeded")])
+def test_exit_3_without_a_report_is_an_incomplete_review_or_a_spent_budget(work, command, status):
+    inputs = {"command": command, "request": "fix it"} if command == "fix" else {}
+    r = run_action(work, inputs, exit_code=3, extra={"FAKE_NO_JSON": "1"})
+    assert r.code == 3 and r.outputs["status"] == status
+
+
+@needs_bash
 def test_runs_without_github_variables(work):
     """No GITHUB_OUTPUT, GITHUB_STEP_SUMMARY or RUNNER_TEMP: outputs go to stderr, files to a temp dir."""
     r = run_action(work, drop=("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "RUNNER_TEMP"))
