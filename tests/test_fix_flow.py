@@ -330,7 +330,7 @@ def test_a_retry_after_progress_is_made(calc_repo):
 
 def test_auto_starts_with_whole_files_for_a_model_whose_diffs_here_mostly_failed(calc_repo):
     """Five unreadable diffs from the mid model in this repository's history: its next run starts whole."""
-    from tieragent.flows.history import diff_record
+    from tieragent.flows.ledger_summary import diff_record
     from tieragent.model.ledger import read_history
 
     for _ in range(3):  # each run: two unusable diffs at mid (then a whole file that is unusable too), then the frontier fixes it
@@ -361,7 +361,7 @@ def test_the_fallback_counts_failures_per_tier_whatever_file_they_named(calc_rep
 
 
 def test_the_ledger_command_shows_apply_rates_per_tier_and_format(calc_repo):
-    from tieragent.flows.history import summarize_history
+    from tieragent.flows.ledger_summary import summarize_history
     from tieragent.model.ledger import read_history
 
     fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]}))

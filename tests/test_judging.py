@@ -15,7 +15,7 @@ from tieragent.judge.failure_output import SUMMARIZE_OVER_TOKENS, condense, need
 from tieragent.judge.tamper import protected_edit
 from tieragent.repo.diffs import EditStat
 from tieragent.risk.rules import RiskRules, patch_risk, sensitive_paths
-from tieragent.flows.history import parse_since, summarize_history
+from tieragent.flows.ledger_summary import parse_since, summarize_history
 from tieragent.repo.runner import CommandResult
 from tieragent.judge.testresults import TestRun, is_pytest, judge_tests, target_tests, with_junit
 from tieragent.judge.validation import lint_problems

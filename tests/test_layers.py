@@ -81,6 +81,27 @@ def test_imports_only_go_down(module):
     assert not wrong, f"{module} ({layer}) imports above or beside its layer: {wrong}"
 
 
+def _flow(module: str) -> str | None:
+    """The flow package a module belongs to (`fix` for tieragent.flows.fix.run); None for flows' shared modules."""
+    parts = module.split(".")
+    if len(parts) < 3 or parts[1] != "flows":
+        return None
+    return parts[2] if f"tieragent.flows.{parts[2]}" in MODULES and MODULES[f"tieragent.flows.{parts[2]}"].name == "__init__.py" else None
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _flow(m)))
+def test_flows_import_the_skeleton_not_each_other(module):
+    """A flow (fix, review, bench, ...) imports its own package and the shared flows modules (the run skeleton,
+    replies, the ledger summary), never another flow: what two flows share belongs in the skeleton."""
+    own = _flow(module)
+    beside = []
+    for target, names, line in _imports(module, MODULES[module]):
+        for t in [f"{target}.{n}" if f"{target}.{n}" in MODULES else target for n in names] or [target]:
+            if _flow(t) not in (None, own):
+                beside.append(f"line {line}: {t}")
+    assert not beside, f"{module} imports another flow: {beside}"
+
+
 def test_no_module_imports_a_private_name():
     private = []
     for module, path in MODULES.items():

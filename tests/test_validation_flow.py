@@ -8,7 +8,7 @@ import sys
 from conftest import CLASSIFY_OPS, EDITS_TEST, GOOD_PATCH, git, snapshot
 from flowkit import config, fix, outcomes, rows, scripted, sent
 
-from tieragent.flows.history import summarize_history
+from tieragent.flows.ledger_summary import summarize_history
 from tieragent.model.ledger import read_history
 
 BREAKS_SUB = GOOD_PATCH.rstrip().rstrip("`").rstrip() + """

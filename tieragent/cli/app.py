@@ -64,7 +64,7 @@ def ledger(
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
 ) -> None:
     """What recorded runs in this repository cost, per task class and tier, and what tiering saved."""
-    from ..flows.history import parse_since, summarize_history
+    from ..flows.ledger_summary import parse_since, summarize_history
     from ..model.ledger import read_history
     from ..repo.workspace import GitWorkspace
     from .render import print_history

@@ -80,7 +80,7 @@ def prepare(directory: Path, suite: str | None, from_history: int | None, task_i
     """Every check that can fail before the first run: the options, the config, the suite, the
     policies, the history, each task's repository and commit. Failures exit 2."""
     from ..core.errors import ConfigError, EnvironmentProblem
-    from ..flows.base import new_run_id
+    from ..flows.skeleton import new_run_id
     from ..flows.bench import Procs, RunContext, load_suite, resolve_policies, resolve_sources, select_tasks, user_layer, write_smoke_suite
     from ..repo.workspace import GitWorkspace
 

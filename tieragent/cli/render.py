@@ -14,7 +14,7 @@ from ..core.errors import ExitCode
 from ..core.events import Event
 from ..core.vocab import TIERS, Outcome
 from ..flows.fix import FixResult
-from ..flows.history import HistorySummary
+from ..flows.ledger_summary import HistorySummary
 from ..model.ledger import Ledger
 from ..repo.diffs import summarize
 from .streams import console as make_console

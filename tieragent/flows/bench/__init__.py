@@ -5,19 +5,19 @@ policy's config, then the task's hidden check; the report compares the policies 
 Wilson interval, cost per solved task, escalation and false-accept rates, wall time).
 
 - `tasks`: task files and suites (`load_suite`); `smoke` / `smoke_tasks`: the built-in suite.
-- `history`: tasks mined from this repository's commits (`--from-history`).
+- `mining`: tasks mined from this repository's commits (`--from-history`).
 - `policies`: cascade, frontier-/mid-/small-only, the suite's variants, and each run's config.
 - `checkout`: fresh clones and the commands run in them; `runs`: one run and the preflight;
   `schedule`: every pair, in parallel, within the budget, resumable; `report`: the arithmetic.
 
 It returns results and prints nothing: progress goes to an `on_progress` callback.
 May import: what `tieragent.flows` may import (`core`, `model`, `repo`, `judge`, `risk`, `routing`),
-and `tieragent.flows.base`. Never `tieragent.cli`, and never the fix flow's internals: a run is a
+and `tieragent.flows.skeleton`. Never `tieragent.cli`, and never the fix flow's internals: a run is a
 `tieragent fix` process, exactly as a user would start it.
 """
 
 from .checkout import Procs, resolve_sources
-from .history import Mined, Skipped, check_command, mine_history
+from .mining import Mined, Skipped, check_command, mine_history
 from .policies import BUILTIN_POLICIES, CASCADE, FORCED, Policy, resolve_policies, user_layer
 from .report import PolicyStats, Report, build_report, wilson
 from .runs import ERROR, FAILED, FALSE_ACCEPT, SOLVED, FixArgv, RunContext, fix_summary

@@ -1,26 +1,23 @@
-"""What a `fix` run returns: its status, classification, ledger, patch and the evidence behind them."""
+"""What a `fix` run returns: the skeleton's common fields, and its classification, patch and the evidence behind them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...core.errors import ExitCode
 from ...judge.validation import Validation
-from ...model.ledger import Ledger
-from ...model.redact import MaskedDocument, Redactor
 from ...routing.policy import Classification
+from ..skeleton import RunResult
+
+if TYPE_CHECKING:
+    from .attempt import Attempt
 
 
 @dataclass
-class FixResult(MaskedDocument):
-    run_id: str
-    request: str
-    status: str = "failed"  # fixed | failed | budget_exceeded | error
-    exit_code: int = ExitCode.NOT_FIXED
+class FixResult(RunResult):
+    request: str = ""
     classification: Classification | None = None
-    ledger: Ledger | None = None
     patch: str = ""
     validation: Validation | None = None
     saved_diff: Path | None = None
@@ -30,26 +27,29 @@ class FixResult(MaskedDocument):
     baseline: dict[str, Any] | None = None
     repro: dict[str, Any] | None = None
     test_edits: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
     accepted_step: int | None = None  # index in the ledger of the call whose patch was accepted
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, and the total
-    redactor: Redactor | None = field(default=None, repr=False)  # masks secrets in everything to_json returns
 
-    def end(self, status: str, exit_code: int, error: str | None = None) -> FixResult:
-        self.status, self.exit_code, self.error = status, exit_code, error
-        return self
+    def record_attempt(self, attempt: Attempt) -> None:
+        self.route.append(f"{attempt.rung.tier} #{attempt.rung.attempt}: {attempt.rung.why}")
+        self.test_edits.extend(attempt.test_edits)
+        self.validation = attempt.validation or self.validation
+
+    def accept(self, attempt: Attempt) -> None:
+        self.patch = attempt.diff
+        self.accepted_step = self.ledger.rows.index(attempt.row) if self.ledger else None
+        if attempt.risk_after:
+            self.routing["risk_after_patch"] = list(attempt.risk_after)
 
     def _document(self) -> dict[str, Any]:
-        ledger = self.ledger
+        common = self.common_document()
         return {
-            "status": self.status,
-            "exit_code": int(self.exit_code),
+            "status": common["status"],
+            "exit_code": common["exit_code"],
             "request": self.request,
             "run_id": self.run_id,
             "classification": self.classification.to_json() if self.classification else None,
-            "steps": [r.to_json() for r in ledger.rows] if ledger else [],
-            "totals": ledger.totals() if ledger else None,
+            "steps": common["steps"],
+            "totals": common["totals"],
             "patch": self.patch,
             "validation": self.validation.to_json() if self.validation else None,
             "baseline": self.baseline,

@@ -20,7 +20,7 @@ from ...repo.map import RepoMap
 from ...repo.runner import CommandRunner
 from ...repo.workspace import GitWorkspace
 from ...risk.rules import RiskRules
-from ..base import Reporter
+from ..skeleton import Reporter
 
 Confirm = Callable[[str, str], bool]  # (question, diff) -> the user's answer
 

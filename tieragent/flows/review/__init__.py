@@ -1,11 +1,12 @@
 """`tieragent review`: a tiered review of a diff. `run_review(DiffSource, ReviewDeps, ReviewOptions) -> ReviewResult`.
 
 Steps: `diff.parse_diff`, `prefilter.prefilter` (no model), `assess.rule_reasons` and
-`assess.triage` (small tier), then each hunk reviewed at the tier its risk calls for
-(`run.run_review`), findings placed and merged (`findings`), and `--run-tests` judges.
+`assess.triage` (small tier), then batches of hunks reviewed at the tier their risk calls for
+(`reviewer.Reviewer`, which returns each batch's `BatchReview`), findings placed and merged
+(`findings`), `--run-tests` judges, and the verdict from the typed causes (`run._verdict`).
 `run.REVIEW_POLICIES` declares what each step does when its tier is unavailable.
 
-May import: what `tieragent.flows` may import, and `tieragent.flows.base` / `replies`.
+May import: what `tieragent.flows` may import, and the shared `tieragent.flows.skeleton` / `replies`.
 """
 
 from .model import Finding, ReviewResult, Severity

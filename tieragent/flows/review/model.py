@@ -7,8 +7,7 @@ from typing import Any
 
 from ...core.errors import ExitCode
 from ...core.vocab import Risk, StrEnum, Tier
-from ...model.ledger import Ledger
-from ...model.redact import MaskedDocument, Redactor
+from ..skeleton import RunResult, Status
 
 
 class Severity(StrEnum):
@@ -134,13 +133,10 @@ class Finding:
 
 
 @dataclass
-class ReviewResult(MaskedDocument):
-    run_id: str
-    source: str  # what was reviewed: "the working tree and the index against HEAD", "main...HEAD", ...
+class ReviewResult(RunResult):
+    source: str = ""  # what was reviewed: "the working tree and the index against HEAD", "main...HEAD", ...
     fail_on: str = "high"
-    # passed | failed (a finding at or above --fail-on) | incomplete (hunks left unreviewed: replies unusable,
-    # too large) | budget_exceeded | error
-    status: str = "passed"
+    status: Status = Status.PASSED  # passed | failed (a finding at or above --fail-on) | incomplete | budget_exceeded | error
     exit_code: int = ExitCode.FIXED
     files: int = 0
     hunks: int = 0
@@ -154,10 +150,14 @@ class ReviewResult(MaskedDocument):
     merged_findings: int = 0  # duplicates merged into one
     triage: str = ""  # "model", "rules only (…)", or "" when nothing was triaged
     judges: dict[str, Any] | None = None  # --run-tests: what the test and lint runs found
-    ledger: Ledger | None = None
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-    redactor: Redactor | None = field(default=None, repr=False)  # masks secrets in everything to_json returns
+
+    def add(self, batch: Any) -> None:
+        """A batch's review (`reviewer.BatchReview`): what it reviewed, left unreviewed and found."""
+        self.reviewed += batch.reviewed
+        self.unreviewed += batch.unreviewed
+        self.findings += batch.findings
+        self.moved_findings += batch.moved
+        self.dropped_findings += batch.dropped
 
     def by_tier(self) -> dict[str, list[str]]:
         """Which hunks each tier reviewed."""
@@ -168,10 +168,10 @@ class ReviewResult(MaskedDocument):
         return out
 
     def _document(self) -> dict[str, Any]:
-        ledger = self.ledger
+        common = self.common_document()
         return {
-            "status": self.status,
-            "exit_code": int(self.exit_code),
+            "status": common["status"],
+            "exit_code": common["exit_code"],
             "run_id": self.run_id,
             "source": self.source,
             "fail_on": self.fail_on,
@@ -193,13 +193,12 @@ class ReviewResult(MaskedDocument):
                 for a in self.assessed
                 if a.hunk.id in self.reviewed
             ],
-            "unreviewed": [{"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason, "cause": str(u.cause)}
-                           for u in self.unreviewed],
+            "unreviewed": [{"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason, "cause": str(u.cause)} for u in self.unreviewed],
             "by_tier": self.by_tier(),
             "triage": self.triage,
             "judges": self.judges,
-            "steps": [r.to_json() for r in ledger.rows] if ledger else [],
-            "totals": ledger.totals() if ledger else None,
+            "steps": common["steps"],
+            "totals": common["totals"],
             "warnings": self.warnings,
             "error": self.error,
         }
