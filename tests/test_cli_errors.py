@@ -162,13 +162,22 @@ def test_ci_mode_detection(flag, environ, expected):
     assert ci_mode(flag, environ) is expected
 
 
-def test_ci_mode_without_a_terminal_on_stdin(monkeypatch):
+def test_stdin_alone_does_not_switch_ci_mode_or_the_format(monkeypatch):
+    """A piped diff (`git diff | tieragent review --diff -`) is not CI: stdin says nothing about stdout (issue 21)."""
     import io
 
-    from tieragent.cli.streams import ci_mode
+    from tieragent.cli.streams import ci_mode, output_mode
 
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    assert ci_mode(None, {}) is True
+    assert ci_mode(None, {}) is False
+    monkeypatch.setattr(sys, "stdout", type("Tty", (io.StringIO,), {"isatty": lambda self: True})())
+    assert output_mode(None, None, {}).fmt == "text"
+    assert output_mode(None, None, {"CI": "true"}).fmt == "text"  # a terminal on stdout gets text, even in CI
+    assert output_mode(None, "json", {"CI": "true"}).fmt == "json"
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert output_mode(None, None, {"CI": "true"}).fmt == "json"  # CI with stdout in a log or a pipe: JSON
+    assert output_mode(None, None, {}).fmt == "text"
+    assert output_mode(True, None, {}).interactive is False
 
 
 def test_a_bare_repository_exits_2(cli, tmp_path):

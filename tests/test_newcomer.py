@@ -177,3 +177,88 @@ def test_the_saved_attempt_is_the_one_that_broke_nothing(calc_repo):
     assert ("patch", "frontier") in provider.calls()
     saved = result.saved_diff.read_text()
     assert "return a * b" in saved and "a ** b" not in saved  # mid's wrong add, not the frontier's broken sub
+
+
+# ---------------------------------------------------------------- 4, 5, 9: one CI decision for every command
+
+LONG = "the divisor is read from the request without a check, so a zero divides and the handler crashes with a 500 " * 2
+
+
+def on_a_terminal(args, cwd, env, stdin_bytes=None, timeout=120):
+    """The CLI with stdout and stderr on one pseudo-terminal; stdin a pipe holding `stdin_bytes` (or /dev/null)."""
+    import pty
+    import select
+    import subprocess
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "tieragent", *args], cwd=cwd, env=env, stdout=slave, stderr=slave,
+                            stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL, close_fds=True)
+    os.close(slave)
+    if stdin_bytes is not None:
+        proc.stdin.write(stdin_bytes)
+        proc.stdin.close()
+    seen, deadline = b"", time.time() + timeout
+    while time.time() < deadline:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(master)
+    return proc.returncode, seen.decode(errors="replace").replace("\r\n", "\n")
+
+
+def review_repo(calc_repo, fake_server):
+    from conftest import cli_env
+
+    write_config(calc_repo, fake_server)
+    git(calc_repo, "add", "-A")
+    git(calc_repo, "commit", "-qm", "config")
+    (calc_repo / "calc/ops.py").write_text((calc_repo / "calc/ops.py").read_text() + "\n\ndef div(a, b):\n    return a / b\n")
+    finding = {"path": "calc/ops.py", "line": 11, "severity": "medium", "category": "bug", "message": LONG.strip(), "suggestion": ""}
+    from fake_openai import Reply
+
+    fake_server.enqueue("review-triage", "small", '{"hunks": [{"id": "H1", "risk": "low", "reason": "a new function"}]}')
+    fake_server.default = Reply(json.dumps({"findings": [finding]}))
+    env = cli_env(calc_repo.parent)
+    env.pop("NO_COLOR", None)
+    env["TERM"] = "xterm-256color"
+    return env
+
+
+def test_review_in_ci_on_a_terminal_keeps_the_ci_contract(calc_repo, fake_server):
+    env = {**review_repo(calc_repo, fake_server), "CI": "true"}
+    code, shown = on_a_terminal(["review", "--format", "text", "--fail-on", "never"], calc_repo, env)
+    assert code == 0, shown
+    assert "\x1b[" not in shown  # no colour
+    assert LONG.strip() in shown  # not wrapped at the terminal's 80 columns
+    last = [ln for ln in shown.splitlines() if ln.strip()][-1]
+    assert last.startswith("tieragent review: passed (exit 0; cost $"), last  # the summary line last, after the ledger
+
+
+def test_a_piped_diff_on_a_terminal_prints_text_not_json(calc_repo, fake_server):
+    env = review_repo(calc_repo, fake_server)
+    diff = git(calc_repo, "diff").encode()
+    code, shown = on_a_terminal(["review", "--diff", "-", "--fail-on", "never"], calc_repo, env, stdin_bytes=diff)
+    assert code == 0, shown
+    assert not shown.lstrip().startswith("{") and '"status"' not in shown
+    assert "calc/ops.py" in shown and "Review of" in shown
+
+
+def test_review_takes_verbose(cli, calc_repo, fake_server):
+    review_repo(calc_repo, fake_server)
+    proc = cli(["review", "-v", "--fail-on", "never", "--no-ci"], calc_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "Routing" in proc.stdout and "calc/ops.py#1  low risk → mid" in proc.stdout
+
+
+def test_flags_show_no_value_in_help(cli, calc_repo):
+    shown = cli(["fix", "--help"], calc_repo).stdout
+    assert "--json " in shown and "<bool>" not in shown

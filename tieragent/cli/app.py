@@ -24,11 +24,14 @@ from .fix_command import fix
 from .review_command import review
 from .bench_command import register as register_bench_command
 from .setup_commands import register as register_setup_commands
-from .streams import console, print_json
+from .streams import console, output_mode, print_json
 
 app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
+    # plain help text: no boxes, and no `<bool>` after a flag as if it took a value (docs/ quotes it verbatim)
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 100},
     # Pretty tracebacks print local variables, which can include API keys.
     pretty_exceptions_enable=False,
     help="A coding agent that sizes the model to the task, proves patches with your tests, and itemises cost per step.",
@@ -95,7 +98,7 @@ def demo(
             "Everything else is real: a git repository, its tests run as subprocesses, patch application, "
             "validation, escalation and the ledger.\n"
         )
-    with progress(spinner=True) as shown:
+    with progress(output_mode(None, "json" if as_json else None)) as shown:
         try:
             result, repo = run_demo(shown.on_event)
         except TieragentError as e:

@@ -9,10 +9,11 @@ from typing import Optional
 
 import typer
 
-from ..core.errors import ExitCode, TieragentError, UsageError
+from ..core.errors import TieragentError, UsageError
 from ..core.vocab import TIERS
+from . import options
 from .common import ask_on_terminal, fail, overrides, time_limit
-from .streams import ci_mode, console, print_json, status_line, write_file
+from .streams import output_mode
 
 
 def read_request(request: str | None, request_file: str | None) -> str:
@@ -39,78 +40,65 @@ def read_request(request: str | None, request_file: str | None) -> str:
 def fix(
     request: Optional[str] = typer.Argument(None, help="What to fix or change, in plain words."),
     request_file: Optional[str] = typer.Option(None, "--request-file", metavar="FILE", help="Read the request from FILE (- for stdin)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
-    ci: Optional[bool] = typer.Option(None, "--ci/--no-ci", help="CI mode: JSON on stdout, no prompts or colours. On when CI=true or stdin is not a terminal."),
-    output: Optional[Path] = typer.Option(None, "--output", metavar="FILE", help="Also write the JSON document to FILE."),
+    as_json: bool = options.JSON,
+    ci: Optional[bool] = options.CI,
+    output: Optional[Path] = options.OUTPUT,
     patch_out: Optional[Path] = typer.Option(None, "--patch-out", metavar="FILE", help="Write the validated diff to FILE."),
-    commit: bool = typer.Option(False, "--commit", help="Commit the validated patch (the small model writes the message)."),
+    commit: bool = options.flag("--commit", "Commit the validated patch (the small model writes the message)."),
     branch: Optional[str] = typer.Option(None, "--branch", metavar="NAME", help="Commit the validated patch on a new branch NAME (never pushed)."),
-    repro: bool = typer.Option(False, "--repro", help="First write a test that reproduces the request; the patch must make it pass."),
-    keep_repro: bool = typer.Option(False, "--keep-repro", help="Keep the --repro test in the tree."),
-    allow_test_edits: bool = typer.Option(False, "--allow-test-edits", help="Accept patches that edit tests, CI or lint config."),
-    trust_config: bool = typer.Option(False, "--trust-config", help="Trust this repository's .tieragent.yaml when it names key "
-                                      "variables or hands variables to the tests (remembered until the file changes)."),
-    exit_code_only: bool = typer.Option(False, "--exit-code-only", help="When tests fail before the patch and the runner gives no "
-                                        "per-test results, go on and accept a patch only when the whole test command passes."),
-    explain_routing: bool = typer.Option(False, "--explain-routing", help="Print the routing decision and why."),
-    max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Budget in USD for this run (budget.max_cost_usd)."),
-    max_calls: Optional[int] = typer.Option(None, "--max-calls", help="At most this many model calls."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS", help="Stop the whole run after this long (exit 3, tree restored)."),
-    test: Optional[str] = typer.Option(None, "--test", help="Test command (validate.test)."),
-    lint: Optional[str] = typer.Option(None, "--lint", help="Lint command (validate.lint)."),
-    small: Optional[str] = typer.Option(None, "--small", help="Model for the small tier."),
-    mid: Optional[str] = typer.Option(None, "--mid", help="Model for the mid tier."),
-    frontier: Optional[str] = typer.Option(None, "--frontier", help="Model for the frontier tier."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings, errors and the result; no progress lines."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also the routing decision and every attempt."),
-    directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
+    repro: bool = options.flag("--repro", "First write a test that reproduces the request; the patch must make it pass."),
+    keep_repro: bool = options.flag("--keep-repro", "Keep the --repro test in the tree."),
+    allow_test_edits: bool = options.flag("--allow-test-edits", "Accept patches that edit tests, CI or lint config."),
+    trust_config: bool = options.TRUST_CONFIG,
+    exit_code_only: bool = options.flag("--exit-code-only", "When tests fail before the patch and the runner gives no per-test "
+                                        "results, go on and accept a patch only when the whole test command passes."),
+    explain_routing: bool = options.flag("--explain-routing", "Print the routing decision and why."),
+    max_cost: Optional[float] = options.MAX_COST,
+    max_calls: Optional[int] = options.MAX_CALLS,
+    timeout: Optional[float] = options.TIMEOUT,
+    test: Optional[str] = options.TEST,
+    lint: Optional[str] = options.LINT,
+    small: Optional[str] = options.SMALL,
+    mid: Optional[str] = options.MID,
+    frontier: Optional[str] = options.FRONTIER,
+    quiet: bool = options.QUIET,
+    verbose: bool = options.VERBOSE,
+    directory: Path = options.DIRECTORY,
 ) -> None:
     """Fix REQUEST in the current git repository, escalating only when a cheaper patch fails your tests."""
     from ..core.events import Event
     from ..flows.fix import FixOptions, run_fix
+    from ..flows.skeleton import Status
+    from .ending import OutputFile, end_run, output_files
     from .render import print_fix_result, progress
     from .wiring import prepare_fix
 
-    machine = as_json or ci_mode(ci)
-    interactive = not machine and sys.stdin.isatty() and sys.stderr.isatty()
+    mode = output_mode(ci, "json" if as_json else None)
     try:
         text = read_request(request, request_file)
         deps, warnings = prepare_fix(directory, overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
-                                     trust_flag=trust_config, ask=ask_on_terminal if interactive else None, branch=branch)
+                                     trust_flag=trust_config, ask=ask_on_terminal if mode.interactive else None, branch=branch)
     except TieragentError as err:
-        fail(err, machine, {"request": request})
-    options = FixOptions(commit=commit or bool(branch), branch=branch, repro=repro or keep_repro, keep_repro=keep_repro,
-                         allow_test_edits=allow_test_edits, exit_code_only=exit_code_only)
-    with progress(spinner=not machine, quiet=quiet) as shown:
+        fail(err, mode.machine, {"request": request})
+    fix_options = FixOptions(commit=commit or bool(branch), branch=branch, repro=repro or keep_repro, keep_repro=keep_repro,
+                             allow_test_edits=allow_test_edits, exit_code_only=exit_code_only)
+    with progress(mode, quiet=quiet) as shown:
         deps.on_event = shown.on_event
-        deps.confirm = shown.confirm if interactive else None
+        deps.confirm = shown.confirm if mode.interactive else None
         for w in warnings:
             shown.on_event(Event("warning", w))
         with time_limit(timeout):
-            result = run_fix(text, deps, options)
+            result = run_fix(text, deps, fix_options)
     result.warnings[:0] = warnings
     if os.environ.get("TIERAGENT_PROFILE"):
-        console(stderr=True).print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()), markup=False)
-    document = result.to_json()
-    try:
-        if output is not None:
-            write_file(output, _dumps(document), "--output")
-        if patch_out is not None and result.status == "fixed":
-            write_file(patch_out, result.patch, "--patch-out")
-    except TieragentError as err:  # the fix stands; only the file could not be written
-        result.warnings.append(err.message)
-        console(stderr=True).print(f"warning: {err.message}", markup=False)
-    if machine:
-        print_json(document)
-        status_line("fix", result.status, result.exit_code, document["error"], result.ledger)
-    else:  # a run that ended in an error reports on stderr, like every other error
-        print_fix_result(result, console(stderr=result.status == "error"), explain_routing=explain_routing or verbose)
-    if result.exit_code == ExitCode.INTERRUPTED:
-        sys.exit(ExitCode.INTERRUPTED)  # reported above; bypass main()'s generic interrupt message
-    raise typer.Exit(int(result.exit_code))
+        mode.console(stderr=True).print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()), markup=False)
+    files = output_files(result, output)
+    if patch_out is not None and result.status == Status.FIXED:
+        files.append(OutputFile(patch_out, lambda: result.patch, "--patch-out"))
 
+    def show() -> None:  # a run that ended in an error reports on stderr, like every other error
+        if not mode.machine:
+            print_fix_result(result, mode.console(stderr=result.status == Status.ERROR), explain_routing=explain_routing or verbose,
+                             ledger=not quiet)
 
-def _dumps(document: dict) -> str:
-    import json
-
-    return json.dumps(document, indent=2) + "\n"
+    end_run("fix", result, mode, show, files)

@@ -17,7 +17,7 @@ from ..flows.fix import FixResult
 from ..flows.ledger_summary import HistorySummary
 from ..model.ledger import Ledger
 from ..repo.diffs import summarize
-from .streams import console as make_console
+from .streams import OutputMode
 
 
 def money(x: float | None) -> str:
@@ -128,7 +128,7 @@ def _validation_summary(result: FixResult) -> str | None:
     return "; ".join(parts)
 
 
-def print_fix_result(result: FixResult, plain: Console, *, explain_routing: bool = False) -> None:
+def print_fix_result(result: FixResult, plain: Console, *, explain_routing: bool = False, ledger: bool = True) -> None:
     console = MaskedConsole(plain, result.redactor)
     c = result.classification
     if result.baseline:
@@ -174,7 +174,7 @@ def print_fix_result(result: FixResult, plain: Console, *, explain_routing: bool
     else:
         console.print(f"[bold red]Error[/]: {result.error}", highlight=False)
         console.print("Your files are exactly as they were.")
-    if result.ledger and result.ledger.rows:
+    if ledger and result.ledger and result.ledger.rows:
         ledger_summary(result.ledger, console)
     # warnings were shown on stderr as they happened; they are in --json's "warnings" too
 
@@ -228,10 +228,10 @@ class Progress:
 
 
 @contextmanager
-def progress(spinner: bool, quiet: bool = False) -> Iterator[Progress]:
-    """Events on stderr: a spinner on a terminal (unless `spinner` is off, as in CI mode), else plain lines."""
-    err = make_console(stderr=True)
-    if spinner and err.is_terminal and not quiet:
+def progress(mode: OutputMode, quiet: bool = False) -> Iterator[Progress]:
+    """Events on stderr: a spinner on a terminal (never in CI mode), else plain lines."""
+    err = mode.console(stderr=True)
+    if not mode.ci and err.is_terminal and not quiet:
         with err.status("starting…") as status:
             yield Progress(err, status)
     else:

@@ -207,6 +207,18 @@ def print_review(result: ReviewResult, console: Console) -> None:
         out(("warning", "yellow"), (f": {w}", ""))
 
 
+def print_review_routing(result: ReviewResult, console: Console) -> None:
+    """`review -v`: which tier each hunk went to and why (its risk and the reasons for it), and what was skipped."""
+    result = masked(result)
+    console.print(Text("Routing", style="bold"))
+    for a in result.assessed:
+        reasons = "; ".join(a.reasons) or "no rule fired"
+        console.print(Text.assemble(("  ", ""), (a.hunk.id, "cyan"), (f"  {a.risk} risk → {a.tier}: {reasons}", "")), highlight=False)
+    for sk in result.skipped:
+        console.print(Text.assemble(("  ", ""), (_where(sk.path, sk.hunk), "cyan"), (f"  skipped: {sk.reason}", "dim")), highlight=False)
+    console.print()
+
+
 # ---- Markdown --------------------------------------------------------------------------------
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
