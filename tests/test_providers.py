@@ -351,7 +351,7 @@ def test_an_api_base_that_is_not_a_url_is_a_usage_error_before_any_call():
     ("qwen2.5-coder:7b", False, "max_tokens"),
 ])
 def test_the_output_limit_goes_by_the_name_the_endpoint_knows(model, official, name):
-    from tieragent.model.wires import openai_body
+    from tieragent.model.wires.openai_chat import openai_body
 
     body = openai_body(model, req(), False, official=official)
     assert body[name] == 256 and {"max_tokens", "max_completion_tokens"} - {name} & set(body) == set()
@@ -398,7 +398,7 @@ def test_ollama_streaming_and_a_missing_model(carrier, fake_server):
 
 @pytest.mark.parametrize("base", ["http://127.0.0.1:11434", "http://127.0.0.1:11434/", "http://127.0.0.1:11434/v1", "http://127.0.0.1:11434/api/chat"])
 def test_an_ollama_base_copied_from_any_of_its_urls_reaches_the_native_chat(base):
-    from tieragent.model.http_provider import endpoint
+    from tieragent.model.wires import wire_for as endpoint
 
     assert endpoint(TierConfig(model="ollama_chat/qwen2.5-coder:7b", api_base=base), {}).url == "http://127.0.0.1:11434/api/chat"
     assert endpoint(TierConfig(model="ollama/qwen2.5-coder:7b"), {"OLLAMA_API_BASE": base}).url == "http://127.0.0.1:11434/api/chat"
