@@ -63,8 +63,8 @@ def _classify_error(exc: Exception) -> tuple[str, bool]:
         return "not_found", False
     if isinstance(exc, ex.ContextWindowExceededError):
         return "context_window", False
-    if isinstance(exc, ex.InternalServerError) and "connection error" in str(exc).lower():
-        return "unreachable", True  # a refused connection arrives as InternalServerError
+    if isinstance(exc, ex.InternalServerError) and any(m in str(exc).lower() for m in ("connection error", "connection refused")):
+        return "unreachable", True  # a refused connection arrives as InternalServerError (OpenAI's and Anthropic's wording)
     if isinstance(exc, (ex.InternalServerError, ex.ServiceUnavailableError, ex.BadGatewayError)):
         return "server", True
     if isinstance(exc, (ex.BadRequestError, ex.UnprocessableEntityError)):
