@@ -48,8 +48,9 @@ HTTP_ROUTES = routes(carriers=("http",))
 
 # what differs between the wires, as the fake server records it
 CHAT_PATH = {"openai": "/chat/completions", "anthropic": "/messages", "ollama": "/api/chat"}
-KEY_HEADER = {"openai": ("authorization", "Bearer {}"), "anthropic": ("x-api-key", "{}"), "ollama": ("authorization", "Bearer {}")}
-CACHE_FIGURES = {"openai": (3, 0), "anthropic": (3, 2), "ollama": (0, 0)}  # (cache reads, cache writes) each wire reports
+KEY_HEADER = {"openai": ("authorization", "Bearer {}"), "anthropic": ("x-api-key", "{}"),
+              "ollama": ("authorization", "Bearer {}")}
+CACHE_FIGURES = {"openai": (3, 0), "anthropic": (3, 2), "ollama": (0, 0)}  # (cache reads, cache writes) reported
 
 
 def options(route: Route, body: dict) -> dict:
@@ -66,13 +67,16 @@ def route(request):
     return request.param
 
 
-def provider(route, server, retries=2, timeout_s=5.0, max_wait_s=60.0, backoff_s=0.5, jitter=1.0, environ=None, **tier_kw):
-    tiers = {t: TierConfig(model=f"{route.prefix}/fake-{t}", api_base=server.url, api_key_env="K", timeout_s=timeout_s, **tier_kw)
+def provider(route, server, retries=2, timeout_s=5.0, max_wait_s=60.0, backoff_s=0.5, jitter=1.0, environ=None,
+             **tier_kw):
+    tiers = {t: TierConfig(model=f"{route.prefix}/fake-{t}", api_base=server.url, api_key_env="K", timeout_s=timeout_s,
+                           **tier_kw)
              for t in ("small", "mid", "frontier")}
     sleeps = []
     settings = ProviderConfig(retries=retries, backoff_s=backoff_s, max_wait_s=max_wait_s)
     environ = {"K": KEY} if environ is None else environ
-    p = CARRIERS[route.carrier](tiers, settings, environ=environ, sleep=sleeps.append, jitter=lambda: jitter)  # jitter fixed: exact waits
+    # jitter fixed: exact waits
+    p = CARRIERS[route.carrier](tiers, settings, environ=environ, sleep=sleeps.append, jitter=lambda: jitter)
     return p, sleeps
 
 
@@ -89,11 +93,13 @@ def req(step="patch", tier="mid"):
 
 
 def test_headers_usage_and_key(route, fake_server):
-    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=11, completion_tokens=7, cached_tokens=3, cache_write_tokens=2))
+    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=11, completion_tokens=7, cached_tokens=3,
+                                              cache_write_tokens=2))
     p, _ = provider(route, fake_server)
     r = p.complete(req())
     cached, written = CACHE_FIGURES[route.wire]
-    assert r.text == "answer" and (r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens) == (11, cached, 7)
+    assert r.text == "answer"
+    assert (r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens) == (11, cached, 7)
     assert r.usage.cache_write_tokens == written and not r.usage.estimated
     sent = chats(fake_server, route)
     h = sent[0].headers
@@ -121,7 +127,8 @@ def test_a_streamed_reply_reads_usage_with_cached_tokens_and_its_finish(route, f
     r = p.complete(req())
     cached, written = CACHE_FIGURES[route.wire]
     assert r.text == "streamed " * 30 and r.truncated is True and not r.usage.estimated
-    assert (r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens, r.usage.cache_write_tokens) == (700, cached, 60, written)
+    u = r.usage
+    assert (u.input_tokens, u.cached_input_tokens, u.output_tokens, u.cache_write_tokens) == (700, cached, 60, written)
 
 
 def test_a_reply_cut_at_max_tokens_is_marked(route, fake_server):
@@ -144,7 +151,8 @@ def test_temperature_is_sent_only_when_the_tier_sets_it(route, fake_server):
     assert "temperature" not in options(route, second.body)
 
 
-@pytest.mark.parametrize("route", routes(wires=("anthropic",), carriers=("http",)), ids=str)  # litellm sends 1.5 on as it is
+# litellm sends 1.5 on as it is
+@pytest.mark.parametrize("route", routes(wires=("anthropic",), carriers=("http",)), ids=str)
 def test_anthropic_gets_a_temperature_within_its_range(route, fake_server):
     fake_server.enqueue("patch", "mid", "ok")
     p, _ = provider(route, fake_server, temperature=1.5)
@@ -155,22 +163,25 @@ def test_anthropic_gets_a_temperature_within_its_range(route, fake_server):
 # ---------------------------------------------------------------- faults
 
 
-STATUSES = [(400, "bad_request", False), (401, "auth", False), (403, "auth", False), (404, "not_found", False), (408, "timeout", True),
-            (413, "bad_request", False), (422, "bad_request", False), (429, "rate_limit", True), (500, "server", True),
-            (502, "server", True), (503, "server", True), (529, "server", True)]
-STATUS_CASES = [pytest.param(r, status, kind, retryable, id=f"{r}-{status}") for r in ROUTES for status, kind, retryable in STATUSES
+STATUSES = [(400, "bad_request", False), (401, "auth", False), (403, "auth", False), (404, "not_found", False),
+            (408, "timeout", True), (413, "bad_request", False), (422, "bad_request", False), (429, "rate_limit", True),
+            (500, "server", True), (502, "server", True), (503, "server", True), (529, "server", True)]
+STATUS_CASES = [pytest.param(r, status, kind, retryable, id=f"{r}-{status}")
+                for r in ROUTES for status, kind, retryable in STATUSES
                 # litellm's OpenAI client takes a 422 for an empty success: no error to classify
                 if not (str(r) == "openai-litellm" and status == 422)]
 
 
 @pytest.mark.parametrize("route, status, kind, retryable", STATUS_CASES)
 def test_each_error_status_has_its_kind(route, status, kind, retryable, fake_server):
-    body = {"error": {"message": f"HTTP {status} from the fake"}} if route.wire != "ollama" else {"error": f"HTTP {status} from the fake"}
+    said = f"HTTP {status} from the fake"
+    body = {"error": said} if route.wire == "ollama" else {"error": {"message": said}}
     fake_server.enqueue("patch", "mid", Reply(status=status, error_body=body))
     p, sleeps = provider(route, fake_server, retries=0)
     with pytest.raises(ProviderError) as e:
         p.complete(req())
-    assert (e.value.kind, e.value.retryable) == (kind, retryable) and len(chats(fake_server, route)) == 1 and sleeps == []
+    assert (e.value.kind, e.value.retryable) == (kind, retryable)
+    assert len(chats(fake_server, route)) == 1 and sleeps == []
     assert e.value.message.startswith(f"mid tier ({route.prefix}/fake-mid at ")
 
 

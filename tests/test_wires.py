@@ -33,13 +33,16 @@ def protocol_methods() -> set[str]:
 
 def test_the_protocol_declares_every_method_its_callers_use():
     """The gateway, the flows, the wiring and doctor call a provider only through what `Provider` declares."""
-    callers = [PKG / "model" / "gateway.py", PKG / "cli" / "wiring.py", PKG / "cli" / "doctor.py", *sorted((PKG / "flows").rglob("*.py"))]
+    callers = [PKG / "model" / "gateway.py", PKG / "cli" / "wiring.py", PKG / "cli" / "doctor.py",
+               *sorted((PKG / "flows").rglob("*.py"))]
     used: dict[str, str] = {}
     for path in callers:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                owner = node.func.value  # `provider.x(...)`, `self.provider.x(...)`, `models.provider.x(...)`; not `cfg.provider`, a config
-                held = isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name) and owner.value.id in ("self", "models")
+                # `provider.x(...)`, `self.provider.x(...)`, `models.provider.x(...)`; not `cfg.provider`, a config
+                owner = node.func.value
+                held = (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
+                        and owner.value.id in {"self", "models"})
                 if (isinstance(owner, ast.Name) and owner.id == "provider") or (held and owner.attr == "provider"):
                     used.setdefault(node.func.attr, f"{path.relative_to(PKG)}:{node.lineno}")
     assert {"complete", "preflight", "carriers", "key_status"} <= set(used)  # the scan sees the calls
@@ -49,7 +52,8 @@ def test_the_protocol_declares_every_method_its_callers_use():
 def test_every_provider_implements_the_whole_protocol():
     tiers = {"mid": TierConfig(model="openai/gpt-5-mini"), "small": TierConfig(model="gemini/gemini-2.5-flash")}
     tiered = real_provider(tiers, ProviderConfig(), environ={})  # type: ignore[arg-type]
-    every = [HttpProvider({"mid": tiers["mid"]}), LiteLLMProvider({"small": tiers["small"]}), tiered, ScriptedProvider(tiers)]  # type: ignore[arg-type]
+    every = [HttpProvider({"mid": tiers["mid"]}), LiteLLMProvider({"small": tiers["small"]}),  # type: ignore[arg-type]
+             tiered, ScriptedProvider(tiers)]  # type: ignore[arg-type]
     for p in every:
         assert isinstance(p, Provider), type(p).__name__
         missing = [m for m in protocol_methods() if not callable(getattr(type(p), m, None))]
@@ -77,11 +81,15 @@ def test_each_wire_owns_its_url_headers_and_key_variable():
     openai = wire_for(TierConfig(model="openai/gpt-5-mini"), {})
     anthropic = wire_for(TierConfig(model="anthropic/claude-sonnet-4-5", api_base="https://proxy.example/v1/"), {})
     ollama = wire_for(TierConfig(model="ollama/qwen2.5-coder:7b"), {})
-    assert isinstance(openai, OpenAIChat) and isinstance(anthropic, AnthropicMessages) and isinstance(ollama, OllamaChat)
-    assert (openai.model, openai.url, openai.key_env) == ("gpt-5-mini", "https://api.openai.com/v1/chat/completions", "OPENAI_API_KEY")
-    assert (anthropic.url, anthropic.key_env) == ("https://proxy.example/v1/messages", None)  # its own api_base: no usual key
+    assert isinstance(openai, OpenAIChat) and isinstance(anthropic, AnthropicMessages)
+    assert isinstance(ollama, OllamaChat)
+    assert (openai.model, openai.url) == ("gpt-5-mini", "https://api.openai.com/v1/chat/completions")
+    assert openai.key_env == "OPENAI_API_KEY"
+    # its own api_base: the usual key is not sent there
+    assert (anthropic.url, anthropic.key_env) == ("https://proxy.example/v1/messages", None)
     assert (ollama.url, ollama.key_env) == ("http://localhost:11434/api/chat", None)
-    assert openai.headers(None) == {"Authorization": "Bearer no-key"} and openai.headers("k") == {"Authorization": "Bearer k"}
+    assert openai.headers(None) == {"Authorization": "Bearer no-key"}
+    assert openai.headers("k") == {"Authorization": "Bearer k"}
     assert anthropic.headers("k") == {"anthropic-version": "2023-06-01", "x-api-key": "k"}
     assert anthropic.headers(None) == {"anthropic-version": "2023-06-01"}
     assert ollama.headers(None) == {} and ollama.headers("k") == {"Authorization": "Bearer k"}
@@ -91,7 +99,7 @@ def test_each_wire_owns_its_url_headers_and_key_variable():
 
 def test_each_wire_puts_the_temperature_where_its_format_wants_it():
     warm = {"model": "x/m", "temperature": 1.5, "max_context": 16384}
-    bodies = {cls.__name__: wire_for(TierConfig(**{**warm, "model": f"{cls.prefixes[0]}/m"}), {}).body(req(), TierConfig(**warm))
+    bodies = {cls.__name__: wire_for(TierConfig(model=f"{cls.prefixes[0]}/m"), {}).body(req(), TierConfig(**warm))
               for cls in (OpenAIChat, AnthropicMessages, OllamaChat)}
     assert bodies["OpenAIChat"]["temperature"] == 1.5
     assert bodies["AnthropicMessages"]["temperature"] == 1.0  # Anthropic's range is 0 to 1
@@ -106,12 +114,14 @@ def test_each_wire_reads_its_own_replies():
     openai = {"choices": [{"message": {"content": "a"}, "finish_reason": "length"}],
               "usage": {"prompt_tokens": 10, "completion_tokens": 2, "prompt_tokens_details": {"cached_tokens": 4}}}
     anthropic = {"content": [{"type": "text", "text": "a"}], "stop_reason": "max_tokens",
-                 "usage": {"input_tokens": 3, "cache_read_input_tokens": 4, "cache_creation_input_tokens": 3, "output_tokens": 2}}
+                 "usage": {"input_tokens": 3, "cache_read_input_tokens": 4, "cache_creation_input_tokens": 3,
+                           "output_tokens": 2}}
     ollama = {"message": {"content": "a"}, "done_reason": "length", "prompt_eval_count": 10, "eval_count": 2}
     ep = {"model": "m", "url": "http://x", "key_env": None}
     read = [OpenAIChat(**ep).read(openai), AnthropicMessages(**ep).read(anthropic), OllamaChat(**ep).read(ollama)]
-    assert [(r.text, r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens, r.usage.cache_write_tokens)
-            for r in read] == [("a", 10, 4, 2, 0), ("a", 10, 4, 2, 3), ("a", 10, 0, 2, 0)]
+    figures = [(r.text, u.input_tokens, u.cached_input_tokens, u.output_tokens, u.cache_write_tokens)
+               for r in read if (u := r.usage)]
+    assert figures == [("a", 10, 4, 2, 0), ("a", 10, 4, 2, 3), ("a", 10, 0, 2, 0)]
     assert [r.finish for r in read] == ["length", "max_tokens", "length"]
 
 

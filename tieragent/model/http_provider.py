@@ -83,8 +83,13 @@ class HttpProvider(RemoteProvider):
         headers = {"X-Tieragent-Step": str(request.step), "X-Tieragent-Tier": tier, **wire.headers(key)}
         body = wire.body(request, cfg)
         started = time.monotonic()
+
+        def failed(kind: str, retryable: bool, detail: str) -> ProviderError:
+            return provider_error(tier, cfg, kind, retryable, detail, key=key, endpoint=wire.base)
+
         try:
-            with self._http().stream("POST", wire.url, json=body, headers=headers, timeout=httpx.Timeout(cfg.timeout_s)) as response:
+            timeout = httpx.Timeout(cfg.timeout_s)
+            with self._http().stream("POST", wire.url, json=body, headers=headers, timeout=timeout) as response:
                 if response.status_code != 200:
                     response.read()
                     raise self.status_error(tier, response, key, wire)
@@ -96,20 +101,20 @@ class HttpProvider(RemoteProvider):
         except ProviderError:
             raise
         except ReplyShapeError as err:
-            raise provider_error(tier, cfg, "server", True, f"unreadable reply: {err}", key=key, endpoint=wire.base) from None
+            raise failed("server", True, f"unreadable reply: {err}") from None
         except httpx.TimeoutException:
-            raise provider_error(tier, cfg, "timeout", True, f"no answer within {cfg.timeout_s:g}s", key=key, endpoint=wire.base) from None
+            raise failed("timeout", True, f"no answer within {cfg.timeout_s:g}s") from None
         except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
-            raise provider_error(tier, cfg, "unreachable", True, f"{type(exc).__name__}: {exc}", key=key, endpoint=wire.base) from None
+            raise failed("unreachable", True, f"{type(exc).__name__}: {exc}") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # e.g. a URL httpx cannot use
-            raise provider_error(tier, cfg, "unknown", False, f"{type(exc).__name__}: {exc}", key=key, endpoint=wire.base) from None
+            raise failed("unknown", False, f"{type(exc).__name__}: {exc}") from None
         seconds = time.monotonic() - started
-        text = reading.text
-        return ModelReply(text, reading.usage or estimated_usage(request, text), cfg.model, seconds,
+        return ModelReply(reading.text, reading.usage or estimated_usage(request, reading.text), cfg.model, seconds,
                           truncated=reading.finish in CUT_AT_MAX_TOKENS)
 
     def status_error(self, tier: Tier, response: Any, key: str | None, wire: Wire) -> ProviderError:
         message = error_message(response.text) or f"HTTP {response.status_code}"
         kind, retryable = kind_of_status(response.status_code, message)
-        return provider_error(tier, self.tiers[tier], kind, retryable, f"HTTP {response.status_code}: {message}", key=key,
-                              endpoint=wire.base, key_env=wire.key_env, retry_after=retry_after_seconds(response.headers))
+        detail = f"HTTP {response.status_code}: {message}"
+        return provider_error(tier, self.tiers[tier], kind, retryable, detail, key=key, endpoint=wire.base,
+                              key_env=wire.key_env, retry_after=retry_after_seconds(response.headers))

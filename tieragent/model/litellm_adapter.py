@@ -23,11 +23,12 @@ from ..core.errors import ProviderError, UsageError
 from ..core.vocab import Tier
 from .model_map import price_from_map
 from .protocol import Carrier, KeyStatus, ModelReply, ModelRequest, Usage
-from .remote import (RemoteProvider, caches_by_breakpoint, estimated_usage, kind_of_status, provider_error, retry_after_seconds,
-                     with_cache_breakpoints)
+from .remote import (RemoteProvider, caches_by_breakpoint, estimated_usage, kind_of_status, provider_error,
+                     retry_after_seconds, with_cache_breakpoints)
 from .wires import ollama_context
 
 _litellm: Any = None
+REFUSED_CONNECTION = ("connection error", "connection refused")  # OpenAI's client's words, and Anthropic's
 
 
 def _import_litellm() -> Any:
@@ -63,8 +64,8 @@ def _classify_error(exc: Exception) -> tuple[str, bool]:
         return "not_found", False
     if isinstance(exc, ex.ContextWindowExceededError):
         return "context_window", False
-    if isinstance(exc, ex.InternalServerError) and any(m in str(exc).lower() for m in ("connection error", "connection refused")):
-        return "unreachable", True  # a refused connection arrives as InternalServerError (OpenAI's and Anthropic's wording)
+    if isinstance(exc, ex.InternalServerError) and any(m in str(exc).lower() for m in REFUSED_CONNECTION):
+        return "unreachable", True  # a refused connection arrives as InternalServerError
     if isinstance(exc, (ex.InternalServerError, ex.ServiceUnavailableError, ex.BadGatewayError)):
         return "server", True
     if isinstance(exc, (ex.BadRequestError, ex.UnprocessableEntityError)):
@@ -140,7 +141,8 @@ class LiteLLMProvider(RemoteProvider):
         cfg = self.tiers[tier]
         if tier in self._keys_present or cfg.api_base:
             return []
-        missing = [k for k in _import_litellm().validate_environment(model=cfg.model).get("missing_keys") or [] if not self.environ.get(k)]
+        reported = _import_litellm().validate_environment(model=cfg.model).get("missing_keys") or []
+        missing = [k for k in reported if not self.environ.get(k)]
         if not missing:
             self._keys_present.add(tier)  # validate_environment is not free: once per tier is enough
         return missing
@@ -237,7 +239,8 @@ class LiteLLMProvider(RemoteProvider):
         detail = str(exc) or type(exc).__name__
         key_env = self._key_env_name(tier) if kind == "auth" else None
         retry_after = _retry_after(exc) if kind == "rate_limit" else None
-        return provider_error(tier, self.tiers[tier], kind, retryable, detail, key=self.sent_key(tier), key_env=key_env, retry_after=retry_after)
+        return provider_error(tier, self.tiers[tier], kind, retryable, detail, key=self.sent_key(tier), key_env=key_env,
+                              retry_after=retry_after)
 
 
 def _retry_after(exc: Exception) -> float | None:

@@ -198,7 +198,8 @@ class RemoteProvider(ABC):
         missing = self.missing_keys(tier)
         if missing:
             raise UsageError(f"tiers.{tier}: {cfg.model} needs {', '.join(missing)}, which is not set",
-                             hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env to the variable that holds the key.")
+                             hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env "
+                                  "to the variable that holds the key.")
 
     def missing_keys(self, tier: Tier) -> list[str]:
         """For a tier without `api_key_env`: the usual variables its provider needs that are not set."""

@@ -15,8 +15,8 @@ from .openai_chat import OpenAIChat
 WIRES: tuple[type[Wire], ...] = (OpenAIChat, AnthropicMessages, OllamaChat)
 BY_PREFIX: dict[str, type[Wire]] = {prefix: wire for wire in WIRES for prefix in wire.prefixes}
 
-__all__ = ["WIRES", "AnthropicMessages", "OllamaChat", "OpenAIChat", "Reading", "ReplyShapeError", "Wire", "error_message", "ollama_context",
-           "parse_json", "wire_for", "wire_of"]
+__all__ = ["WIRES", "AnthropicMessages", "OllamaChat", "OpenAIChat", "Reading", "ReplyShapeError", "Wire",
+           "error_message", "ollama_context", "parse_json", "wire_for", "wire_of"]
 
 
 def wire_of(model: str) -> type[Wire] | None:

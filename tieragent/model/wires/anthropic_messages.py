@@ -12,6 +12,7 @@ from ..remote import with_cache_breakpoints
 from .base import Reading, ReplyShapeError, Wire, sse_data, stream_error
 
 ANTHROPIC_VERSION = "2023-06-01"
+PUBLIC_API = "https://api.anthropic.com"
 MAX_TEMPERATURE = 1.0  # Anthropic's range is 0 to 1; the config allows up to 2 (OpenAI's range)
 
 
@@ -23,7 +24,7 @@ class AnthropicMessages(Wire):
 
     @classmethod
     def locate(cls, api_base: str | None, environ: dict[str, str]) -> tuple[str, str]:
-        base = api_base or environ.get("ANTHROPIC_BASE_URL") or environ.get("ANTHROPIC_API_BASE") or "https://api.anthropic.com"
+        base = api_base or environ.get("ANTHROPIC_BASE_URL") or environ.get("ANTHROPIC_API_BASE") or PUBLIC_API
         base = base.rstrip("/")
         return base, base + ("/messages" if base.endswith("/v1") else "/v1/messages")
 

@@ -23,7 +23,7 @@ class OpenAIChat(Wire):
 
     @classmethod
     def locate(cls, api_base: str | None, environ: dict[str, str]) -> tuple[str, str]:
-        base = api_base or environ.get("OPENAI_BASE_URL") or environ.get("OPENAI_API_BASE") or "https://api.openai.com/v1"
+        base = api_base or environ.get("OPENAI_BASE_URL") or environ.get("OPENAI_API_BASE") or OPENAI_API + "v1"
         return base, base.rstrip("/") + "/chat/completions"
 
     def headers(self, key: str | None) -> dict[str, str]:
