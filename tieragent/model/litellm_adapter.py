@@ -5,7 +5,7 @@ Before the import we pin two environment variables: LITELLM_MODE=PRODUCTION (oth
 import loads a `.env` from the working directory or a parent into this process) and
 LITELLM_LOCAL_MODEL_COST_MAP=True (otherwise it fetches the price map over the network).
 litellm's own retries are off (`max_retries=0`; its `num_retries` retries 401s and needs an
-undeclared package); this module owns the retry loop.
+undeclared package); tieragent's own loop (`remote.RemoteProvider.complete`) retries, as for every carrier.
 """
 
 from __future__ import annotations
