@@ -274,14 +274,23 @@ def test_an_unknown_model_names_the_model_and_the_endpoint(route, fake_server):
     assert f"{route.prefix}/fake-mid" in e.value.message and f"at {endpoint})" in e.value.message
 
 
-def test_an_unreadable_200_reply_is_a_retryable_error(route, fake_server):
+@pytest.mark.parametrize("route", HTTP_ROUTES, ids=str)
+def test_an_unreadable_200_reply_is_a_retryable_server_error(route, fake_server):
     fake_server.enqueue("patch", "mid", Reply(raw_body="<html>502 from a proxy</html>"))
     p, sleeps = provider(route, fake_server)
     with pytest.raises(ProviderError) as e:
         p.complete(req())
-    assert e.value.retryable and len(chats(fake_server, route)) == 3
-    if route.carrier == "http":  # litellm calls it a server error or a connection error, by provider
-        assert e.value.kind == "server" and "unreadable reply" in e.value.message
+    assert e.value.kind == "server" and "unreadable reply" in e.value.message and len(chats(fake_server, route)) == 3
+
+
+@pytest.mark.parametrize("route", routes(carriers=("litellm",)), ids=str)
+def test_an_unreadable_200_reply_through_litellm_is_retried(route, fake_server):
+    """litellm calls it a server error (OpenAI's client) or a connection error (Anthropic's, Ollama's): retried either way."""
+    fake_server.enqueue("patch", "mid", Reply(raw_body="<html>502 from a proxy</html>"))
+    p, sleeps = provider(route, fake_server)
+    with pytest.raises(ProviderError) as e:
+        p.complete(req())
+    assert e.value.kind in ("server", "unreachable") and e.value.retryable and len(chats(fake_server, route)) == 3
 
 
 @pytest.mark.parametrize("route", HTTP_ROUTES, ids=str)  # litellm's clients follow redirects
