@@ -179,8 +179,9 @@ class LiteLLMProvider(RemoteProvider):
         except Exception:
             pass
         for name in candidates:
-            if ll.model_cost.get(name):
-                return ll.model_cost[name]
+            entry = ll.model_cost.get(name)
+            if isinstance(entry, dict) and entry:
+                return entry
         return {}
 
     def known_price(self, tier: Tier) -> Price | None:
