@@ -25,8 +25,12 @@ def client(request):
 
 def run(client, repo, server, extra=None, **kw):
     cfg = http_config(server, {**(extra or {}), "provider": {"client": client}})
+    provider = http_provider(cfg)
+    # as the CLI's wiring does before the run: litellm's import (seconds, more on a busy machine) is not the run's time
+    provider.preflight(check_keys=False)
+    provider.warm_up()
     started = time.monotonic()
-    result = fix(repo, http_provider(cfg), cfg=cfg, **kw)
+    result = fix(repo, provider, cfg=cfg, **kw)
     return result, time.monotonic() - started
 
 

@@ -22,6 +22,9 @@ ALLOWED = {
     "cli": {"core", "model", "repo", "judge", "risk", "routing", "flows", "cli"},
 }
 TOP_LEVEL = {"__init__", "__main__"}
+# The package root re-exports `__version__` from core.version; only the top layer may import the root
+# (any other layer takes the version from core, as its rule says).
+ROOT_IMPORTERS = {"cli"}
 
 
 def _modules() -> dict[str, Path]:
@@ -74,9 +77,9 @@ def test_imports_only_go_down(module):
     for target, names, line in _imports(module, MODULES[module]):
         targets = [f"{target}.{n}" if f"{target}.{n}" in MODULES else target for n in names] or [target]
         for t in targets:
-            if t == "tieragent":  # the package root holds only __version__
+            if t == "tieragent" and layer in ROOT_IMPORTERS:
                 continue
-            if _layer(t) not in ALLOWED[layer]:
+            if t == "tieragent" or _layer(t) not in ALLOWED[layer]:
                 wrong.append(f"line {line}: {t}")
     assert not wrong, f"{module} ({layer}) imports above or beside its layer: {wrong}"
 
@@ -175,3 +178,13 @@ def test_the_check_catches_an_upward_import(tmp_path):
     assert ("tieragent.flows.fix", ["run_fix"], 1) in found
     assert _layer("tieragent.flows.fix") not in ALLOWED["core"]
     assert any(n.startswith("_") for _, names, _ in found for n in names)
+
+
+def test_the_package_root_counts_as_above_every_layer_but_cli(tmp_path, monkeypatch):
+    """`from .. import __version__` in model/ is an import of the root, not of core: reported."""
+    fake = tmp_path / "tieragent" / "model" / "bad.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("from .. import __version__\n")
+    monkeypatch.setitem(MODULES, "tieragent.model.bad", fake)
+    with pytest.raises(AssertionError, match="line 1: tieragent"):
+        test_imports_only_go_down("tieragent.model.bad")

@@ -14,4 +14,6 @@ Folders are layers; imports only go down (tests/test_layers.py enforces it):
 `model` and `repo` are side by side: neither imports the other.
 """
 
-__version__ = "0.1.0"
+from .core.version import __version__
+
+__all__ = ["__version__"]

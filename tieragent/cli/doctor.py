@@ -18,10 +18,15 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from ..core.errors import TieragentError
+from ..core.errors import ProviderError, TieragentError
 from ..core.vocab import TIERS
+
+if TYPE_CHECKING:
+    from ..core.config import Config, ProviderConfig, TierConfig
+    from ..core.vocab import Tier
+    from ..model.protocol import Provider
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 PING_TIMEOUT_S = 30.0  # a ping that takes longer is as good as a failure
@@ -181,7 +186,7 @@ def journal_check(journals: Path) -> Check:
 # ---------------------------------------------------------------- tiers
 
 
-def tier_checks(cfg: Any, environ: dict[str, str], ping: bool, add: Emit) -> None:
+def tier_checks(cfg: Config, environ: dict[str, str], ping: bool, add: Emit) -> None:
     configured = {t: getattr(cfg.tiers, t) for t in TIERS if getattr(cfg.tiers, t) is not None}
     for t in TIERS:
         if t not in configured:
@@ -189,17 +194,18 @@ def tier_checks(cfg: Any, environ: dict[str, str], ping: bool, add: Emit) -> Non
                       f"Run `tieragent init`, or set tiers.{t}.model in .tieragent.yaml (or TIERAGENT_TIERS__{t.upper()}__MODEL)."))
     if not configured:
         return
+    from ..model.protocol import Carrier
     from ..model.providers import real_provider
 
     settings = cfg.provider.model_copy(update={"retries": 0})
     for t, tc in configured.items():
-        provider = real_provider({t: tc}, settings, environ=dict(environ))
+        provider: Provider = real_provider({t: tc}, settings, environ=dict(environ))
         try:
             provider.preflight(check_keys=False)
         except TieragentError as e:
             add(Check(f"{t} tier", FAIL, e.message, e.hint))
             continue
-        via = "direct HTTP" if provider.carriers()[t] == "http" else "through litellm"
+        via = "direct HTTP" if provider.carriers()[t] is Carrier.HTTP else "through litellm"
         add(Check(f"{t} tier", OK, f"{tc.model} ({via})"))
         add(key_check(t, tc, provider))
         price = tc.price or provider.known_price(t)
@@ -220,7 +226,7 @@ def tier_checks(cfg: Any, environ: dict[str, str], ping: bool, add: Emit) -> Non
             add(ping_check(t, tc, environ, settings))
 
 
-def key_check(t: str, tc: Any, provider: Any) -> Check:
+def key_check(t: Tier, tc: TierConfig, provider: Provider) -> Check:
     """The variable's NAME and whether it is set; a tier with api_base may need no key (a warning)."""
     ks = provider.key_status(t)
     name = f"{t} key"
@@ -239,7 +245,7 @@ def key_check(t: str, tc: Any, provider: Any) -> Check:
     return Check(name, FAIL, f"{names} is not set", fix + ".")
 
 
-def ping_check(t: str, tc: Any, environ: dict[str, str], settings: Any) -> Check:
+def ping_check(t: Tier, tc: TierConfig, environ: dict[str, str], settings: ProviderConfig) -> Check:
     """One request of one token; reports the latency or the error's kind and message, never a key."""
     from ..core.vocab import Step
     from ..model.providers import real_provider
@@ -247,14 +253,14 @@ def ping_check(t: str, tc: Any, environ: dict[str, str], settings: Any) -> Check
     from ..model.redact import Redactor
 
     quick = tc.model_copy(update={"timeout_s": min(tc.timeout_s, PING_TIMEOUT_S), "max_output_tokens": 1})
-    provider = real_provider({t: quick}, settings, environ=dict(environ))
+    provider: Provider = real_provider({t: quick}, settings, environ=dict(environ))
     request = ModelRequest(Step.PING, t, ({"role": "user", "content": "Reply with OK."},), max_tokens=1)
     redact = Redactor.from_environment(environ)
     started = time.monotonic()
     try:
         reply = provider.complete(request)
     except TieragentError as e:
-        kind = getattr(e, "kind", "not sent")
+        kind = e.kind if isinstance(e, ProviderError) else "not sent"
         return Check(f"{t} ping", FAIL, redact(f"{kind}: {e.message}"), redact(e.hint) if e.hint else None)
     return Check(f"{t} ping", OK, f"{reply.model} answered in {time.monotonic() - started:.2f} s")
 

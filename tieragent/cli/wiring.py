@@ -18,7 +18,7 @@ from ..flows.fix import FixDeps
 from ..flows.review.run import ReviewDeps
 from ..repo.changes import DiffSource
 from ..judge.validation import detect_test_command
-from ..model.protocol import Models
+from ..model.protocol import Models, Provider
 from ..repo.runner import SubprocessRunner
 from ..repo.workspace import GitWorkspace
 from .config_trust import Ask, load_trusted_config
@@ -40,11 +40,11 @@ def prepare_models(cfg: Config, *, check_keys: bool = True) -> Models:
     from ..model.providers import real_provider
 
     tiers = {t: cfg.tier(t) for t in TIERS}
-    provider = real_provider(tiers, cfg.provider)
+    provider: Provider = real_provider(tiers, cfg.provider)
     provider.preflight(check_keys=check_keys)
     provider.warm_up()
     prices: dict[Tier, Price | None] = {}
-    warnings = []
+    warnings: list[str] = []
     for t in TIERS:
         prices[t] = tiers[t].price or provider.known_price(t)
         if prices[t] is None:

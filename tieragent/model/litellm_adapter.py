@@ -5,30 +5,30 @@ Before the import we pin two environment variables: LITELLM_MODE=PRODUCTION (oth
 import loads a `.env` from the working directory or a parent into this process) and
 LITELLM_LOCAL_MODEL_COST_MAP=True (otherwise it fetches the price map over the network).
 litellm's own retries are off (`max_retries=0`; its `num_retries` retries 401s and needs an
-undeclared package); this module owns the retry loop.
+undeclared package); tieragent's own loop (`remote.RemoteProvider.complete`) retries, as for every carrier.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import random
 import sys
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from ..core.config import Price, ProviderConfig, TierConfig
+from ..core.config import Price
 from ..core.errors import ProviderError, UsageError
 from ..core.vocab import Tier
 from .model_map import price_from_map
-from .protocol import ModelReply, ModelRequest, Usage
-from .remote import (KeyStatus, call_with_retries, caches_by_breakpoint, estimated_usage, kind_of_status, provider_error,
+from .protocol import Carrier, KeyStatus, ModelReply, ModelRequest, Usage
+from .remote import (RemoteProvider, caches_by_breakpoint, estimated_usage, kind_of_status, provider_error,
                      retry_after_seconds, with_cache_breakpoints)
 from .wires import ollama_context
 
 _litellm: Any = None
+REFUSED_CONNECTION = ("connection error", "connection refused")  # OpenAI's client's words, and Anthropic's
 
 
 def _import_litellm() -> Any:
@@ -64,7 +64,7 @@ def _classify_error(exc: Exception) -> tuple[str, bool]:
         return "not_found", False
     if isinstance(exc, ex.ContextWindowExceededError):
         return "context_window", False
-    if isinstance(exc, ex.InternalServerError) and "connection error" in str(exc).lower():
+    if isinstance(exc, ex.InternalServerError) and any(m in str(exc).lower() for m in REFUSED_CONNECTION):
         return "unreachable", True  # a refused connection arrives as InternalServerError
     if isinstance(exc, (ex.InternalServerError, ex.ServiceUnavailableError, ex.BadGatewayError)):
         return "server", True
@@ -90,13 +90,12 @@ def reported_usage(response: Any, request: ModelRequest, text: str) -> Usage:
 
 
 @dataclass
-class LiteLLMProvider:
-    tiers: dict[Tier, TierConfig]
-    settings: ProviderConfig = field(default_factory=ProviderConfig)
-    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    sleep: Callable[[float], None] = time.sleep
-    jitter: Callable[[], float] = random.random
-    _keys_present: set[str] = field(default_factory=set, repr=False)  # tiers whose key was found
+class LiteLLMProvider(RemoteProvider):
+    """`Provider` for every tier whose model only litellm knows how to call (or every tier, with
+    `provider.client: litellm`)."""
+
+    carrier = Carrier.LITELLM
+    _keys_present: set[Tier] = field(default_factory=set, repr=False)  # tiers whose usual key was found
 
     # ------------------------------------------------------------ setup
     def _key_env_name(self, tier: Tier) -> str | None:
@@ -106,11 +105,8 @@ class LiteLLMProvider:
         missing = _import_litellm().validate_environment(model=cfg.model).get("missing_keys") or []
         return missing[0] if missing else None
 
-    def _api_key(self, tier: Tier) -> str | None:
-        cfg = self.tiers[tier]
-        if cfg.api_key_env:
-            return self.environ.get(cfg.api_key_env)
-        return None  # litellm reads the provider's usual variable
+    def key_variable(self, tier: Tier) -> str | None:
+        return self.tiers[tier].api_key_env  # without one, litellm reads the provider's usual variable itself
 
     def preflight(self, *, check_keys: bool = True) -> None:
         """Fail before any file is touched when a tier's provider is unknown, or (`check_keys`) its key is
@@ -139,38 +135,23 @@ class LiteLLMProvider:
             except Exception:  # moved or renamed in another litellm: the first call pays instead
                 pass
 
-    def require_key(self, tier: Tier) -> None:
-        """UsageError (exit 2) naming the variable when the tier's key is not set."""
-        if tier in self._keys_present:
-            return
+    def missing_keys(self, tier: Tier) -> list[str]:
+        """Every variable litellm says the provider needs (all of them: e.g. Bedrock's two AWS keys) that
+        is not set. A tier with `api_base` is not asked: local endpoints often need no key."""
         cfg = self.tiers[tier]
-        if cfg.api_key_env:
-            if not self.environ.get(cfg.api_key_env):
-                raise UsageError(
-                    f"tiers.{tier}.api_key_env: the variable {cfg.api_key_env} is not set",
-                    hint=f"export {cfg.api_key_env}=... (the key for {cfg.model}), or remove api_key_env.",
-                )
-        elif not cfg.api_base:  # local endpoints often need no key
-            ll = _import_litellm()
-            missing = [k for k in ll.validate_environment(model=cfg.model).get("missing_keys") or [] if not self.environ.get(k)]
-            if missing:
-                raise UsageError(
-                    f"tiers.{tier}: {cfg.model} needs {', '.join(missing)}, which is not set",
-                    hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env to the variable that holds the key.",
-                )
-        self._keys_present.add(tier)
+        if tier in self._keys_present or cfg.api_base:
+            return []
+        reported = _import_litellm().validate_environment(model=cfg.model).get("missing_keys") or []
+        missing = [k for k in reported if not self.environ.get(k)]
+        if not missing:
+            self._keys_present.add(tier)  # validate_environment is not free: once per tier is enough
+        return missing
 
-    def key_status(self, tier: Tier) -> KeyStatus:
-        """Which variables the tier's key is read from, and which of them are set: names, never values.
-
-        For `tieragent doctor`, which must say what to export. litellm names the variables it found
+    def usual_key_status(self, tier: Tier) -> KeyStatus:
+        """For `tieragent doctor`, which must say what to export. litellm names the variables it found
         missing but not the one it found, so a set key is named by the provider's usual spellings.
-        A tier with `api_base` needs no `*_API_BASE` variable: the config gives the endpoint.
-        """
+        A tier with `api_base` needs no `*_API_BASE` variable: the config gives the endpoint."""
         cfg = self.tiers[tier]
-        if cfg.api_key_env:
-            name = cfg.api_key_env
-            return KeyStatus((name,), (name,) if self.environ.get(name) else (), needs_key=True)
         ll = _import_litellm()
         report = ll.validate_environment(model=cfg.model)
         reported = list(report.get("missing_keys") or [])
@@ -198,8 +179,9 @@ class LiteLLMProvider:
         except Exception:
             pass
         for name in candidates:
-            if ll.model_cost.get(name):
-                return ll.model_cost[name]
+            entry = ll.model_cost.get(name)
+            if isinstance(entry, dict) and entry:
+                return entry
         return {}
 
     def known_price(self, tier: Tier) -> Price | None:
@@ -209,11 +191,7 @@ class LiteLLMProvider:
         return self._model_info(tier).get("max_input_tokens")
 
     # ------------------------------------------------------------ calls
-    def complete(self, request: ModelRequest) -> ModelReply:
-        self.require_key(request.tier)
-        return call_with_retries(lambda: self._once(request), self.settings, self.sleep, self.jitter)
-
-    def _once(self, request: ModelRequest) -> ModelReply:
+    def attempt(self, request: ModelRequest) -> ModelReply:
         ll = _import_litellm()
         cfg = self.tiers[request.tier]
         kwargs: dict[str, Any] = dict(
@@ -230,7 +208,7 @@ class LiteLLMProvider:
             kwargs["temperature"] = cfg.temperature
         if cfg.model.startswith(("ollama/", "ollama_chat/")):  # else Ollama silently cuts the prompt at its default window
             kwargs["num_ctx"] = ollama_context(request, cfg.max_context)
-        key = self._api_key(request.tier)
+        key = self.sent_key(request.tier)
         if key:
             kwargs["api_key"] = key
         elif cfg.api_base and not cfg.api_key_env:
@@ -262,7 +240,8 @@ class LiteLLMProvider:
         detail = str(exc) or type(exc).__name__
         key_env = self._key_env_name(tier) if kind == "auth" else None
         retry_after = _retry_after(exc) if kind == "rate_limit" else None
-        return provider_error(tier, self.tiers[tier], kind, retryable, detail, key=self._api_key(tier), key_env=key_env, retry_after=retry_after)
+        return provider_error(tier, self.tiers[tier], kind, retryable, detail, key=self.sent_key(tier), key_env=key_env,
+                              retry_after=retry_after)
 
 
 def _retry_after(exc: Exception) -> float | None:

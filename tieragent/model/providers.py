@@ -9,25 +9,24 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
 from ..core.config import Price, ProviderConfig, TierConfig
 from ..core.vocab import Tier
-from .http_provider import HttpProvider, model_route
-from .protocol import ModelReply, ModelRequest
-from .remote import KeyStatus
+from .http_provider import HttpProvider
+from .protocol import Carrier, KeyStatus, ModelReply, ModelRequest, Provider
+from .wires import wire_of
 
 
-def carrier(cfg: TierConfig, settings: ProviderConfig) -> str:
-    """'http' or 'litellm': which provider calls this tier's model."""
-    return "http" if settings.client == "auto" and model_route(cfg.model) else "litellm"
+def carrier(cfg: TierConfig, settings: ProviderConfig) -> Carrier:
+    """Which provider calls this tier's model."""
+    return Carrier.HTTP if settings.client == "auto" and wire_of(cfg.model) else Carrier.LITELLM
 
 
 @dataclass
 class TieredProvider:
     """One `Provider` over the tiers' providers; every method goes to the tier's own."""
 
-    by_tier: dict[Tier, Any]  # HttpProvider or LiteLLMProvider
+    by_tier: dict[Tier, Provider]
 
     def complete(self, request: ModelRequest) -> ModelReply:
         return self.by_tier[request.tier].complete(request)
@@ -41,11 +40,11 @@ class TieredProvider:
     def key_status(self, tier: Tier) -> KeyStatus:
         return self.by_tier[tier].key_status(tier)
 
-    def carriers(self) -> dict[Tier, str]:
-        return {t: "http" if isinstance(p, HttpProvider) else "litellm" for t, p in self.by_tier.items()}
+    def carriers(self) -> dict[Tier, Carrier]:
+        return {t: p.carriers()[t] for t, p in self.by_tier.items()}
 
-    def _distinct(self) -> list[Any]:
-        seen: dict[int, Any] = {}
+    def _distinct(self) -> list[Provider]:
+        seen: dict[int, Provider] = {}
         for p in self.by_tier.values():
             seen.setdefault(id(p), p)
         return list(seen.values())
@@ -61,9 +60,9 @@ class TieredProvider:
 
 def real_provider(tiers: dict[Tier, TierConfig], settings: ProviderConfig, environ: dict[str, str] | None = None) -> TieredProvider:
     env = dict(os.environ) if environ is None else environ
-    http = {t: c for t, c in tiers.items() if carrier(c, settings) == "http"}
+    http = {t: c for t, c in tiers.items() if carrier(c, settings) is Carrier.HTTP}
     rest = {t: c for t, c in tiers.items() if t not in http}
-    by_tier: dict[Tier, Any] = {}
+    by_tier: dict[Tier, Provider] = {}
     if http:
         hp = HttpProvider(http, settings, environ=env)
         by_tier.update({t: hp for t in http})

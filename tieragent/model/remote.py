@@ -1,23 +1,27 @@
-"""What the real providers share: the retry loop, the error kinds and how they read, where a
-tier's key comes from, and where a prompt's cache breakpoints go.
+"""What the real providers share: their base class (`RemoteProvider`: the common fields, the call
+with retries, the key lookup and its messages), the retry loop, the error kinds and how they read,
+and where a prompt's cache breakpoints go.
 
-Two providers call models over the network: `http_provider.HttpProvider` speaks the OpenAI and
-Anthropic wire formats itself, `litellm_adapter.LiteLLMProvider` reaches every other provider
-through litellm. Both classify a failure into one of `KIND_TEXT`'s kinds and retry the same way,
-so a fault has the same outcome whichever of them carried the call.
+Two providers call models over the network: `http_provider.HttpProvider` speaks the OpenAI,
+Anthropic and Ollama wire formats itself, `litellm_adapter.LiteLLMProvider` reaches every other
+provider through litellm. Both classify a failure into one of `KIND_TEXT`'s kinds and retry the same
+way, so a fault has the same outcome whichever of them carried the call.
 """
 
 from __future__ import annotations
 
+import os
+import random
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Mapping
 
-from ..core.config import ProviderConfig, TierConfig
-from ..core.errors import ProviderError
+from ..core.config import Price, ProviderConfig, TierConfig
+from ..core.errors import ProviderError, UsageError
 from ..core.tokens import estimate_tokens
 from ..core.vocab import Tier
-from .protocol import ModelReply, ModelRequest, Usage
+from .protocol import Carrier, KeyStatus, ModelReply, ModelRequest, Usage
 
 KIND_TEXT = {
     "auth": "authentication failed",
@@ -41,19 +45,6 @@ CONTEXT_WINDOW_MARKERS = (
     "exceeds the context",
     "too many tokens",
 )
-
-
-@dataclass(frozen=True)
-class KeyStatus:
-    """Where a tier's key comes from. `variables` are alternatives: any one of them set will do."""
-
-    variables: tuple[str, ...]  # empty when the key's variable is not known by name, or none is needed
-    present: tuple[str, ...]  # those of `variables` that are set
-    needs_key: bool  # False: the provider takes no key (a local endpoint)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.present) or not self.variables
 
 
 def kind_of_status(status: int, message: str = "") -> tuple[str, bool]:
@@ -164,3 +155,82 @@ def with_cache_breakpoints(messages: tuple[dict[str, str], ...]) -> list[dict[st
         else:
             out.append(dict(m))
     return out
+
+
+@dataclass
+class RemoteProvider(ABC):
+    """A `Provider` that calls models over the network: what `HttpProvider` and `LiteLLMProvider` share.
+
+    A tier's key is the variable its `api_key_env` names; without one, the provider's usual variable,
+    which each carrier finds its own way (`usual_key_status`, `missing_keys`). A missing key is a
+    `UsageError` (exit 2) worded the same whichever carrier would have made the call.
+    """
+
+    tiers: dict[Tier, TierConfig]
+    settings: ProviderConfig = field(default_factory=ProviderConfig)
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+
+    carrier: ClassVar[Carrier]
+
+    def complete(self, request: ModelRequest) -> ModelReply:
+        self.require_key(request.tier)
+        return call_with_retries(lambda: self.attempt(request), self.settings, self.sleep, self.jitter)
+
+    def carriers(self) -> dict[Tier, Carrier]:
+        return dict.fromkeys(self.tiers, self.carrier)
+
+    def key_status(self, tier: Tier) -> KeyStatus:
+        name = self.tiers[tier].api_key_env
+        if name:
+            return KeyStatus((name,), (name,) if self.environ.get(name) else (), needs_key=True)
+        return self.usual_key_status(tier)
+
+    def require_key(self, tier: Tier) -> None:
+        """UsageError (exit 2) naming the variable when the tier's key is not set."""
+        cfg = self.tiers[tier]
+        if cfg.api_key_env:
+            if not self.environ.get(cfg.api_key_env):
+                raise UsageError(f"tiers.{tier}.api_key_env: the variable {cfg.api_key_env} is not set",
+                                 hint=f"export {cfg.api_key_env}=... (the key for {cfg.model}), or remove api_key_env.")
+            return
+        missing = self.missing_keys(tier)
+        if missing:
+            raise UsageError(f"tiers.{tier}: {cfg.model} needs {', '.join(missing)}, which is not set",
+                             hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env "
+                                  "to the variable that holds the key.")
+
+    def missing_keys(self, tier: Tier) -> list[str]:
+        """For a tier without `api_key_env`: the usual variables its provider needs that are not set."""
+        status = self.usual_key_status(tier)
+        return [] if status.ok else list(status.variables)
+
+    def sent_key(self, tier: Tier) -> str | None:
+        """The key's value, when this provider hands it over itself (`key_variable`)."""
+        name = self.key_variable(tier)
+        return self.environ.get(name) if name else None
+
+    @abstractmethod
+    def usual_key_status(self, tier: Tier) -> KeyStatus:
+        """`key_status` for a tier without `api_key_env`."""
+
+    @abstractmethod
+    def key_variable(self, tier: Tier) -> str | None:
+        """The variable whose value this provider sends as the tier's key; None: it sends none itself."""
+
+    @abstractmethod
+    def attempt(self, request: ModelRequest) -> ModelReply:
+        """One try at the call: a reply, or a ProviderError saying whether another try could help."""
+
+    @abstractmethod
+    def known_price(self, tier: Tier) -> Price | None: ...
+
+    @abstractmethod
+    def context_window(self, tier: Tier) -> int | None: ...
+
+    @abstractmethod
+    def preflight(self, *, check_keys: bool = True) -> None: ...
+
+    @abstractmethod
+    def warm_up(self) -> None: ...

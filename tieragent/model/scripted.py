@@ -10,14 +10,14 @@ from typing import Callable
 from ..core.config import Price, TierConfig
 from ..core.tokens import estimate_tokens
 from ..core.vocab import Tier
-from .protocol import ModelReply, ModelRequest, Usage
+from .protocol import Carrier, KeyStatus, ModelReply, ModelRequest, Usage
 
 Responder = Callable[[ModelRequest], str]
 
 
 @dataclass
 class ScriptedProvider:
-    """Answers each (step, tier) from a queue of canned replies, or from a function.
+    """A `Provider` that answers each (step, tier) from a queue of canned replies, or from a function.
 
     A queue's last reply repeats. A scripted exception (a `ProviderError`, a `KeyboardInterrupt`)
     is raised instead of answering, so tests can drive every fault without a server. Usage is estimated from text length and marked
@@ -58,3 +58,18 @@ class ScriptedProvider:
 
     def known_price(self, tier: Tier) -> Price | None:
         return None
+
+    def context_window(self, tier: Tier) -> int | None:
+        return None
+
+    def key_status(self, tier: Tier) -> KeyStatus:
+        return KeyStatus((), (), needs_key=False)
+
+    def carriers(self) -> dict[Tier, Carrier]:
+        return dict.fromkeys(self.tiers, Carrier.SCRIPTED)
+
+    def preflight(self, *, check_keys: bool = True) -> None:
+        """Nothing to check: a script needs no endpoint and no key."""
+
+    def warm_up(self) -> None:
+        """Nothing to prepare."""

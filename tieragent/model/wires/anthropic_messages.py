@@ -1,0 +1,105 @@
+"""Anthropic's messages API: the system text apart, alternating turns, cache breakpoints, and usage
+that counts cache reads and writes apart from the other input tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ...core.config import TierConfig
+from ..protocol import ModelRequest, Usage
+from ..remote import with_cache_breakpoints
+from .base import Reading, ReplyShapeError, Wire, sse_data, stream_error
+
+ANTHROPIC_VERSION = "2023-06-01"
+PUBLIC_API = "https://api.anthropic.com"
+MAX_TEMPERATURE = 1.0  # Anthropic's range is 0 to 1; the config allows up to 2 (OpenAI's range)
+
+
+@dataclass(frozen=True)
+class AnthropicMessages(Wire):
+    name = "anthropic"
+    prefixes = ("anthropic",)
+    usual_key = "ANTHROPIC_API_KEY"
+
+    @classmethod
+    def locate(cls, api_base: str | None, environ: dict[str, str]) -> tuple[str, str]:
+        base = api_base or environ.get("ANTHROPIC_BASE_URL") or environ.get("ANTHROPIC_API_BASE") or PUBLIC_API
+        base = base.rstrip("/")
+        return base, base + ("/messages" if base.endswith("/v1") else "/v1/messages")
+
+    def headers(self, key: str | None) -> dict[str, str]:
+        return {"anthropic-version": ANTHROPIC_VERSION, **({"x-api-key": key} if key else {})}
+
+    def body(self, request: ModelRequest, cfg: TierConfig) -> dict[str, Any]:
+        body = anthropic_body(self.model, request, cfg.stream)
+        if cfg.temperature is not None:
+            body["temperature"] = min(cfg.temperature, MAX_TEMPERATURE)
+        return body
+
+    def read(self, data: dict[str, Any]) -> Reading:
+        content = data.get("content")
+        if not isinstance(content, list):
+            raise ReplyShapeError("no content")
+        text = "".join(str(b.get("text") or "") for b in content if isinstance(b, dict) and b.get("type") == "text")
+        return Reading(text, anthropic_usage(data.get("usage")), data.get("stop_reason"))
+
+    def read_stream(self, lines: Iterator[str]) -> Reading:
+        parts: list[str] = []
+        start_usage: dict[str, Any] = {}
+        output_tokens, finish = None, None
+        for event in sse_data(lines):
+            kind = event.get("type")
+            if kind == "error":
+                raise stream_error(event)
+            if kind == "message_start":
+                start_usage = (event.get("message") or {}).get("usage") or {}
+            elif kind == "content_block_delta":
+                delta = event.get("delta") or {}
+                if delta.get("type") == "text_delta":
+                    parts.append(str(delta.get("text") or ""))
+            elif kind == "message_delta":
+                finish = (event.get("delta") or {}).get("stop_reason") or finish
+                output_tokens = (event.get("usage") or {}).get("output_tokens", output_tokens)
+            elif kind == "message_stop":
+                break
+        return Reading("".join(parts), anthropic_usage(start_usage, output_tokens), finish)
+
+
+def anthropic_body(model: str, request: ModelRequest, stream: bool) -> dict[str, Any]:
+    """System text apart, consecutive turns of one role merged (the API wants them alternating),
+    and cache breakpoints after the stable prefix (Anthropic caches only what is marked)."""
+    marked = with_cache_breakpoints(request.messages)
+    system = [block for m in marked if m["role"] == "system" for block in _blocks(m["content"])]
+    messages: list[dict[str, Any]] = []
+    for m in marked:
+        if m["role"] == "system":
+            continue
+        if messages and messages[-1]["role"] == m["role"]:
+            messages[-1]["content"].extend(_blocks(m["content"]))
+        else:
+            messages.append({"role": m["role"], "content": _blocks(m["content"])})
+    body: dict[str, Any] = {"model": model, "max_tokens": request.max_tokens, "messages": messages}
+    if system:
+        body["system"] = system
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    return list(content) if isinstance(content, list) else [{"type": "text", "text": str(content)}]
+
+
+def anthropic_usage(usage: Any, output_tokens: int | None = None) -> Usage | None:
+    """Anthropic counts cache reads and writes apart from `input_tokens`; the ledger's input
+    includes them, as OpenAI's `prompt_tokens` does."""
+    if not isinstance(usage, dict):
+        return None
+    read = int(usage.get("cache_read_input_tokens") or 0)
+    total = int(usage.get("input_tokens") or 0) + read + int(usage.get("cache_creation_input_tokens") or 0)
+    if not total:
+        return None
+    written = int(usage.get("cache_creation_input_tokens") or 0)
+    return Usage(total, read, int(output_tokens if output_tokens is not None else usage.get("output_tokens") or 0),
+                 cache_write_tokens=written)

@@ -1,0 +1,79 @@
+"""OpenAI's chat completions, and every server that copies them (vLLM, llama.cpp, LM Studio, a LiteLLM
+proxy, ...)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ...core.config import TierConfig
+from ..protocol import ModelRequest, Usage
+from .base import Reading, ReplyShapeError, Wire, sse_data, stream_error
+
+OPENAI_API = "https://api.openai.com/"
+REASONING_MODEL = re.compile(r"(o\d|gpt-5)", re.IGNORECASE)  # o1, o3-mini, o4-mini, gpt-5, gpt-5-mini, ...
+
+
+@dataclass(frozen=True)
+class OpenAIChat(Wire):
+    name = "openai"
+    prefixes = ("openai",)
+    usual_key = "OPENAI_API_KEY"
+
+    @classmethod
+    def locate(cls, api_base: str | None, environ: dict[str, str]) -> tuple[str, str]:
+        base = api_base or environ.get("OPENAI_BASE_URL") or environ.get("OPENAI_API_BASE") or OPENAI_API + "v1"
+        return base, base.rstrip("/") + "/chat/completions"
+
+    def headers(self, key: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or 'no-key'}"}  # local servers want some value
+
+    def body(self, request: ModelRequest, cfg: TierConfig) -> dict[str, Any]:
+        body = openai_body(self.model, request, cfg.stream, official=self.url.startswith(OPENAI_API))
+        if cfg.temperature is not None:
+            body["temperature"] = cfg.temperature
+        return body
+
+    def read(self, data: dict[str, Any]) -> Reading:
+        choices = data.get("choices")
+        if not isinstance(choices, list):
+            raise ReplyShapeError("no choices")
+        if not choices:
+            return Reading("", openai_usage(data.get("usage")), None)
+        first = choices[0] or {}
+        text = (first.get("message") or {}).get("content") or ""
+        return Reading(str(text), openai_usage(data.get("usage")), first.get("finish_reason"))
+
+    def read_stream(self, lines: Iterator[str]) -> Reading:
+        parts: list[str] = []
+        usage, finish = None, None
+        for chunk in sse_data(lines):
+            if "error" in chunk:
+                raise stream_error(chunk)
+            for choice in chunk.get("choices") or []:
+                parts.append((choice.get("delta") or {}).get("content") or "")
+                finish = choice.get("finish_reason") or finish
+            usage = openai_usage(chunk.get("usage")) or usage
+        return Reading("".join(parts), usage, finish)
+
+
+def openai_body(model: str, request: ModelRequest, stream: bool, *, official: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in request.messages]}
+    # OpenAI's reasoning models refuse max_tokens and want max_completion_tokens, which OpenAI's own
+    # API takes for every model; servers that copy the format (llama.cpp, vLLM, ...) know max_tokens.
+    # A reasoning model behind a proxy gets the new name, as litellm does it.
+    wants_new_name = official or REASONING_MODEL.match(model.rsplit("/", 1)[-1]) is not None
+    body["max_completion_tokens" if wants_new_name else "max_tokens"] = request.max_tokens
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def openai_usage(usage: Any) -> Usage | None:
+    if not isinstance(usage, dict) or not usage.get("prompt_tokens"):
+        return None
+    details = usage.get("prompt_tokens_details") or {}
+    cached = int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0
+    return Usage(int(usage["prompt_tokens"]), cached, int(usage.get("completion_tokens") or 0))
