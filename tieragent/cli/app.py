@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import typer
 
-from .. import __version__
+from ..core.version import __version__
 from ..core.errors import ExitCode, TieragentError
 from .common import fail as _fail
 from .fix_command import fix

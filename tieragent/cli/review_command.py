@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from .. import __version__
+from ..core.version import __version__
 from ..core.errors import TieragentError, UsageError
 from ..core.vocab import TIERS
 from . import options
