@@ -51,7 +51,9 @@ def frontier_replies(suite: str, out: Path) -> tuple[Path, dict[str, str]]:
         docs = [yaml.safe_load(p.read_text()) for p in sorted(tasks_dir.glob("*.yaml"))]
         return tasks_dir, {d["request"]: d["scripted"]["patch"]["frontier"][0] for d in docs}
     tasks_dir = write_smoke_suite(out / "suite")
-    return tasks_dir, {t.request: render_reply(t, t.replies["frontier"][0]) for t in SMOKE_TASKS if t.replies.get("frontier")}
+    return tasks_dir, {
+        t.request: render_reply(t, t.replies["frontier"][0]) for t in SMOKE_TASKS if t.replies.get("frontier")
+    }
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -62,7 +64,9 @@ def summarise(rows: list[dict]) -> dict:
         cost = sum(r["cost_usd"] or 0 for r in runs)
         patches = Counter(
             f"{s['tier']}/{s['edit_format']}/{s['outcome']}"
-            for r in runs for s in r["steps"] if s["step"] == "patch" and s["tier"] != "frontier"
+            for r in runs
+            for s in r["steps"]
+            if s["step"] == "patch" and s["tier"] != "frontier"
         )
         out[policy] = {
             "runs": len(runs),
@@ -83,7 +87,9 @@ def main() -> None:
     ap.add_argument("--model", default="openai/local", help="litellm model name for the local server")
     ap.add_argument("--suite", choices=("implement", "builtin"), default="implement")
     ap.add_argument("--run-timeout", type=int, default=900)
-    ap.add_argument("--temperature", type=float, help="tiers.small/mid.temperature (default: unset, the server's default)")
+    ap.add_argument(
+        "--temperature", type=float, help="tiers.small/mid.temperature (default: unset, the server's default)"
+    )
     args = ap.parse_args()
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -98,33 +104,76 @@ def main() -> None:
     home = out / "home"  # the bench runs from a repository of its own, with this config
     home.mkdir(exist_ok=True)
     subprocess.run(["git", "init", "-q"], cwd=home, check=True)
-    local = {"model": args.model, "api_base": args.api_base, "price": {"input_per_mtok": 0, "output_per_mtok": 0},
-             "max_context": 8192, "max_output_tokens": 1024, "timeout_s": 300}
+    local = {
+        "model": args.model,
+        "api_base": args.api_base,
+        "price": {"input_per_mtok": 0, "output_per_mtok": 0},
+        "max_context": 8192,
+        "max_output_tokens": 1024,
+        "timeout_s": 300,
+    }
     if args.temperature is not None:
         local["temperature"] = args.temperature
     config = {
-        "tiers": {"small": local, "mid": local,
-                  "frontier": {"model": "openai/frontier", "api_base": frontier.url,
-                               "price": {"input_per_mtok": 5, "output_per_mtok": 25}}},
+        "tiers": {
+            "small": local,
+            "mid": local,
+            "frontier": {
+                "model": "openai/frontier",
+                "api_base": frontier.url,
+                "price": {"input_per_mtok": 5, "output_per_mtok": 25},
+            },
+        },
         "provider": {"retries": 0},
     }
     (home / ".tieragent.yaml").write_text(yaml.safe_dump(config))
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "OPENAI_API_KEY": "local",
-           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "OPENAI_API_KEY": "local",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
     started = time.monotonic()
     tieragent = Path(sys.executable).with_name("tieragent")
     proc = subprocess.run(
-        [str(tieragent), "bench", "--suite", str(tasks_dir), "--policies", ",".join(POLICIES), "-j", "1",
-         "--run-timeout", str(args.run_timeout), "--json", "--workdir", str(out / "bench")],
-        cwd=home, capture_output=True, text=True, env=env)
+        [
+            str(tieragent),
+            "bench",
+            "--suite",
+            str(tasks_dir),
+            "--policies",
+            ",".join(POLICIES),
+            "-j",
+            "1",
+            "--run-timeout",
+            str(args.run_timeout),
+            "--json",
+            "--workdir",
+            str(out / "bench"),
+        ],
+        cwd=home,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     frontier.close()
     (out / "report.json").write_text(proc.stdout)
     (out / "stderr.txt").write_text(proc.stderr)
     if proc.returncode != 0:
         sys.exit(f"tieragent bench exited {proc.returncode}; see {out / 'stderr.txt'}")
     rows = [json.loads(line) for line in (out / "bench" / "results.jsonl").read_text().splitlines() if line.strip()]
-    print(json.dumps({"suite": args.suite, "model": args.model, "temperature": args.temperature, "seconds": round(time.monotonic() - started),
-                      "policies": summarise([r for r in rows if r.get("kind") == "run"])}, indent=2))
+    print(
+        json.dumps(
+            {
+                "suite": args.suite,
+                "model": args.model,
+                "temperature": args.temperature,
+                "seconds": round(time.monotonic() - started),
+                "policies": summarise([r for r in rows if r.get("kind") == "run"]),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

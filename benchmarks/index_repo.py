@@ -174,26 +174,38 @@ def main(argv: list[str] | None = None) -> int:
         cold, warm = _median(colds), _median(warms)
         n = f"median of {args.repeat}" if args.repeat > 1 else "one run"
         print(f"files indexed: {cold['files']} ({cold['skipped']} skipped); parser processes: {cold['workers']}")
-        print(f"cold   index {cold['index_s']:6.2f}s  process wall {cold['wall_s']:6.2f}s  "
-              f"{cold['files'] / cold['index_s']:7.0f} files/s  parsed {cold['parsed']}  CPU {cold['cpu_s']:.1f}s  "
-              f"({n}; all: {_all(colds)})   target <= 10 s")
-        print(f"warm   index {warm['index_s']:6.2f}s  process wall {warm['wall_s']:6.2f}s  "
-              f"{warm['files'] / warm['index_s']:7.0f} files/s  parsed {warm['parsed']}  CPU {warm['cpu_s']:.1f}s  "
-              f"({n}; all: {_all(warms)})   target <= 1 s")
-        print(f"edited index {edited['index_s']:6.2f}s  process wall {edited['wall_s']:6.2f}s  parsed {edited['parsed']}"
-              f" ({target.relative_to(repo)})")
-        print(f"rank   {ranked['rank_s']:.2f}s + outline {ranked['outline_s']:.2f}s on a warm index "
-              f"(first request: includes building the graph); top 5 for {args.request!r}:")
+        print(
+            f"cold   index {cold['index_s']:6.2f}s  process wall {cold['wall_s']:6.2f}s  "
+            f"{cold['files'] / cold['index_s']:7.0f} files/s  parsed {cold['parsed']}  CPU {cold['cpu_s']:.1f}s  "
+            f"({n}; all: {_all(colds)})   target <= 10 s"
+        )
+        print(
+            f"warm   index {warm['index_s']:6.2f}s  process wall {warm['wall_s']:6.2f}s  "
+            f"{warm['files'] / warm['index_s']:7.0f} files/s  parsed {warm['parsed']}  CPU {warm['cpu_s']:.1f}s  "
+            f"({n}; all: {_all(warms)})   target <= 1 s"
+        )
+        print(
+            f"edited index {edited['index_s']:6.2f}s  process wall {edited['wall_s']:6.2f}s  parsed {edited['parsed']}"
+            f" ({target.relative_to(repo)})"
+        )
+        print(
+            f"rank   {ranked['rank_s']:.2f}s + outline {ranked['outline_s']:.2f}s on a warm index "
+            f"(first request: includes building the graph); top 5 for {args.request!r}:"
+        )
         for p in ranked["top"]:
             print(f"         {p}")
         runs = colds + warms + [edited, ranked]
         peak = max(r["rss_self_mb"] for r in runs)
         tree = max(r["rss_tree_mb"] for r in runs)
-        print(f"peak RSS: main process {peak:.0f} MB (ru_maxrss; cold {cold['rss_self_mb']:.0f}, warm "
-              f"{warm['rss_self_mb']:.0f}, rank {ranked['rss_self_mb']:.0f})   target <= 300 MB")
+        print(
+            f"peak RSS: main process {peak:.0f} MB (ru_maxrss; cold {cold['rss_self_mb']:.0f}, warm "
+            f"{warm['rss_self_mb']:.0f}, rank {ranked['rss_self_mb']:.0f})   target <= 300 MB"
+        )
         print(f"          whole process tree incl. parser workers, sampled every 20 ms: {tree:.0f} MB")
-        print(f"load average {os.getloadavg()[0]:.2f} at the end (other processes share the cores; CPU seconds "
-              "include imports and the parser workers)")
+        print(
+            f"load average {os.getloadavg()[0]:.2f} at the end (other processes share the cores; CPU seconds "
+            "include imports and the parser workers)"
+        )
     return 0
 
 

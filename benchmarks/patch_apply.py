@@ -73,7 +73,12 @@ def damage(hunks: list[list[str]]) -> list[list[str]]:
         if n % 4 == 0:
             # leave out a context line at the top of the hunk that is not next to a change
             for k in range(1, len(body) - 1):
-                if body[k].startswith(" ") and body[k - 1].startswith(" ") and body[k + 1].startswith(" ") and body[k].strip():
+                if (
+                    body[k].startswith(" ")
+                    and body[k - 1].startswith(" ")
+                    and body[k + 1].startswith(" ")
+                    and body[k].strip()
+                ):
                     body = body[:k] + body[k + 1 :]
                     break
         out.append(["@@ -1,99 +1,99 @@" if n % 2 else "@@ @@"] + body)

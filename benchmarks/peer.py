@@ -117,8 +117,14 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float 
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Measured(wall, proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                        peak / 1024, usage.ru_maxrss / 1024)
+        return Measured(
+            wall,
+            proc.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            peak / 1024,
+            usage.ru_maxrss / 1024,
+        )
 
 
 def start_up(cmd: list[str], cwd: Path, env: dict[str, str], n: int) -> list[float]:
@@ -131,7 +137,9 @@ def start_up(cmd: list[str], cwd: Path, env: dict[str, str], n: int) -> list[flo
         if i:
             walls.append(time.perf_counter() - t)
         if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-300:]}")
+            raise RuntimeError(
+                f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-300:]}"
+            )
     return walls
 
 
@@ -203,8 +211,14 @@ class Tool:
             problems.append("the tool did not run the tests to a pass")
         if not requests:
             problems.append("the tool made no request to the model")
-        proof = subprocess.run(TEST_CMD + " -p no:cacheprovider", shell=True, cwd=self.repo, capture_output=True, text=True,
-                               env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+        proof = subprocess.run(
+            TEST_CMD + " -p no:cacheprovider",
+            shell=True,
+            cwd=self.repo,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"},
+        )
         if proof.returncode != 0:
             problems.append("the test command fails after the run")
         return {
@@ -278,8 +292,11 @@ def install_aider(work: Path, spec: str, python: str | None) -> Path:
             return exe
     subprocess.run([aider_python(python), "-m", "venv", "--clear", str(venv)], check=True)
     t = time.perf_counter()
-    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", spec],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", spec],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0 or not exe.exists():
         tail = "\n".join(line for line in proc.stderr.splitlines() if "is ignored" not in line)[-800:]
         raise RuntimeError(f"pip install {spec} failed (exit {proc.returncode}): {tail}")
@@ -290,10 +307,33 @@ def install_aider(work: Path, spec: str, python: str | None) -> Path:
 def aider_tool(work: Path, server: FakeOpenAI, exe: Path) -> Tool:
     repo = make_repo(work / "aider-repo", CALC_FILES)
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout.strip()
-    cmd = [str(exe), "--model", "openai/fake-mid", "--openai-api-base", server.url, "--openai-api-key", "dummy",
-           "--edit-format", "diff", "--yes-always", "--no-auto-commits", "--no-show-model-warnings", "--no-check-update",
-           "--no-show-release-notes", "--no-analytics", "--no-gitignore", "--no-pretty", "--no-fancy-input",
-           "--no-suggest-shell-commands", "--message", REQUEST, "--test-cmd", TEST_CMD, "--auto-test", "calc/ops.py"]
+    cmd = [
+        str(exe),
+        "--model",
+        "openai/fake-mid",
+        "--openai-api-base",
+        server.url,
+        "--openai-api-key",
+        "dummy",
+        "--edit-format",
+        "diff",
+        "--yes-always",
+        "--no-auto-commits",
+        "--no-show-model-warnings",
+        "--no-check-update",
+        "--no-show-release-notes",
+        "--no-analytics",
+        "--no-gitignore",
+        "--no-pretty",
+        "--no-fancy-input",
+        "--no-suggest-shell-commands",
+        "--message",
+        REQUEST,
+        "--test-cmd",
+        TEST_CMD,
+        "--auto-test",
+        "calc/ops.py",
+    ]
     return Tool("aider", version, repo, cmd, [str(exe), "--help"])
 
 
@@ -316,8 +356,17 @@ def test_command_alone(repo: Path, env: dict[str, str], n: int) -> float:
     return median(walls[1:])
 
 
-def side_by_side(work: Path, *, peer: bool = True, aider_bin: Path | None = None, aider_spec: str = AIDER_SPEC,
-                 aider_py: str | None = None, runs: int = 3, help_runs: int = 5, client: str = "auto") -> dict:
+def side_by_side(
+    work: Path,
+    *,
+    peer: bool = True,
+    aider_bin: Path | None = None,
+    aider_spec: str = AIDER_SPEC,
+    aider_py: str | None = None,
+    runs: int = 3,
+    help_runs: int = 5,
+    client: str = "auto",
+) -> dict:
     """Everything this script measures, as one JSON-ready dict."""
     work.mkdir(parents=True, exist_ok=True)
     side = work / "peer"
@@ -327,8 +376,17 @@ def side_by_side(work: Path, *, peer: bool = True, aider_bin: Path | None = None
     server.enqueue("patch", "mid", GOOD_PATCH)
     server.default = Reply(text=AIDER_EDIT)  # requests without tieragent's headers: Aider's
     env = bench_env(side / "home")
-    out: dict = {"task": {"repository": "tests/conftest.py CALC_FILES", "request": REQUEST, "test_command": TEST_CMD, "client": client,
-                          "env": {k: v for k, v in env.items() if k != "FAKE_PROVIDER_KEY"}, "runs": runs, "help_runs": help_runs}}
+    out: dict = {
+        "task": {
+            "repository": "tests/conftest.py CALC_FILES",
+            "request": REQUEST,
+            "test_command": TEST_CMD,
+            "client": client,
+            "env": {k: v for k, v in env.items() if k != "FAKE_PROVIDER_KEY"},
+            "runs": runs,
+            "help_runs": help_runs,
+        }
+    }
     try:
         tools = [tieragent_tool(side, server, client)]
         peer_error = None
@@ -375,11 +433,20 @@ def side_by_side(work: Path, *, peer: bool = True, aider_bin: Path | None = None
 def print_table(res: dict) -> None:
     tools = res.get("tools", [])
     t = res["task"]
-    print(f"task: {t['request']!r} on {t['repository']}; test command {t['test_command']} "
-          f"(alone: {res.get('test_command_alone_s', float('nan')):.2f}s); median of {t['runs']} fresh runs, --help median of {t['help_runs']}")
-    cols = [("fix wall s", "fix_wall_s", "{:.2f}"), ("tree peak MB", "tree_peak_mb", "{:.0f}"), ("max proc MB", "maxrss_mb", "{:.0f}"),
-            ("--help s", "help_s", "{:.2f}"), ("requests", "model_requests", "{}"), ("req tokens", "request_tokens_est", "{}"),
-            ("test runs", "tool_test_runs", "{}"), ("ok runs", "runs_ok", "{}")]
+    print(
+        f"task: {t['request']!r} on {t['repository']}; test command {t['test_command']} "
+        f"(alone: {res.get('test_command_alone_s', float('nan')):.2f}s); median of {t['runs']} fresh runs, --help median of {t['help_runs']}"
+    )
+    cols = [
+        ("fix wall s", "fix_wall_s", "{:.2f}"),
+        ("tree peak MB", "tree_peak_mb", "{:.0f}"),
+        ("max proc MB", "maxrss_mb", "{:.0f}"),
+        ("--help s", "help_s", "{:.2f}"),
+        ("requests", "model_requests", "{}"),
+        ("req tokens", "request_tokens_est", "{}"),
+        ("test runs", "tool_test_runs", "{}"),
+        ("ok runs", "runs_ok", "{}"),
+    ]
     print(f"{'tool':<24}" + "".join(f"{c[0]:>13}" for c in cols))
     for tool in tools:
         cells = [("-" if tool[k] is None else f.format(tool[k])) for _, k, f in cols]
@@ -387,14 +454,19 @@ def print_table(res: dict) -> None:
     r = res.get("ratios")
     if r:
         g = res["targets"]
-        print(f"tieragent/aider: fix wall {r['fix_wall']:.2f} (target <= {g['fix_wall_ratio']}), tree peak RSS "
-              f"{r['tree_peak_rss']:.2f} (target <= {g['peak_rss_ratio']}), largest process {r['maxrss']:.2f}, --help {r['help']:.2f}, "
-              f"request tokens {r['request_tokens']:.2f}; fix wall less the test runs {r['fix_wall_minus_tests']:.2f}")
+        print(
+            f"tieragent/aider: fix wall {r['fix_wall']:.2f} (target <= {g['fix_wall_ratio']}), tree peak RSS "
+            f"{r['tree_peak_rss']:.2f} (target <= {g['peak_rss_ratio']}), largest process {r['maxrss']:.2f}, --help {r['help']:.2f}, "
+            f"request tokens {r['request_tokens']:.2f}; fix wall less the test runs {r['fix_wall_minus_tests']:.2f}"
+        )
     for tool in tools:
         if tool["tool"] == "tieragent" and tool["help_s"] is not None:
             print(f"tieragent --help {tool['help_s']:.3f}s (target < {res['targets']['tieragent_help_s']} s)")
         if tool.get("phases_s"):
-            print(f"{tool['tool']} phases of the median run: " + ", ".join(f"{k} {v:.2f}s" for k, v in tool["phases_s"].items()))
+            print(
+                f"{tool['tool']} phases of the median run: "
+                + ", ".join(f"{k} {v:.2f}s" for k, v in tool["phases_s"].items())
+            )
         for p in tool["problems"]:
             print(f"  {tool['tool']}: FAILED CHECK: {p}")
     if res.get("peer_error"):
@@ -407,17 +479,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peer", action="store_true", help="measure tieragent only (no Aider install)")
     ap.add_argument("--aider-bin", type=Path, help="use this aider executable instead of installing one")
     ap.add_argument("--aider-spec", default=AIDER_SPEC, help=f"what to pip install (default {AIDER_SPEC})")
-    ap.add_argument("--aider-python", help="the Python for Aider's venv (default: this one when 3.10-3.12, else python3.12/3.11/3.10)")
+    ap.add_argument(
+        "--aider-python",
+        help="the Python for Aider's venv (default: this one when 3.10-3.12, else python3.12/3.11/3.10)",
+    )
     ap.add_argument("--runs", type=int, default=3, help="timed fix runs per tool (default 3; the median is reported)")
     ap.add_argument("--help-runs", type=int, default=5, help="--help runs per tool (default 5)")
-    ap.add_argument("--client", choices=["auto", "litellm"], default="auto",
-                    help="tieragent's provider.client (default auto: its own HTTP client for the openai/ tiers)")
+    ap.add_argument(
+        "--client",
+        choices=["auto", "litellm"],
+        default="auto",
+        help="tieragent's provider.client (default auto: its own HTTP client for the openai/ tiers)",
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tieragent-peer-") as tmp:
-        res = side_by_side((args.workdir or Path(tmp)).expanduser(), peer=not args.no_peer, aider_bin=args.aider_bin,
-                           aider_spec=args.aider_spec, aider_py=args.aider_python, runs=args.runs, help_runs=args.help_runs,
-                           client=args.client)
+        res = side_by_side(
+            (args.workdir or Path(tmp)).expanduser(),
+            peer=not args.no_peer,
+            aider_bin=args.aider_bin,
+            aider_spec=args.aider_spec,
+            aider_py=args.aider_python,
+            runs=args.runs,
+            help_runs=args.help_runs,
+            client=args.client,
+        )
     if args.json:
         print(json.dumps(res, indent=2))
     else:

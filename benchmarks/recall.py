@@ -75,7 +75,9 @@ def ablate(repo: Path, cases: list[dict]) -> None:
         finally:
             for k, v in saved.items():
                 setattr(rank, k, v)
-        print(f"  {name:<28} recall@1 {s['recall@1']:.3f}  recall@5 {s['recall@5']:.3f}  recall@10 {s['recall@10']:.3f}")
+        print(
+            f"  {name:<28} recall@1 {s['recall@1']:.3f}  recall@5 {s['recall@5']:.3f}  recall@10 {s['recall@10']:.3f}"
+        )
 
 
 def summary(results: list[CaseResult]) -> dict[str, float]:

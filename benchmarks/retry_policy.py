@@ -39,8 +39,11 @@ from tieragent.repo.runner import SubprocessRunner  # noqa: E402
 from tieragent.repo.workspace import GitWorkspace  # noqa: E402
 
 MIX = {"both": 13, "mid only": 1, "frontier only": 2, "neither": 4}
-SOURCE = {"calc/__init__.py": "", "calc/ops.py": "def add(a, b):\n    return a - b\n",
-          "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"}
+SOURCE = {
+    "calc/__init__.py": "",
+    "calc/ops.py": "def add(a, b):\n    return a - b\n",
+    "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+}
 CLASSIFY = '{"task_class": "local", "risk": "low", "files": ["calc/ops.py"], "reason": "add() subtracts"}'
 RIGHT = "```diff\n--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n```"
 WRONG = RIGHT.replace("return a + b", "return a * b")
@@ -65,17 +68,30 @@ def run_task(repo: Path, kind: str, extra: dict) -> tuple[bool, float, int]:
     solves = {"mid": kind in ("both", "mid only"), "frontier": kind in ("both", "frontier only")}
     tiers = {t: c.model_dump() for t, c in DEMO_TIERS.items()}
     cfg = Config.model_validate({"tiers": tiers, **extra})
-    provider = ScriptedProvider({t: cfg.tier(t) for t in TIERS}, script={
-        ("classify", "small"): [CLASSIFY], ("patch", "mid"): [RIGHT if solves["mid"] else WRONG],
-        ("patch", "frontier"): [RIGHT if solves["frontier"] else WRONG]})
+    provider = ScriptedProvider(
+        {t: cfg.tier(t) for t in TIERS},
+        script={
+            ("classify", "small"): [CLASSIFY],
+            ("patch", "mid"): [RIGHT if solves["mid"] else WRONG],
+            ("patch", "frontier"): [RIGHT if solves["frontier"] else WRONG],
+        },
+    )
     ws = GitWorkspace.open(repo)
-    deps = FixDeps(ws=ws, config=cfg, runner=SubprocessRunner({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
-                   models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, {}),
-                   repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
-                   test_command=f'"{sys.executable}" -m pytest -q')
+    deps = FixDeps(
+        ws=ws,
+        config=cfg,
+        runner=SubprocessRunner({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
+        models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, {}),
+        repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
+        test_command=f'"{sys.executable}" -m pytest -q',
+    )
     result = run_fix("add() returns the wrong result", deps)
     subprocess.run(["git", "checkout", "-q", "--", "."], cwd=repo, check=True)
-    return result.status == "fixed", result.ledger.spent_usd if result.ledger else 0.0, result.ledger.calls if result.ledger else 0
+    return (
+        result.status == "fixed",
+        result.ledger.spent_usd if result.ledger else 0.0,
+        result.ledger.calls if result.ledger else 0,
+    )
 
 
 def main() -> None:
@@ -93,16 +109,26 @@ def main() -> None:
                     ok, spent, made = run_task(repo, kind, extra)
                     solved, cost, calls = solved + ok, cost + spent, calls + made
                     wasted += 0.0 if ok else spent
-            rows.append({"policy": name, "tasks": sum(MIX.values()), "solved": solved, "calls": calls, "cost_usd": round(cost, 4),
-                         "cost_per_solved_usd": round(cost / solved, 5) if solved else None,
-                         "spent_on_unsolved_usd": round(wasted, 4)})
+            rows.append(
+                {
+                    "policy": name,
+                    "tasks": sum(MIX.values()),
+                    "solved": solved,
+                    "calls": calls,
+                    "cost_usd": round(cost, 4),
+                    "cost_per_solved_usd": round(cost / solved, 5) if solved else None,
+                    "spent_on_unsolved_usd": round(wasted, 4),
+                }
+            )
     if args.json:
         print(json.dumps(rows, indent=2))
         return
     print(f"{'policy':<55} {'solved':>7} {'calls':>6} {'cost':>9} {'per solved':>11} {'on unsolved':>12}")
     for r in rows:
-        print(f"{r['policy']:<55} {r['solved']:>4}/{r['tasks']:<2} {r['calls']:>6} ${r['cost_usd']:>8.4f} "
-              f"${r['cost_per_solved_usd']:>10.5f} ${r['spent_on_unsolved_usd']:>11.4f}")
+        print(
+            f"{r['policy']:<55} {r['solved']:>4}/{r['tasks']:<2} {r['calls']:>6} ${r['cost_usd']:>8.4f} "
+            f"${r['cost_per_solved_usd']:>10.5f} ${r['spent_on_unsolved_usd']:>11.4f}"
+        )
 
 
 if __name__ == "__main__":

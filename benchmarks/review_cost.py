@@ -29,8 +29,12 @@ from tieragent.core import prompts  # noqa: E402
 from tieragent.core.config import Config  # noqa: E402
 from tieragent.core.tokens import estimate_tokens  # noqa: E402
 from tieragent.core.vocab import TIERS  # noqa: E402
-from tieragent.flows.review import ReviewDeps, ReviewOptions, run_review  # noqa: E402
-from tieragent.flows.review import batch  # noqa: E402
+from tieragent.flows.review import (  # noqa: E402
+    ReviewDeps,
+    ReviewOptions,
+    batch,
+    run_review,
+)
 from tieragent.flows.review.batch import Part, changes_block  # noqa: E402
 from tieragent.flows.review.context import enclosing_code  # noqa: E402
 from tieragent.flows.review.diff import parse_diff  # noqa: E402
@@ -42,9 +46,20 @@ from tieragent.repo.runner import SubprocessRunner  # noqa: E402
 from tieragent.repo.workspace import GitWorkspace  # noqa: E402
 
 DEFAULT_REV = "8df71ea"  # "fix: baseline before patching, per-test verdicts, risk rules, ..." (issue 5)
-FINDING = json.dumps({"findings": [{"path": "x.py", "line": 1, "severity": "low", "category": "maintainability",
-                                    "message": "a typical finding: one or two sentences saying what is wrong and why it matters " * 2,
-                                    "suggestion": "a short suggestion of how to change it"}]})
+FINDING = json.dumps(
+    {
+        "findings": [
+            {
+                "path": "x.py",
+                "line": 1,
+                "severity": "low",
+                "category": "maintainability",
+                "message": "a typical finding: one or two sentences saying what is wrong and why it matters " * 2,
+                "suggestion": "a short suggestion of how to change it",
+            }
+        ]
+    }
+)
 
 
 def responder(request) -> str:
@@ -60,14 +75,23 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     ws = GitWorkspace.open(ROOT)
-    rev = subprocess.run(["git", "rev-parse", args.rev], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    text = subprocess.run(["git", "diff", "--no-color", "-M", f"{rev}^", rev], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    rev = subprocess.run(
+        ["git", "rev-parse", args.rev], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    text = subprocess.run(
+        ["git", "diff", "--no-color", "-M", f"{rev}^", rev], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     source = DiffSource(text, f"commit {rev[:10]}", f"{rev}^", rev, base_rev=f"{rev}^")
     cfg = Config.model_validate({"tiers": {t: c.model_dump() for t, c in DEMO_TIERS.items()}})
     provider = ScriptedProvider(DEMO_TIERS, responder=responder)
     prices = {t: DEMO_TIERS[t].price for t in TIERS}
-    deps = ReviewDeps(ws=ws, config=cfg, models=lambda: Models(provider, prices, {}),
-                      repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"), runner=SubprocessRunner())
+    deps = ReviewDeps(
+        ws=ws,
+        config=cfg,
+        models=lambda: Models(provider, prices, {}),
+        repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
+        runner=SubprocessRunner(),
+    )
     result = run_review(source, deps, ReviewOptions(fail_on="never"))
     ledger = result.ledger
     tiered = ledger.spent_usd if ledger else 0.0
@@ -89,7 +113,9 @@ def main() -> None:
             hunks += 1
             if h.id in skipped_ids or h.path in skipped_files:
                 part = Part(h, enclosing_code(h.path, ws.blob(rev, h.path), h), "not rated")
-                messages = prompts.render("review-hunks", path=h.path, changes=changes_block([part]), related="", feedback="")
+                messages = prompts.render(
+                    "review-hunks", path=h.path, changes=changes_block([part]), related="", feedback=""
+                )
                 tokens = estimate_tokens("\n".join(m["content"] for m in messages))
                 all_frontier += (tokens * fr.input_per_mtok + estimate_tokens(FINDING) * fr.output_per_mtok) / 1e6
     by_tier = {t: len(ids) for t, ids in result.by_tier().items()}
@@ -109,9 +135,13 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    print(f"commit {figures['commit']}: {figures['files']} files, {hunks} hunks; {figures['skipped']} skipped without a model")
+    print(
+        f"commit {figures['commit']}: {figures['files']} files, {hunks} hunks; {figures['skipped']} skipped without a model"
+    )
     print(f"reviewed by tier: {by_tier}; {figures['calls']} calls (triage included)")
-    print(f"tiered review:                 ${tiered:.4f}  (one hunk per call: ${one_per_call:.4f}, {figures['calls_one_hunk_per_call']} calls)")
+    print(
+        f"tiered review:                 ${tiered:.4f}  (one hunk per call: ${one_per_call:.4f}, {figures['calls_one_hunk_per_call']} calls)"
+    )
     print(f"every hunk to the frontier:    ${all_frontier:.4f}  (tiered costs {tiered / all_frontier:.0%} of that)")
 
 

@@ -44,10 +44,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -100,7 +101,10 @@ def part_startup(work: Path, repeat: int) -> dict:
     out = {}
     for args in (["--help"], ["fix", "--help"], ["review", "--help"], ["map"], ["config", "show"]):
         walls = start_up([TIERAGENT, *args], repo, env, repeat)
-        out["tieragent " + " ".join(args)] = {"median_s": round(median(walls), 3), "walls_s": [round(w, 3) for w in walls]}
+        out["tieragent " + " ".join(args)] = {
+            "median_s": round(median(walls), 3),
+            "walls_s": [round(w, 3) for w in walls],
+        }
     return {"commands": out, "repeat": repeat, "repository": "tests/conftest.py CALC_FILES (4 files)"}
 
 
@@ -130,14 +134,24 @@ def part_tokens(work: Path, repeat: int) -> dict:
     repo = work / "tokens-repo"
     shutil.rmtree(repo, ignore_errors=True)
     make_repo(repo, CALC_FILES)
-    cfg = Config.model_validate({"tiers": {t: {"model": f"openai/fake-{t}", "price": PRICES[t]} for t in TIERS},
-                                 "validate": {"test": TEST_CMD, "timeout_s": 60}})
-    provider = ScriptedProvider({t: cfg.tier(t) for t in TIERS},
-                                script={("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]})
+    cfg = Config.model_validate(
+        {
+            "tiers": {t: {"model": f"openai/fake-{t}", "price": PRICES[t]} for t in TIERS},
+            "validate": {"test": TEST_CMD, "timeout_s": 60},
+        }
+    )
+    provider = ScriptedProvider(
+        {t: cfg.tier(t) for t in TIERS}, script={("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}
+    )
     ws = GitWorkspace.open(repo)
-    deps = FixDeps(ws=ws, config=cfg, runner=validation_runner(cfg).with_env({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
-                   models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, {}),
-                   repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"), test_command=TEST_CMD)
+    deps = FixDeps(
+        ws=ws,
+        config=cfg,
+        runner=validation_runner(cfg).with_env({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
+        models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, {}),
+        repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
+        test_command=TEST_CMD,
+    )
     result = run_fix(REQUEST, deps)
     steps: dict[str, dict] = {}
     for row in result.ledger.rows if result.ledger else []:
@@ -150,22 +164,49 @@ def part_tokens(work: Path, repeat: int) -> dict:
         text = req.prompt_text()
         total = estimate_tokens(text)
         if str(req.step) == "classify" and "classify" not in shares:
-            outline = _section(text, "Repository outline (paths, then the definitions in each file):\n", ("\n\nRequest:\n",))
-            shares["classify"] = {"prompt_tokens": total, "outline_tokens": estimate_tokens(outline),
-                                  "outline_share": round(estimate_tokens(outline) / total, 3)}
+            outline = _section(
+                text, "Repository outline (paths, then the definitions in each file):\n", ("\n\nRequest:\n",)
+            )
+            shares["classify"] = {
+                "prompt_tokens": total,
+                "outline_tokens": estimate_tokens(outline),
+                "outline_share": round(estimate_tokens(outline) / total, 3),
+            }
         if str(req.step) == "patch" and "patch" not in shares:
             related = _section(text, "Signatures in related files (for reference):\n", ("\n\nRequest:\n",))
-            files = _section(text, "Files (current content, including any uncommitted edits):\n",
-                             ("\nSignatures in related files", "\n\nRequest:\n"))
-            shares["patch"] = {"prompt_tokens": total, "files_tokens": estimate_tokens(files), "related_tokens": estimate_tokens(related),
-                               "files_share": round(estimate_tokens(files) / total, 3),
-                               "related_share": round(estimate_tokens(related) / total, 3)}
-    return {"status": result.status, "steps": steps, "shares": shares, "outline_budget_tokens": cfg.context.outline_tokens,
-            "total_input_tokens": sum(s["input_tokens"] for s in steps.values()), "estimated": True}
+            files = _section(
+                text,
+                "Files (current content, including any uncommitted edits):\n",
+                ("\nSignatures in related files", "\n\nRequest:\n"),
+            )
+            shares["patch"] = {
+                "prompt_tokens": total,
+                "files_tokens": estimate_tokens(files),
+                "related_tokens": estimate_tokens(related),
+                "files_share": round(estimate_tokens(files) / total, 3),
+                "related_share": round(estimate_tokens(related) / total, 3),
+            }
+    return {
+        "status": result.status,
+        "steps": steps,
+        "shares": shares,
+        "outline_budget_tokens": cfg.context.outline_tokens,
+        "total_input_tokens": sum(s["input_tokens"] for s in steps.values()),
+        "estimated": True,
+    }
 
 
 def part_fix(work: Path, repeat: int, args: argparse.Namespace) -> dict:
-    cmd = ["benchmarks/peer.py", "--json", "--workdir", str(work), "--runs", str(args.repeat or 3), "--help-runs", str(args.repeat or 5)]
+    cmd = [
+        "benchmarks/peer.py",
+        "--json",
+        "--workdir",
+        str(work),
+        "--runs",
+        str(args.repeat or 3),
+        "--help-runs",
+        str(args.repeat or 5),
+    ]
     if args.quick or args.no_peer:
         cmd.append("--no-peer")
     if args.aider_bin:
@@ -174,7 +215,9 @@ def part_fix(work: Path, repeat: int, args: argparse.Namespace) -> dict:
 
 
 def _index_repo(spec: str | None, work: Path, repeat: int) -> dict:
-    cmd = ["benchmarks/index_repo.py", "--workdir", str(work), "--repeat", str(repeat)] + (["--spec", spec] if spec else [])
+    cmd = ["benchmarks/index_repo.py", "--workdir", str(work), "--repeat", str(repeat)] + (
+        ["--spec", spec] if spec else []
+    )
     text = run_script(cmd)
     return {
         "spec": spec or "django==5.1.4",
@@ -205,18 +248,27 @@ def part_map(work: Path, repeat: int) -> dict:
         for _ in range(repeat):
             shutil.rmtree(tags, ignore_errors=True)
             t = time.perf_counter()
-            proc = subprocess.run([TIERAGENT, "map", "--json", *extra], cwd=repo, env=env, capture_output=True, text=True)
+            proc = subprocess.run(
+                [TIERAGENT, "map", "--json", *extra], cwd=repo, env=env, capture_output=True, text=True
+            )
             colds.append(time.perf_counter() - t)
             if proc.returncode != 0:
                 raise RuntimeError(f"tieragent map exited {proc.returncode}: {proc.stderr[-500:]}")
             files = json.loads(proc.stdout)["index"]["files"]
             t = time.perf_counter()
-            proc = subprocess.run([TIERAGENT, "map", "--json", *extra], cwd=repo, env=env, capture_output=True, check=True)
+            proc = subprocess.run(
+                [TIERAGENT, "map", "--json", *extra], cwd=repo, env=env, capture_output=True, check=True
+            )
             warms.append(time.perf_counter() - t)
             inside.append(json.loads(proc.stdout)["index"]["seconds"])  # index + rank + outline, imports excluded
-        cli[label] = {"cold_s": round(median(colds), 3), "warm_s": round(median(warms), 3), "files": files,
-                      "warm_in_process_s": round(median(inside), 3),
-                      "cold_walls_s": [round(w, 3) for w in colds], "warm_walls_s": [round(w, 3) for w in warms]}
+        cli[label] = {
+            "cold_s": round(median(colds), 3),
+            "warm_s": round(median(warms), 3),
+            "files": files,
+            "warm_in_process_s": round(median(inside), 3),
+            "cold_walls_s": [round(w, 3) for w in colds],
+            "warm_walls_s": [round(w, 3) for w in warms],
+        }
     out["cli"] = cli
     out["request"] = MAP_REQUEST
     return out
@@ -228,9 +280,14 @@ def part_index(work: Path, repeat: int) -> dict:
 
 def _recall(work: Path, which: str) -> dict:
     text = run_script(["benchmarks/recall.py", "--workdir", str(work), "--set", which])
-    return {"set": which, "spec": num(r"^(\S+): \d+ requests", text, str), "requests": num(r": (\d+) requests", text, int),
-            "recall@1": num(r"^recall@1\s+([\d.]+)", text), "recall@5": num(r"^recall@5\s+([\d.]+)", text),
-            "recall@10": num(r"^recall@10\s+([\d.]+)", text)}
+    return {
+        "set": which,
+        "spec": num(r"^(\S+): \d+ requests", text, str),
+        "requests": num(r": (\d+) requests", text, int),
+        "recall@1": num(r"^recall@1\s+([\d.]+)", text),
+        "recall@5": num(r"^recall@5\s+([\d.]+)", text),
+        "recall@10": num(r"^recall@10\s+([\d.]+)", text),
+    }
 
 
 def part_recall(work: Path, repeat: int) -> dict:
@@ -239,9 +296,15 @@ def part_recall(work: Path, repeat: int) -> dict:
 
 def part_patch_apply(work: Path, repeat: int) -> dict:
     text = run_script(["benchmarks/patch_apply.py"])
-    out: dict[str, Any] = {"hunks": num(r"reply: (\d+) hunks", text, int), "lines": num(r"file: (\d+) lines", text, int)}
+    out: dict[str, Any] = {
+        "hunks": num(r"reply: (\d+) hunks", text, int),
+        "lines": num(r"file: (\d+) lines", text, int),
+    }
     for name in ("clean", "damaged", "shifted"):
-        out[name] = {"hunks_per_s": num(rf"^\s+{name}\s+(\d+) hunks/s", text, int), "wall_s": num(rf"^\s+{name}\s+\d+ hunks/s\s+([\d.]+) s", text)}
+        out[name] = {
+            "hunks_per_s": num(rf"^\s+{name}\s+(\d+) hunks/s", text, int),
+            "wall_s": num(rf"^\s+{name}\s+\d+ hunks/s\s+([\d.]+) s", text),
+        }
     out["corpus_passed"] = num(r"corpus: (\d+)/", text, int)
     out["corpus_total"] = num(r"corpus: \d+/(\d+)", text, int)
     return out
@@ -261,7 +324,14 @@ def rows_of(parts: dict[str, dict]) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     for name, p in parts.items():
         if "_error" in p or "_skipped" in p:
-            rows.append((name, ("ERROR: " + p["_error"].splitlines()[0][:120]) if "_error" in p else "skipped: " + p["_skipped"], "", ""))
+            rows.append(
+                (
+                    name,
+                    ("ERROR: " + p["_error"].splitlines()[0][:120]) if "_error" in p else "skipped: " + p["_skipped"],
+                    "",
+                    "",
+                )
+            )
     s = parts.get("startup", {})
     for cmd, v in s.get("commands", {}).items():
         target = "< 0.3 s" if cmd == "tieragent --help" else ""
@@ -269,62 +339,186 @@ def rows_of(parts: dict[str, dict]) -> list[tuple[str, str, str, str]]:
     t = parts.get("tokens", {})
     if t.get("steps"):
         per = ", ".join(f"{k} {v['input_tokens']}" for k, v in t["steps"].items())
-        rows.append(("prompt tokens per step, reference fix (estimated)", f"{per} (total {t['total_input_tokens']})", "", "run_all.py --only tokens"))
+        rows.append(
+            (
+                "prompt tokens per step, reference fix (estimated)",
+                f"{per} (total {t['total_input_tokens']})",
+                "",
+                "run_all.py --only tokens",
+            )
+        )
         sh = t["shares"]
         if "classify" in sh:
-            rows.append(("  classify: outline share", f"{sh['classify']['outline_share']:.0%} ({sh['classify']['outline_tokens']} tokens; budget {t['outline_budget_tokens']})", "", ""))
+            rows.append(
+                (
+                    "  classify: outline share",
+                    f"{sh['classify']['outline_share']:.0%} ({sh['classify']['outline_tokens']} tokens; budget {t['outline_budget_tokens']})",
+                    "",
+                    "",
+                )
+            )
         if "patch" in sh:
-            rows.append(("  patch: related signatures share", f"{sh['patch']['related_share']:.0%} ({sh['patch']['related_tokens']} tokens); files {sh['patch']['files_share']:.0%}", "", ""))
+            rows.append(
+                (
+                    "  patch: related signatures share",
+                    f"{sh['patch']['related_share']:.0%} ({sh['patch']['related_tokens']} tokens); files {sh['patch']['files_share']:.0%}",
+                    "",
+                    "",
+                )
+            )
     f = parts.get("fix", {})
     for tool in f.get("tools", []):
         if tool["fix_wall_s"] is None:
-            rows.append((f"fix: {tool['version']}", "FAILED: " + "; ".join(tool["problems"])[:120], "", "benchmarks/peer.py"))
+            rows.append(
+                (f"fix: {tool['version']}", "FAILED: " + "; ".join(tool["problems"])[:120], "", "benchmarks/peer.py")
+            )
             continue
-        rows.append((f"fix wall, instant fake model: {tool['version']}", f"{tool['fix_wall_s']:.2f} s ({tool['runs_ok']}/{tool['runs']} runs fixed)", "", "benchmarks/peer.py"))
-        rows.append((f"fix peak RSS, process tree: {tool['version']}", f"{tool['tree_peak_mb']:.0f} MB (largest process {tool['maxrss_mb']:.0f} MB)", "", "benchmarks/peer.py"))
-        rows.append((f"--help: {tool['version']}", f"{tool['help_s']:.3f} s", "< 0.3 s" if tool["tool"] == "tieragent" else "", "benchmarks/peer.py"))
-        rows.append((f"  fix wall less its {tool['tool_test_runs']} test run(s) (approx.)", f"{tool['wall_minus_tests_s']:.2f} s", "", ""))
+        rows.append(
+            (
+                f"fix wall, instant fake model: {tool['version']}",
+                f"{tool['fix_wall_s']:.2f} s ({tool['runs_ok']}/{tool['runs']} runs fixed)",
+                "",
+                "benchmarks/peer.py",
+            )
+        )
+        rows.append(
+            (
+                f"fix peak RSS, process tree: {tool['version']}",
+                f"{tool['tree_peak_mb']:.0f} MB (largest process {tool['maxrss_mb']:.0f} MB)",
+                "",
+                "benchmarks/peer.py",
+            )
+        )
+        rows.append(
+            (
+                f"--help: {tool['version']}",
+                f"{tool['help_s']:.3f} s",
+                "< 0.3 s" if tool["tool"] == "tieragent" else "",
+                "benchmarks/peer.py",
+            )
+        )
+        rows.append(
+            (
+                f"  fix wall less its {tool['tool_test_runs']} test run(s) (approx.)",
+                f"{tool['wall_minus_tests_s']:.2f} s",
+                "",
+                "",
+            )
+        )
         if tool.get("phases_s"):
-            rows.append(("  phases (median run)", ", ".join(f"{k} {v:.2f}" for k, v in tool["phases_s"].items() if k != "total"), "", ""))
+            rows.append(
+                (
+                    "  phases (median run)",
+                    ", ".join(f"{k} {v:.2f}" for k, v in tool["phases_s"].items() if k != "total"),
+                    "",
+                    "",
+                )
+            )
     if f.get("ratios"):
         r = f["ratios"]
-        rows.append(("ratio tieragent/aider: fix wall", f"{r['fix_wall']:.2f} (less the test runs: {r['fix_wall_minus_tests']:.2f})", "<= 0.6", "benchmarks/peer.py"))
-        rows.append(("ratio tieragent/aider: peak RSS (tree)", f"{r['tree_peak_rss']:.2f} (largest process {r['maxrss']:.2f})", "<= 0.8", "benchmarks/peer.py"))
-        rows.append(("ratio tieragent/aider: --help; request tokens", f"{r['help']:.2f}; {r['request_tokens']:.2f}", "", "benchmarks/peer.py"))
+        rows.append(
+            (
+                "ratio tieragent/aider: fix wall",
+                f"{r['fix_wall']:.2f} (less the test runs: {r['fix_wall_minus_tests']:.2f})",
+                "<= 0.6",
+                "benchmarks/peer.py",
+            )
+        )
+        rows.append(
+            (
+                "ratio tieragent/aider: peak RSS (tree)",
+                f"{r['tree_peak_rss']:.2f} (largest process {r['maxrss']:.2f})",
+                "<= 0.8",
+                "benchmarks/peer.py",
+            )
+        )
+        rows.append(
+            (
+                "ratio tieragent/aider: --help; request tokens",
+                f"{r['help']:.2f}; {r['request_tokens']:.2f}",
+                "",
+                "benchmarks/peer.py",
+            )
+        )
         rows.append(("  test command alone", f"{f['test_command_alone_s']:.2f} s", "", ""))
     if f.get("peer_error"):
         rows.append(("peer", f["peer_error"][:140], "", "benchmarks/peer.py"))
     m = parts.get("map", {})
     if m.get("index_repo"):
         ir = m["index_repo"]
-        rows.append((f"map index {ir['spec']} ({ir['files']} files) cold / warm", f"{ir['cold_index_s']:.2f} s / {ir['warm_index_s']:.2f} s "
-                     f"(process {ir['cold_process_s']:.2f} / {ir['warm_process_s']:.2f} s)", "", f"benchmarks/index_repo.py --spec {ir['spec']}"))
+        rows.append(
+            (
+                f"map index {ir['spec']} ({ir['files']} files) cold / warm",
+                f"{ir['cold_index_s']:.2f} s / {ir['warm_index_s']:.2f} s "
+                f"(process {ir['cold_process_s']:.2f} / {ir['warm_process_s']:.2f} s)",
+                "",
+                f"benchmarks/index_repo.py --spec {ir['spec']}",
+            )
+        )
         for label, v in m["cli"].items():
-            rows.append((f"`tieragent {label}` on {ir['spec']}, cold / warm", f"{v['cold_s']:.2f} s / {v['warm_s']:.2f} s "
-                         f"(warm: {v['warm_in_process_s']:.2f} s of it index + rank + outline)",
-                         "warm <= 0.5 s", "run_all.py --only map"))
+            rows.append(
+                (
+                    f"`tieragent {label}` on {ir['spec']}, cold / warm",
+                    f"{v['cold_s']:.2f} s / {v['warm_s']:.2f} s "
+                    f"(warm: {v['warm_in_process_s']:.2f} s of it index + rank + outline)",
+                    "warm <= 0.5 s",
+                    "run_all.py --only map",
+                )
+            )
         rows.append((f"  peak RSS ({ir['spec']})", f"{ir['rss_main_mb']} MB main, {ir['rss_tree_mb']} MB tree", "", ""))
     i = parts.get("index", {})
     if "files" in i:
-        rows.append((f"index {i['spec']} ({i['files']} files) cold / warm", f"{i['cold_index_s']:.2f} s / {i['warm_index_s']:.2f} s", "<= 10 s / <= 1 s", "benchmarks/index_repo.py"))
-        rows.append((f"  peak RSS ({i['spec']})", f"{i['rss_main_mb']} MB main, {i['rss_tree_mb']} MB tree", "<= 300 MB", ""))
+        rows.append(
+            (
+                f"index {i['spec']} ({i['files']} files) cold / warm",
+                f"{i['cold_index_s']:.2f} s / {i['warm_index_s']:.2f} s",
+                "<= 10 s / <= 1 s",
+                "benchmarks/index_repo.py",
+            )
+        )
+        rows.append(
+            (f"  peak RSS ({i['spec']})", f"{i['rss_main_mb']} MB main, {i['rss_tree_mb']} MB tree", "<= 300 MB", "")
+        )
     for key, rc in parts.get("recall", {}).items():
         if isinstance(rc, dict) and "recall@5" in rc:
-            rows.append((f"recall@1/@5/@10, {rc['spec']} ({rc['requests']} requests)", f"{rc['recall@1']:.3f} / {rc['recall@5']:.3f} / {rc['recall@10']:.3f}",
-                         ">= 0.80 @5" if key == "requests" else "", f"benchmarks/recall.py --set {key}"))
+            rows.append(
+                (
+                    f"recall@1/@5/@10, {rc['spec']} ({rc['requests']} requests)",
+                    f"{rc['recall@1']:.3f} / {rc['recall@5']:.3f} / {rc['recall@10']:.3f}",
+                    ">= 0.80 @5" if key == "requests" else "",
+                    f"benchmarks/recall.py --set {key}",
+                )
+            )
     pa = parts.get("patch_apply", {})
     if "clean" in pa:
-        rows.append((f"patch apply, {pa['hunks']} hunks on {pa['lines']:,} lines: clean / damaged / shifted",
-                     f"{pa['clean']['wall_s']:.2f} / {pa['damaged']['wall_s']:.2f} / {pa['shifted']['wall_s']:.2f} s ({pa['clean']['hunks_per_s']} hunks/s clean)",
-                     "< 1 s", "benchmarks/patch_apply.py"))
+        rows.append(
+            (
+                f"patch apply, {pa['hunks']} hunks on {pa['lines']:,} lines: clean / damaged / shifted",
+                f"{pa['clean']['wall_s']:.2f} / {pa['damaged']['wall_s']:.2f} / {pa['shifted']['wall_s']:.2f} s ({pa['clean']['hunks_per_s']} hunks/s clean)",
+                "< 1 s",
+                "benchmarks/patch_apply.py",
+            )
+        )
         rows.append(("  patch corpus", f"{pa['corpus_passed']}/{pa['corpus_total']}", "all", ""))
     rv = parts.get("review_cost", {})
     if "tiered_cost_usd" in rv:
-        rows.append((f"review of commit {rv['commit']} ({rv['hunks']} hunks): tiered vs every hunk to frontier",
-                     f"${rv['tiered_cost_usd']:.2f} vs ${rv['every_hunk_to_frontier_usd']:.2f}", "", "benchmarks/review_cost.py"))
+        rows.append(
+            (
+                f"review of commit {rv['commit']} ({rv['hunks']} hunks): tiered vs every hunk to frontier",
+                f"${rv['tiered_cost_usd']:.2f} vs ${rv['every_hunk_to_frontier_usd']:.2f}",
+                "",
+                "benchmarks/review_cost.py",
+            )
+        )
     for pol in parts.get("retry_policy", {}).get("policies", []):
-        rows.append((f"cost per solved task: {pol['policy']}", f"${pol['cost_per_solved_usd']:.5f} ({pol['solved']}/{pol['tasks']} solved, {pol['calls']} calls)",
-                     "", "benchmarks/retry_policy.py"))
+        rows.append(
+            (
+                f"cost per solved task: {pol['policy']}",
+                f"${pol['cost_per_solved_usd']:.5f} ({pol['solved']}/{pol['tasks']} solved, {pol['calls']} calls)",
+                "",
+                "benchmarks/retry_policy.py",
+            )
+        )
     return rows
 
 
@@ -338,35 +532,71 @@ def print_table(rows: list[tuple[str, str, str, str]]) -> None:
 
 
 def machine() -> dict:
-    mem = next((line.split(":", 1)[1].strip() for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "?") \
-        if Path("/proc/meminfo").exists() else "?"
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout
+    mem = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            ),
+            "?",
+        )
+        if Path("/proc/meminfo").exists()
+        else "?"
+    )
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
     version = subprocess.run([TIERAGENT, "--version"], capture_output=True, text=True).stdout.strip()
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count(), "mem_total": mem,
-            "python": platform.python_version(), "platform": platform.platform(), "tieragent": version, "commit": head,
-            "modified_tracked_files": len(dirty.splitlines()),  # the figures are of the work tree as it was
-            "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "mem_total": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "tieragent": version,
+        "commit": head,
+        "modified_tracked_files": len(dirty.splitlines()),  # the figures are of the work tree as it was
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="parts: " + ", ".join(PARTS))
-    ap.add_argument("--workdir", type=Path, help="downloads, repositories and the Aider venv (default: a temp dir; "
-                                                 "~/.cache/tieragent-bench keeps them between runs)")
-    ap.add_argument("--quick", action="store_true", help="skip the parts that download (map, index, recall) and the peer")
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="parts: " + ", ".join(PARTS),
+    )
+    ap.add_argument(
+        "--workdir",
+        type=Path,
+        help="downloads, repositories and the Aider venv (default: a temp dir; "
+        "~/.cache/tieragent-bench keeps them between runs)",
+    )
+    ap.add_argument(
+        "--quick", action="store_true", help="skip the parts that download (map, index, recall) and the peer"
+    )
     ap.add_argument("--no-peer", action="store_true", help="measure tieragent's fix without Aider")
-    ap.add_argument("--aider-bin", type=Path, help="an installed aider executable (default: pip install into WORKDIR/aider-venv)")
+    ap.add_argument(
+        "--aider-bin", type=Path, help="an installed aider executable (default: pip install into WORKDIR/aider-venv)"
+    )
     ap.add_argument("--only", help="comma-separated parts to run (default: all)")
     ap.add_argument("--repeat", type=int, help="fresh processes per median (default: 5 for start-up, 3 elsewhere)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    ap.add_argument("--table-from", type=Path, metavar="FILE", help="print the table of a saved --json output, and run nothing")
+    ap.add_argument(
+        "--table-from", type=Path, metavar="FILE", help="print the table of a saved --json output, and run nothing"
+    )
     args = ap.parse_args(argv)
     if args.table_from:
         saved = json.loads(args.table_from.read_text())
         info = saved["machine"]
-        print(f"{info['date']}  {info['cpus']} CPUs, {info['mem_total']}, Python {info['python']}, {info['tieragent']} at {info['commit']}"
-              f"  load average {info['loadavg_start'][0]} -> {info['loadavg_end'][0]}")
+        print(
+            f"{info['date']}  {info['cpus']} CPUs, {info['mem_total']}, Python {info['python']}, {info['tieragent']} at {info['commit']}"
+            f"  load average {info['loadavg_start'][0]} -> {info['loadavg_end'][0]}"
+        )
         print_table([(r["what"], r["figure"], r["target"], r["command"]) for r in saved["table"]])
         return 0
     chosen = [p.strip() for p in args.only.split(",")] if args.only else PARTS
@@ -394,15 +624,28 @@ def main(argv: list[str] | None = None) -> int:
                 parts[name] = {"_error": f"{type(e).__name__}: {e}"}
             parts[name]["_seconds"] = round(time.perf_counter() - started, 1)
             parts[name]["_loadavg_before_after"] = [round(load, 2), round(os.getloadavg()[0], 2)]
-            log(f"[run_all] {name} done in {parts[name]['_seconds']}s (load average {load:.2f} -> {os.getloadavg()[0]:.2f})")
+            log(
+                f"[run_all] {name} done in {parts[name]['_seconds']}s (load average {load:.2f} -> {os.getloadavg()[0]:.2f})"
+            )
     info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     rows = rows_of(parts)
     if args.json:
-        print(json.dumps({"machine": info, "quick": args.quick, "parts": parts,
-                          "table": [dict(zip(("what", "figure", "target", "command"), r)) for r in rows]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "machine": info,
+                    "quick": args.quick,
+                    "parts": parts,
+                    "table": [dict(zip(("what", "figure", "target", "command"), r)) for r in rows],
+                },
+                indent=2,
+            )
+        )
     else:
-        print(f"{info['date']}  {info['cpus']} CPUs, {info['mem_total']}, Python {info['python']}, {info['tieragent']} at {info['commit']}"
-              f"  load average {info['loadavg_start'][0]} -> {info['loadavg_end'][0]}")
+        print(
+            f"{info['date']}  {info['cpus']} CPUs, {info['mem_total']}, Python {info['python']}, {info['tieragent']} at {info['commit']}"
+            f"  load average {info['loadavg_start'][0]} -> {info['loadavg_end'][0]}"
+        )
         print_table(rows)
     return 1 if any("_error" in p for p in parts.values()) else 0
 

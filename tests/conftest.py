@@ -10,7 +10,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_openai import FakeOpenAI  # noqa: E402
+from fake_openai import FakeOpenAI
 
 FAKE_KEY = "sk-fake-test-key-0123456789"
 PRICES = {
@@ -123,7 +123,12 @@ def trust_config(repo: Path, text: str) -> None:
     `cli_env(repo.parent)` gives the CLI: as if they had answered yes once."""
     from tieragent.core.trust import config_digest, remember_trusted
 
-    remember_trusted(repo.resolve(), config_digest(text), ["written by the test"], path=state_home(repo.parent) / "tieragent" / "trusted-configs.json")
+    remember_trusted(
+        repo.resolve(),
+        config_digest(text),
+        ["written by the test"],
+        path=state_home(repo.parent) / "tieragent" / "trusted-configs.json",
+    )
 
 
 def state_home(tmp_home: Path) -> Path:
@@ -132,8 +137,11 @@ def state_home(tmp_home: Path) -> Path:
 
 def cli_env(tmp_home: Path) -> dict[str, str]:
     # CI and TIERAGENT_CI would switch the CLI to CI mode: tests ask for it where they mean it
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GITHUB_", "CI_")) and k not in ("CI", "GITLAB_CI")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GITHUB_", "CI_")) and k not in ("CI", "GITLAB_CI")
+    }
     env["FAKE_PROVIDER_KEY"] = FAKE_KEY
     env["XDG_CONFIG_HOME"] = str(tmp_home / "config")  # keep the developer's user config out
     env["XDG_STATE_HOME"] = str(state_home(tmp_home))  # and the configs they trust (see trust_config)
@@ -142,7 +150,9 @@ def cli_env(tmp_home: Path) -> dict[str, str]:
     return env
 
 
-def run_cli(args: list[str], cwd: Path, *, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+def run_cli(
+    args: list[str], cwd: Path, *, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess:
     """The CLI as a subprocess: for what only a real process shows (signals, streams, imports, a terminal)."""
     return subprocess.run(
         [sys.executable, "-m", "tieragent", *args],

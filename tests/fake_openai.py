@@ -13,9 +13,10 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Recorded:
 
     def text(self) -> str:
         """Every message's text (Anthropic's system blocks first), whatever the wire format."""
+
         def flat(content: Any) -> str:
             if isinstance(content, list):
                 return "\n".join(str(b.get("text") or "") for b in content if isinstance(b, dict))
@@ -143,7 +145,12 @@ class FakeOpenAI:
             h.wfile.write(payload)
             return
         if reply.status != 200:
-            _send_json(h, reply.status, reply.error_body or {"error": {"message": f"HTTP {reply.status}", "type": "error"}}, reply.headers)
+            _send_json(
+                h,
+                reply.status,
+                reply.error_body or {"error": {"message": f"HTTP {reply.status}", "type": "error"}},
+                reply.headers,
+            )
             return
         if h.path.rstrip("/").endswith("/messages"):
             self._anthropic(h, body, raw, reply)
@@ -153,7 +160,9 @@ class FakeOpenAI:
             return
         usage = {
             "prompt_tokens": reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4,
-            "completion_tokens": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4,
+            "completion_tokens": reply.completion_tokens
+            if reply.completion_tokens is not None
+            else len(reply.text) // 4,
             "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
         }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
@@ -166,7 +175,13 @@ class FakeOpenAI:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": reply.finish_reason}],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply.text},
+                    "finish_reason": reply.finish_reason,
+                }
+            ],
         }
         if not reply.no_usage:
             out["usage"] = usage
@@ -203,7 +218,9 @@ class FakeOpenAI:
     def _anthropic(self, h: BaseHTTPRequestHandler, body: dict, raw: str, reply: Reply) -> None:
         prompt = reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4
         usage = {
-            "input_tokens": prompt - reply.cached_tokens - reply.cache_write_tokens,  # Anthropic counts cache reads and writes apart
+            "input_tokens": prompt
+            - reply.cached_tokens
+            - reply.cache_write_tokens,  # Anthropic counts cache reads and writes apart
             "cache_read_input_tokens": reply.cached_tokens,
             "cache_creation_input_tokens": reply.cache_write_tokens,
             "output_tokens": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4,
@@ -220,30 +237,65 @@ class FakeOpenAI:
                 return f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n".encode()
 
             start_usage = {k: v for k, v in usage.items() if k != "output_tokens"} if not reply.no_usage else {}
-            h.wfile.write(event("message_start", {"message": {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
-                                                              "content": [], "usage": {**start_usage, "output_tokens": 1}}}))
+            h.wfile.write(
+                event(
+                    "message_start",
+                    {
+                        "message": {
+                            "id": "msg_fake",
+                            "type": "message",
+                            "role": "assistant",
+                            "model": model,
+                            "content": [],
+                            "usage": {**start_usage, "output_tokens": 1},
+                        }
+                    },
+                )
+            )
             h.wfile.write(event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}))
             h.wfile.write(event("ping", {}))
             for i in range(0, len(reply.text), 40):
-                h.wfile.write(event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": reply.text[i : i + 40]}}))
+                h.wfile.write(
+                    event(
+                        "content_block_delta",
+                        {"index": 0, "delta": {"type": "text_delta", "text": reply.text[i : i + 40]}},
+                    )
+                )
             h.wfile.write(event("content_block_stop", {"index": 0}))
-            h.wfile.write(event("message_delta", {"delta": {"stop_reason": stop}, "usage": {"output_tokens": usage["output_tokens"]}}))
+            h.wfile.write(
+                event(
+                    "message_delta",
+                    {"delta": {"stop_reason": stop}, "usage": {"output_tokens": usage["output_tokens"]}},
+                )
+            )
             h.wfile.write(event("message_stop", {}))
             h.wfile.flush()
             h.close_connection = True
             return
-        out: dict[str, Any] = {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
-                               "content": [{"type": "text", "text": reply.text}], "stop_reason": stop}
+        out: dict[str, Any] = {
+            "id": "msg_fake",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": reply.text}],
+            "stop_reason": stop,
+        }
         if not reply.no_usage:
             out["usage"] = usage
         _send_json(h, 200, out)
 
     # ------------------------------------------------------------ Ollama's native chat
     def _ollama(self, h: BaseHTTPRequestHandler, body: dict, raw: str, reply: Reply) -> None:
-        counts = {"prompt_eval_count": reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4,
-                  "eval_count": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4}
-        last = {"model": body.get("model", "fake"), "done": True, "done_reason": "length" if reply.finish_reason == "length" else "stop",
-                **({} if reply.no_usage else counts)}
+        counts = {
+            "prompt_eval_count": reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4,
+            "eval_count": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4,
+        }
+        last = {
+            "model": body.get("model", "fake"),
+            "done": True,
+            "done_reason": "length" if reply.finish_reason == "length" else "stop",
+            **({} if reply.no_usage else counts),
+        }
         if not body.get("stream"):
             _send_json(h, 200, {**last, "message": {"role": "assistant", "content": reply.text}})
             return
@@ -252,7 +304,11 @@ class FakeOpenAI:
         h.send_header("Connection", "close")
         h.end_headers()
         for i in range(0, len(reply.text), 40):
-            chunk = {"model": body.get("model", "fake"), "message": {"role": "assistant", "content": reply.text[i : i + 40]}, "done": False}
+            chunk = {
+                "model": body.get("model", "fake"),
+                "message": {"role": "assistant", "content": reply.text[i : i + 40]},
+                "done": False,
+            }
             h.wfile.write((json.dumps(chunk) + "\n").encode())
         h.wfile.write((json.dumps({**last, "message": {"role": "assistant", "content": ""}}) + "\n").encode())
         h.wfile.flush()

@@ -22,7 +22,6 @@ from tieragent.flows.fix import FixDeps, FixOptions, FixResult, run_fix
 from tieragent.model.protocol import Models
 from tieragent.model.scripted import ScriptedProvider
 from tieragent.repo.map import build_repo_map
-from tieragent.repo.runner import SubprocessRunner
 from tieragent.repo.workspace import GitWorkspace
 
 PYTEST = f'"{sys.executable}" -m pytest -q -x'
@@ -41,7 +40,9 @@ def config(extra: dict[str, Any] | None = None) -> Config:
     return Config.model_validate(data)
 
 
-def scripted(script: dict[tuple[str, str], list[str | BaseException]] | None = None, cfg: Config | None = None) -> ScriptedProvider:
+def scripted(
+    script: dict[tuple[str, str], list[str | BaseException]] | None = None, cfg: Config | None = None
+) -> ScriptedProvider:
     """A provider answering from `script`; `fix(..., provider=http_provider(cfg))` goes through HTTP instead."""
     cfg = cfg or config()
     return ScriptedProvider({t: cfg.tier(t) for t in TIERS}, script=dict(script or {}))
@@ -63,8 +64,15 @@ def deps(repo: Path, provider: Any, cfg: Config | None = None, **kw: Any) -> Fix
     )
 
 
-def fix(repo: Path, provider: Any, request: str = "add() returns the wrong result", *, cfg: Config | None = None,
-        events: list[Event] | None = None, **options: Any) -> FixResult:
+def fix(
+    repo: Path,
+    provider: Any,
+    request: str = "add() returns the wrong result",
+    *,
+    cfg: Config | None = None,
+    events: list[Event] | None = None,
+    **options: Any,
+) -> FixResult:
     """One `fix` run in-process; `options` are FixOptions fields, or FixDeps fields such as `confirm`."""
     option_names = set(FixOptions.__dataclass_fields__)
     opts = FixOptions(**{k: v for k, v in options.items() if k in option_names})
@@ -95,8 +103,17 @@ def sent(provider: ScriptedProvider, step: str, n: int) -> str:
     return [r for r in provider.requests if r.step == step][n].prompt_text()
 
 
-def review(repo: Path, provider: ScriptedProvider, source=None, *, cfg: Config | None = None, fail_on: str = "high",
-           run_tests: bool = False, windows: dict | None = None, events: list[Event] | None = None):
+def review(
+    repo: Path,
+    provider: ScriptedProvider,
+    source=None,
+    *,
+    cfg: Config | None = None,
+    fail_on: str = "high",
+    run_tests: bool = False,
+    windows: dict | None = None,
+    events: list[Event] | None = None,
+):
     """One `review` run in-process; `source` defaults to the working tree against HEAD."""
     from tieragent.flows.review import ReviewDeps, ReviewOptions, run_review
     from tieragent.repo import changes
@@ -119,8 +136,16 @@ def review(repo: Path, provider: ScriptedProvider, source=None, *, cfg: Config |
 def http_config(server, extra: dict[str, Any] | None = None) -> Config:
     """Every tier on the fake OpenAI-compatible server (`openai/...` models: direct HTTP, unless
     `extra` sets provider.client to litellm)."""
-    tiers = {t: {"model": f"openai/fake-{t}", "api_base": server.url, "api_key_env": "FAKE_PROVIDER_KEY", "price": PRICES[t], "timeout_s": 5}
-             for t in TIERS}
+    tiers = {
+        t: {
+            "model": f"openai/fake-{t}",
+            "api_base": server.url,
+            "api_key_env": "FAKE_PROVIDER_KEY",
+            "price": PRICES[t],
+            "timeout_s": 5,
+        }
+        for t in TIERS
+    }
     base = {"tiers": tiers, "provider": {"retries": 1, "backoff_s": 0.05, "max_wait_s": 2.0}}
     for key, value in (extra or {}).items():
         if key == "tiers":
@@ -135,4 +160,6 @@ def http_provider(cfg: Config):
     """The real provider for `cfg`, as the CLI builds it, with the fake server's key."""
     from tieragent.model.providers import real_provider
 
-    return real_provider({t: cfg.tier(t) for t in TIERS}, cfg.provider, environ={"FAKE_PROVIDER_KEY": "sk-fake-test-key-0123456789"})
+    return real_provider(
+        {t: cfg.tier(t) for t in TIERS}, cfg.provider, environ={"FAKE_PROVIDER_KEY": "sk-fake-test-key-0123456789"}
+    )

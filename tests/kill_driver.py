@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import CLASSIFY_OPS, GOOD_PATCH  # noqa: E402
-from flowkit import TEST_RUN_ENV, fix, scripted  # noqa: E402
+from conftest import CLASSIFY_OPS, GOOD_PATCH
+from flowkit import TEST_RUN_ENV, fix, scripted
 
-from tieragent.repo.runner import SubprocessRunner  # noqa: E402
+from tieragent.repo.runner import SubprocessRunner
 
 repo, phase, marker = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 

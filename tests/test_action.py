@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import git, make_repo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +70,17 @@ def action_step(workflow: dict) -> dict:
 def test_action_inputs_and_outputs():
     action = load(ACTION)
     inputs, outputs = action["inputs"], action["outputs"]
-    assert set(inputs) == {"command", "request", "base", "format", "fail-on", "models", "max-cost", "python-version", "version"}
+    assert set(inputs) == {
+        "command",
+        "request",
+        "base",
+        "format",
+        "fail-on",
+        "models",
+        "max-cost",
+        "python-version",
+        "version",
+    }
     assert {"status", "cost", "patch-path", "sarif-path", "exit-code"} <= set(outputs)
     for name, spec in {**inputs, **outputs}.items():
         assert spec.get("description", "").strip(), f"{name} has no description"
@@ -144,14 +153,38 @@ def test_fix_workflow_renders_the_cost_ledger(tmp_path):
     [script] = [t for t in run_texts(load(FIX_YML)) if "gh pr create" in t]
     snippet = script.split("<<'PY'\n", 1)[1].split("\nPY\n", 1)[0]
     report = tmp_path / "report.json"
-    report.write_text(json.dumps({"status": "fixed", "steps": [
-        {"step": "classify", "tier": "small", "model": "openai/gpt-5-nano", "input_tokens": 812,
-         "output_tokens": 41, "cost_usd": 0.000057, "outcome": "ok", "note": "local | low risk"},
-        {"step": "patch", "tier": "mid", "model": "m", "input_tokens": 10, "output_tokens": 5,
-         "cost_usd": None, "outcome": "ok", "note": ""},
-    ]}))
-    out = subprocess.run([sys.executable, "-c", snippet, str(report), "42", "0.012300"],
-                         capture_output=True, text=True, check=True).stdout
+    report.write_text(
+        json.dumps(
+            {
+                "status": "fixed",
+                "steps": [
+                    {
+                        "step": "classify",
+                        "tier": "small",
+                        "model": "openai/gpt-5-nano",
+                        "input_tokens": 812,
+                        "output_tokens": 41,
+                        "cost_usd": 0.000057,
+                        "outcome": "ok",
+                        "note": "local | low risk",
+                    },
+                    {
+                        "step": "patch",
+                        "tier": "mid",
+                        "model": "m",
+                        "input_tokens": 10,
+                        "output_tokens": 5,
+                        "cost_usd": None,
+                        "outcome": "ok",
+                        "note": "",
+                    },
+                ],
+            }
+        )
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", snippet, str(report), "42", "0.012300"], capture_output=True, text=True, check=True
+    ).stdout
     assert "| 1 | classify | small | openai/gpt-5-nano | 812/41 | $0.000057 | ok | local \\| low risk |" in out
     assert "| 2 | patch | mid | m | 10/5 | ? | ok |  |" in out
     assert "$0.012300" in out and out.rstrip().endswith("Fixes #42")
@@ -163,7 +196,9 @@ def test_gitlab_example():
     assert review["variables"]["GIT_DEPTH"] == 0
     assert review["image"].startswith("python:")
     # tieragent is not on PyPI: both jobs install it from its repository, pinned
-    assert ci["variables"]["TIERAGENT_INSTALL"].startswith("git+https://") and "@" in ci["variables"]["TIERAGENT_INSTALL"]
+    assert (
+        ci["variables"]["TIERAGENT_INSTALL"].startswith("git+https://") and "@" in ci["variables"]["TIERAGENT_INSTALL"]
+    )
     for job in (review, ci["tieragent-fix"]):
         assert 'pip install --quiet "$TIERAGENT_INSTALL"' in job["before_script"]
     [cmd] = [line for line in review["script"] if line.startswith("tieragent review")]
@@ -272,23 +307,31 @@ def inputs_env(inputs: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def run_action(work, inputs: dict[str, str] | None = None, *, exit_code: int = 0, extra: dict | None = None,
-               drop: tuple[str, ...] = ()) -> Run:
+def run_action(
+    work,
+    inputs: dict[str, str] | None = None,
+    *,
+    exit_code: int = 0,
+    extra: dict | None = None,
+    drop: tuple[str, ...] = (),
+) -> Run:
     tmp, repo, fake, runner_temp = work
     record = tmp / "record.json"
     record.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "TIERAGENT_", "TA_", "RUNNER_"))}
     env.update(inputs_env(inputs or {}))
-    env.update({
-        "TA_SKIP_INSTALL": "1",
-        "TA_TIERAGENT": str(fake),
-        "TA_PYTHON": sys.executable,
-        "RUNNER_TEMP": str(runner_temp),
-        "GITHUB_OUTPUT": str(tmp / "github_output"),
-        "GITHUB_STEP_SUMMARY": str(tmp / "step_summary.md"),
-        "FAKE_RECORD": str(record),
-        "FAKE_EXIT": str(exit_code),
-    })
+    env.update(
+        {
+            "TA_SKIP_INSTALL": "1",
+            "TA_TIERAGENT": str(fake),
+            "TA_PYTHON": sys.executable,
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_OUTPUT": str(tmp / "github_output"),
+            "GITHUB_STEP_SUMMARY": str(tmp / "step_summary.md"),
+            "FAKE_RECORD": str(record),
+            "FAKE_EXIT": str(exit_code),
+        }
+    )
     env.update(extra or {})
     for name in drop:
         env.pop(name, None)
@@ -337,13 +380,26 @@ def test_review_inputs_reach_tieragent(work):
 
 @needs_bash
 def test_review_summary_is_rendered_from_the_json(work):
-    doc = {"status": "failed", "exit_code": 1, "totals": {"cost_usd": 0.5, "cost_complete": True},
-           "summary": {"files": 2, "hunks": 3, "skipped": 1, "reviewed": 2, "unreviewed": 0, "findings": 2},
-           "findings": [
-               {"path": "b.py", "line": 3, "severity": "low", "category": "style", "message": "nit", "suggestion": ""},
-               {"path": "a.py", "line": 7, "severity": "high", "category": "security",
-                "message": "x | y <script>", "suggestion": "use z"},
-           ], "unreviewed": [], "steps": [], "error": None}
+    doc = {
+        "status": "failed",
+        "exit_code": 1,
+        "totals": {"cost_usd": 0.5, "cost_complete": True},
+        "summary": {"files": 2, "hunks": 3, "skipped": 1, "reviewed": 2, "unreviewed": 0, "findings": 2},
+        "findings": [
+            {"path": "b.py", "line": 3, "severity": "low", "category": "style", "message": "nit", "suggestion": ""},
+            {
+                "path": "a.py",
+                "line": 7,
+                "severity": "high",
+                "category": "security",
+                "message": "x | y <script>",
+                "suggestion": "use z",
+            },
+        ],
+        "unreviewed": [],
+        "steps": [],
+        "error": None,
+    }
     r = run_action(work, exit_code=1, extra={"FAKE_DOC": json.dumps(doc)})
     assert r.code == 1
     summary = r.summary
@@ -356,9 +412,17 @@ def test_review_summary_is_rendered_from_the_json(work):
 def test_summary_lists_the_report_warnings(work):
     """Warnings (a pull request's ignored change to .tieragent.yaml, say) reach the run's page, once each."""
     ignored = "ignored the pull request's .tieragent.yaml: tiers.frontier.api_base | <not from the base>"
-    doc = {"status": "passed", "exit_code": 0, "totals": {"cost_usd": 0.01, "cost_complete": True},
-           "summary": {"files": 1, "hunks": 1, "skipped": 0, "reviewed": 1, "unreviewed": 0, "findings": 0},
-           "findings": [], "unreviewed": [], "steps": [], "error": None, "warnings": [ignored, ignored, 7]}
+    doc = {
+        "status": "passed",
+        "exit_code": 0,
+        "totals": {"cost_usd": 0.01, "cost_complete": True},
+        "summary": {"files": 1, "hunks": 1, "skipped": 0, "reviewed": 1, "unreviewed": 0, "findings": 0},
+        "findings": [],
+        "unreviewed": [],
+        "steps": [],
+        "error": None,
+        "warnings": [ignored, ignored, 7],
+    }
     r = run_action(work, extra={"FAKE_DOC": json.dumps(doc)})
     assert r.code == 0, r.stdout + r.stderr
     lines = r.summary.splitlines()
@@ -370,7 +434,7 @@ def test_summary_lists_the_report_warnings(work):
 def test_fix_request_arrives_byte_for_byte_and_is_never_run(work):
     tmp, repo, _, runner_temp = work
     request = (
-        'median() is wrong: "$(touch pwned)" and `touch pwned` and ${HOME} and \'$(touch pwned)\'\n'
+        "median() is wrong: \"$(touch pwned)\" and `touch pwned` and ${HOME} and '$(touch pwned)'\n"
         "a backslash \\n, a percent %s, a dollar $1, a semicolon; touch pwned\n"
         "\n  indented line, trailing spaces   \n\n"
     )
@@ -393,10 +457,25 @@ def test_fix_request_arrives_byte_for_byte_and_is_never_run(work):
 
 @needs_bash
 def test_fix_summary_shows_the_ledger_and_the_patch(work):
-    doc = {"status": "fixed", "exit_code": 0, "totals": {"cost_usd": 0.02, "cost_complete": True},
-           "patch": "diff --git a/a.py b/a.py\n-x = 2\n+x = 3\n", "error": None,
-           "steps": [{"step": "classify", "tier": "small", "model": "openai/gpt-5-nano", "input_tokens": 812,
-                      "output_tokens": 41, "cost_usd": 0.000057, "outcome": "ok", "note": "local, low risk"}]}
+    doc = {
+        "status": "fixed",
+        "exit_code": 0,
+        "totals": {"cost_usd": 0.02, "cost_complete": True},
+        "patch": "diff --git a/a.py b/a.py\n-x = 2\n+x = 3\n",
+        "error": None,
+        "steps": [
+            {
+                "step": "classify",
+                "tier": "small",
+                "model": "openai/gpt-5-nano",
+                "input_tokens": 812,
+                "output_tokens": 41,
+                "cost_usd": 0.000057,
+                "outcome": "ok",
+                "note": "local, low risk",
+            }
+        ],
+    }
     r = run_action(work, {"command": "fix", "request": "fix it"}, extra={"FAKE_DOC": json.dumps(doc)})
     assert r.code == 0
     assert "| 1 | classify | small | openai/gpt-5-nano | 812/41 | $0.000057 | ok | local, low risk |" in r.summary
@@ -415,8 +494,7 @@ def test_fix_not_fixed(work, code, status):
 @needs_bash
 def test_models_become_tier_variables(work):
     models = "small=openai/gpt-5-nano\r\n\n  # a comment\n mid = anthropic/claude-sonnet-4-5 \nfrontier=ollama/qwen2.5-coder:7b"
-    r = run_action(work, {"models": models},
-                   extra={"TIERAGENT_TIERS__MID__MODEL": "openai/overridden"})
+    r = run_action(work, {"models": models}, extra={"TIERAGENT_TIERS__MID__MODEL": "openai/overridden"})
     assert r.code == 0, r.stdout + r.stderr
     assert r.record["env"] == {
         "TIERAGENT_TIERS__SMALL__MODEL": "openai/gpt-5-nano",
@@ -426,14 +504,17 @@ def test_models_become_tier_variables(work):
 
 
 @needs_bash
-@pytest.mark.parametrize("models,why", [
-    ("small=openai/gpt-5-nano\nlarge=openai/gpt-5", "models line 2: 'large' is not a tier"),
-    ("small: openai/gpt-5-nano", "models line 1 is not tier=provider/model"),
-    ("mid=gpt-5", "models line 1: the mid model is not a provider/model id"),
-    ("mid=openai/gpt-5 $(touch pwned)", "models line 1: the mid model"),
-    ("OPENAI_API_KEY=sk-secret-value", "models line 1: 'OPENAI_API_KEY' is not a tier"),
-    ("small=openai/a\n\nsmall=openai/b", "models line 3 sets the small tier a second time"),
-])
+@pytest.mark.parametrize(
+    "models,why",
+    [
+        ("small=openai/gpt-5-nano\nlarge=openai/gpt-5", "models line 2: 'large' is not a tier"),
+        ("small: openai/gpt-5-nano", "models line 1 is not tier=provider/model"),
+        ("mid=gpt-5", "models line 1: the mid model is not a provider/model id"),
+        ("mid=openai/gpt-5 $(touch pwned)", "models line 1: the mid model"),
+        ("OPENAI_API_KEY=sk-secret-value", "models line 1: 'OPENAI_API_KEY' is not a tier"),
+        ("small=openai/a\n\nsmall=openai/b", "models line 3 sets the small tier a second time"),
+    ],
+)
 def test_a_bad_models_line_stops_before_tieragent(work, models, why):
     r = run_action(work, {"models": models})
     assert r.code == 2
@@ -446,14 +527,17 @@ def test_a_bad_models_line_stops_before_tieragent(work, models, why):
 
 
 @needs_bash
-@pytest.mark.parametrize("inputs,why", [
-    ({"command": "deploy"}, "command must be review or fix"),
-    ({"format": "html"}, "format must be"),
-    ({"fail-on": "critical"}, "fail-on must be"),
-    ({"max-cost": "1$"}, "max-cost must be a number"),
-    ({"command": "fix", "request": "  \n\t"}, "needs a request"),
-    ({"version": "--index-url=http://example.invalid"}, "version must be"),
-])
+@pytest.mark.parametrize(
+    "inputs,why",
+    [
+        ({"command": "deploy"}, "command must be review or fix"),
+        ({"format": "html"}, "format must be"),
+        ({"fail-on": "critical"}, "fail-on must be"),
+        ({"max-cost": "1$"}, "max-cost must be a number"),
+        ({"command": "fix", "request": "  \n\t"}, "needs a request"),
+        ({"version": "--index-url=http://example.invalid"}, "version must be"),
+    ],
+)
 def test_invalid_inputs_exit_2(work, inputs, why):
     r = run_action(work, inputs)
     assert r.code == 2 and not r.ran
@@ -560,8 +644,9 @@ def test_real_tieragent_with_nothing_to_review(tmp_path):
     exe = real_tieragent()
     if exe is None:
         pytest.skip("no tieragent executable next to this python")
-    help_text = subprocess.run([str(exe), "review", "--help"], capture_output=True, text=True,
-                               env={**os.environ, "COLUMNS": "200"}, timeout=60).stdout
+    help_text = subprocess.run(
+        [str(exe), "review", "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=60
+    ).stdout
     missing = [opt for opt in ("--output", "--sarif", "--ci") if opt not in help_text]
     if missing:
         pytest.skip(f"this tieragent's review has no {', '.join(missing)} yet (the CI mode is not merged)")
@@ -571,9 +656,17 @@ def test_real_tieragent_with_nothing_to_review(tmp_path):
     out, summary = tmp_path / "github_output", tmp_path / "summary.md"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "TIERAGENT_", "TA_", "RUNNER_"))}
     env.update(inputs_env({"format": "text"}))  # the text format says "nothing to review"; github prints no annotation
-    env.update({"TA_SKIP_INSTALL": "1", "TA_TIERAGENT": str(exe), "TA_PYTHON": sys.executable,
-                "RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary),
-                "CI": "true"})
+    env.update(
+        {
+            "TA_SKIP_INSTALL": "1",
+            "TA_TIERAGENT": str(exe),
+            "TA_PYTHON": sys.executable,
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_OUTPUT": str(out),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "CI": "true",
+        }
+    )
     proc = subprocess.run([BASH, str(SCRIPT)], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())

@@ -16,12 +16,23 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import CALC_FILES, FAKE_KEY, cli_env, git, make_repo, write_config
 from fake_openai import FakeOpenAI, Reply
-from test_action import (ACTION, BASH, FIX_YML, REVIEW_YML, SCRIPT, inputs_env, load, needs_bash, real_tieragent,
-                         run_action, run_texts, triggers, work)  # noqa: F401 - work is a fixture
-
+from test_action import (
+    ACTION,
+    BASH,
+    FIX_YML,
+    REVIEW_YML,
+    SCRIPT,
+    inputs_env,
+    load,
+    needs_bash,
+    real_tieragent,
+    run_action,
+    run_texts,
+    triggers,
+    work,  # noqa: F401 - a fixture
+)
 
 # --- fix.yml: the write token and the model's code never share a job ------------------------
 
@@ -44,7 +55,10 @@ def test_fix_workflow_keeps_the_write_token_away_from_model_code():
     assert all(s["env"]["GH_TOKEN"] == "${{ github.token }}" for s in publish["steps"] if s.get("name") in holders)
     # Only the patch and the report cross from one job to the other.
     [upload] = [s for s in fix["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
-    assert upload["with"]["path"].splitlines() == ["${{ steps.fix.outputs.patch-path }}", "${{ steps.fix.outputs.json-path }}"]
+    assert upload["with"]["path"].splitlines() == [
+        "${{ steps.fix.outputs.patch-path }}",
+        "${{ steps.fix.outputs.json-path }}",
+    ]
     assert upload["if"] == "steps.fix.outputs.status == 'fixed'"
     assert fix["outputs"] == {"status": "${{ steps.fix.outputs.status }}", "cost": "${{ steps.fix.outputs.cost }}"}
 
@@ -91,15 +105,36 @@ def test_fix_workflow_publish_pushes_exactly_the_patch_and_opens_the_pr(tmp_path
     subprocess.run(["git", "clone", "-q", "--bare", str(made), str(origin)], check=True)
     checkout = tmp_path / "checkout"
     subprocess.run(["git", "clone", "-q", str(origin), str(checkout)], check=True)
-    marker, bin_dir, home, runner_temp = tmp_path / "pwned", tmp_path / "bin", tmp_path / "home", tmp_path / "runner-temp"
+    marker, bin_dir, home, runner_temp = (
+        tmp_path / "pwned",
+        tmp_path / "bin",
+        tmp_path / "home",
+        tmp_path / "runner-temp",
+    )
     for d in (bin_dir, home, runner_temp / "tieragent-fix"):
         d.mkdir(parents=True)
     patch = runner_temp / "tieragent-fix" / "tieragent.patch"
     patch.write_text(PUBLISHED_PATCH.format(marker=str(marker), blank=" "))  # a blank context line is one space
     report = runner_temp / "tieragent-fix" / "tieragent.json"
-    report.write_text(json.dumps({"status": "fixed", "steps": [
-        {"step": "patch", "tier": "mid", "model": "openai/m", "input_tokens": 10, "output_tokens": 5,
-         "cost_usd": 0.0123, "outcome": "ok", "note": ""}]}))
+    report.write_text(
+        json.dumps(
+            {
+                "status": "fixed",
+                "steps": [
+                    {
+                        "step": "patch",
+                        "tier": "mid",
+                        "model": "openai/m",
+                        "input_tokens": 10,
+                        "output_tokens": 5,
+                        "cost_usd": 0.0123,
+                        "outcome": "ok",
+                        "note": "",
+                    }
+                ],
+            }
+        )
+    )
     (bin_dir / "gh").write_text(FAKE_GH)
     (bin_dir / "python3").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     for exe in bin_dir.iterdir():
@@ -109,13 +144,30 @@ def test_fix_workflow_publish_pushes_exactly_the_patch_and_opens_the_pr(tmp_path
     script = tmp_path / "publish.sh"
     script.write_text(step["run"])
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GIT_", "GH_", "RUNNER_"))}
-    env.update({"PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", "HOME": str(home),
-                "GIT_CONFIG_NOSYSTEM": "1", "GH_TOKEN": token, "ISSUE_NUMBER": "42", "BASE_BRANCH": "main",
-                "PATCH_PATH": str(patch), "REPORT_PATH": str(report), "COST": "0.012300",
-                "RUNNER_TEMP": str(runner_temp), "FAKE_GH_ARGS": str(tmp_path / "gh-args")})
+    env.update(
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+            "HOME": str(home),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GH_TOKEN": token,
+            "ISSUE_NUMBER": "42",
+            "BASE_BRANCH": "main",
+            "PATCH_PATH": str(patch),
+            "REPORT_PATH": str(report),
+            "COST": "0.012300",
+            "RUNNER_TEMP": str(runner_temp),
+            "FAKE_GH_ARGS": str(tmp_path / "gh-args"),
+        }
+    )
     # `shell: bash` on a runner is `bash --noprofile --norc -eo pipefail {0}`.
-    proc = subprocess.run([BASH, "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=checkout, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [BASH, "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not marker.exists()
     pushed = git(origin, "diff", "HEAD", "tieragent/issue-42")
@@ -123,8 +175,17 @@ def test_fix_workflow_publish_pushes_exactly_the_patch_and_opens_the_pr(tmp_path
     assert git(origin, "diff", "--stat", "HEAD", "tieragent/issue-42").count("|") == 2  # the patch's two files only
     assert git(origin, "log", "-1", "--format=%s", "tieragent/issue-42").strip() == "tieragent: fix #42"
     assert (tmp_path / "gh-args").read_text().splitlines() == [
-        "pr", "create", "--base", "main", "--head", "tieragent/issue-42", "--title", "tieragent: fix #42",
-        "--body-file", str(runner_temp / "pr-body.md")]
+        "pr",
+        "create",
+        "--base",
+        "main",
+        "--head",
+        "tieragent/issue-42",
+        "--title",
+        "tieragent: fix #42",
+        "--body-file",
+        str(runner_temp / "pr-body.md"),
+    ]
     body = (tmp_path / "gh-args.body").read_text()
     assert "| 1 | patch | mid | openai/m | 10/5 | $0.012300 | ok |  |" in body and body.rstrip().endswith("Fixes #42")
     for root in (checkout, home):
@@ -141,13 +202,26 @@ def test_fix_workflow_push_credential_helper_hands_git_the_token_from_the_enviro
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GH_"))}
     env.update({"GH_TOKEN": token, "GIT_TERMINAL_PROMPT": "0", "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1"})
     ask = "protocol=https\nhost=github.com\npath=owner/shop.git\n\n"
-    got = subprocess.run(["git", "-c", "credential.helper=", "-c", helper, "credential", "fill"], input=ask,
-                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=30)
+    got = subprocess.run(
+        ["git", "-c", "credential.helper=", "-c", helper, "credential", "fill"],
+        input=ask,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=30,
+    )
     assert got.returncode == 0, got.stderr
     assert "username=x-access-token" in got.stdout.splitlines() and f"password={token}" in got.stdout.splitlines()
-    stored = subprocess.run(["git", "-c", "credential.helper=", "-c", helper, "credential", "approve"],
-                            input=ask.replace("\n\n", f"\nusername=x\npassword={token}\n\n"),
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=30)
+    stored = subprocess.run(
+        ["git", "-c", "credential.helper=", "-c", helper, "credential", "approve"],
+        input=ask.replace("\n\n", f"\nusername=x\npassword={token}\n\n"),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=30,
+    )
     assert stored.returncode == 0 and not [f for f in tmp_path.rglob("*") if f.is_file()]  # nothing stored
 
 
@@ -201,16 +275,30 @@ def test_a_hostile_head_config_gets_no_request_and_no_key(tmp_path, fake_server,
     runner_temp, out, summary = tmp_path / "runner-temp", tmp_path / "github_output", tmp_path / "summary.md"
     runner_temp.mkdir()
     event_file = tmp_path / "event.json"
-    event_file.write_text(json.dumps({"pull_request": {"head": {"repo": {"full_name": "owner/shop"}},
-                                                       "base": {"ref": "main"}}}))
+    event_file.write_text(
+        json.dumps({"pull_request": {"head": {"repo": {"full_name": "owner/shop"}}, "base": {"ref": "main"}}})
+    )
     env = cli_env(tmp_path)
     env = {k: v for k, v in env.items() if not k.startswith(("GITHUB_", "TA_", "RUNNER_"))}
     env.update(inputs_env({}))
-    env.update({"TA_SKIP_INSTALL": "1", "TA_TIERAGENT": str(exe), "TA_PYTHON": sys.executable,
-                "RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary),
-                "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": event, "GITHUB_BASE_REF": "main",
-                "GITHUB_HEAD_REF": "pr-head", "GITHUB_REPOSITORY": "owner/shop", "GITHUB_EVENT_PATH": str(event_file),
-                "OPENAI_API_KEY": BAIT_KEY})
+    env.update(
+        {
+            "TA_SKIP_INSTALL": "1",
+            "TA_TIERAGENT": str(exe),
+            "TA_PYTHON": sys.executable,
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_OUTPUT": str(out),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_EVENT_NAME": event,
+            "GITHUB_BASE_REF": "main",
+            "GITHUB_HEAD_REF": "pr-head",
+            "GITHUB_REPOSITORY": "owner/shop",
+            "GITHUB_EVENT_PATH": str(event_file),
+            "OPENAI_API_KEY": BAIT_KEY,
+        }
+    )
     proc = subprocess.run([BASH, str(SCRIPT)], cwd=repo, env=env, capture_output=True, text=True, timeout=180)
     log = proc.stdout + proc.stderr
 
@@ -227,6 +315,7 @@ def test_a_hostile_head_config_gets_no_request_and_no_key(tmp_path, fake_server,
 
 
 # --- issue 18: the shipped workflows ---------------------------------------------------------
+
 
 def github_if(expression: str, context: dict) -> bool:
     """A GitHub Actions `if:` expression evaluated the way GitHub does for the subset the examples use:
@@ -247,13 +336,18 @@ def github_if(expression: str, context: dict) -> bool:
             for part in tok.split("."):
                 value = value.get(part) if isinstance(value, dict) else None
             python.append(repr(value.lower() if isinstance(value, str) else value))
-    return bool(eval(" ".join(python), {"__builtins__": {}}))  # noqa: S307 - built above from a fixed token set
+    return bool(eval(" ".join(python), {"__builtins__": {}}))
 
 
 def pr_context(head_repo: str | None) -> dict:
     head = {"repo": {"full_name": head_repo}} if head_repo else {"repo": None}  # a deleted fork has no repo
-    return {"github": {"event_name": "pull_request", "repository": "Owner/Shop",
-                       "event": {"pull_request": {"head": head, "base": {"ref": "main"}}}}}
+    return {
+        "github": {
+            "event_name": "pull_request",
+            "repository": "Owner/Shop",
+            "event": {"pull_request": {"head": head, "base": {"ref": "main"}}},
+        }
+    }
 
 
 def test_review_workflow_skips_fork_pull_requests_with_a_notice():
@@ -271,19 +365,29 @@ def test_review_workflow_skips_fork_pull_requests_with_a_notice():
     script = step["run"]
     assert "${{" not in script and "::notice" in script and "fork" in script
     # The notice is a workflow command that really prints, with no expression left to expand.
-    proc = subprocess.run([BASH or "bash", "-c", script], capture_output=True, text=True, env={**os.environ, **{
-        k: "someone/shop" for k in step.get("env", {})}})
+    proc = subprocess.run(
+        [BASH or "bash", "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **dict.fromkeys(step.get("env", {}), "someone/shop")},
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("::notice")
 
 
 def test_review_workflow_documents_pull_request_target():
     text = REVIEW_YML.read_text()
     assert triggers(load(REVIEW_YML)) == {"pull_request": None}  # the example stays on pull_request
-    comments = " ".join(" ".join(line.strip().lstrip("#").split()) for line in text.splitlines()
-                        if line.strip().startswith("#"))
+    comments = " ".join(
+        " ".join(line.strip().lstrip("#").split()) for line in text.splitlines() if line.strip().startswith("#")
+    )
     # What a reader switching to pull_request_target must be told, in the words the README uses.
-    for advice in ("`pull_request_target` would review forks too", "never check out and run the PR's code with secrets",
-                   "persist-credentials: false", "set a max-cost", ".tieragent.yaml as it is on the PR's base branch"):
+    for advice in (
+        "`pull_request_target` would review forks too",
+        "never check out and run the PR's code with secrets",
+        "persist-credentials: false",
+        "set a max-cost",
+        ".tieragent.yaml as it is on the PR's base branch",
+    ):
         assert advice in comments, advice
 
 
@@ -300,10 +404,16 @@ def test_max_cost_default_passes_no_flag(work):
     assert "--max-cost" not in r.record["args"]  # tieragent's budget.max_cost_usd decides
 
 
-FAKE_EXIT_2_WITH_SARIF = {"status": "error", "exit_code": 2, "error": "tiers.small.api_key_env: OPENAI_API_KEY is not set",
-                          "totals": None, "summary": {"files": 1, "hunks": 1, "reviewed": 0, "skipped": 0,
-                                                      "unreviewed": 1, "findings": 0},
-                          "findings": [], "unreviewed": [], "steps": []}
+FAKE_EXIT_2_WITH_SARIF = {
+    "status": "error",
+    "exit_code": 2,
+    "error": "tiers.small.api_key_env: OPENAI_API_KEY is not set",
+    "totals": None,
+    "summary": {"files": 1, "hunks": 1, "reviewed": 0, "skipped": 0, "unreviewed": 1, "findings": 0},
+    "findings": [],
+    "unreviewed": [],
+    "steps": [],
+}
 
 
 @needs_bash
@@ -331,15 +441,29 @@ def test_a_fork_pull_request_that_stops_for_want_of_a_key_says_why(work):
     tmp, repo = work[0], work[1]
     git(repo, "update-ref", "refs/remotes/origin/main", "HEAD~1")
     github = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main", "GITHUB_REPOSITORY": "owner/shop"}
-    r = run_action(work, exit_code=2, extra={**github, "GITHUB_EVENT_PATH": str(_event(tmp, "someone/shop")),
-                                             "FAKE_DOC": json.dumps(FAKE_EXIT_2_WITH_SARIF)})
+    r = run_action(
+        work,
+        exit_code=2,
+        extra={
+            **github,
+            "GITHUB_EVENT_PATH": str(_event(tmp, "someone/shop")),
+            "FAKE_DOC": json.dumps(FAKE_EXIT_2_WITH_SARIF),
+        },
+    )
     assert r.code == 2 and r.outputs["sarif-path"] == ""
     [notice] = [line for line in r.stdout.splitlines() if line.startswith("::error::")]
     assert "comes from a fork (someone/shop)" in notice and "no secrets" in notice
     assert "examples/github/review.yml" in notice
     # The repository's own pull request stopping the same way is not blamed on a fork.
-    r = run_action(work, exit_code=2, extra={**github, "GITHUB_EVENT_PATH": str(_event(tmp, "owner/shop")),
-                                             "FAKE_DOC": json.dumps(FAKE_EXIT_2_WITH_SARIF)})
+    r = run_action(
+        work,
+        exit_code=2,
+        extra={
+            **github,
+            "GITHUB_EVENT_PATH": str(_event(tmp, "owner/shop")),
+            "FAKE_DOC": json.dumps(FAKE_EXIT_2_WITH_SARIF),
+        },
+    )
     assert r.code == 2 and not any(line.startswith("::error::") for line in r.stdout.splitlines())
 
 
@@ -409,9 +533,12 @@ def test_the_install_and_the_run_never_import_python_from_the_checkout(work):
         (repo / package / "__init__.py").write_text("")
         (repo / package / "__main__.py").write_text(SHADOW.format(marker=str(marker)))
     python_dir = str(Path(sys.executable).parent)  # the venv module and ensurepip are this python's
-    r = run_action(work, {"version": str(probe_wheel(tmp))}, drop=("TA_SKIP_INSTALL", "TA_TIERAGENT", "TA_PYTHON"),
-                   extra={"PATH": python_dir + os.pathsep + os.environ.get("PATH", ""), "PYTHONPATH": ".",
-                          "PIP_NO_INDEX": "1"})
+    r = run_action(
+        work,
+        {"version": str(probe_wheel(tmp))},
+        drop=("TA_SKIP_INSTALL", "TA_TIERAGENT", "TA_PYTHON"),
+        extra={"PATH": python_dir + os.pathsep + os.environ.get("PATH", ""), "PYTHONPATH": ".", "PIP_NO_INDEX": "1"},
+    )
     assert not marker.exists()
     assert r.code == 0, r.stdout + r.stderr
     assert r.record["args"][0] == "review"

@@ -44,7 +44,11 @@ def bench_app() -> typer.Typer:
 @pytest.fixture
 def bench(monkeypatch, tmp_path):
     """`bench(args)` -> (exit code, stdout, stderr), with a clean environment (no user config, no CI)."""
-    for name in [n for n in os.environ if n.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GITHUB_")) or n in ("CI", "GITLAB_CI")]:
+    for name in [
+        n
+        for n in os.environ
+        if n.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GITHUB_")) or n in ("CI", "GITLAB_CI")
+    ]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(state_home(tmp_path)))  # where write_config records its trust
@@ -81,14 +85,25 @@ def test_wilson_interval_matches_the_formula():
 def test_report_arithmetic_on_known_records():
     def run(task, policy, outcome, cost, *, escalated=False, seconds=1.0):
         status = "fixed" if outcome in ("solved", "false_accept") else "failed"
-        return {"kind": "run", "task": task, "policy": policy, "outcome": outcome, "status": status, "cost_usd": cost,
-                "escalated": escalated, "fix_seconds": seconds}
+        return {
+            "kind": "run",
+            "task": task,
+            "policy": policy,
+            "outcome": outcome,
+            "status": status,
+            "cost_usd": cost,
+            "escalated": escalated,
+            "fix_seconds": seconds,
+        }
 
     records = [
-        run("a", "cascade", "solved", 0.10), run("b", "cascade", "solved", 0.10, escalated=True),
-        run("c", "cascade", "solved", 0.10), run("d", "cascade", "false_accept", 0.20, seconds=3.0),
+        run("a", "cascade", "solved", 0.10),
+        run("b", "cascade", "solved", 0.10, escalated=True),
+        run("c", "cascade", "solved", 0.10),
+        run("d", "cascade", "false_accept", 0.20, seconds=3.0),
         run("e", "cascade", "failed", 0.30, escalated=True),
-        run("a", "mid-only", "failed", 0.05), run("a", "mid-only", "solved", 0.07),  # run again: the later line wins
+        run("a", "mid-only", "failed", 0.05),
+        run("a", "mid-only", "solved", 0.07),  # run again: the later line wins
         {"kind": "broken", "task": "z", "reason": "the check passes before the fix"},
         run("z", "cascade", "solved", 9.0),  # a broken task's run is never scored
     ]
@@ -116,7 +131,9 @@ def test_suite_files_and_their_errors_name_the_file_and_the_field(tmp_path):
     suite = tmp_path / "suite"
     write_task(suite / "one.yaml", **good)
     (suite / "two.yaml").write_text(yaml.safe_dump([good, {**good, "id": "named"}]))
-    (suite / "bench.yaml").write_text(yaml.safe_dump({"policies": {"whole": {"tiers": {"mid": {"edit_format": "whole"}}}}}))
+    (suite / "bench.yaml").write_text(
+        yaml.safe_dump({"policies": {"whole": {"tiers": {"mid": {"edit_format": "whole"}}}}})
+    )
     loaded = load_suite(suite)
     assert [t.id for t in loaded.tasks] == ["one", "two-1", "named"]
     assert loaded.tasks[0].repo == str((suite / "../repo").resolve())  # relative to the task file
@@ -135,10 +152,16 @@ def test_suite_files_and_their_errors_name_the_file_and_the_field(tmp_path):
 
     assert error({"t.yaml": {k: v for k, v in good.items() if k != "check"}}) == "t.yaml: check: missing"
     assert error({"t.yaml": {**good, "chek": "x"}}) == "t.yaml: chek: unknown key"
-    assert error({"t.yaml": [good, {k: v for k, v in good.items() if k != "request"}]}) == "t.yaml: [1].request: missing"
-    assert error({"a.yaml": {**good, "id": "x"}, "b.yaml": {**good, "id": "x"}}).startswith("b.yaml: id: 'x' is also the id")
+    assert (
+        error({"t.yaml": [good, {k: v for k, v in good.items() if k != "request"}]}) == "t.yaml: [1].request: missing"
+    )
+    assert error({"a.yaml": {**good, "id": "x"}, "b.yaml": {**good, "id": "x"}}).startswith(
+        "b.yaml: id: 'x' is also the id"
+    )
     assert error({"t.yaml": "repo: [unclosed"}).startswith("t.yaml: line 1: not valid YAML")
-    assert error({"t.yaml": {**good, "scripted": {"patch": {"huge": "x"}}}}).startswith("t.yaml: scripted.patch.huge: not a tier")
+    assert error({"t.yaml": {**good, "scripted": {"patch": {"huge": "x"}}}}).startswith(
+        "t.yaml: scripted.patch.huge: not a tier"
+    )
 
     base = Config.model_validate({"tiers": {t: {"model": f"openai/{t}"} for t in ("small", "mid", "frontier")}})
     with pytest.raises(ConfigError, match=r"bench.yaml: policies.fast.routing.strat: unknown key"):
@@ -152,29 +175,65 @@ def test_suite_files_and_their_errors_name_the_file_and_the_field(tmp_path):
 
 def test_unreachable_repository_and_missing_commit_exit_2_naming_the_field(bench, tmp_path):
     repo = make_repo(tmp_path / "repo", CALC_FILES)
-    write_task(tmp_path / "s1" / "nope.yaml", repo="../no-such-repo", commit="HEAD", request="x", check="true", scripted={"patch": "x"})
-    code, out, err = bench(["--suite", str(tmp_path / "s1"), "--scripted", "--workdir", str(tmp_path / "w1"), "-C", str(repo)])
+    write_task(
+        tmp_path / "s1" / "nope.yaml",
+        repo="../no-such-repo",
+        commit="HEAD",
+        request="x",
+        check="true",
+        scripted={"patch": "x"},
+    )
+    code, out, err = bench(
+        ["--suite", str(tmp_path / "s1"), "--scripted", "--workdir", str(tmp_path / "w1"), "-C", str(repo)]
+    )
     assert code == 2 and "nope.yaml: repo: cannot reach" in err and "no such directory" in err
-    write_task(tmp_path / "s2" / "url.yaml", repo="file:///no/such/repo.git", commit="HEAD", request="x", check="true", scripted={"patch": "x"})
-    code, out, err = bench(["--suite", str(tmp_path / "s2"), "--scripted", "--workdir", str(tmp_path / "w2"), "-C", str(repo)])
+    write_task(
+        tmp_path / "s2" / "url.yaml",
+        repo="file:///no/such/repo.git",
+        commit="HEAD",
+        request="x",
+        check="true",
+        scripted={"patch": "x"},
+    )
+    code, out, err = bench(
+        ["--suite", str(tmp_path / "s2"), "--scripted", "--workdir", str(tmp_path / "w2"), "-C", str(repo)]
+    )
     assert code == 2 and "url.yaml: repo: cannot reach file:///no/such/repo.git" in err
-    write_task(tmp_path / "s3" / "gone.yaml", repo="../repo", commit="0123abcd" * 5, request="x", check="true", scripted={"patch": "x"})
-    code, out, err = bench(["--suite", str(tmp_path / "s3"), "--scripted", "--workdir", str(tmp_path / "w3"), "-C", str(repo), "--json"])
+    write_task(
+        tmp_path / "s3" / "gone.yaml",
+        repo="../repo",
+        commit="0123abcd" * 5,
+        request="x",
+        check="true",
+        scripted={"patch": "x"},
+    )
+    code, out, err = bench(
+        ["--suite", str(tmp_path / "s3"), "--scripted", "--workdir", str(tmp_path / "w3"), "-C", str(repo), "--json"]
+    )
     assert code == 2 and f"gone.yaml: commit: {'0123abcd' * 5} does not exist" in err
     assert json.loads(out)["exit_code"] == 2
-    code, out, err = bench(["--suite", str(tmp_path / "s3"), "-C", str(repo)])  # no models configured, and not --scripted
+    code, out, err = bench(
+        ["--suite", str(tmp_path / "s3"), "-C", str(repo)]
+    )  # no models configured, and not --scripted
     assert code == 2 and "no model configured" in err
 
 
 def test_broken_tasks_are_reported_and_never_scored(bench, tmp_path):
     repo = make_repo(tmp_path / "repo", CALC_FILES)
     common = {"repo": "../repo", "commit": "HEAD", "request": "add() is wrong", "scripted": {"patch": "no diff"}}
-    write_task(tmp_path / "suite" / "passes.yaml", **common, check="test -f {task_dir}/passes.yaml")  # the check's own folder
+    write_task(
+        tmp_path / "suite" / "passes.yaml", **common, check="test -f {task_dir}/passes.yaml"
+    )  # the check's own folder
     write_task(tmp_path / "suite" / "nosetup.yaml", **common, check="false", setup="echo cannot build >&2; exit 3")
-    code, out, err = bench(["--suite", str(tmp_path / "suite"), "--scripted", "--json", "--workdir", str(tmp_path / "w"), "-C", str(repo)])
+    code, out, err = bench(
+        ["--suite", str(tmp_path / "suite"), "--scripted", "--json", "--workdir", str(tmp_path / "w"), "-C", str(repo)]
+    )
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["broken"] == {"passes": "the check passes before the fix", "nosetup": "setup fails (exit 3): cannot build"}
+    assert doc["broken"] == {
+        "passes": "the check passes before the fix",
+        "nosetup": "setup fails (exit 3): cannot build",
+    }
     assert all(p["runs"] == 0 for p in doc["policies"])
     assert set(doc["matrix"]["passes"].values()) == {"broken"}
     assert [r["kind"] for r in read_results(Path(doc["results_file"]))] == ["broken", "broken"]
@@ -191,13 +250,17 @@ MATHLIB = {
 
 
 def _mathlib(fixed: set[str]) -> str:
-    return "".join(f"def {name}(a, b):\n{new if name in fixed else old}\n\n" for name, (old, new) in MATHLIB.items()) + \
-        "def neg(a):\n    return -a\n"
+    return (
+        "".join(f"def {name}(a, b):\n{new if name in fixed else old}\n\n" for name, (old, new) in MATHLIB.items())
+        + "def neg(a):\n    return -a\n"
+    )
 
 
 def _unit_test(name: str, call: str, expected: str) -> str:
-    return f"import unittest\n\nimport mathlib\n\n\nclass T(unittest.TestCase):\n    def test_{name}(self):\n" \
-           f"        self.assertEqual(mathlib.{call}, {expected})\n"
+    return (
+        f"import unittest\n\nimport mathlib\n\n\nclass T(unittest.TestCase):\n    def test_{name}(self):\n"
+        f"        self.assertEqual(mathlib.{call}, {expected})\n"
+    )
 
 
 def _commit(repo: Path, files: dict[str, str], message: str) -> str:
@@ -213,13 +276,35 @@ def history_repo(root: Path) -> tuple[Path, dict[str, str]]:
     changes only source (`no_tests`), one adds a test that already passed (`passing`)."""
     repo = make_repo(root, {"mathlib.py": _mathlib(set()), "README.md": "maths\n"})
     one = "\n\ndef one():\n    return 1\n"
-    shas = {"a": _commit(repo, {"mathlib.py": _mathlib({"add"}), "test_add.py": _unit_test("add", "add(2, 3)", "5")}, "Fix add()\n\nIt subtracted.")}
+    shas = {
+        "a": _commit(
+            repo,
+            {"mathlib.py": _mathlib({"add"}), "test_add.py": _unit_test("add", "add(2, 3)", "5")},
+            "Fix add()\n\nIt subtracted.",
+        )
+    }
     shas["no_tests"] = _commit(repo, {"mathlib.py": _mathlib({"add"}) + one}, "Add one()")
-    shas["b"] = _commit(repo, {"mathlib.py": _mathlib({"add", "sub"}) + one, "test_sub.py": _unit_test("sub", "sub(5, 3)", "2")}, "Fix sub()")
-    shas["passing"] = _commit(repo, {"mathlib.py": _mathlib({"add", "sub"}) + one.replace("1\n", "1  # the unit\n"),
-                                     "test_neg.py": _unit_test("neg", "neg(2)", "-2")}, "Test neg()")
-    shas["c"] = _commit(repo, {"mathlib.py": _mathlib({"add", "sub", "mul"}) + one.replace("1\n", "1  # the unit\n"),
-                               "test_mul.py": _unit_test("mul", "mul(3, 4)", "12")}, "Fix mul()")
+    shas["b"] = _commit(
+        repo,
+        {"mathlib.py": _mathlib({"add", "sub"}) + one, "test_sub.py": _unit_test("sub", "sub(5, 3)", "2")},
+        "Fix sub()",
+    )
+    shas["passing"] = _commit(
+        repo,
+        {
+            "mathlib.py": _mathlib({"add", "sub"}) + one.replace("1\n", "1  # the unit\n"),
+            "test_neg.py": _unit_test("neg", "neg(2)", "-2"),
+        },
+        "Test neg()",
+    )
+    shas["c"] = _commit(
+        repo,
+        {
+            "mathlib.py": _mathlib({"add", "sub", "mul"}) + one.replace("1\n", "1  # the unit\n"),
+            "test_mul.py": _unit_test("mul", "mul(3, 4)", "12"),
+        },
+        "Fix mul()",
+    )
     return repo, shas
 
 
@@ -229,7 +314,9 @@ def test_from_history_mines_commits_whose_new_tests_fail_on_the_parent(tmp_path)
     mined = mine_history(repo, 3, tmp_path / "work", Procs(), test_command=f"{PY} -m unittest -q")
     assert [t.id for t in mined.tasks] == [f"h-{c[:10]}", f"h-{b[:10]}", f"h-{a[:10]}"]
     assert [(s.commit, s.reason) for s in mined.skipped] == [
-        (passing, "the new tests already pass on the parent"), (no_tests, "no test changes")]
+        (passing, "the new tests already pass on the parent"),
+        (no_tests, "no test changes"),
+    ]
     assert mined.examined == 5
     task = mined.tasks[2]
     assert task.sha == git(repo, "rev-parse", f"{a}^").strip() and task.request == "Fix add()\n\nIt subtracted."
@@ -245,8 +332,22 @@ def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
     """Three builtin tasks under two policies: the bench's budget stops it part way; --resume runs
     exactly the pairs left, in parallel; the report's figures follow from the results file."""
     work = tmp_path / "w"
-    args = ["--suite", "builtin", "--scripted", "--tasks", "chunks,leap-year,round-price", "--policies", "cascade,mid-only",
-            "--jobs", "2", "--workdir", str(work), "-C", str(tmp_path), "--json"]
+    args = [
+        "--suite",
+        "builtin",
+        "--scripted",
+        "--tasks",
+        "chunks,leap-year,round-price",
+        "--policies",
+        "cascade,mid-only",
+        "--jobs",
+        "2",
+        "--workdir",
+        str(work),
+        "-C",
+        str(tmp_path),
+        "--json",
+    ]
     # a run may spend up to $0.50 (a frontier call's worst case is about $0.11 at the demo's prices), the bench $0.504
     code, out, err = bench([*args, "--run-max-cost", "0.5", "--max-cost", "0.504"])
     first = json.loads(out)
@@ -263,42 +364,80 @@ def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
     assert code == 0 and doc["status"] == "complete", err
     lines = read_results(results)
     assert len(lines) == 6 and len({(r["task"], r["policy"]) for r in lines}) == 6  # nothing run twice
-    assert {r["bench_id"] for r in lines[len(made):]} == {doc["bench_id"]} != {first["bench_id"]}
+    assert {r["bench_id"] for r in lines[len(made) :]} == {doc["bench_id"]} != {first["bench_id"]}
     runs = sorted(lines, key=lambda r: r["started"])
     assert any(b["started"] < a["ended"] for a, b in zip(runs, runs[1:])), "with --jobs 2 two runs overlap"
 
-    assert doc["matrix"] == {"chunks": {"cascade": "solved", "mid-only": "solved"},
-                             "leap-year": {"cascade": "false_accept", "mid-only": "false_accept"},
-                             "round-price": {"cascade": "solved", "mid-only": "failed"}}
+    assert doc["matrix"] == {
+        "chunks": {"cascade": "solved", "mid-only": "solved"},
+        "leap-year": {"cascade": "false_accept", "mid-only": "false_accept"},
+        "round-price": {"cascade": "solved", "mid-only": "failed"},
+    }
     cascade, mid = doc["policies"]
     by_policy = {p: [r for r in lines if r["policy"] == p] for p in ("cascade", "mid-only")}
-    assert (cascade["runs"], cascade["solved"], cascade["validated"], cascade["false_accepts"], cascade["escalated"]) == (3, 2, 3, 1, 1)
+    assert (
+        cascade["runs"],
+        cascade["solved"],
+        cascade["validated"],
+        cascade["false_accepts"],
+        cascade["escalated"],
+    ) == (3, 2, 3, 1, 1)
     assert cascade["false_accept_rate"] == pytest.approx(1 / 3, abs=1e-4)
-    assert cascade["cost_per_solved_usd"] == pytest.approx(sum(r["cost_usd"] for r in by_policy["cascade"]) / 2, abs=1e-6)
+    assert cascade["cost_per_solved_usd"] == pytest.approx(
+        sum(r["cost_usd"] for r in by_policy["cascade"]) / 2, abs=1e-6
+    )
     assert cascade["solved_ci95"] == pytest.approx(list(wilson(2, 3)), abs=1e-4)
     assert (mid["solved"], mid["validated"], mid["false_accept_rate"], mid["escalation_rate"]) == (1, 2, 0.5, 0.0)
     assert mid["cost_per_solved_usd"] == pytest.approx(sum(r["cost_usd"] for r in by_policy["mid-only"]), abs=1e-6)
     round_cascade = next(r for r in by_policy["cascade"] if r["task"] == "round-price")
-    assert (round_cascade["start_tier"], round_cascade["accepted_tier"], round_cascade["escalated"]) == ("mid", "frontier", True)
-    assert all(set(r["cost_by_tier"]) <= {"small", "mid"} and r["steps"][-1]["model"] == "anthropic/claude-sonnet-4-5"
-               for r in by_policy["mid-only"])
+    assert (round_cascade["start_tier"], round_cascade["accepted_tier"], round_cascade["escalated"]) == (
+        "mid",
+        "frontier",
+        True,
+    )
+    assert all(
+        set(r["cost_by_tier"]) <= {"small", "mid"} and r["steps"][-1]["model"] == "anthropic/claude-sonnet-4-5"
+        for r in by_policy["mid-only"]
+    )
     assert not any((Path(r["dir"]) / "repo").exists() for r in lines)  # checkouts are removed after each run
 
 
 def test_builtin_suite_end_to_end_with_scripted_replies(bench, tmp_path):
     work = tmp_path / "w"
-    code, out, err = bench(["--suite", "builtin", "--scripted", "--tasks", "median-even,slugify,leap-year,normalize-name",
-                            "--policies", "cascade,small-only,frontier-only", "--jobs", "2", "--workdir", str(work),
-                            "-C", str(tmp_path), "--csv", str(tmp_path / "report.csv")])
+    code, out, err = bench(
+        [
+            "--suite",
+            "builtin",
+            "--scripted",
+            "--tasks",
+            "median-even,slugify,leap-year,normalize-name",
+            "--policies",
+            "cascade,small-only,frontier-only",
+            "--jobs",
+            "2",
+            "--workdir",
+            str(work),
+            "-C",
+            str(tmp_path),
+            "--csv",
+            str(tmp_path / "report.csv"),
+        ]
+    )
     assert code == 0, err
     assert "Policies" in out and "Tasks (✓ solved" in out and "scripted model replies" in out
     results = read_results(work / "results.jsonl")
-    doc = build_report(["leap-year", "median-even", "normalize-name", "slugify"], ["cascade", "small-only", "frontier-only"], results)
+    doc = build_report(
+        ["leap-year", "median-even", "normalize-name", "slugify"], ["cascade", "small-only", "frontier-only"], results
+    )
     solved = {p.policy: (p.solved, p.false_accepts, p.escalated) for p in doc.policies}
     assert solved == {"cascade": (3, 1, 2), "small-only": (0, 1, 0), "frontier-only": (4, 0, 0)}
     assert doc.matrix["slugify"] == {"cascade": "solved", "small-only": "failed", "frontier-only": "solved"}
     rows = list(csv.DictReader((tmp_path / "report.csv").open()))
-    assert [(r["policy"], r["solved"], r["runs"]) for r in rows] == [("cascade", "3", "4"), ("small-only", "0", "4"), ("frontier-only", "4", "4")]
+    assert [(r["policy"], r["solved"], r["runs"]) for r in rows] == [
+        ("cascade", "3", "4"),
+        ("small-only", "0", "4"),
+        ("frontier-only", "4", "4"),
+    ]
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -330,8 +469,14 @@ def test_from_history_through_tieragent_fix_and_litellm(bench, tmp_path, fake_se
 
     monkeypatch.setenv("FAKE_PROVIDER_KEY", FAKE_KEY)
     repo, shas = history_repo(tmp_path / "repo")
-    write_config(repo, fake_server, extra={"validate": {"test": f"{PY} -m unittest -q"}})  # untracked: the bench passes it on
-    fake_server.enqueue("classify", "small", json.dumps({"task_class": "local", "risk": "low", "files": ["mathlib.py"], "reason": "mul adds"}))
+    write_config(
+        repo, fake_server, extra={"validate": {"test": f"{PY} -m unittest -q"}}
+    )  # untracked: the bench passes it on
+    fake_server.enqueue(
+        "classify",
+        "small",
+        json.dumps({"task_class": "local", "risk": "low", "files": ["mathlib.py"], "reason": "mul adds"}),
+    )
     fake_server.enqueue("patch", "mid", MUL_PATCH)
     code, out, err = bench(["--from-history", "1", "--policies", "cascade", "--json", "-C", str(repo)])
     assert code == 0, err
@@ -345,5 +490,7 @@ def test_from_history_through_tieragent_fix_and_litellm(bench, tmp_path, fake_se
     assert record["status"] == "fixed" and record["check"]["passed"] and record["cost_usd"] > 0
     assert record["commit"] == git(repo, "rev-parse", f"{shas['c']}^").strip()
     assert Path(doc["workdir"]).parent == repo / ".git" / "tieragent" / "bench"  # never in the user's tree
-    assert (Path(doc["workdir"]) / "history-tasks" / f"{task}.yaml").is_file()  # to run the same task again with --suite
+    assert (
+        Path(doc["workdir"]) / "history-tasks" / f"{task}.yaml"
+    ).is_file()  # to run the same task again with --suite
     assert git(repo, "status", "--porcelain") == "?? .tieragent.yaml\n"

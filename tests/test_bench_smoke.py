@@ -16,9 +16,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_run_all_quick_smoke(tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick", "--only", "startup,tokens", "--repeat", "1",
-         "--json", "--workdir", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run_all.py"),
+            "--quick",
+            "--only",
+            "startup,tokens",
+            "--repeat",
+            "1",
+            "--json",
+            "--workdir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(proc.stdout)

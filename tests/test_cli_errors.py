@@ -31,7 +31,9 @@ def test_no_model_configured_exits_2_and_mentions_demo(cli, calc_repo):
 
 
 def test_bad_config_names_file_key_and_reason(cli, calc_repo):
-    (calc_repo / ".tieragent.yaml").write_text("tiers:\n  small: {model: openai/a}\n  mid: {api_base: http://x}\n  frontier: {model: openai/b}\n")
+    (calc_repo / ".tieragent.yaml").write_text(
+        "tiers:\n  small: {model: openai/a}\n  mid: {api_base: http://x}\n  frontier: {model: openai/b}\n"
+    )
     proc = cli(["fix", "anything", "--json"], calc_repo)
     assert proc.returncode == 2
     data = json.loads(proc.stdout)
@@ -97,7 +99,9 @@ def test_commands_that_call_no_model_never_import_litellm(calc_repo):
         "r = CliRunner().invoke(app, ['map', '-C', sys.argv[1]])\n"
         "print('litellm' in sys.modules, 'openai' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(calc_repo)], capture_output=True, text=True, env=cli_env(calc_repo.parent))
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(calc_repo)], capture_output=True, text=True, env=cli_env(calc_repo.parent)
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False False"
 
@@ -133,16 +137,19 @@ def test_no_tests_collected_exits_2(cli, tmp_path, fake_server):
     assert fake_server.requests == []
 
 
-@pytest.mark.parametrize("args, says", [
-    (["fix"], "say what to fix"),
-    (["fix", "x", "--no-such-flag"], "No such option"),
-    (["frobnicate"], "No such command"),
-    (["review", "--fail-on"], "requires an argument"),
-    (["review", "--format", "xml"], "--format 'xml'"),
-    (["review", "--staged", "--base", "main"], "give one of them"),
-    (["fix", "--request-file", "/no/such/file"], "cannot read it"),
-    (["fix", "x", "--request-file", "/no/such/file"], "not both"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["fix"], "say what to fix"),
+        (["fix", "x", "--no-such-flag"], "No such option"),
+        (["frobnicate"], "No such command"),
+        (["review", "--fail-on"], "requires an argument"),
+        (["review", "--format", "xml"], "--format 'xml'"),
+        (["review", "--staged", "--base", "main"], "give one of them"),
+        (["fix", "--request-file", "/no/such/file"], "cannot read it"),
+        (["fix", "x", "--request-file", "/no/such/file"], "not both"),
+    ],
+)
 def test_usage_mistakes_print_the_usage_and_exit_2(cli, calc_repo, args, says):
     proc = cli(args, calc_repo)
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -150,12 +157,15 @@ def test_usage_mistakes_print_the_usage_and_exit_2(cli, calc_repo, args, says):
     assert "internal error" not in proc.stderr and "restored" not in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("flag, environ, expected", [
-    (None, {"CI": "true"}, True),
-    (None, {"TIERAGENT_CI": "1"}, True),
-    (False, {"CI": "true"}, False),
-    (True, {}, True),
-])
+@pytest.mark.parametrize(
+    "flag, environ, expected",
+    [
+        (None, {"CI": "true"}, True),
+        (None, {"TIERAGENT_CI": "1"}, True),
+        (False, {"CI": "true"}, False),
+        (True, {}, True),
+    ],
+)
 def test_ci_mode_detection(flag, environ, expected):
     from tieragent.cli.streams import ci_mode
 

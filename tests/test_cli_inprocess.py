@@ -20,23 +20,39 @@ def fix_json(cli, repo, *extra):
 
 def test_ledger_totals_equal_reported_usage_times_prices(cli, calc_repo, fake_server):
     write_config(calc_repo, fake_server)
-    fake_server.enqueue("classify", "small", Reply(CLASSIFY_OPS, prompt_tokens=1200, completion_tokens=80, cached_tokens=200))
+    fake_server.enqueue(
+        "classify", "small", Reply(CLASSIFY_OPS, prompt_tokens=1200, completion_tokens=80, cached_tokens=200)
+    )
     fake_server.enqueue("patch", "mid", Reply(BAD_PATCH, prompt_tokens=3000, completion_tokens=400, cached_tokens=1000))
     fake_server.enqueue("patch", "mid", Reply("not a diff", prompt_tokens=3500, completion_tokens=10))
-    fake_server.enqueue("patch", "frontier", Reply(GOOD_PATCH, prompt_tokens=4000, completion_tokens=300, cached_tokens=0))
+    fake_server.enqueue(
+        "patch", "frontier", Reply(GOOD_PATCH, prompt_tokens=4000, completion_tokens=300, cached_tokens=0)
+    )
     proc, data = fix_json(cli, calc_repo)
     assert proc.returncode == 0, proc.stderr
 
     def cost(tier, inp, out, cached):
         p = PRICES[tier]
-        return ((inp - cached) * p["input_per_mtok"] + cached * p["cached_input_per_mtok"] + out * p["output_per_mtok"]) / 1e6
+        return (
+            (inp - cached) * p["input_per_mtok"] + cached * p["cached_input_per_mtok"] + out * p["output_per_mtok"]
+        ) / 1e6
 
-    expected = [cost("small", 1200, 80, 200), cost("mid", 3000, 400, 1000), cost("mid", 3500, 10, 0), cost("frontier", 4000, 300, 0)]
+    expected = [
+        cost("small", 1200, 80, 200),
+        cost("mid", 3000, 400, 1000),
+        cost("mid", 3500, 10, 0),
+        cost("frontier", 4000, 300, 0),
+    ]
     assert [r["cost_usd"] for r in data["steps"]] == pytest.approx(expected)
     assert [r["cached_input_tokens"] for r in data["steps"]] == [200, 1000, 0, 0]
     assert data["totals"]["cost_usd"] == pytest.approx(sum(expected), abs=1e-6)
     assert data["totals"]["by_tier"]["mid"]["cost_usd"] == pytest.approx(expected[1] + expected[2], abs=1e-6)
-    frontier_only = cost("frontier", 1200, 80, 200) + cost("frontier", 3000, 400, 1000) + cost("frontier", 3500, 10, 0) + expected[3]
+    frontier_only = (
+        cost("frontier", 1200, 80, 200)
+        + cost("frontier", 3000, 400, 1000)
+        + cost("frontier", 3500, 10, 0)
+        + expected[3]
+    )
     assert data["totals"]["frontier_only_estimate_usd"] == pytest.approx(frontier_only, abs=1e-6)
     history = (calc_repo / ".git/tieragent/ledger.jsonl").read_text().splitlines()
     assert len(history) == 1 and json.loads(history[0])["totals"]["cost_usd"] == pytest.approx(sum(expected), abs=1e-6)
@@ -66,12 +82,27 @@ def test_human_output_has_routing_and_ledger_tables(cli, calc_repo, fake_server)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Fixed" in out and "Cost ledger" in out and "tests-failed" in out and "Frontier-only estimate" in out
-    assert "starts at mid (task class local)" in out and "planned attempts: mid #1 → mid #2 → frontier #1 → frontier #2" in out
+    assert (
+        "starts at mid (task class local)" in out
+        and "planned attempts: mid #1 → mid #2 → frontier #1 → frontier #2" in out
+    )
 
 
 PAYMENTS = 'def refund(db, charge_id):\n    db.execute("DELETE FROM charges WHERE id = ?", (charge_id,))\n'
-SQL_FINDING = json.dumps({"findings": [{"path": "shop/payments.py", "line": 2, "severity": "high", "category": "security",
-                                        "message": "SQL built by concatenation", "suggestion": "bind a parameter"}]})
+SQL_FINDING = json.dumps(
+    {
+        "findings": [
+            {
+                "path": "shop/payments.py",
+                "line": 2,
+                "severity": "high",
+                "category": "security",
+                "message": "SQL built by concatenation",
+                "suggestion": "bind a parameter",
+            }
+        ]
+    }
+)
 
 
 def test_review_against_a_base_branch_as_sarif(cli, tmp_path, fake_server):

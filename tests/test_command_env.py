@@ -29,7 +29,9 @@ SECRETS = {
 def dumping_test_command(dump: Path) -> str:
     """The test command, preceded by a program that appends its environment to `dump` (one JSON per line)."""
     script = dump.with_suffix(".py")
-    script.write_text(f"import json, os\nwith open({str(dump)!r}, 'a') as f:\n    f.write(json.dumps(dict(os.environ)) + '\\n')\n")
+    script.write_text(
+        f"import json, os\nwith open({str(dump)!r}, 'a') as f:\n    f.write(json.dumps(dict(os.environ)) + '\\n')\n"
+    )
     return f'"{sys.executable}" "{script}" && {PYTEST}'
 
 
@@ -40,8 +42,18 @@ def test_the_test_command_sees_no_secret_but_what_the_config_passes(calc_repo, m
     monkeypatch.setenv("LC_ALL", "C.UTF-8")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     dump = tmp_path / "environment.jsonl"
-    cfg = config({"validate": {"test": dumping_test_command(dump), "env_passthrough": ["NEEDED_BY_TESTS"], "env": {"APP_MODE": "test"}}})
-    result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg), cfg=cfg)
+    cfg = config(
+        {
+            "validate": {
+                "test": dumping_test_command(dump),
+                "env_passthrough": ["NEEDED_BY_TESTS"],
+                "env": {"APP_MODE": "test"},
+            }
+        }
+    )
+    result = fix(
+        calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg), cfg=cfg
+    )
     assert result.exit_code == ExitCode.FIXED, result.error  # the tests ran, in this venv, before and after the patch
     runs = [json.loads(line) for line in dump.read_text().splitlines()]
     assert len(runs) == 2  # the baseline and the patched tree
@@ -55,9 +67,24 @@ def test_the_test_command_sees_no_secret_but_what_the_config_passes(calc_repo, m
 
 
 def test_command_environment_is_an_allowlist():
-    environ = {**SECRETS, "PATH": "/bin", "HOME": "/home/u", "GOCACHE": "/c", "LC_CTYPE": "C", "XDG_CONFIG_HOME": "/x",
-               "DATABASE_URL": "postgres://localhost/db", "SOMETHING_ELSE": "1", "MY_GATEWAY": "k"}
-    assert command_environment(environ) == {"PATH": "/bin", "HOME": "/home/u", "GOCACHE": "/c", "LC_CTYPE": "C", "XDG_CONFIG_HOME": "/x"}
+    environ = {
+        **SECRETS,
+        "PATH": "/bin",
+        "HOME": "/home/u",
+        "GOCACHE": "/c",
+        "LC_CTYPE": "C",
+        "XDG_CONFIG_HOME": "/x",
+        "DATABASE_URL": "postgres://localhost/db",
+        "SOMETHING_ELSE": "1",
+        "MY_GATEWAY": "k",
+    }
+    assert command_environment(environ) == {
+        "PATH": "/bin",
+        "HOME": "/home/u",
+        "GOCACHE": "/c",
+        "LC_CTYPE": "C",
+        "XDG_CONFIG_HOME": "/x",
+    }
     kept = command_environment(environ, passthrough=["GITHUB_TOKEN", "DATABASE_URL"])
     assert kept["GITHUB_TOKEN"] == SECRETS["GITHUB_TOKEN"] and kept["DATABASE_URL"] == environ["DATABASE_URL"]
     assert "HOME" not in command_environment(environ, key_names=["HOME"])  # a tier's key variable, whatever its name
@@ -69,13 +96,17 @@ def test_command_environment_is_an_allowlist():
 def test_pytest_options_and_with_env_still_apply(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTEST_ADDOPTS", "-q")
     monkeypatch.setenv("GITHUB_TOKEN", SECRETS["GITHUB_TOKEN"])
-    probe = f'"{sys.executable}" -c "import os; print(os.environ[\'PYTEST_ADDOPTS\'], os.environ[\'EXTRA\'], \'GITHUB_TOKEN\' in os.environ)"'
+    probe = f"\"{sys.executable}\" -c \"import os; print(os.environ['PYTEST_ADDOPTS'], os.environ['EXTRA'], 'GITHUB_TOKEN' in os.environ)\""
     out = SubprocessRunner(passthrough=["NOPE"]).with_env({"EXTRA": "given"}).run(probe, tmp_path, 30).output
     assert out.split() == ["-q", "-p", "no:cacheprovider", "given", "False"]
 
 
 def test_doctor_lists_what_passes_through(calc_repo, fake_server, cli, tmp_path):
-    write_config(calc_repo, fake_server, extra={"validate": {"env_passthrough": ["NEEDED_BY_TESTS", "UNSET_ONE"], "env": {"APP_MODE": "test"}}})
+    write_config(
+        calc_repo,
+        fake_server,
+        extra={"validate": {"env_passthrough": ["NEEDED_BY_TESTS", "UNSET_ONE"], "env": {"APP_MODE": "test"}}},
+    )
     env = {**cli_env(tmp_path), **SECRETS, "NEEDED_BY_TESTS": "1"}
     res = cli(["doctor", "--json", "--no-baseline", "-C", str(calc_repo)], calc_repo, env=env)
     check = {c["name"]: c for c in json.loads(res.stdout)["checks"]}["command environment"]
@@ -89,8 +120,12 @@ def test_doctor_lists_what_passes_through(calc_repo, fake_server, cli, tmp_path)
 
 
 def test_doctors_baseline_runs_with_the_environment_fix_gives(calc_repo, fake_server, cli, tmp_path):
-    needs = f'"{sys.executable}" -c "import os, sys; sys.exit(os.environ.get(\'APP_MODE\') != \'test\' or \'NEEDED_BY_TESTS\' not in os.environ)"'
-    write_config(calc_repo, fake_server, extra={"validate": {"test": needs, "env_passthrough": ["NEEDED_BY_TESTS"], "env": {"APP_MODE": "test"}}})
+    needs = f"\"{sys.executable}\" -c \"import os, sys; sys.exit(os.environ.get('APP_MODE') != 'test' or 'NEEDED_BY_TESTS' not in os.environ)\""
+    write_config(
+        calc_repo,
+        fake_server,
+        extra={"validate": {"test": needs, "env_passthrough": ["NEEDED_BY_TESTS"], "env": {"APP_MODE": "test"}}},
+    )
     env = {**cli_env(tmp_path), "NEEDED_BY_TESTS": "1"}
     res = cli(["doctor", "--json", "-C", str(calc_repo)], calc_repo, env=env)
     check = {c["name"]: c for c in json.loads(res.stdout)["checks"]}["baseline"]

@@ -42,7 +42,13 @@ def test_precedence_flag_env_repo_user(tmp_path):
     assert cfg.tiers.mid.model == "repo-mid" and cfg.tiers.mid.timeout_s == 5 and cfg.budget.max_cost_usd == 9
     cfg = load(tmp_path, repo, user, env={"TIERAGENT_TIERS__MID__MODEL": "env-mid"})
     assert cfg.tiers.mid.model == "env-mid"
-    cfg = load(tmp_path, repo, user, env={"TIERAGENT_TIERS__MID__MODEL": "env-mid"}, overrides={"tiers": {"mid": {"model": "flag"}}})
+    cfg = load(
+        tmp_path,
+        repo,
+        user,
+        env={"TIERAGENT_TIERS__MID__MODEL": "env-mid"},
+        overrides={"tiers": {"mid": {"model": "flag"}}},
+    )
     assert cfg.tiers.mid.model == "flag"
 
 
@@ -51,14 +57,23 @@ def test_precedence_flag_env_repo_user(tmp_path):
     [
         ("tiers:\n  mid: {api_base: x}\n", ".tieragent.yaml: tiers.mid.model: missing"),
         ("validate:\n  tmeout_s: 3\n", ".tieragent.yaml: validate.tmeout_s: unknown key"),
-        ("budget:\n  max_cost_usd: -1\n", ".tieragent.yaml: budget.max_cost_usd: Input should be greater than or equal to 0"),
-        ("tiers:\n  mid: {model: m, price: {input_per_mtok: 1}}\n", ".tieragent.yaml: tiers.mid.price.output_per_mtok: missing"),
+        (
+            "budget:\n  max_cost_usd: -1\n",
+            ".tieragent.yaml: budget.max_cost_usd: Input should be greater than or equal to 0",
+        ),
+        (
+            "tiers:\n  mid: {model: m, price: {input_per_mtok: 1}}\n",
+            ".tieragent.yaml: tiers.mid.price.output_per_mtok: missing",
+        ),
         ("routing:\n  start: {local: huge}\n", ".tieragent.yaml: routing.start.local:"),
         ("- a list\n", ".tieragent.yaml: (top level): must be a mapping"),
         # a typo names the unknown key (not the real key it leaves "missing") and the key it was meant to be
         ("tiers:\n  mid: {modle: openai/x}\n", ".tieragent.yaml: tiers.mid.modle: unknown key (did you mean 'model'?)"),
         ("validation:\n  tset: x\n", ".tieragent.yaml: validation.tset: unknown key (did you mean 'test'?)"),
-        ("routing:\n  retry_same_falure: true\n", ".tieragent.yaml: routing.retry_same_falure: unknown key (did you mean 'retry_same_failure'?)"),
+        (
+            "routing:\n  retry_same_falure: true\n",
+            ".tieragent.yaml: routing.retry_same_falure: unknown key (did you mean 'retry_same_failure'?)",
+        ),
     ],
 )
 def test_errors_name_file_key_reason(tmp_path, text, expected):
@@ -95,11 +110,14 @@ def test_a_config_that_is_not_utf8_is_a_config_error(tmp_path):
         load(tmp_path)
 
 
-@pytest.mark.parametrize("make,what", [
-    (lambda p: p.symlink_to(p.parent / "missing.yaml"), "a symlink to a missing file"),
-    (lambda p: p.symlink_to(p), "a symlink loop"),
-    (lambda p: p.mkdir(), "a directory"),
-])
+@pytest.mark.parametrize(
+    "make,what",
+    [
+        (lambda p: p.symlink_to(p.parent / "missing.yaml"), "a symlink to a missing file"),
+        (lambda p: p.symlink_to(p), "a symlink loop"),
+        (lambda p: p.mkdir(), "a directory"),
+    ],
+)
 def test_a_config_name_that_is_no_file_is_not_ignored(tmp_path, make, what):
     make(tmp_path / ".tieragent.yaml")
     with pytest.raises(ConfigError, match=f"is {what}"):

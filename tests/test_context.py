@@ -13,11 +13,28 @@ def test_gather_keeps_only_shareable_files_inside_the_repo(tmp_path):
     outside.write_text("secret outside\n")
     root = make_repo(
         tmp_path / "r",
-        {"src/a.py": "A = 1\n", "src/big.py": "x = 1\n" * 4000, ".env": "K=v\n", ".gitignore": "*.log\n", "run.log": "log\n"},
+        {
+            "src/a.py": "A = 1\n",
+            "src/big.py": "x = 1\n" * 4000,
+            ".env": "K=v\n",
+            ".gitignore": "*.log\n",
+            "run.log": "log\n",
+        },
     )
     os.symlink(outside, root / "link.txt")
     ws = GitWorkspace.open(root)
-    picks = ["./src/a.py", "b/src/a.py", "../outside.txt", "/etc/passwd", ".git/config", "link.txt", "nope.py", ".env", "run.log", "src/big.py"]
+    picks = [
+        "./src/a.py",
+        "b/src/a.py",
+        "../outside.txt",
+        "/etc/passwd",
+        ".git/config",
+        "link.txt",
+        "nope.py",
+        ".env",
+        "run.log",
+        "src/big.py",
+    ]
     ctx = gather_files(ws, picks, budget_tokens=2000)
     assert list(ctx.texts) == ["src/a.py"]
     d = ctx.dropped

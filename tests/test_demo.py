@@ -8,8 +8,14 @@ from conftest import cli_env
 
 
 def test_demo_shows_one_escalation(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "tieragent", "demo", "--json"], cwd=tmp_path, capture_output=True, text=True,
-                          env=cli_env(tmp_path), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tieragent", "demo", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["status"] == "fixed" and data["demo"]["scripted_replies"] is True
@@ -31,7 +37,13 @@ def test_demo_shows_one_escalation(tmp_path):
 
 
 def test_demo_human_output_says_replies_are_scripted(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "tieragent", "demo"], cwd=tmp_path, capture_output=True, text=True,
-                          env=cli_env(tmp_path), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tieragent", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "SCRIPTED" in proc.stdout and "Cost ledger" in proc.stdout and "Frontier-only estimate" in proc.stdout

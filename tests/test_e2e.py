@@ -16,7 +16,16 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BAD_PATCH, CLASSIFY_OPS, EDITS_TEST, FAKE_KEY, GOOD_PATCH, PRICES, cli_env, run_cli, snapshot, write_config
+from conftest import (
+    CLASSIFY_OPS,
+    EDITS_TEST,
+    FAKE_KEY,
+    GOOD_PATCH,
+    cli_env,
+    run_cli,
+    snapshot,
+    write_config,
+)
 from fake_openai import Reply
 
 
@@ -61,27 +70,63 @@ def test_json_envelope_headers_and_key(calc_repo, fake_server, client):
     proc, data = fix_json(calc_repo)
     assert proc.returncode == 0, proc.stderr
     assert fake_server.calls() == [("classify", "small"), ("patch", "mid")]
-    for key in ("status", "exit_code", "request", "run_id", "classification", "steps", "totals", "patch", "validation",
-                "baseline", "routing", "route", "repro", "test_edits", "saved_diff", "commit", "warnings", "error"):
+    for key in (
+        "status",
+        "exit_code",
+        "request",
+        "run_id",
+        "classification",
+        "steps",
+        "totals",
+        "patch",
+        "validation",
+        "baseline",
+        "routing",
+        "route",
+        "repro",
+        "test_edits",
+        "saved_diff",
+        "commit",
+        "warnings",
+        "error",
+    ):
         assert key in data
     assert data["status"] == "fixed" and data["request"] == "add() returns the wrong result"
     assert data["classification"]["files"] == ["calc/ops.py"] and "+    return a + b" in data["patch"]
     row = data["steps"][0]
-    for key in ("step", "tier", "model", "input_tokens", "cached_input_tokens", "output_tokens", "cost_usd", "seconds", "outcome", "note"):
+    for key in (
+        "step",
+        "tier",
+        "model",
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "seconds",
+        "outcome",
+        "note",
+    ):
         assert key in row
     assert set(data["totals"]["by_tier"]) == {"small", "mid", "frontier"}
     assert data["validation"]["ok"] is True and data["validation"]["test"]["exit_code"] == 0
     assert proc.stderr.strip()  # progress went to stderr
     for r in fake_server.requests:  # the tier's key, and the step and tier headers, on every request
         assert r.headers["authorization"] == f"Bearer {FAKE_KEY}"
-        assert (r.headers["x-tieragent-step"], r.headers["x-tieragent-tier"]) in (("classify", "small"), ("patch", "mid"))
+        assert (r.headers["x-tieragent-step"], r.headers["x-tieragent-tier"]) in (
+            ("classify", "small"),
+            ("patch", "mid"),
+        )
 
 
 @pytest.mark.parametrize("client", ["auto", "litellm"])
 def test_401_exits_4_names_the_variable_and_touches_nothing(calc_repo, fake_server, client):
     write_config(calc_repo, fake_server, extra={"provider": {"client": client}})
     before = snapshot(calc_repo)
-    fake_server.enqueue("classify", "small", Reply(status=401, error_body={"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}))
+    fake_server.enqueue(
+        "classify",
+        "small",
+        Reply(status=401, error_body={"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}),
+    )
     proc, data = fix_json(calc_repo)
     assert proc.returncode == 4
     assert data["status"] == "error" and "authentication" in data["error"] and "FAKE_PROVIDER_KEY" in data["error"]
@@ -116,7 +161,14 @@ def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    proc = spawn_fix(calc_repo, "add is wrong", "--exit-code-only", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = spawn_fix(
+        calc_repo,
+        "add is wrong",
+        "--exit-code-only",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     wait_until(marker.exists)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -128,7 +180,9 @@ def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
     assert snapshot(calc_repo) == before
 
 
-def _run_in_pty(args: list[str], cwd: Path, answer: bytes, prompt: bytes = b"[y/n]", timeout: float = 120) -> tuple[int, bytes]:
+def _run_in_pty(
+    args: list[str], cwd: Path, answer: bytes, prompt: bytes = b"[y/n]", timeout: float = 120
+) -> tuple[int, bytes]:
     """Run the CLI on a pseudo-terminal (so it is interactive), answer its prompts, return (exit code, everything shown)."""
     import pty
     import select
@@ -137,7 +191,15 @@ def _run_in_pty(args: list[str], cwd: Path, answer: bytes, prompt: bytes = b"[y/
     env = cli_env(cwd.parent)
     env.pop("NO_COLOR", None)
     env["TERM"] = "dumb"
-    proc = subprocess.Popen([sys.executable, "-m", "tieragent", *args], cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tieragent", *args],
+        cwd=cwd,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        close_fds=True,
+    )
     os.close(slave)
     seen, answered, deadline = b"", 0, time.time() + timeout
     while time.time() < deadline:
@@ -178,8 +240,20 @@ def test_tamper_on_a_terminal_asks_and_respects_no(calc_repo, fake_server):
 
 
 PAYMENTS = 'def refund(db, charge_id):\n    db.execute("DELETE FROM charges WHERE id = ?", (charge_id,))\n'
-SQL_FINDING = json.dumps({"findings": [{"path": "shop/payments.py", "line": 2, "severity": "high", "category": "security",
-                                        "message": "SQL built by concatenation", "suggestion": "bind a parameter"}]})
+SQL_FINDING = json.dumps(
+    {
+        "findings": [
+            {
+                "path": "shop/payments.py",
+                "line": 2,
+                "severity": "high",
+                "category": "security",
+                "message": "SQL built by concatenation",
+                "suggestion": "bind a parameter",
+            }
+        ]
+    }
+)
 
 
 def shop_repo(root: Path, fake_server) -> Path:
@@ -199,8 +273,15 @@ def test_review_of_a_piped_diff_prints_github_annotations(tmp_path, fake_server)
     fake_server.enqueue("review-triage", "small", "garbage")
     fake_server.enqueue("review", "frontier", SQL_FINDING)
     diff = subprocess.run(["git", "diff"], cwd=repo, capture_output=True, text=True, check=True).stdout
-    proc = subprocess.run([sys.executable, "-m", "tieragent", "review", "--diff", "-", "--format", "github"], cwd=repo,
-                          input=diff, capture_output=True, text=True, env=cli_env(repo.parent), timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tieragent", "review", "--diff", "-", "--format", "github"],
+        cwd=repo,
+        input=diff,
+        capture_output=True,
+        text=True,
+        env=cli_env(repo.parent),
+        timeout=180,
+    )
     assert proc.returncode == 1, proc.stderr  # a high finding, --fail-on high
     assert proc.stdout.splitlines() == [
         "::error file=shop/payments.py,line=2,title=tieragent%3A security (high)::SQL built by concatenation%0A%0ASuggestion: bind a parameter"
@@ -241,9 +322,27 @@ def test_ci_mode_json_files_branch_and_one_line_messages(tmp_path, fake_server):
     env = {**cli_env(repo.parent), "CI": "true"}
     out_json, patch = tmp_path / "out/result.json", tmp_path / "out/fix.patch"
     proc = subprocess.run(
-        [sys.executable, "-m", "tieragent", "fix", "--request-file", "-", "--output", str(out_json), "--patch-out", str(patch),
-         "--branch", "tieragent/add"],
-        cwd=repo, input="add() returns the wrong result\n\nSee the failing test_add.\n", capture_output=True, text=True, env=env, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "tieragent",
+            "fix",
+            "--request-file",
+            "-",
+            "--output",
+            str(out_json),
+            "--patch-out",
+            str(patch),
+            "--branch",
+            "tieragent/add",
+        ],
+        cwd=repo,
+        input="add() returns the wrong result\n\nSee the failing test_add.\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)  # stdout is exactly one JSON document
     assert data["status"] == "fixed" and data["request"].startswith("add() returns")
@@ -267,8 +366,13 @@ def test_kill_9_at_each_phase_then_recover_puts_every_byte_back(calc_repo, tmp_p
     before = snapshot(calc_repo)
     marker = tmp_path / "reached"
     driver = Path(__file__).parent / "kill_driver.py"
-    proc = subprocess.Popen([sys.executable, str(driver), str(calc_repo), phase, str(marker)], env=cli_env(tmp_path),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(driver), str(calc_repo), phase, str(marker)],
+        env=cli_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     wait_until(marker.exists, proc, timeout=60)
     assert marker.exists(), proc.communicate()[1]
     os.killpg(proc.pid, signal.SIGKILL)

@@ -19,7 +19,9 @@ from tieragent.core.errors import ExitCode
 
 # ------------------------------------------------------------------------------------ node --test through npm test
 JS_FILES = {
-    "package.json": json.dumps({"name": "calc-js", "version": "1.0.0", "private": True, "scripts": {"test": "node --test"}}),
+    "package.json": json.dumps(
+        {"name": "calc-js", "version": "1.0.0", "private": True, "scripts": {"test": "node --test"}}
+    ),
     "src/math.js": "'use strict';\n\nfunction add(a, b) {\n  return a - b;\n}\n\nfunction sub(a, b) {\n  return a - b;\n}\n\nmodule.exports = { add, sub };\n",
     "test/math.test.js": (
         "const test = require('node:test');\nconst assert = require('node:assert/strict');\nconst { add, sub } = require('../src/math');\n\n"
@@ -43,13 +45,16 @@ GOOD_JS = """```diff
 +  return a + b;
  }
 ```"""
-BREAKS_SUB_JS = GOOD_JS.rstrip("`\n") + """
+BREAKS_SUB_JS = (
+    GOOD_JS.rstrip("`\n")
+    + """
 @@ -7,3 +7,3 @@
  function sub(a, b) {
 -  return a - b;
 +  return a + b;
  }
 ```"""
+)
 REPRO_JS = """```test/tieragent_repro.test.js
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -59,7 +64,9 @@ test('add(1, 1) is 2', () => {
   assert.equal(add(1, 1), 2);
 });
 ```"""
-NPM = pytest.mark.skipif(not (shutil.which("node") and shutil.which("npm")), reason="node and npm are not installed here")
+NPM = pytest.mark.skipif(
+    not (shutil.which("node") and shutil.which("npm")), reason="node and npm are not installed here"
+)
 NPM_ENV = {**TEST_RUN_ENV, "NPM_CONFIG_UPDATE_NOTIFIER": "false", "NPM_CONFIG_FUND": "false", "NO_COLOR": "1"}
 
 
@@ -79,10 +86,14 @@ def test_node_right_patch_validates_at_mid_despite_a_long_broken_test(js_repo):
     assert result.status == "fixed", result.error
     assert outcomes(result) == [("mid", "ok")]
     assert result.baseline["runner"] == "node --test via npm test"
-    assert result.baseline["tests"]["failing"] == ["test/legacy.test.js::legacy importer reads the old export format",
-                                                   "test/math.test.js::add returns the sum"]
+    assert result.baseline["tests"]["failing"] == [
+        "test/legacy.test.js::legacy importer reads the old export format",
+        "test/math.test.js::add returns the sum",
+    ]
     checks = result.validation.checks["tests"]
-    assert checks["targets"] == ["test/math.test.js::add returns the sum"] and checks["fixed"] == ["test/math.test.js::add returns the sum"]
+    assert checks["targets"] == ["test/math.test.js::add returns the sum"] and checks["fixed"] == [
+        "test/math.test.js::add returns the sum"
+    ]
     assert "a + b" in (js_repo / "src/math.js").read_text()
 
 
@@ -96,14 +107,24 @@ def test_node_patch_that_breaks_a_passing_test_is_refused(js_repo):
     first = [r for r in result.ledger.rows if r.step == "patch"][0]
     assert "passed before now fail: test/math.test.js::sub returns the difference" in first.note
     retry = sent(provider, "patch", 1)  # the report's failure, cut to what matters, goes back to the model
-    assert "--- test/math.test.js::sub returns the difference" in retry and "8 !== 2" in retry and "node:internal" not in retry
+    assert (
+        "--- test/math.test.js::sub returns the difference" in retry
+        and "8 !== 2" in retry
+        and "node:internal" not in retry
+    )
 
 
 @NPM
 def test_node_repro_reproduces_then_passes_after_the_patch(js_repo):
-    result = npm_fix(js_repo, {("classify", "small"): [CLASSIFY_JS], ("repro", "mid"): [REPRO_JS], ("patch", "mid"): [GOOD_JS]}, repro=True)
+    result = npm_fix(
+        js_repo,
+        {("classify", "small"): [CLASSIFY_JS], ("repro", "mid"): [REPRO_JS], ("patch", "mid"): [GOOD_JS]},
+        repro=True,
+    )
     assert result.status == "fixed", result.error
-    assert result.repro["status"] == "reproduces" and result.repro["tests"] == ["test/tieragent_repro.test.js::add(1, 1) is 2"]
+    assert result.repro["status"] == "reproduces" and result.repro["tests"] == [
+        "test/tieragent_repro.test.js::add(1, 1) is 2"
+    ]
     assert not (js_repo / "test/tieragent_repro.test.js").exists() and "tieragent_repro" not in result.patch
 
 
@@ -112,8 +133,8 @@ GO_FILES = {
     "go.mod": "module example.com/calc\n\ngo 1.19\n",
     "calc/ops.go": "package calc\n\nfunc Add(a, b int) int {\n\treturn a - b\n}\n\nfunc Sub(a, b int) int {\n\treturn a - b\n}\n",
     "calc/ops_test.go": (
-        "package calc\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) != 5 {\n\t\tt.Fatalf(\"Add(2, 3) = %d\", Add(2, 3))\n\t}\n}\n\n"
-        "func TestSub(t *testing.T) {\n\tt.Run(\"small\", func(t *testing.T) {\n\t\tif Sub(5, 3) != 2 {\n\t\t\tt.Fatal(\"sub\")\n\t\t}\n\t})\n}\n"
+        'package calc\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) != 5 {\n\t\tt.Fatalf("Add(2, 3) = %d", Add(2, 3))\n\t}\n}\n\n'
+        'func TestSub(t *testing.T) {\n\tt.Run("small", func(t *testing.T) {\n\t\tif Sub(5, 3) != 2 {\n\t\t\tt.Fatal("sub")\n\t\t}\n\t})\n}\n'
     ),
 }
 CLASSIFY_GO = '{"task_class": "local", "risk": "low", "files": ["calc/ops.go"], "reason": "Add subtracts"}'
@@ -138,7 +159,13 @@ def go_repo(tmp_path: Path) -> Path:
 def go_fix(repo: Path, script: dict):
     cfg = config({"validate": {"test": "go test ./...", "timeout_s": 120}})
     cache = repo.parent / "go-cache"
-    env = {**TEST_RUN_ENV, "GOCACHE": str(cache / "build"), "GOPATH": str(cache / "path"), "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
+    env = {
+        **TEST_RUN_ENV,
+        "GOCACHE": str(cache / "build"),
+        "GOPATH": str(cache / "path"),
+        "GOFLAGS": "-mod=mod",
+        "GOTOOLCHAIN": "local",
+    }
     provider = scripted(script, cfg)
     return fix(repo, provider, cfg=cfg, runner=validation_runner(cfg).with_env(env)), provider
 
@@ -168,7 +195,7 @@ RS_FILES = {
     ),
     "src/legacy.rs": (
         "pub fn parse_date(s: &str) -> Option<u32> {\n    s.parse().ok()\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n"
-        "    fn parses_dates() {\n        assert_eq!(super::parse_date(\"2024-01-01\"), Some(20240101));\n    }\n}\n"
+        '    fn parses_dates() {\n        assert_eq!(super::parse_date("2024-01-01"), Some(20240101));\n    }\n}\n'
     ),
     ".gitignore": "/target\nCargo.lock\n",
 }
@@ -182,13 +209,16 @@ GOOD_RS = """```diff
 +    a + b
  }
 ```"""
-BREAKS_SUB_RS = GOOD_RS.rstrip("`\n") + """
+BREAKS_SUB_RS = (
+    GOOD_RS.rstrip("`\n")
+    + """
 @@ -5,3 +5,3 @@
  pub fn sub(a: i32, b: i32) -> i32 {
 -    a - b
 +    a + b
  }
 ```"""
+)
 REPRO_RS = """```tests/tieragent_repro.rs
 use calc::ops::add;
 
@@ -208,7 +238,13 @@ def cargo_target(tmp_path_factory) -> str:
 
 def cargo_fix(repo: Path, target: str, script: dict, **options):
     cfg = config({"validate": {"test": "cargo test", "timeout_s": 120}})
-    env = {**TEST_RUN_ENV, "CARGO_TARGET_DIR": target, "CARGO_TERM_COLOR": "never", "RUST_BACKTRACE": "0", "CARGO_INCREMENTAL": "1"}
+    env = {
+        **TEST_RUN_ENV,
+        "CARGO_TARGET_DIR": target,
+        "CARGO_TERM_COLOR": "never",
+        "RUST_BACKTRACE": "0",
+        "CARGO_INCREMENTAL": "1",
+    }
     provider = scripted(script, cfg)
     return fix(repo, provider, cfg=cfg, runner=validation_runner(cfg).with_env(env), **options), provider
 
@@ -223,7 +259,10 @@ def test_cargo_right_patch_validates_at_mid_despite_a_long_broken_test(rs_repo, 
     result, _ = cargo_fix(rs_repo, cargo_target, {("classify", "small"): [CLASSIFY_RS], ("patch", "mid"): [GOOD_RS]})
     assert result.status == "fixed", result.error
     assert outcomes(result) == [("mid", "ok")]
-    assert result.baseline["tests"]["failing"] == ["src/lib.rs::legacy::tests::parses_dates", "src/lib.rs::ops::tests::adds"]
+    assert result.baseline["tests"]["failing"] == [
+        "src/lib.rs::legacy::tests::parses_dates",
+        "src/lib.rs::ops::tests::adds",
+    ]
     assert result.validation.checks["tests"]["targets"] == ["src/lib.rs::ops::tests::adds"]
 
 
@@ -278,12 +317,23 @@ def test_red_baseline_without_per_test_results(calc_repo, tmp_path, validate, op
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg)
     before = snapshot(calc_repo)
     result = fix(calc_repo, provider, cfg=cfg, **options)
-    assert (result.status, result.exit_code, outcomes(result) if result.ledger else []) == (status, exit_code, patches), result.error
+    assert (result.status, result.exit_code, outcomes(result) if result.ledger else []) == (
+        status,
+        exit_code,
+        patches,
+    ), result.error
     if status == "error":
         assert provider.requests == [] and snapshot(calc_repo) == before
-        assert "no per-test results" in result.error and "validate.junit_xml" in result.error and "--exit-code-only" in result.error
+        assert (
+            "no per-test results" in result.error
+            and "validate.junit_xml" in result.error
+            and "--exit-code-only" in result.error
+        )
     if "junit_xml" in validate:
-        assert result.baseline["tests"]["failing"] == ["tests.test_ops::test_add"] and result.baseline["runner"] == "validate.junit_xml"
+        assert (
+            result.baseline["tests"]["failing"] == ["tests.test_ops::test_add"]
+            and result.baseline["runner"] == "validate.junit_xml"
+        )
 
 
 # ------------------------------------------------------------------------------------ npm passes the reporter flags on
@@ -304,7 +354,9 @@ def test_npm_passes_the_reporter_flags_to_the_script_command(tmp_path):
     from tieragent.judge.runners import run_test_command
     from tieragent.repo.runner import SubprocessRunner
 
-    (tmp_path / "package.json").write_text(json.dumps({"name": "x", "version": "1.0.0", "scripts": {"test": "jest --ci"}}))
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "x", "version": "1.0.0", "scripts": {"test": "jest --ci"}})
+    )
     jest = tmp_path / "node_modules/.bin/jest"
     jest.parent.mkdir(parents=True)
     jest.write_text(FAKE_JEST)

@@ -36,7 +36,9 @@ def run(client, repo, server, extra=None, **kw):
 
 def test_rate_limit_honours_retry_after_then_moves_up_a_tier(client, calc_repo, fake_server):
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
-    fake_server.enqueue("patch", "mid", Reply(status=429, headers={"Retry-After": "1"}), Reply(status=429, headers={"Retry-After": "5"}))
+    fake_server.enqueue(
+        "patch", "mid", Reply(status=429, headers={"Retry-After": "1"}), Reply(status=429, headers={"Retry-After": "5"})
+    )
     fake_server.enqueue("patch", "frontier", GOOD_PATCH)
     result, seconds = run(client, calc_repo, fake_server)
     assert result.exit_code == ExitCode.FIXED
@@ -91,11 +93,14 @@ def test_the_whole_run_has_a_time_limit(client, calc_repo, fake_server):
     assert snapshot(calc_repo) == before
 
 
-@pytest.mark.parametrize("bad", [
-    Reply(""),  # empty
-    Reply("Sure! I would change the subtraction into an addition."),  # prose, no diff
-    Reply(GOOD_PATCH[: len(GOOD_PATCH) // 2], finish_reason="length"),  # cut at max_tokens
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        Reply(""),  # empty
+        Reply("Sure! I would change the subtraction into an addition."),  # prose, no diff
+        Reply(GOOD_PATCH[: len(GOOD_PATCH) // 2], finish_reason="length"),  # cut at max_tokens
+    ],
+)
 def test_an_unusable_reply_is_retried_once_with_the_reason_then_escalated(client, calc_repo, fake_server, bad):
     fake_server.enqueue("classify", "small", MECHANICAL)
     fake_server.enqueue("patch", "small", bad)
@@ -103,7 +108,12 @@ def test_an_unusable_reply_is_retried_once_with_the_reason_then_escalated(client
     result, seconds = run(client, calc_repo, fake_server)
     assert result.exit_code == ExitCode.FIXED
     # asked once more at small; two unusable replies there count as two failed diffs: small writes the file whole
-    assert outcomes(result) == [("small", "format-error"), ("small", "format-error"), ("small", "format-error"), ("mid", "ok")]
+    assert outcomes(result) == [
+        ("small", "format-error"),
+        ("small", "format-error"),
+        ("small", "format-error"),
+        ("mid", "ok"),
+    ]
     assert [r.edit_format for r in result.ledger.rows if r.step == "patch"] == ["diff", "diff", "whole", "diff"]
     retry = [r for r in fake_server.requests if (r.step, r.tier) == ("patch", "small")][1].text()
     assert "previous attempt" in retry
@@ -113,8 +123,13 @@ def test_an_unusable_reply_is_retried_once_with_the_reason_then_escalated(client
 
 
 def test_a_prompt_over_the_window_drops_context_then_moves_up(client, calc_repo, fake_server):
-    too_long = {"error": {"message": "This model's maximum context length is 4096 tokens.", "type": "invalid_request_error",
-                          "code": "context_length_exceeded"}}
+    too_long = {
+        "error": {
+            "message": "This model's maximum context length is 4096 tokens.",
+            "type": "invalid_request_error",
+            "code": "context_length_exceeded",
+        }
+    }
     picks = CLASSIFY_OPS.replace('["calc/ops.py"]', '["calc/ops.py", "tests/test_ops.py"]')
     fake_server.enqueue("classify", "small", picks)
     fake_server.enqueue("patch", "mid", Reply(status=400, error_body=too_long))
@@ -128,11 +143,15 @@ def test_a_prompt_over_the_window_drops_context_then_moves_up(client, calc_repo,
     assert outcomes(result)[-1] == ("frontier", "ok")
 
 
-@pytest.mark.parametrize("status, says", [(401, "FAKE_PROVIDER_KEY"), (403, "FAKE_PROVIDER_KEY"), (404, "openai/fake-mid")])
+@pytest.mark.parametrize(
+    "status, says", [(401, "FAKE_PROVIDER_KEY"), (403, "FAKE_PROVIDER_KEY"), (404, "openai/fake-mid")]
+)
 def test_auth_and_unknown_model_stop_at_once_without_retry(client, calc_repo, fake_server, status, says):
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
-    fake_server.enqueue("patch", "mid", Reply(status=status, error_body={"error": {"message": f"denied for key {FAKE_KEY}"}}))
+    fake_server.enqueue(
+        "patch", "mid", Reply(status=status, error_body={"error": {"message": f"denied for key {FAKE_KEY}"}})
+    )
     result, seconds = run(client, calc_repo, fake_server)
     assert result.exit_code == ExitCode.PROVIDER and says in result.error
     assert FAKE_KEY not in result.error and FAKE_KEY not in str(result.to_json())

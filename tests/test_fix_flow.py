@@ -30,25 +30,32 @@ def test_mid_fixes_it_without_calling_frontier(calc_repo):
 
 
 def test_mid_fails_twice_then_frontier_fixes_it(calc_repo):
-    provider = scripted({
-        ("classify", "small"): [CLASSIFY_OPS],
-        ("patch", "mid"): [BAD_PATCH, "no diff here, sorry"],
-        ("patch", "frontier"): [GOOD_PATCH],
-    })
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS],
+            ("patch", "mid"): [BAD_PATCH, "no diff here, sorry"],
+            ("patch", "frontier"): [GOOD_PATCH],
+        }
+    )
     result = fix(calc_repo, provider)
     assert result.status == "fixed"
     assert provider.calls() == [("classify", "small"), ("patch", "mid"), ("patch", "mid"), ("patch", "frontier")]
     assert [o for _, o in outcomes(result)] == ["tests-failed", "format-error", "ok"]
     retry = sent(provider, "patch", 1)  # the retry carried the failing test's output back
     assert "return a * b" in retry and "assert" in retry and "test_add" in retry
-    assert result.route == ["mid #1: starts at mid: task class local", "mid #2: retry 1 at mid with the failure",
-                            "frontier #1: escalated: cheaper attempts failed"]
+    assert result.route == [
+        "mid #1: starts at mid: task class local",
+        "mid #2: retry 1 at mid with the failure",
+        "frontier #1: escalated: cheaper attempts failed",
+    ]
 
 
 def test_everything_fails_tree_identical_and_best_diff_saved(calc_repo):
     (calc_repo / "notes.txt").write_text("untracked notes\n")
     before = snapshot(calc_repo)
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH], ("patch", "frontier"): [BAD_PATCH]})
+    provider = scripted(
+        {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH], ("patch", "frontier"): [BAD_PATCH]}
+    )
     result = fix(calc_repo, provider)
     assert result.status == "failed" and result.exit_code == ExitCode.NOT_FIXED
     # mid's retry is made (its failure differs from before the patch); the frontier's is not (the same failure again)
@@ -59,7 +66,9 @@ def test_everything_fails_tree_identical_and_best_diff_saved(calc_repo):
 
 
 def test_high_risk_goes_to_frontier_first(calc_repo):
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS.replace('"low"', '"high"')], ("patch", "frontier"): [GOOD_PATCH]})
+    provider = scripted(
+        {("classify", "small"): [CLASSIFY_OPS.replace('"low"', '"high"')], ("patch", "frontier"): [GOOD_PATCH]}
+    )
     result = fix(calc_repo, provider)
     assert result.status == "fixed"
     assert provider.calls() == [("classify", "small"), ("patch", "frontier")]
@@ -78,8 +87,16 @@ def test_dirty_tree_is_preserved_on_success_and_failure(calc_repo):
     assert git(calc_repo, "diff", "--cached", "--name-only").split() == ["calc/__init__.py"]
     # a failing run on the same dirty tree leaves every byte as it was
     before = snapshot(calc_repo)
-    failed = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): ["nothing useful"],
-                                      ("patch", "frontier"): ["still nothing"]}))
+    failed = fix(
+        calc_repo,
+        scripted(
+            {
+                ("classify", "small"): [CLASSIFY_OPS],
+                ("patch", "mid"): ["nothing useful"],
+                ("patch", "frontier"): ["still nothing"],
+            }
+        ),
+    )
     assert failed.status == "failed"
     assert snapshot(calc_repo) == before
 
@@ -87,8 +104,13 @@ def test_dirty_tree_is_preserved_on_success_and_failure(calc_repo):
 def test_commit_commits_only_the_patch(calc_repo):
     (calc_repo / "calc/__init__.py").write_text("X = 1\n")
     git(calc_repo, "add", "calc/__init__.py")  # the user's staged work must not ride along
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH],
-                         ("commit-message", "small"): ["Fix add() to add\n\nIt subtracted."]})
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS],
+            ("patch", "mid"): [GOOD_PATCH],
+            ("commit-message", "small"): ["Fix add() to add\n\nIt subtracted."],
+        }
+    )
     result = fix(calc_repo, provider, commit=True)
     assert result.status == "fixed" and result.commit_sha
     assert git(calc_repo, "log", "-1", "--format=%s").strip() == "Fix add() to add"
@@ -103,9 +125,13 @@ def test_secret_files_and_env_values_never_reach_the_model(calc_repo, monkeypatc
     (calc_repo / "config").mkdir()
     (calc_repo / "config/prod.pem").write_text(f"-----BEGIN KEY-----\n{secret}\n")
     monkeypatch.setenv("DB_PASSWORD", secret)  # and a test run that prints the environment can't leak it
-    (calc_repo / "tests/test_env_dump.py").write_text("import os\n\ndef test_dump():\n    print(dict(os.environ))\n    assert os.environ.get('NOPE')\n")
+    (calc_repo / "tests/test_env_dump.py").write_text(
+        "import os\n\ndef test_dump():\n    print(dict(os.environ))\n    assert os.environ.get('NOPE')\n"
+    )
     picks = '{"task_class": "local", "risk": "low", "files": [".env", "config/prod.pem", "calc/ops.py"], "reason": "x"}'
-    provider = scripted({("classify", "small"): [picks], ("patch", "mid"): [BAD_PATCH], ("patch", "frontier"): [GOOD_PATCH]})
+    provider = scripted(
+        {("classify", "small"): [picks], ("patch", "mid"): [BAD_PATCH], ("patch", "frontier"): [GOOD_PATCH]}
+    )
     result = fix(calc_repo, provider)
     assert len(provider.requests) >= 3
     for request in provider.requests:
@@ -114,7 +140,9 @@ def test_secret_files_and_env_values_never_reach_the_model(calc_repo, monkeypatc
 
 
 def test_malformed_classification_twice_falls_back_to_heuristic(calc_repo):
-    provider = scripted({("classify", "small"): ["I think this is easy!", '{"task_class": "weird"}'], ("patch", "mid"): [GOOD_PATCH]})
+    provider = scripted(
+        {("classify", "small"): ["I think this is easy!", '{"task_class": "weird"}'], ("patch", "mid"): [GOOD_PATCH]}
+    )
     result = fix(calc_repo, provider, "add() in calc/ops.py returns the wrong result")
     assert result.status == "fixed"
     assert result.classification and result.classification.source == "heuristic"
@@ -142,7 +170,9 @@ def sub(a, b):
 
 
 def test_whole_file_fallback_after_two_failed_diffs(calc_repo):
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]})
+    provider = scripted(
+        {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]}
+    )
     result = fix(calc_repo, provider)
     assert result.status == "fixed"
     assert outcomes(result) == [("mid", "apply-failed"), ("mid", "apply-failed"), ("mid", "ok")]
@@ -196,7 +226,9 @@ def test_an_unavailable_small_tier_classifies_by_heuristic(calc_repo):
 
 
 def test_an_unavailable_tier_is_skipped(calc_repo):
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [unavailable()], ("patch", "frontier"): [GOOD_PATCH]})
+    provider = scripted(
+        {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [unavailable()], ("patch", "frontier"): [GOOD_PATCH]}
+    )
     result = fix(calc_repo, provider)
     assert result.status == "fixed"
     assert outcomes(result) == [("mid", "provider-error"), ("frontier", "ok")]  # mid's retry was skipped too
@@ -204,7 +236,13 @@ def test_an_unavailable_tier_is_skipped(calc_repo):
 
 def test_no_reachable_tier_ends_with_a_provider_error(calc_repo):
     before = snapshot(calc_repo)
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [unavailable()], ("patch", "frontier"): [unavailable()]})
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS],
+            ("patch", "mid"): [unavailable()],
+            ("patch", "frontier"): [unavailable()],
+        }
+    )
     result = fix(calc_repo, provider)
     assert result.exit_code == ExitCode.PROVIDER and "no tier could be reached" in result.error
     assert outcomes(result) == [("mid", "provider-error"), ("frontier", "provider-error")]
@@ -213,10 +251,17 @@ def test_no_reachable_tier_ends_with_a_provider_error(calc_repo):
 
 def test_an_auth_error_stops_the_run_at_once(calc_repo):
     before = snapshot(calc_repo)
-    auth = ProviderError("auth", "small tier (openai/fake-small): authentication failed", retryable=False, hint="Check the key in FAKE_KEY.")
+    auth = ProviderError(
+        "auth",
+        "small tier (openai/fake-small): authentication failed",
+        retryable=False,
+        hint="Check the key in FAKE_KEY.",
+    )
     provider = scripted({("classify", "small"): [auth]})
     result = fix(calc_repo, provider)
-    assert result.exit_code == ExitCode.PROVIDER and "authentication failed" in result.error and "FAKE_KEY" in result.error
+    assert (
+        result.exit_code == ExitCode.PROVIDER and "authentication failed" in result.error and "FAKE_KEY" in result.error
+    )
     assert rows(result) == [("classify", "small", "provider-error")]
     assert snapshot(calc_repo) == before
 
@@ -224,11 +269,22 @@ def test_an_auth_error_stops_the_run_at_once(calc_repo):
 def test_an_unavailable_summary_keeps_the_trimmed_output(calc_repo):
     (calc_repo / "tests/test_many.py").write_text(
         "from calc.ops import add\n\n\n"
-        + "\n\n".join(f"def test_case_{i}():\n    assert add({i}, 1) == {i + 1}, 'case {i} ' + 'x' * 300" for i in range(60)) + "\n")
+        + "\n\n".join(
+            f"def test_case_{i}():\n    assert add({i}, 1) == {i + 1}, 'case {i} ' + 'x' * 300" for i in range(60)
+        )
+        + "\n"
+    )
     git(calc_repo, "add", "-A")
     git(calc_repo, "commit", "-qm", "many")
     cfg = config({"validate": {"test": config().validation.test.replace(" -x", "")}})
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH, GOOD_PATCH], ("summarize", "small"): [unavailable()]}, cfg)
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS],
+            ("patch", "mid"): [BAD_PATCH, GOOD_PATCH],
+            ("summarize", "small"): [unavailable()],
+        },
+        cfg,
+    )
     result = fix(calc_repo, provider, cfg=cfg)
     assert result.status == "fixed"
     assert outcomes(result, "summarize") == [("small", "provider-error")]
@@ -244,8 +300,15 @@ def test_an_unavailable_frontier_review_rejects_the_patch_and_saves_it(calc_repo
     before = snapshot(calc_repo)
     cfg = config({"routing": {"high_risk": "mid"}})
     classify = CLASSIFY_OPS.replace('["calc/ops.py"]', '["calc/auth.py", "calc/ops.py"]')
-    provider = scripted({("classify", "small"): [classify], ("patch", "mid"): [GOOD_PATCH], ("review", "frontier"): [unavailable()],
-                         ("patch", "frontier"): [unavailable()]}, cfg)
+    provider = scripted(
+        {
+            ("classify", "small"): [classify],
+            ("patch", "mid"): [GOOD_PATCH],
+            ("review", "frontier"): [unavailable()],
+            ("patch", "frontier"): [unavailable()],
+        },
+        cfg,
+    )
     result = fix(calc_repo, provider, cfg=cfg)
     assert result.status == "failed" and result.exit_code == ExitCode.NOT_FIXED
     assert ("review", "frontier", "provider-error") in rows(result)
@@ -257,7 +320,13 @@ def test_an_unavailable_frontier_review_rejects_the_patch_and_saves_it(calc_repo
 
 def test_ctrl_c_during_a_model_call_restores_and_records_the_call(calc_repo):
     before = snapshot(calc_repo)
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH], ("patch", "frontier"): [KeyboardInterrupt()]})
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS],
+            ("patch", "mid"): [BAD_PATCH],
+            ("patch", "frontier"): [KeyboardInterrupt()],
+        }
+    )
     result = fix(calc_repo, provider, cfg=config({"routing": {"attempts": {"mid": 1}}}))
     assert result.exit_code == ExitCode.INTERRUPTED and result.error == "interrupted"
     assert rows(result)[-1] == ("patch", "frontier", "interrupted")
@@ -300,8 +369,15 @@ def test_history_line_names_the_flow_and_the_accepted_call(calc_repo):
 def test_a_second_run_refuses_while_a_killed_run_awaits_recovery(calc_repo, tmp_path):
     journal_dir = calc_repo / ".git/tieragent/journal/999999-1"
     journal_dir.mkdir(parents=True)
-    (journal_dir / "manifest.json").write_text(json.dumps({"pid": 999999999, "root": str(calc_repo), "files": {
-        "calc/ops.py": {"existed": True, "mode": 0o644, "sha": "0" * 64, "written_sha": "1" * 64}}}))
+    (journal_dir / "manifest.json").write_text(
+        json.dumps(
+            {
+                "pid": 999999999,
+                "root": str(calc_repo),
+                "files": {"calc/ops.py": {"existed": True, "mode": 0o644, "sha": "0" * 64, "written_sha": "1" * 64}},
+            }
+        )
+    )
     provider = scripted({("classify", "small"): [CLASSIFY_OPS]})
     result = fix(calc_repo, provider)
     assert result.exit_code == ExitCode.USAGE and "tieragent recover" in result.error
@@ -309,10 +385,16 @@ def test_a_second_run_refuses_while_a_killed_run_awaits_recovery(calc_repo, tmp_
 
 
 def test_a_retry_that_would_repeat_the_same_failure_is_skipped_unless_configured(calc_repo):
-    script = {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH, GOOD_PATCH], ("patch", "frontier"): [BAD_PATCH]}
+    script = {
+        ("classify", "small"): [CLASSIFY_OPS],
+        ("patch", "mid"): [BAD_PATCH, GOOD_PATCH],
+        ("patch", "frontier"): [BAD_PATCH],
+    }
     unchanged = BAD_PATCH.replace("return a * b", "return a - b  # unchanged")
     # mid's first patch fails exactly as the code did before: its retry is skipped, the frontier is next
-    same = fix(calc_repo, scripted({**script, ("patch", "mid"): [unchanged, GOOD_PATCH], ("patch", "frontier"): [GOOD_PATCH]}))
+    same = fix(
+        calc_repo, scripted({**script, ("patch", "mid"): [unchanged, GOOD_PATCH], ("patch", "frontier"): [GOOD_PATCH]})
+    )
     assert outcomes(same) == [("mid", "tests-failed"), ("frontier", "ok")]
     git(calc_repo, "checkout", "--", "calc/ops.py")
     # with retry_same_failure the old ladder is walked
@@ -333,8 +415,19 @@ def test_auto_starts_with_whole_files_for_a_model_whose_diffs_here_mostly_failed
     from tieragent.flows.ledger_summary import diff_record
     from tieragent.model.ledger import read_history
 
-    for _ in range(3):  # each run: two unusable diffs at mid (then a whole file that is unusable too), then the frontier fixes it
-        fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): ["no diff"], ("patch", "frontier"): [GOOD_PATCH]}))
+    for _ in range(
+        3
+    ):  # each run: two unusable diffs at mid (then a whole file that is unusable too), then the frontier fixes it
+        fix(
+            calc_repo,
+            scripted(
+                {
+                    ("classify", "small"): [CLASSIFY_OPS],
+                    ("patch", "mid"): ["no diff"],
+                    ("patch", "frontier"): [GOOD_PATCH],
+                }
+            ),
+        )
         git(calc_repo, "checkout", "--", "calc/ops.py")
     record = diff_record(read_history(calc_repo / ".git/tieragent"), "openai/fake-mid")
     assert record.attempts == 6 and record.failed == 6
@@ -345,8 +438,20 @@ def test_auto_starts_with_whole_files_for_a_model_whose_diffs_here_mostly_failed
     assert "did not apply" in result.route[0]
     # and with edit_format: diff, the history does not matter
     git(calc_repo, "checkout", "--", "calc/ops.py")
-    cfg = config({"tiers": {"mid": {"model": "openai/fake-mid", "price": {"input_per_mtok": 3, "output_per_mtok": 15}, "edit_format": "diff"}}})
-    diff_only = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg), cfg=cfg)
+    cfg = config(
+        {
+            "tiers": {
+                "mid": {
+                    "model": "openai/fake-mid",
+                    "price": {"input_per_mtok": 3, "output_per_mtok": 15},
+                    "edit_format": "diff",
+                }
+            }
+        }
+    )
+    diff_only = fix(
+        calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg), cfg=cfg
+    )
     assert diff_only.ledger.rows[1].edit_format == "diff"
 
 
@@ -364,13 +469,33 @@ def test_the_ledger_command_shows_apply_rates_per_tier_and_format(calc_repo):
     from tieragent.flows.ledger_summary import summarize_history
     from tieragent.model.ledger import read_history
 
-    fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]}))
+    fix(
+        calc_repo,
+        scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]}),
+    )
     formats = summarize_history(read_history(calc_repo / ".git/tieragent")).formats
     assert formats == {"mid": {"diff": {"attempts": 2, "applied": 0}, "whole": {"attempts": 1, "applied": 1}}}
 
 
 def test_edit_format_diff_means_diffs_only(calc_repo):
-    cfg = config({"tiers": {"mid": {"model": "openai/fake-mid", "price": {"input_per_mtok": 3, "output_per_mtok": 15}, "edit_format": "diff"}}})
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT], ("patch", "frontier"): [GOOD_PATCH]}, cfg)
+    cfg = config(
+        {
+            "tiers": {
+                "mid": {
+                    "model": "openai/fake-mid",
+                    "price": {"input_per_mtok": 3, "output_per_mtok": 15},
+                    "edit_format": "diff",
+                }
+            }
+        }
+    )
+    provider = scripted(
+        {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT], ("patch", "frontier"): [GOOD_PATCH]},
+        cfg,
+    )
     result = fix(calc_repo, provider, cfg=cfg)
-    assert outcomes(result) == [("mid", "apply-failed"), ("mid", "apply-failed"), ("frontier", "ok")]  # no whole-file fallback at mid
+    assert outcomes(result) == [
+        ("mid", "apply-failed"),
+        ("mid", "apply-failed"),
+        ("frontier", "ok"),
+    ]  # no whole-file fallback at mid

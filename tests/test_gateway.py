@@ -26,8 +26,15 @@ MESSAGES = ({"role": "user", "content": "fix it"},)
 def gateway(script, budget=None, events=None):
     provider = ScriptedProvider(TIER_CFG, script=script)
     ledger = Ledger(PRICES, {t: c.model for t, c in TIER_CFG.items()})
-    gw = Gateway(provider, ledger, TIER_CFG, budget or BudgetConfig(), POLICIES, redactor=Redactor(("hunter2-secret",)),
-                 on_event=(events.append if events is not None else lambda e: None))
+    gw = Gateway(
+        provider,
+        ledger,
+        TIER_CFG,
+        budget or BudgetConfig(),
+        POLICIES,
+        redactor=Redactor(("hunter2-secret",)),
+        on_event=(events.append if events is not None else lambda e: None),
+    )
     return gw, provider
 
 
@@ -52,7 +59,10 @@ def test_a_reply_gets_one_ok_row_and_a_progress_event():
 def test_secrets_are_masked_before_the_provider_sees_them():
     gw, provider = gateway({("patch", "mid"): ["ok"]})
     gw.call(Step.PATCH, "mid", ({"role": "user", "content": "the key is hunter2-secret"},))
-    assert "hunter2-secret" not in provider.requests[0].prompt_text() and "TIERAGENT_SECRET_1" in provider.requests[0].prompt_text()
+    assert (
+        "hunter2-secret" not in provider.requests[0].prompt_text()
+        and "TIERAGENT_SECRET_1" in provider.requests[0].prompt_text()
+    )
 
 
 @pytest.mark.parametrize("step, policy", [(Step.CLASSIFY, "fall back"), (Step.PATCH, "skip tier")])

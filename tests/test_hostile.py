@@ -65,12 +65,28 @@ def test_a_read_only_file_is_not_patched(calc_repo):
 
 def test_a_file_inside_a_submodule_is_not_patched(tmp_path):
     lib = make_repo(tmp_path / "lib", {"calc/ops.py": CALC_FILES["calc/ops.py"], "calc/__init__.py": ""})
-    repo = make_repo(tmp_path / "app", {"tests/test_ops.py": CALC_FILES["tests/test_ops.py"], "conftest.py": "import sys, os\nsys.path.insert(0, os.path.join(os.path.dirname(__file__), 'vendor'))\n"})
-    subprocess.run(["git", "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "vendor"], cwd=repo, check=True, capture_output=True)
+    repo = make_repo(
+        tmp_path / "app",
+        {
+            "tests/test_ops.py": CALC_FILES["tests/test_ops.py"],
+            "conftest.py": "import sys, os\nsys.path.insert(0, os.path.join(os.path.dirname(__file__), 'vendor'))\n",
+        },
+    )
+    subprocess.run(
+        ["git", "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "vendor"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
     git(repo, "commit", "-qm", "submodule")
     patch = GOOD_PATCH.replace("calc/ops.py", "vendor/calc/ops.py")
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS.replace("calc/ops.py", "vendor/calc/ops.py")], ("patch", "mid"): [patch],
-                         ("patch", "frontier"): [patch]})
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS.replace("calc/ops.py", "vendor/calc/ops.py")],
+            ("patch", "mid"): [patch],
+            ("patch", "frontier"): [patch],
+        }
+    )
     before = snapshot(repo)
     result = fix(repo, provider)
     assert result.status == "failed" and snapshot(repo) == before
@@ -103,7 +119,9 @@ def test_binary_and_non_utf8_picks_are_never_sent(calc_repo):
     assert result.status == "fixed"
     patch_prompt = sent(provider, "patch", 0)
     assert "### data.bin" not in patch_prompt and "### legacy.txt" not in patch_prompt and "\ufffd" not in patch_prompt
-    assert any("data.bin (binary)" in w for w in result.warnings) and any("legacy.txt (not UTF-8 text)" in w for w in result.warnings)
+    assert any("data.bin (binary)" in w for w in result.warnings) and any(
+        "legacy.txt (not UTF-8 text)" in w for w in result.warnings
+    )
 
 
 def test_a_crlf_file_keeps_its_line_endings(tmp_path):
@@ -154,7 +172,9 @@ rename to arith/ops.py
 +
 ```"""
     accept = '{"verdict": "accept", "reason": "a move"}'  # moving a module is high-risk (a deleted file): reviewed
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [rename], ("review", "frontier"): [accept]})
+    provider = scripted(
+        {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [rename], ("review", "frontier"): [accept]}
+    )
     result = fix(calc_repo, provider, allow_test_edits=True)
     assert result.status == "fixed", rows(result)
     assert (calc_repo / "arith/ops.py").is_file() and not (calc_repo / "calc/ops.py").exists()

@@ -55,8 +55,13 @@ def wait_until(condition, proc: subprocess.Popen, timeout: float) -> None:
 
 def _kill_after_writes(repo: Path, tmp_path: Path, *writes: str) -> None:
     marker = tmp_path / "written"
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_AFTER_THE_WRITE, str(repo), str(marker), *writes],
-                            env=cli_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_AFTER_THE_WRITE, str(repo), str(marker), *writes],
+        env=cli_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     wait_until(marker.exists, proc, timeout=60)
     assert marker.exists(), proc.communicate()[1]
     os.killpg(proc.pid, signal.SIGKILL)
@@ -99,13 +104,22 @@ def _sha(b: bytes) -> str:
     return hashlib.sha256(b).hexdigest()
 
 
-@pytest.mark.parametrize("written, current, restored, kept", [
-    ([_sha(b"intended\n")], ORIGINAL, False, False),  # killed after recording, before writing: done
-    ([_sha(b"intended\n")], b"intended\n", True, False),  # killed after writing: restore
-    ([_sha(b"first\n"), _sha(b"intended\n")], b"first\n", True, False),  # killed before the second write: still ours
-    (["deleted"], None, True, False),  # killed after deleting
-    ([_sha(b"intended\n")], b"the user's edit since\n", False, True),  # changed since: kept, original saved
-], ids=["recorded only", "written", "an earlier write", "deleted", "changed since"])
+@pytest.mark.parametrize(
+    "written, current, restored, kept",
+    [
+        ([_sha(b"intended\n")], ORIGINAL, False, False),  # killed after recording, before writing: done
+        ([_sha(b"intended\n")], b"intended\n", True, False),  # killed after writing: restore
+        (
+            [_sha(b"first\n"), _sha(b"intended\n")],
+            b"first\n",
+            True,
+            False,
+        ),  # killed before the second write: still ours
+        (["deleted"], None, True, False),  # killed after deleting
+        ([_sha(b"intended\n")], b"the user's edit since\n", False, True),  # changed since: kept, original saved
+    ],
+    ids=["recorded only", "written", "an earlier write", "deleted", "changed since"],
+)
 def test_recover_judges_each_file_by_its_content(calc_repo, written, current, restored, kept):
     ws = GitWorkspace.open(calc_repo)
     _journal_state(ws, written, current)
@@ -139,7 +153,8 @@ def _paused_test_command(tmp_path: Path) -> tuple[str, Path, Path]:
     """A test command whose first run (the baseline) says it started and waits for GO, then runs pytest."""
     started, go = tmp_path / "baseline-started", tmp_path / "go"
     script = tmp_path / "paused_tests.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import os, pathlib, subprocess, sys, time
         started, go = pathlib.Path({str(started)!r}), pathlib.Path({str(go)!r})
         if not started.exists():
@@ -148,7 +163,8 @@ def _paused_test_command(tmp_path: Path) -> tuple[str, Path, Path]:
             while not go.exists() and time.time() < deadline:
                 time.sleep(0.05)
         sys.exit(subprocess.call([sys.executable, "-m", "pytest", "-q", "-x"]))
-    """))
+    """)
+    )
     return f'"{sys.executable}" "{script}"', started, go
 
 
@@ -159,8 +175,14 @@ def test_recover_and_doctor_leave_a_live_runs_journal_alone(calc_repo, fake_serv
     git(calc_repo, "commit", "-qm", "config")
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    run = subprocess.Popen([sys.executable, "-m", "tieragent", "fix", "add is wrong", "--json", "--exit-code-only"], cwd=calc_repo,
-                           env=cli_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "tieragent", "fix", "add is wrong", "--json", "--exit-code-only"],
+        cwd=calc_repo,
+        env=cli_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_until(started.exists, run, timeout=90)
         assert started.exists(), run.communicate()[1]

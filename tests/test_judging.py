@@ -7,18 +7,18 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tieragent.flows.fix.approval import parse_verdict
-from tieragent.flows.replies import ReplyFormatError
 from tieragent.core.config import RiskConfig
 from tieragent.core.errors import UsageError
+from tieragent.flows.fix.approval import parse_verdict
+from tieragent.flows.ledger_summary import parse_since, summarize_history
+from tieragent.flows.replies import ReplyFormatError
 from tieragent.judge.failure_output import SUMMARIZE_OVER_TOKENS, condense, needs_summary
 from tieragent.judge.tamper import protected_edit
-from tieragent.repo.diffs import EditStat
-from tieragent.risk.rules import RiskRules, patch_risk, sensitive_paths
-from tieragent.flows.ledger_summary import parse_since, summarize_history
-from tieragent.repo.runner import CommandResult
 from tieragent.judge.testresults import TestRun, is_pytest, judge_tests, target_tests, with_junit
 from tieragent.judge.validation import lint_problems
+from tieragent.repo.diffs import EditStat
+from tieragent.repo.runner import CommandResult
+from tieragent.risk.rules import RiskRules, patch_risk, sensitive_paths
 
 
 def run(cases, exit_code=None, timed_out=False):
@@ -34,12 +34,30 @@ BASE = run({"t::a": "passed", "t::b": "passed", "t::bug": "failed"})
     "after,targets,rule,ok,reason",
     [
         ({"t::a": "passed", "t::b": "passed", "t::bug": "passed"}, {"t::bug"}, "named", True, ""),
-        ({"t::a": "passed", "t::b": "failed", "t::bug": "passed"}, {"t::bug"}, "named", False, "passed before now fail: t::b"),
+        (
+            {"t::a": "passed", "t::b": "failed", "t::bug": "passed"},
+            {"t::bug"},
+            "named",
+            False,
+            "passed before now fail: t::b",
+        ),
         ({"t::a": "passed", "t::b": "passed", "t::bug": "failed"}, {"t::bug"}, "named", False, "did not fix t::bug"),
-        ({"t::a": "passed", "t::b": "passed", "t::bug": "passed", "t::new": "failed"}, {"t::bug"}, "named", False, "new test(s) fail: t::new"),
+        (
+            {"t::a": "passed", "t::b": "passed", "t::bug": "passed", "t::new": "failed"},
+            {"t::bug"},
+            "named",
+            False,
+            "new test(s) fail: t::new",
+        ),
         ({}, {"t::bug"}, "named", False, "no tests ran"),
         # progress rule: nothing matched the request, so fixing one failing test is enough
-        ({"t::a": "passed", "t::b": "passed", "t::bug": "passed"}, {"t::bug"}, "none matched the request: at least one must be fixed", True, ""),
+        (
+            {"t::a": "passed", "t::b": "passed", "t::bug": "passed"},
+            {"t::bug"},
+            "none matched the request: at least one must be fixed",
+            True,
+            "",
+        ),
     ],
 )
 def test_judge_tests(after, targets, rule, ok, reason):
@@ -70,9 +88,27 @@ def test_unrelated_baseline_failure_does_not_block_when_progress_made():
     "failing,request_text,picked,expected,rule",
     [
         (set(), "anything", [], set(), "no test failed before the patch"),
-        ({"tests.test_x::test_slug", "tests.test_y::test_other"}, "make test_slug pass", [], {"tests.test_x::test_slug"}, "named in the request"),
-        ({"tests.test_ops::test_add", "tests.test_io::test_read"}, "add() returns the wrong result", ["calc/ops.py"], {"tests.test_ops::test_add"}, "related to the request or the picked files"),
-        ({"a::test_q", "b::test_r"}, "improve speed", ["z.py"], {"a::test_q", "b::test_r"}, "none matched the request: at least one must be fixed"),
+        (
+            {"tests.test_x::test_slug", "tests.test_y::test_other"},
+            "make test_slug pass",
+            [],
+            {"tests.test_x::test_slug"},
+            "named in the request",
+        ),
+        (
+            {"tests.test_ops::test_add", "tests.test_io::test_read"},
+            "add() returns the wrong result",
+            ["calc/ops.py"],
+            {"tests.test_ops::test_add"},
+            "related to the request or the picked files",
+        ),
+        (
+            {"a::test_q", "b::test_r"},
+            "improve speed",
+            ["z.py"],
+            {"a::test_q", "b::test_r"},
+            "none matched the request: at least one must be fixed",
+        ),
     ],
 )
 def test_target_tests(failing, request_text, picked, expected, rule):
@@ -95,8 +131,18 @@ def test_junit_is_added_only_to_pytest():
         ("setup.cfg", b"a", b"b", "edits test configuration"),
         (".github/workflows/ci.yml", b"a", b"b", "edits CI configuration"),
         (".pre-commit-config.yaml", b"a", b"b", "edits lint configuration"),
-        ("pyproject.toml", b"[project]\nname='x'\n[tool.pytest.ini_options]\naddopts='-q'\n", b"[project]\nname='x'\n[tool.pytest.ini_options]\naddopts='-q -k not slow'\n", "edits [tool.pytest.ini_options] in pyproject.toml"),
-        ("pyproject.toml", b"[project]\nversion='1'\n[tool.ruff]\nline-length=100\n", b"[project]\nversion='2'\n[tool.ruff]\nline-length=100\n", None),
+        (
+            "pyproject.toml",
+            b"[project]\nname='x'\n[tool.pytest.ini_options]\naddopts='-q'\n",
+            b"[project]\nname='x'\n[tool.pytest.ini_options]\naddopts='-q -k not slow'\n",
+            "edits [tool.pytest.ini_options] in pyproject.toml",
+        ),
+        (
+            "pyproject.toml",
+            b"[project]\nversion='1'\n[tool.ruff]\nline-length=100\n",
+            b"[project]\nversion='2'\n[tool.ruff]\nline-length=100\n",
+            None,
+        ),
         ("src/app.py", b"a", b"b", None),
         ("src/testing_helpers_are_code.py", b"a", b"b", None),
     ],
@@ -107,8 +153,17 @@ def test_protected_edit(path, old, new, expected):
 
 @pytest.mark.parametrize(
     "path,sensitive",
-    [("src/auth/login.py", True), ("app/payments.py", True), ("db/migrations/0002.py", True), (".github/workflows/ci.yml", True),
-     ("Dockerfile", True), ("requirements-dev.txt", True), ("poetry.lock", True), ("src/util.py", False), ("README.md", False)],
+    [
+        ("src/auth/login.py", True),
+        ("app/payments.py", True),
+        ("db/migrations/0002.py", True),
+        (".github/workflows/ci.yml", True),
+        ("Dockerfile", True),
+        ("requirements-dev.txt", True),
+        ("poetry.lock", True),
+        ("src/util.py", False),
+        ("README.md", False),
+    ],
 )
 def test_sensitive_paths(path, sensitive):
     assert bool(sensitive_paths([path], RiskRules.from_config(RiskConfig()))) is sensitive
@@ -126,8 +181,14 @@ def sigs(path, data):
 @pytest.mark.parametrize(
     "edits,reason",
     [
-        ([EditStat("src/x.py", b"def f(a):\n    pass\n", b"def f(a, b):\n    pass\n")], "changes the signature of public f in src/x.py"),
-        ([EditStat("src/x.py", b"def f(a):\n    pass\ndef g():\n    pass\n", b"def g():\n    pass\n")], "removes public f in src/x.py"),
+        (
+            [EditStat("src/x.py", b"def f(a):\n    pass\n", b"def f(a, b):\n    pass\n")],
+            "changes the signature of public f in src/x.py",
+        ),
+        (
+            [EditStat("src/x.py", b"def f(a):\n    pass\ndef g():\n    pass\n", b"def g():\n    pass\n")],
+            "removes public f in src/x.py",
+        ),
         ([EditStat("src/x.py", b"def _f(a):\n    pass\n", b"def _f(a, b):\n    pass\n")], None),
         ([EditStat("src/old.py", b"x = 1\n", None)], "deletes file src/old.py"),
         ([EditStat(f"src/m{i}.py", b"a\n", b"b\n") for i in range(7)], "large patch: 7 files"),
@@ -198,12 +259,17 @@ def test_needs_summary_is_about_the_threshold():
 
 def test_lint_problems_ignore_line_numbers_and_other_files():
     out = "calc/ops.py:3:1: T100 TODO\n./calc/ops.py:9:5: E501 too long\nother.py:1:1: T100 TODO\nFound 3 errors."
-    assert lint_problems(out, {"calc/ops.py"}) == Counter({("calc/ops.py", "T100 TODO"): 1, ("calc/ops.py", "E501 too long"): 1})
+    assert lint_problems(out, {"calc/ops.py"}) == Counter(
+        {("calc/ops.py", "T100 TODO"): 1, ("calc/ops.py", "E501 too long"): 1}
+    )
 
 
 @pytest.mark.parametrize(
     "text,accept",
-    [('{"verdict": "accept", "reason": "ok"}', True), ('Sure.\n```json\n{"verdict": "Reject", "reason": "no"}\n```', False)],
+    [
+        ('{"verdict": "accept", "reason": "ok"}', True),
+        ('Sure.\n```json\n{"verdict": "Reject", "reason": "no"}\n```', False),
+    ],
 )
 def test_parse_verdict(text, accept):
     assert parse_verdict(text)[0] is accept
@@ -227,14 +293,24 @@ def test_parse_since():
 
 def test_history_summary_counts_and_saving():
     runs = [
-        {"time": "2026-11-26T10:00:00+0000", "status": "fixed", "classification": {"task_class": "local"},
-         "totals": {"cost_usd": 0.01, "frontier_only_estimate_usd": 0.05},
-         "steps": [{"step": "classify", "tier": "small", "cost_usd": 0.001, "outcome": "ok"},
-                   {"step": "patch", "tier": "mid", "cost_usd": 0.004, "outcome": "tests-failed"},
-                   {"step": "patch", "tier": "mid", "cost_usd": 0.005, "outcome": "ok"}]},
-        {"time": "2026-11-27T10:00:00+0000", "status": "failed", "classification": None,
-         "totals": {"cost_usd": 0.02, "frontier_only_estimate_usd": None},
-         "steps": [{"step": "patch", "tier": "frontier", "cost_usd": None, "outcome": "apply-failed"}]},
+        {
+            "time": "2026-11-26T10:00:00+0000",
+            "status": "fixed",
+            "classification": {"task_class": "local"},
+            "totals": {"cost_usd": 0.01, "frontier_only_estimate_usd": 0.05},
+            "steps": [
+                {"step": "classify", "tier": "small", "cost_usd": 0.001, "outcome": "ok"},
+                {"step": "patch", "tier": "mid", "cost_usd": 0.004, "outcome": "tests-failed"},
+                {"step": "patch", "tier": "mid", "cost_usd": 0.005, "outcome": "ok"},
+            ],
+        },
+        {
+            "time": "2026-11-27T10:00:00+0000",
+            "status": "failed",
+            "classification": None,
+            "totals": {"cost_usd": 0.02, "frontier_only_estimate_usd": None},
+            "steps": [{"step": "patch", "tier": "frontier", "cost_usd": None, "outcome": "apply-failed"}],
+        },
     ]
     s = summarize_history(runs)
     assert (s.runs, s.fixed, s.runs_without_estimate) == (2, 1, 1)

@@ -89,7 +89,11 @@ def _flow(module: str) -> str | None:
     parts = module.split(".")
     if len(parts) < 3 or parts[1] != "flows":
         return None
-    return parts[2] if f"tieragent.flows.{parts[2]}" in MODULES and MODULES[f"tieragent.flows.{parts[2]}"].name == "__init__.py" else None
+    return (
+        parts[2]
+        if f"tieragent.flows.{parts[2]}" in MODULES and MODULES[f"tieragent.flows.{parts[2]}"].name == "__init__.py"
+        else None
+    )
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if _flow(m)))

@@ -22,7 +22,9 @@ def reply(i, o, c=0):
 def test_cost_with_cache():
     p = PRICES["frontier"]
     assert cost_usd(Usage(1000, 400, 100), p) == pytest.approx((600 * 10 + 400 * 1 + 100 * 20) / 1e6)
-    assert cost_usd(Usage(1000, 400, 100), Price(input_per_mtok=10, output_per_mtok=20)) == pytest.approx((1000 * 10 + 100 * 20) / 1e6)
+    assert cost_usd(Usage(1000, 400, 100), Price(input_per_mtok=10, output_per_mtok=20)) == pytest.approx(
+        (1000 * 10 + 100 * 20) / 1e6
+    )
     assert cost_usd(Usage(1, 0, 1), None) is None
 
 
@@ -34,7 +36,9 @@ def test_cache_writes_cost_their_own_price():
     assert cost_usd(u, p) == pytest.approx((1000 * 3 + 1000 * 0.3 + 3000 * 3.75 + 100 * 15) / 1e6)
     unpriced_writes = Price(input_per_mtok=3, output_per_mtok=15)
     assert cost_usd(u, unpriced_writes) == pytest.approx((4000 * 3 + 1000 * 3 + 100 * 15) / 1e6)
-    row = Ledger({"small": p, "mid": p, "frontier": p}, MODELS).record("patch", "mid", ModelReply("x", u, "m", 0.1), "ok")
+    row = Ledger({"small": p, "mid": p, "frontier": p}, MODELS).record(
+        "patch", "mid", ModelReply("x", u, "m", 0.1), "ok"
+    )
     assert row.cache_write_tokens == 3000 and row.to_json()["cache_write_tokens"] == 3000
 
 
@@ -42,7 +46,11 @@ def test_the_bundled_map_prices_anthropic_cache_writes():
     from tieragent.model.model_map import known_price
 
     price = known_price("anthropic/claude-sonnet-4-5")
-    assert price is not None and price.cache_write_per_mtok is not None and price.cache_write_per_mtok > price.input_per_mtok
+    assert (
+        price is not None
+        and price.cache_write_per_mtok is not None
+        and price.cache_write_per_mtok > price.input_per_mtok
+    )
 
 
 def test_unknown_price_is_none_never_zero():

@@ -16,14 +16,20 @@ from tieragent.model.sanitize import clean_model_text
 HOSTILE = "\ud800 nul\x00 esc\x1b[31m bell\x07 c1\x85 del\x7f"
 
 
-@pytest.mark.parametrize("text, clean", [
-    ("plain\ttext\r\nwith lines\n", "plain\ttext\r\nwith lines\n"),
-    ("page\fbreak", "page\fbreak"),  # kept: Python and C sources use form feeds
-    ("lone \ud800 high, lone \udfff low", "lone \ufffd high, lone \ufffd low"),
-    ("a pair split in two code points \ud83d\ude00 stays one", "a pair split in two code points \U0001f600 stays one"),
-    ("nul\x00 esc\x1b[31m bell\x07 c1\x85 del\x7f", "nul\ufffd esc\ufffd[31m bell\ufffd c1\ufffd del\ufffd"),
-    ("emoji \U0001f600 and accents é", "emoji \U0001f600 and accents é"),
-])
+@pytest.mark.parametrize(
+    "text, clean",
+    [
+        ("plain\ttext\r\nwith lines\n", "plain\ttext\r\nwith lines\n"),
+        ("page\fbreak", "page\fbreak"),  # kept: Python and C sources use form feeds
+        ("lone \ud800 high, lone \udfff low", "lone \ufffd high, lone \ufffd low"),
+        (
+            "a pair split in two code points \ud83d\ude00 stays one",
+            "a pair split in two code points \U0001f600 stays one",
+        ),
+        ("nul\x00 esc\x1b[31m bell\x07 c1\x85 del\x7f", "nul\ufffd esc\ufffd[31m bell\ufffd c1\ufffd del\ufffd"),
+        ("emoji \U0001f600 and accents é", "emoji \U0001f600 and accents é"),
+    ],
+)
 def test_clean_model_text(text, clean):
     assert clean_model_text(text) == clean
     clean.encode("utf-8")  # always encodable

@@ -98,7 +98,9 @@ def test_a_good_baseline_is_not_reused_once_the_environment_breaks(calc_repo, tm
     good_path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
     monkeypatch.setenv("PATH", good_path)
     cfg = plain_python_config(calc_repo)
-    first = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH]}, cfg), cfg=cfg)
+    first = fix(
+        calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH]}, cfg), cfg=cfg
+    )
     assert first.exit_code == 1 and first.baseline["reused"] is False
     monkeypatch.setenv("PATH", f"{python_without_pytest(tmp_path)}:{good_path}")
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg)
@@ -135,7 +137,7 @@ def test_row_costs_carry_no_float_noise_and_add_up_to_the_total():
     from tieragent.model.protocol import ModelReply, Usage
 
     price = Price(input_per_mtok=0.1, output_per_mtok=0.4)
-    ledger = Ledger({t: price for t in ("small", "mid", "frontier")}, {t: "m" for t in ("small", "mid", "frontier")})
+    ledger = Ledger(dict.fromkeys(("small", "mid", "frontier"), price), dict.fromkeys(("small", "mid", "frontier"), "m"))
     for n in (469, 131, 7):
         ledger.record(Step.CLASSIFY, "small", ModelReply("x", Usage(n, 0, n // 3), "m", 0.1), Outcome.OK)
     rows = [r.to_json()["cost_usd"] for r in ledger.rows]
@@ -170,8 +172,13 @@ BREAKS_SUB = """```diff
 def test_the_saved_attempt_is_the_one_that_broke_nothing(calc_repo):
     from flowkit import fix, scripted
 
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH, BAD_PATCH],
-                         ("patch", "frontier"): [BREAKS_SUB, BREAKS_SUB]})
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS],
+            ("patch", "mid"): [BAD_PATCH, BAD_PATCH],
+            ("patch", "frontier"): [BREAKS_SUB, BREAKS_SUB],
+        }
+    )
     result = fix(calc_repo, provider)
     assert result.exit_code == 1
     assert ("patch", "frontier") in provider.calls()
@@ -192,8 +199,15 @@ def on_a_terminal(args, cwd, env, stdin_bytes=None, timeout=120):
     import time
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "tieragent", *args], cwd=cwd, env=env, stdout=slave, stderr=slave,
-                            stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tieragent", *args],
+        cwd=cwd,
+        env=env,
+        stdout=slave,
+        stderr=slave,
+        stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL,
+        close_fds=True,
+    )
     os.close(slave)
     if stdin_bytes is not None:
         proc.stdin.write(stdin_bytes)
@@ -221,11 +235,22 @@ def review_repo(calc_repo, fake_server):
     write_config(calc_repo, fake_server)
     git(calc_repo, "add", "-A")
     git(calc_repo, "commit", "-qm", "config")
-    (calc_repo / "calc/ops.py").write_text((calc_repo / "calc/ops.py").read_text() + "\n\ndef div(a, b):\n    return a / b\n")
-    finding = {"path": "calc/ops.py", "line": 11, "severity": "medium", "category": "bug", "message": LONG.strip(), "suggestion": ""}
+    (calc_repo / "calc/ops.py").write_text(
+        (calc_repo / "calc/ops.py").read_text() + "\n\ndef div(a, b):\n    return a / b\n"
+    )
+    finding = {
+        "path": "calc/ops.py",
+        "line": 11,
+        "severity": "medium",
+        "category": "bug",
+        "message": LONG.strip(),
+        "suggestion": "",
+    }
     from fake_openai import Reply
 
-    fake_server.enqueue("review-triage", "small", '{"hunks": [{"id": "H1", "risk": "low", "reason": "a new function"}]}')
+    fake_server.enqueue(
+        "review-triage", "small", '{"hunks": [{"id": "H1", "risk": "low", "reason": "a new function"}]}'
+    )
     fake_server.default = Reply(json.dumps({"findings": [finding]}))
     env = cli_env(calc_repo.parent)
     env.pop("NO_COLOR", None)

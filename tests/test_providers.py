@@ -48,8 +48,11 @@ HTTP_ROUTES = routes(carriers=("http",))
 
 # what differs between the wires, as the fake server records it
 CHAT_PATH = {"openai": "/chat/completions", "anthropic": "/messages", "ollama": "/api/chat"}
-KEY_HEADER = {"openai": ("authorization", "Bearer {}"), "anthropic": ("x-api-key", "{}"),
-              "ollama": ("authorization", "Bearer {}")}
+KEY_HEADER = {
+    "openai": ("authorization", "Bearer {}"),
+    "anthropic": ("x-api-key", "{}"),
+    "ollama": ("authorization", "Bearer {}"),
+}
 CACHE_FIGURES = {"openai": (3, 0), "anthropic": (3, 2), "ollama": (0, 0)}  # (cache reads, cache writes) reported
 
 
@@ -67,11 +70,15 @@ def route(request):
     return request.param
 
 
-def provider(route, server, retries=2, timeout_s=5.0, max_wait_s=60.0, backoff_s=0.5, jitter=1.0, environ=None,
-             **tier_kw):
-    tiers = {t: TierConfig(model=f"{route.prefix}/fake-{t}", api_base=server.url, api_key_env="K", timeout_s=timeout_s,
-                           **tier_kw)
-             for t in ("small", "mid", "frontier")}
+def provider(
+    route, server, retries=2, timeout_s=5.0, max_wait_s=60.0, backoff_s=0.5, jitter=1.0, environ=None, **tier_kw
+):
+    tiers = {
+        t: TierConfig(
+            model=f"{route.prefix}/fake-{t}", api_base=server.url, api_key_env="K", timeout_s=timeout_s, **tier_kw
+        )
+        for t in ("small", "mid", "frontier")
+    }
     sleeps = []
     settings = ProviderConfig(retries=retries, backoff_s=backoff_s, max_wait_s=max_wait_s)
     environ = {"K": KEY} if environ is None else environ
@@ -93,8 +100,9 @@ def req(step="patch", tier="mid"):
 
 
 def test_headers_usage_and_key(route, fake_server):
-    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=11, completion_tokens=7, cached_tokens=3,
-                                              cache_write_tokens=2))
+    fake_server.enqueue(
+        "patch", "mid", Reply("answer", prompt_tokens=11, completion_tokens=7, cached_tokens=3, cache_write_tokens=2)
+    )
     p, _ = provider(route, fake_server)
     r = p.complete(req())
     cached, written = CACHE_FIGURES[route.wire]
@@ -121,8 +129,18 @@ def test_streaming_and_missing_usage(route, fake_server):
 
 
 def test_a_streamed_reply_reads_usage_with_cached_tokens_and_its_finish(route, fake_server):
-    fake_server.enqueue("patch", "mid", Reply("streamed " * 30, prompt_tokens=700, completion_tokens=60, cached_tokens=3,
-                                              cache_write_tokens=2, finish_reason="length"))
+    fake_server.enqueue(
+        "patch",
+        "mid",
+        Reply(
+            "streamed " * 30,
+            prompt_tokens=700,
+            completion_tokens=60,
+            cached_tokens=3,
+            cache_write_tokens=2,
+            finish_reason="length",
+        ),
+    )
     p, _ = provider(route, fake_server, stream=True)
     r = p.complete(req())
     cached, written = CACHE_FIGURES[route.wire]
@@ -163,13 +181,27 @@ def test_anthropic_gets_a_temperature_within_its_range(route, fake_server):
 # ---------------------------------------------------------------- faults
 
 
-STATUSES = [(400, "bad_request", False), (401, "auth", False), (403, "auth", False), (404, "not_found", False),
-            (408, "timeout", True), (413, "bad_request", False), (422, "bad_request", False), (429, "rate_limit", True),
-            (500, "server", True), (502, "server", True), (503, "server", True), (529, "server", True)]
-STATUS_CASES = [pytest.param(r, status, kind, retryable, id=f"{r}-{status}")
-                for r in ROUTES for status, kind, retryable in STATUSES
-                # litellm's OpenAI client takes a 422 for an empty success: no error to classify
-                if not (str(r) == "openai-litellm" and status == 422)]
+STATUSES = [
+    (400, "bad_request", False),
+    (401, "auth", False),
+    (403, "auth", False),
+    (404, "not_found", False),
+    (408, "timeout", True),
+    (413, "bad_request", False),
+    (422, "bad_request", False),
+    (429, "rate_limit", True),
+    (500, "server", True),
+    (502, "server", True),
+    (503, "server", True),
+    (529, "server", True),
+]
+STATUS_CASES = [
+    pytest.param(r, status, kind, retryable, id=f"{r}-{status}")
+    for r in ROUTES
+    for status, kind, retryable in STATUSES
+    # litellm's OpenAI client takes a 422 for an empty success: no error to classify
+    if not (str(r) == "openai-litellm" and status == 422)
+]
 
 
 @pytest.mark.parametrize("route, status, kind, retryable", STATUS_CASES)
@@ -254,8 +286,13 @@ def test_backoff_has_jitter_within_bounds(route, fake_server):
 
 
 def test_a_context_window_error_is_its_own_kind(route, fake_server):
-    body = {"error": {"message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
-                      "type": "invalid_request_error", "code": "context_length_exceeded"}}
+    body = {
+        "error": {
+            "message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+            "type": "invalid_request_error",
+            "code": "context_length_exceeded",
+        }
+    }
     fake_server.enqueue("patch", "mid", Reply(status=400, error_body=body))
     p, _ = provider(route, fake_server)
     with pytest.raises(ProviderError) as e:
@@ -264,7 +301,9 @@ def test_a_context_window_error_is_its_own_kind(route, fake_server):
 
 
 def test_an_unknown_model_names_the_model_and_the_endpoint(route, fake_server):
-    fake_server.enqueue("patch", "mid", Reply(status=404, error_body={"error": {"message": "The model fake-mid does not exist"}}))
+    fake_server.enqueue(
+        "patch", "mid", Reply(status=404, error_body={"error": {"message": "The model fake-mid does not exist"}})
+    )
     p, _ = provider(route, fake_server)
     with pytest.raises(ProviderError) as e:
         p.complete(req())
@@ -368,11 +407,21 @@ def test_openai_base_url_variable_and_the_usual_key(fake_server):
 def test_an_unreachable_endpoint_from_a_base_url_variable_is_named():
     """The endpoint may come from ANTHROPIC_BASE_URL rather than the config: the error names it anyway."""
     tiers = {"frontier": TierConfig(model="anthropic/claude-sonnet-4-5", timeout_s=2)}
-    p = HttpProvider(tiers, ProviderConfig(retries=0), environ={"ANTHROPIC_API_KEY": "sk-ant-x" * 4,  # type: ignore[arg-type]
-                                                                "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"})
+    p = HttpProvider(
+        tiers,
+        ProviderConfig(retries=0),
+        environ={
+            "ANTHROPIC_API_KEY": "sk-ant-x" * 4,  # type: ignore[arg-type]
+            "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+        },
+    )
     with pytest.raises(ProviderError) as e:
         p.complete(req(tier="frontier"))
-    assert e.value.kind == "unreachable" and "http://127.0.0.1:9" in e.value.message and "http://127.0.0.1:9" in e.value.hint
+    assert (
+        e.value.kind == "unreachable"
+        and "http://127.0.0.1:9" in e.value.message
+        and "http://127.0.0.1:9" in e.value.hint
+    )
 
 
 # ---------------------------------------------------------------- prices and windows
@@ -380,8 +429,11 @@ def test_an_unreachable_endpoint_from_a_base_url_variable_is_named():
 
 @pytest.mark.parametrize("carrier", sorted(CARRIERS))
 def test_known_price_from_local_map(carrier):
-    tiers = {"mid": TierConfig(model="anthropic/claude-sonnet-4-5"), "small": TierConfig(model="openai/no-such-model-xyz"),
-             "frontier": TierConfig(model="openai/gpt-4o")}
+    tiers = {
+        "mid": TierConfig(model="anthropic/claude-sonnet-4-5"),
+        "small": TierConfig(model="openai/no-such-model-xyz"),
+        "frontier": TierConfig(model="openai/gpt-4o"),
+    }
     p = CARRIERS[carrier](tiers)  # type: ignore[arg-type]
     price = p.known_price("mid")
     assert price is not None and price.input_per_mtok > 0 and price.output_per_mtok > price.input_per_mtok
@@ -392,9 +444,15 @@ def test_known_price_from_local_map(carrier):
 
 def test_both_carriers_read_the_same_prices_and_windows():
     """HttpProvider reads litellm's bundled map without importing litellm; litellm's own lookup must agree."""
-    models = ["openai/gpt-4o", "openai/gpt-5-mini", "anthropic/claude-sonnet-4-5", "anthropic/claude-haiku-4-5", "openai/gpt-4o-mini"]
+    models = [
+        "openai/gpt-4o",
+        "openai/gpt-5-mini",
+        "anthropic/claude-sonnet-4-5",
+        "anthropic/claude-haiku-4-5",
+        "openai/gpt-4o-mini",
+    ]
     for i in range(0, len(models), 3):
-        tiers = {t: TierConfig(model=m) for t, m in zip(("small", "mid", "frontier"), models[i:i + 3])}
+        tiers = {t: TierConfig(model=m) for t, m in zip(("small", "mid", "frontier"), models[i : i + 3])}
         http, lite = HttpProvider(tiers), LiteLLMProvider(tiers)  # type: ignore[arg-type]
         for t in tiers:
             assert http.known_price(t) == lite.known_price(t) and http.known_price(t) is not None, tiers[t].model
@@ -406,26 +464,44 @@ def test_both_carriers_read_the_same_prices_and_windows():
 
 @pytest.mark.parametrize("route", routes(wires=("anthropic",)), ids=str)
 def test_anthropic_messages_headers_body_and_cached_usage(route, fake_server):
-    fake_server.enqueue("patch", "mid", Reply("answer", prompt_tokens=5000, completion_tokens=9, cached_tokens=4000, cache_write_tokens=600))
+    fake_server.enqueue(
+        "patch",
+        "mid",
+        Reply("answer", prompt_tokens=5000, completion_tokens=9, cached_tokens=4000, cache_write_tokens=600),
+    )
     p, _ = provider(route, fake_server)
-    messages = ({"role": "system", "content": "SYSTEM"}, {"role": "user", "content": "files"}, {"role": "user", "content": "feedback"})
+    messages = (
+        {"role": "system", "content": "SYSTEM"},
+        {"role": "user", "content": "files"},
+        {"role": "user", "content": "feedback"},
+    )
     r = p.complete(ModelRequest("patch", "mid", messages, 300))
-    assert r.text == "answer" and (r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens) == (5000, 4000, 9)
+    assert r.text == "answer" and (r.usage.input_tokens, r.usage.cached_input_tokens, r.usage.output_tokens) == (
+        5000,
+        4000,
+        9,
+    )
     assert r.usage.cache_write_tokens == 600
     sent = fake_server.requests[0]
     assert sent.path.endswith("/v1/messages") and sent.headers["x-api-key"] == KEY
     assert sent.headers["anthropic-version"] and "authorization" not in sent.headers
     assert sent.body["model"] == "fake-mid" and sent.body["max_tokens"] == 300
-    assert sent.body["system"][0]["text"] == "SYSTEM" and sent.body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert sent.body["system"][0]["text"] == "SYSTEM" and sent.body["system"][0]["cache_control"] == {
+        "type": "ephemeral"
+    }
     assert all(m["role"] != "system" for m in sent.body["messages"])
     blocks = [b for m in sent.body["messages"] for b in m["content"]]
-    assert blocks[0]["text"] == "files" and blocks[0]["cache_control"] == {"type": "ephemeral"}  # the stable prefix is marked
+    assert blocks[0]["text"] == "files" and blocks[0]["cache_control"] == {
+        "type": "ephemeral"
+    }  # the stable prefix is marked
     assert blocks[-1]["text"] == "feedback" and "cache_control" not in blocks[-1]  # what changes per attempt is not
 
 
 @pytest.mark.parametrize("route", routes(wires=("anthropic",)), ids=str)
 def test_anthropic_streaming_and_max_tokens(route, fake_server):
-    fake_server.enqueue("patch", "mid", Reply("streamed " * 30, prompt_tokens=700, completion_tokens=60, finish_reason="length"))
+    fake_server.enqueue(
+        "patch", "mid", Reply("streamed " * 30, prompt_tokens=700, completion_tokens=60, finish_reason="length")
+    )
     p, _ = provider(route, fake_server, stream=True)
     r = p.complete(req())
     assert r.text == "streamed " * 30 and r.truncated is True
@@ -436,7 +512,10 @@ def test_anthropic_streaming_and_max_tokens(route, fake_server):
 @pytest.mark.parametrize("route", routes(wires=("anthropic",)), ids=str)
 def test_anthropic_overloaded_is_retried_and_a_long_prompt_is_a_context_window_error(route, fake_server):
     overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
-    too_long = {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long: 210000 tokens > 200000 maximum"}}
+    too_long = {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "prompt is too long: 210000 tokens > 200000 maximum"},
+    }
     fake_server.enqueue("patch", "mid", Reply(status=529, error_body=overloaded), Reply("ok"))
     fake_server.enqueue("patch", "frontier", Reply(status=400, error_body=too_long))
     p, sleeps = provider(route, fake_server)
@@ -461,17 +540,29 @@ def test_ollama_gets_the_context_size_it_needs_and_reports_usage(route, fake_ser
     assert r.text == "answer" and (r.usage.input_tokens, r.usage.output_tokens) == (900, 12) and not r.usage.estimated
     p.complete(req(tier="frontier"))  # no max_context: the prompt and the answer, in 8,192-token steps
     sent = chats(fake_server, route)  # litellm also asks /api/show about a model
-    assert [r.body["model"] for r in sent] == ["fake-mid", "fake-frontier"] and sent[0].body["messages"][0]["content"] == "hello"
+    assert [r.body["model"] for r in sent] == ["fake-mid", "fake-frontier"] and sent[0].body["messages"][0][
+        "content"
+    ] == "hello"
     assert [r.body["options"]["num_ctx"] for r in sent] == [32768, 8192]
 
 
 @pytest.mark.parametrize("route", routes(wires=("ollama",)), ids=str)
 def test_ollama_streaming_and_a_missing_model(route, fake_server):
-    fake_server.enqueue("patch", "mid", Reply("streamed " * 30, prompt_tokens=300, completion_tokens=60, finish_reason="length"))
-    fake_server.enqueue("patch", "frontier", Reply(status=404, error_body={"error": "model 'fake-frontier' not found, try pulling it first"}))
+    fake_server.enqueue(
+        "patch", "mid", Reply("streamed " * 30, prompt_tokens=300, completion_tokens=60, finish_reason="length")
+    )
+    fake_server.enqueue(
+        "patch",
+        "frontier",
+        Reply(status=404, error_body={"error": "model 'fake-frontier' not found, try pulling it first"}),
+    )
     p, _ = provider(route, fake_server, stream=True)
     r = p.complete(req())
-    assert r.text == "streamed " * 30 and r.truncated is True and (r.usage.input_tokens, r.usage.output_tokens) == (300, 60)
+    assert (
+        r.text == "streamed " * 30
+        and r.truncated is True
+        and (r.usage.input_tokens, r.usage.output_tokens) == (300, 60)
+    )
     with pytest.raises(ProviderError) as e:
         p.complete(req(tier="frontier"))
     assert e.value.kind == "not_found" and not e.value.retryable
@@ -483,10 +574,20 @@ def test_ollama_streaming_and_a_missing_model(route, fake_server):
 def test_tiers_go_to_the_carrier_their_model_needs():
     from tieragent.model.providers import real_provider
 
-    tiers = {"small": TierConfig(model="gemini/gemini-2.5-flash-lite"), "mid": TierConfig(model="openai/gpt-5-mini"),
-             "frontier": TierConfig(model="anthropic/claude-sonnet-4-5")}
-    assert real_provider(tiers, ProviderConfig(), environ={}).carriers() == {"small": "litellm", "mid": "http", "frontier": "http"}  # type: ignore[arg-type]
-    local = {"small": TierConfig(model="ollama_chat/qwen2.5-coder:7b"), "mid": TierConfig(model="ollama/qwen2.5-coder:32b")}
+    tiers = {
+        "small": TierConfig(model="gemini/gemini-2.5-flash-lite"),
+        "mid": TierConfig(model="openai/gpt-5-mini"),
+        "frontier": TierConfig(model="anthropic/claude-sonnet-4-5"),
+    }
+    assert real_provider(tiers, ProviderConfig(), environ={}).carriers() == {
+        "small": "litellm",
+        "mid": "http",
+        "frontier": "http",
+    }  # type: ignore[arg-type]
+    local = {
+        "small": TierConfig(model="ollama_chat/qwen2.5-coder:7b"),
+        "mid": TierConfig(model="ollama/qwen2.5-coder:32b"),
+    }
     assert set(real_provider(local, ProviderConfig(), environ={}).carriers().values()) == {"http"}  # type: ignore[arg-type]
     every = real_provider(tiers, ProviderConfig(client="litellm"), environ={})  # type: ignore[arg-type]
     assert set(every.carriers().values()) == {"litellm"}
@@ -509,7 +610,13 @@ def test_import_does_not_load_dotenv_from_cwd(tmp_path):
         "_import_litellm()\n"
         "print(os.environ.get('TIERAGENT_LEAK_PROBE'), os.environ['LITELLM_LOCAL_MODEL_COST_MAP'])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "None True"
 
@@ -525,8 +632,13 @@ def test_openai_anthropic_and_ollama_tiers_never_import_litellm(tmp_path):
         "m = prepare_models(cfg)\n"
         "print('litellm' in sys.modules, m.prices['frontier'] is not None, m.context_windows['mid'])\n"
     )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-x" * 5, "ANTHROPIC_API_KEY": "sk-ant-x" * 4,
-           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "OPENAI_API_KEY": "sk-x" * 5,
+        "ANTHROPIC_API_KEY": "sk-ant-x" * 4,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     imported, priced, window = out.stdout.split()

@@ -15,7 +15,16 @@ from rich.console import Console
 
 from tieragent.cli.review_formats import FINGERPRINT_KEY, print_review, summary_line, to_github, to_markdown, to_sarif
 from tieragent.core.config import Price
-from tieragent.flows.review.model import Assessed, Finding, Hunk, ReviewResult, Severity, Skipped, Unreviewed, UnreviewedCause
+from tieragent.flows.review.model import (
+    Assessed,
+    Finding,
+    Hunk,
+    ReviewResult,
+    Severity,
+    Skipped,
+    Unreviewed,
+    UnreviewedCause,
+)
 from tieragent.model.ledger import Ledger
 from tieragent.model.protocol import ModelReply, Usage
 
@@ -32,8 +41,18 @@ def reply(i: int, o: int) -> ModelReply:
 
 
 def hunk(hid: str, path: str, start: int) -> Hunk:
-    return Hunk(id=hid, path=path, old_path=path, status="modified", header=f"@@ -{start},3 +{start},3 @@",
-                text="", new_start=start, new_len=3, old_start=start, old_len=3)
+    return Hunk(
+        id=hid,
+        path=path,
+        old_path=path,
+        status="modified",
+        header=f"@@ -{start},3 +{start},3 @@",
+        text="",
+        new_start=start,
+        new_len=3,
+        old_start=start,
+        old_len=3,
+    )
 
 
 def ledger(prices: dict = PRICES) -> Ledger:
@@ -45,22 +64,57 @@ def ledger(prices: dict = PRICES) -> Ledger:
 
 
 def make_result(**over: Any) -> ReviewResult:
-    hunks = [hunk("src/app.py#1", "src/app.py", 10), hunk("src/app.py#2", "src/app.py", 40),
-             hunk("lib/util.py#1", "lib/util.py", 5), hunk("src/big.py#1", "src/big.py", 100)]
+    hunks = [
+        hunk("src/app.py#1", "src/app.py", 10),
+        hunk("src/app.py#2", "src/app.py", 40),
+        hunk("lib/util.py#1", "lib/util.py", 5),
+        hunk("src/big.py#1", "src/big.py", 100),
+    ]
     r = ReviewResult(
-        run_id="r1", source="main...HEAD", status="findings", files=4, hunks=7,
-        skipped=[Skipped("a.py", "a.py#1", "whitespace only"), Skipped("b.py", "b.py#2", "whitespace only"),
-                 Skipped("poetry.lock", "poetry.lock#1", "lock file")],
+        run_id="r1",
+        source="main...HEAD",
+        status="findings",
+        files=4,
+        hunks=7,
+        skipped=[
+            Skipped("a.py", "a.py#1", "whitespace only"),
+            Skipped("b.py", "b.py#2", "whitespace only"),
+            Skipped("poetry.lock", "poetry.lock#1", "lock file"),
+        ],
         assessed=[Assessed(h, "high" if "big" in h.id else "medium", ("rule",), "mid") for h in hunks],
         reviewed=["src/app.py#1", "src/app.py#2", "lib/util.py#1"],
-        unreviewed=[Unreviewed("src/big.py#1", "src/big.py", "high", "too large for the tier's context", UnreviewedCause.TOO_LARGE)],
+        unreviewed=[
+            Unreviewed(
+                "src/big.py#1", "src/big.py", "high", "too large for the tier's context", UnreviewedCause.TOO_LARGE
+            )
+        ],
         findings=[
-            Finding("src/app.py", 41, Severity.MEDIUM, "bug", "off by one in the loop", "use range(n)", "src/app.py#2", "mid"),
-            Finding("src/app.py", 12, Severity.HIGH, "security", "SQL built from user input",
-                    "use query parameters", "src/app.py#1", "frontier"),
+            Finding(
+                "src/app.py",
+                41,
+                Severity.MEDIUM,
+                "bug",
+                "off by one in the loop",
+                "use range(n)",
+                "src/app.py#2",
+                "mid",
+            ),
+            Finding(
+                "src/app.py",
+                12,
+                Severity.HIGH,
+                "security",
+                "SQL built from user input",
+                "use query parameters",
+                "src/app.py#1",
+                "frontier",
+            ),
             Finding("lib/util.py", 6, Severity.LOW, "style", "name is unclear", "", "lib/util.py#1", "small"),
         ],
-        moved_findings=1, dropped_findings=2, merged_findings=0, ledger=ledger(),
+        moved_findings=1,
+        dropped_findings=2,
+        merged_findings=0,
+        ledger=ledger(),
     )
     for k, v in over.items():
         setattr(r, k, v)
@@ -108,7 +162,13 @@ def test_text_colours_severities():
 @pytest.mark.parametrize("text", ["[red]x[/red]", "[/]", "[bold", "close [/bold] tag", ":smile: [link=x]y[/link]"])
 def test_text_prints_markup_literally(text):
     f = Finding("src/[x].py", 3, Severity.HIGH, "[b]cat", text, suggestion=text)
-    out = text_of(make_result(findings=[f], unreviewed=[Unreviewed("h#1", "p.py", "high", text, UnreviewedCause.UNUSABLE)], warnings=[text]))
+    out = text_of(
+        make_result(
+            findings=[f],
+            unreviewed=[Unreviewed("h#1", "p.py", "high", text, UnreviewedCause.UNUSABLE)],
+            warnings=[text],
+        )
+    )
     assert out.count(text) == 4  # message, suggestion, unreviewed reason, warning
     assert "src/[x].py:3" in out and "[b]cat" in out
 
@@ -322,7 +382,8 @@ def test_sarif_omits_region_and_locations_and_fails_on_error():
     run = log["runs"][0]
     res = {r["ruleId"]: r for r in run["results"]}
     assert res["docs"]["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "src/win%20dows.py", "uriBaseId": "%SRCROOT%"}}
+        "artifactLocation": {"uri": "src/win%20dows.py", "uriBaseId": "%SRCROOT%"}
+    }
     assert "locations" not in res["tests"]
     inv = run["invocations"][0]
     assert inv["executionSuccessful"] is False

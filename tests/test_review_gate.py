@@ -21,7 +21,9 @@ from tieragent.repo import changes
 from tieragent.repo.workspace import GitWorkspace
 
 NO_FINDINGS = '{"findings": []}'
-TRIAGE_MEDIUM = '{"hunks": [{"id": "H1", "risk": "medium", "reason": "code"}, {"id": "H2", "risk": "medium", "reason": "code"}]}'
+TRIAGE_MEDIUM = (
+    '{"hunks": [{"id": "H1", "risk": "medium", "reason": "code"}, {"id": "H2", "risk": "medium", "reason": "code"}]}'
+)
 
 
 def _prefiltered(tmp_path, path: str, old: str, new: str):
@@ -30,8 +32,12 @@ def _prefiltered(tmp_path, path: str, old: str, new: str):
     (repo / path).write_text(new)
     ws = GitWorkspace.open(repo)
     source = changes.working_tree(ws)
-    sides = Sides(lambda p: changes.old_content(ws, source, p), lambda p: changes.new_content(ws, source, p),
-                  changes.base_attributes(ws, source, [path]), changes.change_attributes(ws, source, [path]))
+    sides = Sides(
+        lambda p: changes.old_content(ws, source, p),
+        lambda p: changes.new_content(ws, source, p),
+        changes.base_attributes(ws, source, [path]),
+        changes.change_attributes(ws, source, [path]),
+    )
     return prefilter(parse_diff(source.text), sides)
 
 
@@ -44,35 +50,60 @@ CLEANUP = "set -e\nrm -rf /tmp/cache\necho done\n"
 GUARD = "def check(user):\n    ok = False\n    if user.is_admin:\n        log(user)\n        ok = True\n    return ok\n"
 
 
-@pytest.mark.parametrize("path, old, new", [
-    # a space inside a line can split a shell word, wherever the shell command sits
-    ("clean.sh", CLEANUP, CLEANUP.replace("/tmp/cache", "/ tmp/cache")),
-    (".github/workflows/ci.yml", "jobs:\n  a:\n    steps:\n      - run: |\n          rm -rf /tmp/cache\n",
-     "jobs:\n  a:\n    steps:\n      - run: |\n          rm -rf / tmp/cache\n"),
-    ("Makefile", "clean:\n\trm -rf /tmp/cache\n", "clean:\n\trm -rf / tmp/cache\n"),
-    ("tasks.py", 'import os\n\n\ndef clean():\n    os.system("rm -rf /tmp/cache")\n', 'import os\n\n\ndef clean():\n    os.system("rm -rf / tmp/cache")\n'),
-    ("tasks.py", 'SCRIPT = """\nset -e\nrm -rf /tmp/cache\n"""\n', 'SCRIPT = """\nset -e\nrm -rf / tmp/cache\n"""\n'),
-    ("deploy.js", "const cmd = `\nrm -rf /tmp/cache\n`;\n", "const cmd = `\nrm -rf / tmp/cache\n`;\n"),
-    # a Python re-indentation that makes `ok = True` unconditional
-    ("auth.py", GUARD, GUARD.replace("        ok = True", "    ok = True")),
-    # indentation is syntax in YAML and Makefiles
-    ("config.yml", "a:\n  b: 1\n  c: 2\n", "a:\n  b: 1\nc: 2\n"),
-    ("Makefile", "build:\n\tcc -o app app.c\n", "build:\n        cc -o app app.c\n"),
-    # a space removed between two operators changes the tokens: `a + ++b` is not `a+++b`
-    ("calc.c", "int f(int a, int b) {\n    return a + ++b;\n}\n", "int f(int a, int b) {\n    return a+++b;\n}\n"),
-])
+@pytest.mark.parametrize(
+    "path, old, new",
+    [
+        # a space inside a line can split a shell word, wherever the shell command sits
+        ("clean.sh", CLEANUP, CLEANUP.replace("/tmp/cache", "/ tmp/cache")),
+        (
+            ".github/workflows/ci.yml",
+            "jobs:\n  a:\n    steps:\n      - run: |\n          rm -rf /tmp/cache\n",
+            "jobs:\n  a:\n    steps:\n      - run: |\n          rm -rf / tmp/cache\n",
+        ),
+        ("Makefile", "clean:\n\trm -rf /tmp/cache\n", "clean:\n\trm -rf / tmp/cache\n"),
+        (
+            "tasks.py",
+            'import os\n\n\ndef clean():\n    os.system("rm -rf /tmp/cache")\n',
+            'import os\n\n\ndef clean():\n    os.system("rm -rf / tmp/cache")\n',
+        ),
+        (
+            "tasks.py",
+            'SCRIPT = """\nset -e\nrm -rf /tmp/cache\n"""\n',
+            'SCRIPT = """\nset -e\nrm -rf / tmp/cache\n"""\n',
+        ),
+        ("deploy.js", "const cmd = `\nrm -rf /tmp/cache\n`;\n", "const cmd = `\nrm -rf / tmp/cache\n`;\n"),
+        # a Python re-indentation that makes `ok = True` unconditional
+        ("auth.py", GUARD, GUARD.replace("        ok = True", "    ok = True")),
+        # indentation is syntax in YAML and Makefiles
+        ("config.yml", "a:\n  b: 1\n  c: 2\n", "a:\n  b: 1\nc: 2\n"),
+        ("Makefile", "build:\n\tcc -o app app.c\n", "build:\n        cc -o app app.c\n"),
+        # a space removed between two operators changes the tokens: `a + ++b` is not `a+++b`
+        ("calc.c", "int f(int a, int b) {\n    return a + ++b;\n}\n", "int f(int a, int b) {\n    return a+++b;\n}\n"),
+    ],
+)
 def test_a_change_whitespace_alone_seems_to_make_is_reviewed(tmp_path, path, old, new):
     assert not _whitespace_only(tmp_path, path, old, new)
 
 
-@pytest.mark.parametrize("path, old, new", [
-    ("app.js", "function f(x) {\n  if (x) {\n    return 1;\n  }\n}\n", "function f(x) {\n    if (x) {\n        return 1;\n    }\n}\n"),
-    ("app.js", "const a = 1;\nconst b = 2;\n", "const a = 1;   \n\n\nconst b = 2;\n"),
-    ("util.py", 'def greet(name):\n    return "hello " + name\n', 'def greet(name):\n    return "hello "  +  name\n'),
-    ("util.py", "def f(a, b):\n    return g(a,\n             b)\n", "def f(a, b):\n    return g(a, b)\n"),
-    ("util.py", "def f():\n    x = 1\n    return x\n", "def f():\n    x = 1\n\n    return x   \n"),
-    ("config.yml", "a:\n  b: 1\n", "a:\n  b: 1   \n\n"),
-])
+@pytest.mark.parametrize(
+    "path, old, new",
+    [
+        (
+            "app.js",
+            "function f(x) {\n  if (x) {\n    return 1;\n  }\n}\n",
+            "function f(x) {\n    if (x) {\n        return 1;\n    }\n}\n",
+        ),
+        ("app.js", "const a = 1;\nconst b = 2;\n", "const a = 1;   \n\n\nconst b = 2;\n"),
+        (
+            "util.py",
+            'def greet(name):\n    return "hello " + name\n',
+            'def greet(name):\n    return "hello "  +  name\n',
+        ),
+        ("util.py", "def f(a, b):\n    return g(a,\n             b)\n", "def f(a, b):\n    return g(a, b)\n"),
+        ("util.py", "def f():\n    x = 1\n    return x\n", "def f():\n    x = 1\n\n    return x   \n"),
+        ("config.yml", "a:\n  b: 1\n", "a:\n  b: 1   \n\n"),
+    ],
+)
 def test_whitespace_that_cannot_change_the_program_is_still_skipped(tmp_path, path, old, new):
     assert _whitespace_only(tmp_path, path, old, new)
 
@@ -87,15 +118,28 @@ def test_a_handed_in_diff_of_python_is_judged_by_its_tokens_against_head(tmp_pat
     ws = GitWorkspace.open(repo)
     for diff, skipped in ((spacing, True), (in_string, False)):
         source = changes.from_text(diff, "-")
-        sides = Sides(lambda p: changes.old_content(ws, source, p), lambda p: changes.new_content(ws, source, p), {}, {})
+        sides = Sides(
+            lambda p: changes.old_content(ws, source, p), lambda p: changes.new_content(ws, source, p), {}, {}
+        )
         filtered = prefilter(parse_diff(diff), sides)
         assert (not filtered.hunks and [s.reason for s in filtered.skipped] == ["whitespace only"]) is skipped
 
 
 def test_code_moved_out_of_its_block_is_reviewed_where_indentation_is_syntax(tmp_path):
     body = "        audit(user)\n        deny(user)\n        return False\n"
-    old = "def check(user):\n    if not user.ok:\n" + body + "    return True\n" + "\n" * 12 + "def spare(user):\n    pass\n"
-    new = "def check(user):\n    if not user.ok:\n    return True\n" + "\n" * 12 + "def spare(user):\n    pass\n" + body[4:].replace("\n    ", "\n")
+    old = (
+        "def check(user):\n    if not user.ok:\n"
+        + body
+        + "    return True\n"
+        + "\n" * 12
+        + "def spare(user):\n    pass\n"
+    )
+    new = (
+        "def check(user):\n    if not user.ok:\n    return True\n"
+        + "\n" * 12
+        + "def spare(user):\n    pass\n"
+        + body[4:].replace("\n    ", "\n")
+    )
     python = _prefiltered(tmp_path / "py", "auth.py", old, new)
     assert len(python.hunks) == 2 and python.skipped == []  # the checks now run unconditionally, elsewhere: reviewed
     other = _prefiltered(tmp_path / "txt", "auth.coffee.txt", old, new)
@@ -123,7 +167,13 @@ def _review_pr(repo, main, provider):
 
 
 def _reviewer():
-    return scripted({("review-triage", "small"): [TRIAGE_MEDIUM], ("review", "mid"): [NO_FINDINGS], ("review", "frontier"): [NO_FINDINGS]})
+    return scripted(
+        {
+            ("review-triage", "small"): [TRIAGE_MEDIUM],
+            ("review", "mid"): [NO_FINDINGS],
+            ("review", "frontier"): [NO_FINDINGS],
+        }
+    )
 
 
 def test_a_pr_that_marks_its_own_code_generated_in_gitattributes_has_it_reviewed(service):
@@ -155,7 +205,10 @@ def test_a_new_file_under_a_vendored_path_is_reviewed_but_an_updated_vendored_fi
     result = _review_pr(repo, main, _reviewer())
     assert [(s.path, s.reason) for s in result.skipped] == [("vendor/lib/helper.py", "vendored")]
     (evil,) = result.assessed
-    assert evil.hunk.path == "vendor/lib/evil.py" and "reviewed although vendored by its path, but new in this change" in evil.reasons
+    assert (
+        evil.hunk.path == "vendor/lib/evil.py"
+        and "reviewed although vendored by its path, but new in this change" in evil.reasons
+    )
 
 
 def test_a_source_file_made_binary_is_not_skipped_but_left_unreviewed(service):
@@ -195,25 +248,35 @@ def _one_hunk(repo):
 def test_unusable_replies_leave_the_review_incomplete_not_passed(service):
     repo, _ = service
     _one_hunk(repo)
-    result = review(repo, scripted({("review-triage", "small"): [TRIAGE_MEDIUM], ("review", "mid"): ["Looks good to me!"]}))
+    result = review(
+        repo, scripted({("review-triage", "small"): [TRIAGE_MEDIUM], ("review", "mid"): ["Looks good to me!"]})
+    )
     assert result.status == "incomplete" and result.exit_code == ExitCode.BUDGET
-    assert [(u.cause, u.reason) for u in result.unreviewed] == [("unusable-replies", "the mid tier's replies were unusable")]
+    assert [(u.cause, u.reason) for u in result.unreviewed] == [
+        ("unusable-replies", "the mid tier's replies were unusable")
+    ]
     assert result.to_json()["unreviewed"][0]["cause"] == "unusable-replies"
     assert "--allow-incomplete" in result.error
 
 
 def test_allow_incomplete_passes_and_still_lists_the_hunks(service):
-    from tieragent.flows.review import ReviewDeps, ReviewOptions, run_review
     from flowkit import config
-    from tieragent.model.protocol import Models
+
     from tieragent.core.vocab import TIERS
+    from tieragent.flows.review import ReviewDeps, ReviewOptions, run_review
+    from tieragent.model.protocol import Models
 
     repo, _ = service
     _one_hunk(repo)
     provider = scripted({("review-triage", "small"): [TRIAGE_MEDIUM], ("review", "mid"): ["Looks good to me!"]})
     ws, cfg = GitWorkspace.open(repo), config()
-    deps = ReviewDeps(ws=ws, config=cfg, models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, {}),
-                      repo_map=lambda: None, runner=None)  # type: ignore[arg-type]
+    deps = ReviewDeps(
+        ws=ws,
+        config=cfg,
+        models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, {}),
+        repo_map=lambda: None,
+        runner=None,
+    )  # type: ignore[arg-type]
     result = run_review(changes.working_tree(ws), deps, ReviewOptions(allow_incomplete=True))
     assert result.status == "passed" and result.exit_code == 0 and len(result.unreviewed) == 1
 
@@ -254,22 +317,41 @@ OPENAI_SHAPED = "sk-proj-" + "Ab3" * 12
 
 def _echoing_finding(path: str, line: int) -> str:
     message = f"the code leaks DEPLOY_TOKEN={ENV_SECRET} and {OPENAI_SHAPED}"
-    return json.dumps({"findings": [{"path": path, "line": line, "severity": "high", "category": "security",
-                                     "message": message, "suggestion": f"rotate {OPENAI_SHAPED}"}]})
+    return json.dumps(
+        {
+            "findings": [
+                {
+                    "path": path,
+                    "line": line,
+                    "severity": "high",
+                    "category": "security",
+                    "message": message,
+                    "suggestion": f"rotate {OPENAI_SHAPED}",
+                }
+            ]
+        }
+    )
 
 
 def _texts_of_every_format(result) -> dict[str, str]:
     buffer = io.StringIO()
     print_review(result, Console(file=buffer, width=200, color_system=None))
-    return {"text": buffer.getvalue(), "markdown": to_markdown(result), "github": to_github(result),
-            "sarif": json.dumps(to_sarif(result, "0")), "json": json.dumps(result.to_json())}
+    return {
+        "text": buffer.getvalue(),
+        "markdown": to_markdown(result),
+        "github": to_github(result),
+        "sarif": json.dumps(to_sarif(result, "0")),
+        "json": json.dumps(result.to_json()),
+    }
 
 
 def test_a_secret_a_model_echoes_is_masked_in_every_format(service, monkeypatch):
     repo, _ = service
     monkeypatch.setenv("DEPLOY_TOKEN", ENV_SECRET)
     _one_hunk(repo)
-    provider = scripted({("review-triage", "small"): [TRIAGE_MEDIUM], ("review", "mid"): [_echoing_finding("app/handler.py", 3)]})
+    provider = scripted(
+        {("review-triage", "small"): [TRIAGE_MEDIUM], ("review", "mid"): [_echoing_finding("app/handler.py", 3)]}
+    )
     result = review(repo, provider)
     assert result.findings, "the finding must be there for its masking to mean anything"
     for fmt, text in _texts_of_every_format(result).items():
@@ -286,9 +368,16 @@ def test_the_sarif_file_the_output_file_and_stdout_are_masked(cli, service, fake
         fake_server.enqueue("review-triage", "small", TRIAGE_MEDIUM)
         fake_server.enqueue("review", "mid", _echoing_finding("app/handler.py", 3))
         sarif, output = tmp_path / f"{fmt}.sarif", tmp_path / f"{fmt}.json"
-        proc = cli(["review", "--format", fmt, "--no-ci", "--sarif", str(sarif), "--output", str(output)], repo, env=env)
+        proc = cli(
+            ["review", "--format", fmt, "--no-ci", "--sarif", str(sarif), "--output", str(output)], repo, env=env
+        )
         assert proc.returncode == 1, proc.stderr
-        for where, text in (("stdout", proc.stdout), ("stderr", proc.stderr), ("--sarif", sarif.read_text()), ("--output", output.read_text())):
+        for where, text in (
+            ("stdout", proc.stdout),
+            ("stderr", proc.stderr),
+            ("--sarif", sarif.read_text()),
+            ("--output", output.read_text()),
+        ):
             assert ENV_SECRET not in text and OPENAI_SHAPED not in text and FAKE_KEY not in text, (fmt, where)
         assert "TIERAGENT_SECRET_" in proc.stdout and "TIERAGENT_SECRET_" in sarif.read_text()
 
@@ -300,8 +389,14 @@ def test_fix_text_output_is_masked_like_its_json(calc_repo, monkeypatch):
     from tieragent.cli.render import print_fix_result
 
     monkeypatch.setenv("DEPLOY_TOKEN", ENV_SECRET)
-    classify = json.dumps({"task_class": "local", "risk": "low", "files": ["calc/ops.py"],
-                           "reason": f"add() subtracts; DEPLOY_TOKEN={ENV_SECRET} and {OPENAI_SHAPED} are unrelated"})
+    classify = json.dumps(
+        {
+            "task_class": "local",
+            "risk": "low",
+            "files": ["calc/ops.py"],
+            "reason": f"add() subtracts; DEPLOY_TOKEN={ENV_SECRET} and {OPENAI_SHAPED} are unrelated",
+        }
+    )
     result = fix(calc_repo, scripted({("classify", "small"): [classify], ("patch", "mid"): [GOOD_PATCH]}))
     buffer = io.StringIO()
     print_fix_result(result, Console(file=buffer, width=300, color_system=None))

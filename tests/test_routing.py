@@ -30,10 +30,18 @@ def test_default_ladder(task_class, risk, expected):
 
 
 def test_custom_policy_starts_small_and_counts_attempts():
-    policy = RoutingConfig(start={"mechanical": "small", "local": "mid", "repository": "mid", "long_horizon": "frontier"},
-                           attempts={"small": 1, "mid": 1, "frontier": 3})
+    policy = RoutingConfig(
+        start={"mechanical": "small", "local": "mid", "repository": "mid", "long_horizon": "frontier"},
+        attempts={"small": 1, "mid": 1, "frontier": 3},
+    )
     ladder = patch_ladder(policy, c("mechanical"))
-    assert [(r.tier, r.attempt) for r in ladder] == [("small", 1), ("mid", 1), ("frontier", 1), ("frontier", 2), ("frontier", 3)]
+    assert [(r.tier, r.attempt) for r in ladder] == [
+        ("small", 1),
+        ("mid", 1),
+        ("frontier", 1),
+        ("frontier", 2),
+        ("frontier", 3),
+    ]
     assert "starts at small" in ladder[0].why and "escalated" in ladder[1].why and "retry 1" in ladder[3].why
 
 
@@ -97,7 +105,11 @@ def test_readme_routing_table_matches_the_code():
     assert len(rows) == 5
     for row in rows:
         label, start, then = [cell.strip() for cell in row.strip("|").split("|")]
-        c = Classification("local", "high", (), "") if label.startswith("any") else Classification(label.strip("`"), "low", (), "")
+        c = (
+            Classification("local", "high", (), "")
+            if label.startswith("any")
+            else Classification(label.strip("`"), "low", (), "")
+        )
         ladder = [(r.tier, r.attempt) for r in patch_ladder(RoutingConfig(), c)]
         documented = re.findall(r"(small|mid|frontier) \((\d+)", f"{start} {then}")
         expected = [(tier, n) for tier, count in documented for n in range(1, int(count) + 1)]
@@ -112,15 +124,18 @@ def test_a_partial_routing_table_keeps_the_other_defaults():
     assert [r.tier for r in ladder] == ["mid", "mid", "mid", "frontier", "frontier"]
 
 
-@pytest.mark.parametrize("configured, history, fits, expected", [
-    ("diff", FormatRecord(10, 10), True, "diff"),
-    ("whole", None, True, "whole"),
-    ("whole", None, False, "diff"),  # the files do not fit the output limit
-    ("auto", None, True, "diff"),  # no history: diffs
-    ("auto", FormatRecord(4, 4), True, "diff"),  # too few diffs to judge the model
-    ("auto", FormatRecord(6, 4), True, "whole"),  # mostly failed
-    ("auto", FormatRecord(6, 3), True, "diff"),  # half is not most
-    ("auto", FormatRecord(6, 6), False, "diff"),  # whole would not fit
-])
+@pytest.mark.parametrize(
+    "configured, history, fits, expected",
+    [
+        ("diff", FormatRecord(10, 10), True, "diff"),
+        ("whole", None, True, "whole"),
+        ("whole", None, False, "diff"),  # the files do not fit the output limit
+        ("auto", None, True, "diff"),  # no history: diffs
+        ("auto", FormatRecord(4, 4), True, "diff"),  # too few diffs to judge the model
+        ("auto", FormatRecord(6, 4), True, "whole"),  # mostly failed
+        ("auto", FormatRecord(6, 3), True, "diff"),  # half is not most
+        ("auto", FormatRecord(6, 6), False, "diff"),  # whole would not fit
+    ],
+)
 def test_edit_format_choice(configured, history, fits, expected):
     assert choose_format(configured, history, fits)[0] == expected

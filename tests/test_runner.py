@@ -9,7 +9,9 @@ from tieragent.repo.runner import SubprocessRunner
 
 
 def test_output_and_exit_code(tmp_path):
-    r = SubprocessRunner().run(f"{sys.executable} -c \"import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)\"", tmp_path, 30)
+    r = SubprocessRunner().run(
+        f"{sys.executable} -c \"import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)\"", tmp_path, 30
+    )
     assert r.exit_code == 3 and not r.ok and "out" in r.output and "err" in r.output
 
 
@@ -29,7 +31,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
     pidfile = tmp_path / "grandchild.pid"
     # the shell starts a grandchild in the background that writes its pid, then sleeps
     grandchild = f"import os,pathlib,time; pathlib.Path(r'{pidfile}').write_text(str(os.getpid())); time.sleep(60)"
-    cmd = f"{sys.executable} -c \"{grandchild}\" & sleep 60"
+    cmd = f'{sys.executable} -c "{grandchild}" & sleep 60'
     started = time.monotonic()
     r = SubprocessRunner().run(cmd, tmp_path, 2.0)
     assert r.timed_out and r.exit_code is None and time.monotonic() - started < 10

@@ -26,14 +26,20 @@ from tieragent.judge.detect import detect_commands, python_command
 from tieragent.judge.validation import detect_test_command
 
 PY = python_command()
-GREEN_CALC = {**CALC_FILES, "calc/ops.py": CALC_FILES["calc/ops.py"].replace("return a - b\n\n\ndef sub", "return a + b\n\n\ndef sub")}
+GREEN_CALC = {
+    **CALC_FILES,
+    "calc/ops.py": CALC_FILES["calc/ops.py"].replace("return a - b\n\n\ndef sub", "return a + b\n\n\ndef sub"),
+}
 
 
 @pytest.fixture
 def run(monkeypatch, tmp_path):
     """`run("doctor", "-C", repo)` -> click's Result (stdout and stderr apart), in a clean environment."""
     for name in list(os.environ):
-        if name.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_")) or name in ("FAKE_PROVIDER_KEY", *CI_VARIABLES):
+        if name.startswith(("TIERAGENT_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_")) or name in (
+            "FAKE_PROVIDER_KEY",
+            *CI_VARIABLES,
+        ):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # keep the developer's user config out
     monkeypatch.setenv("XDG_STATE_HOME", str(state_home(tmp_path)))  # and the configs they trust
@@ -61,11 +67,19 @@ DETECTION = [
     ({"conftest.py": "", "app.py": ""}, f"{PY} -m pytest -q", None),
     ({"pyproject.toml": "[tool.pytest.ini_options]\naddopts = '-q'\n"}, f"{PY} -m pytest -q", None),
     ({"tests/test_x.py": "def test_x():\n    assert 1\n"}, f"{PY} -m pytest -q", None),
-    ({"calc/ops.py": "", "calc/test_ops.py": "def test_x():\n    assert 1\n"}, f"{PY} -m pytest -q", None),  # a package's own tests
+    (
+        {"calc/ops.py": "", "calc/test_ops.py": "def test_x():\n    assert 1\n"},
+        f"{PY} -m pytest -q",
+        None,
+    ),  # a package's own tests
     ({"tests/__init__.py": "", "tests/test_x.py": "import unittest\n"}, f"{PY} -m unittest", None),
     ({"tests/test_x.py": "import unittest\n"}, f"{PY} -m unittest discover -s tests", None),
     ({"test_x.py": "from unittest import TestCase\n"}, f"{PY} -m unittest", None),
-    ({"pytest.ini": "[pytest]\n", "tests/test_x.py": "import unittest\n"}, f"{PY} -m pytest -q", None),  # pytest runs them too
+    (
+        {"pytest.ini": "[pytest]\n", "tests/test_x.py": "import unittest\n"},
+        f"{PY} -m pytest -q",
+        None,
+    ),  # pytest runs them too
     ({"tox.ini": "[tox]\nenvlist = py311\n"}, "tox", None),
     ({"tox.ini": "[tox]\n[testenv]\ncommands = pytest\n"}, f"{PY} -m pytest -q", None),
     ({"noxfile.py": "import nox\n"}, "nox", None),
@@ -76,7 +90,11 @@ DETECTION = [
     ({"setup.cfg": "[flake8]\nmax-line-length = 100\n"}, None, "flake8"),
     ({"tox.ini": "[tox]\n[flake8]\nmax-line-length = 100\n"}, "tox", "flake8"),
     ({"mypy.ini": "[mypy]\n"}, None, "mypy ."),
-    ({"pyproject.toml": "[tool.mypy]\nstrict = true\n[tool.ruff]\n"}, None, "ruff check ."),  # ruff first, mypy also found
+    (
+        {"pyproject.toml": "[tool.mypy]\nstrict = true\n[tool.ruff]\n"},
+        None,
+        "ruff check .",
+    ),  # ruff first, mypy also found
     ({"package.json": NPM_TEST}, "npm test", None),
     ({"package.json": NPM_TEST, "pnpm-lock.yaml": ""}, "pnpm test", None),
     ({"package.json": NPM_TEST, "yarn.lock": ""}, "yarn test", None),
@@ -86,14 +104,20 @@ DETECTION = [
     ({"package.json": json.dumps({"devDependencies": {"eslint": "^9"}})}, None, "npx eslint ."),
     ({"go.mod": "module x\n"}, "go test ./...", None),
     ({"go.mod": "module x\n", ".golangci.yml": "linters: {}\n"}, "go test ./...", "golangci-lint run"),
-    ({"Cargo.toml": "[package]\nname = 'x'\n"}, "cargo test", "cargo clippy --quiet --message-format short -- -D warnings"),
+    (
+        {"Cargo.toml": "[package]\nname = 'x'\n"},
+        "cargo test",
+        "cargo clippy --quiet --message-format short -- -D warnings",
+    ),
     ({"Makefile": "test: build\n\t./run\nlint:\n\t./lint\n"}, "make test", "make lint"),
     ({"Makefile": "test := 1\nall:\n\techo\n"}, None, None),
     ({"README.md": "hello\n"}, None, None),
 ]
 
 
-@pytest.mark.parametrize("files,test,lint", DETECTION, ids=[", ".join(sorted(f)) + f" -> {t} | {lt}" for f, t, lt in DETECTION])
+@pytest.mark.parametrize(
+    "files,test,lint", DETECTION, ids=[", ".join(sorted(f)) + f" -> {t} | {lt}" for f, t, lt in DETECTION]
+)
 def test_detect_commands(tmp_path, files, test, lint):
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -104,21 +128,31 @@ def test_detect_commands(tmp_path, files, test, lint):
 
 
 def test_detect_prefers_the_language_runner_and_names_the_others(tmp_path):
-    for rel, text in {"tests/test_x.py": "import pytest\n", "tox.ini": "[tox]\n", "Makefile": "test:\n\tpytest\n",
-                      "pyproject.toml": "[tool.ruff]\n[tool.mypy]\n"}.items():
+    for rel, text in {
+        "tests/test_x.py": "import pytest\n",
+        "tox.ini": "[tox]\n",
+        "Makefile": "test:\n\tpytest\n",
+        "pyproject.toml": "[tool.ruff]\n[tool.mypy]\n",
+    }.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     found = detect_commands(tmp_path)
     assert [f.tool for f in found.tests] == ["pytest", "tox", "make test"]
     assert [f.tool for f in found.lints] == ["ruff", "mypy"]
-    assert found.explain("test") == ("pytest, detected from tests/test_x.py imports pytest; "
-                                     "also found: tox (tox.ini), make test (a test: target in Makefile)")
+    assert found.explain("test") == (
+        "pytest, detected from tests/test_x.py imports pytest; "
+        "also found: tox (tox.ini), make test (a test: target in Makefile)"
+    )
     assert found.explain("lint").startswith("ruff, detected from [tool.ruff] in pyproject.toml; also found: mypy")
 
 
 # ---------------------------------------------------------------- init
 
-PYTEST_RUFF = {"tests/test_x.py": "def test_x():\n    assert 1\n", "pyproject.toml": "[tool.ruff]\n", "tox.ini": "[tox]\n"}
+PYTEST_RUFF = {
+    "tests/test_x.py": "def test_x():\n    assert 1\n",
+    "pyproject.toml": "[tool.ruff]\n",
+    "tox.ini": "[tox]\n",
+}
 
 
 def test_init_writes_a_config_that_loads(tmp_path, run):
@@ -131,7 +165,10 @@ def test_init_writes_a_config_that_loads(tmp_path, run):
     cfg = load_config(repo, environ={}, user_file=tmp_path / "none.yaml")
     assert cfg.validation.test == f"{PY} -m pytest -q" and cfg.validation.lint == "ruff check ."
     assert [getattr(cfg.tiers, t).model for t in ("small", "mid", "frontier")] == [
-        "openai/gpt-5-nano", "anthropic/claude-sonnet-4-5", "anthropic/claude-opus-4-5"]
+        "openai/gpt-5-nano",
+        "anthropic/claude-sonnet-4-5",
+        "anthropic/claude-opus-4-5",
+    ]
     assert f"Wrote {repo / '.tieragent.yaml'}" in res.stdout and "tieragent doctor" in res.stdout
     assert "OPENAI_API_KEY and ANTHROPIC_API_KEY" in res.stdout  # which keys to export, by name
 
@@ -168,15 +205,18 @@ def test_every_preset_loads(tmp_path, run, name):
         assert cfg.tiers.small.api_base == "http://127.0.0.1:11434" and cfg.tiers.small.price.output_per_mtok == 0
 
 
-@pytest.mark.parametrize("keys,expected", [
-    ((), "openai"),
-    (("OPENAI_API_KEY",), "openai"),
-    (("ANTHROPIC_API_KEY",), "anthropic"),
-    (("GEMINI_API_KEY",), "gemini"),
-    (("GOOGLE_API_KEY",), "gemini"),
-    (("OPENAI_API_KEY", "ANTHROPIC_API_KEY"), "mixed"),
-    (("ANTHROPIC_API_KEY", "GEMINI_API_KEY"), "anthropic"),
-])
+@pytest.mark.parametrize(
+    "keys,expected",
+    [
+        ((), "openai"),
+        (("OPENAI_API_KEY",), "openai"),
+        (("ANTHROPIC_API_KEY",), "anthropic"),
+        (("GEMINI_API_KEY",), "gemini"),
+        (("GOOGLE_API_KEY",), "gemini"),
+        (("OPENAI_API_KEY", "ANTHROPIC_API_KEY"), "mixed"),
+        (("ANTHROPIC_API_KEY", "GEMINI_API_KEY"), "anthropic"),
+    ],
+)
 def test_preset_without_a_terminal_follows_the_keys(tmp_path, run, monkeypatch, keys, expected):
     repo = make_repo(tmp_path / "repo", PYTEST_RUFF)
     for k in keys:
@@ -187,7 +227,7 @@ def test_preset_without_a_terminal_follows_the_keys(tmp_path, run, monkeypatch, 
     assert (keys[0] if keys else "no provider key") in res.stderr
     assert f"the {expected} preset" in (repo / ".tieragent.yaml").read_text()
     assert "sk-secret-value-123456" not in res.stdout + res.stderr + (repo / ".tieragent.yaml").read_text()
-    assert preset_from_environment({k: "x" for k in keys})[0] == expected
+    assert preset_from_environment(dict.fromkeys(keys, "x"))[0] == expected
 
 
 def test_init_asks_on_a_terminal(tmp_path, run, monkeypatch):
@@ -229,9 +269,14 @@ def test_doctor_all_green_with_ping(tmp_path, run, fake_server, monkeypatch):
     res = run("doctor", "--ping", "-C", repo)
     assert res.exit_code == 0, res.stdout
     assert not lines(res, "✗") and not lines(res, "!")
-    for expected in ("✓ config: loads: defaults < .tieragent.yaml", "✓ small key: FAKE_PROVIDER_KEY is set",
-                     "✓ mid price: $3 in / $15 out per Mtok (tiers.mid.price)", "✓ frontier ping: openai/fake-frontier answered in",
-                     "✓ baseline: 2 tests ran, none failed", "✓ git state: no merge"):
+    for expected in (
+        "✓ config: loads: defaults < .tieragent.yaml",
+        "✓ small key: FAKE_PROVIDER_KEY is set",
+        "✓ mid price: $3 in / $15 out per Mtok (tiers.mid.price)",
+        "✓ frontier ping: openai/fake-frontier answered in",
+        "✓ baseline: 2 tests ran, none failed",
+        "✓ git state: no merge",
+    ):
         assert any(ln.startswith(expected) for ln in res.stdout.splitlines()), expected
     assert fake_server.calls() == [("ping", "small"), ("ping", "mid"), ("ping", "frontier")]
     assert all(r.body["max_tokens"] == 1 for r in fake_server.requests)
@@ -262,7 +307,9 @@ def test_doctor_failing_ping(tmp_path, run, fake_server, monkeypatch, status, ki
     res = run("doctor", "--ping", "--json", "--no-baseline", "-C", repo)
     assert res.exit_code == 1
     checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
-    assert checks["mid ping"]["status"] == "fail" and checks["mid ping"]["detail"].startswith(f"{kind}: mid tier (openai/fake-mid at {fake_server.url})")
+    assert checks["mid ping"]["status"] == "fail" and checks["mid ping"]["detail"].startswith(
+        f"{kind}: mid tier (openai/fake-mid at {fake_server.url})"
+    )
     assert checks["small ping"]["status"] == checks["frontier ping"]["status"] == "ok"
     assert fake_server.calls().count(("ping", "mid")) == 1  # no retries for a ping
     assert FAKE_KEY not in res.stdout + res.stderr
@@ -338,8 +385,11 @@ def test_doctor_test_command_that_does_not_exist(tmp_path, run, fake_server, mon
     monkeypatch.setenv("TIERAGENT_VALIDATE__LINT", "./scripts/lint.sh")
     res = run("doctor", "-C", repo)
     assert res.exit_code == 1
-    assert lines(res, "✗ test command: `no-such-runner-xyz --all` (validate.test from env TIERAGENT_VALIDATE__TEST): "
-                      "no-such-runner-xyz is not on PATH")
+    assert lines(
+        res,
+        "✗ test command: `no-such-runner-xyz --all` (validate.test from env TIERAGENT_VALIDATE__TEST): "
+        "no-such-runner-xyz is not on PATH",
+    )
     assert lines(res, "✗ lint command: `./scripts/lint.sh`")
     assert not lines(res, "✓ baseline") and "env TIERAGENT_VALIDATE__TEST" in lines(res, "✓ config")[0]
 
@@ -358,8 +408,12 @@ def test_doctor_config_error_skips_the_rest(tmp_path, run):
     data = json.loads(res.stdout)
     assert res.exit_code == 1 and data["ok"] is False
     checks = {c["name"]: c for c in data["checks"]}
-    assert checks["config"] == {"name": "config", "status": "fail", "detail": ".tieragent.yaml: tiers.mid.model: missing",
-                                "hint": checks["config"]["hint"]}
+    assert checks["config"] == {
+        "name": "config",
+        "status": "fail",
+        "detail": ".tieragent.yaml: tiers.mid.model: missing",
+        "hint": checks["config"]["hint"],
+    }
     assert checks["tiers"]["detail"].startswith("skipped") and checks["git repository"]["status"] == "ok"
 
 
@@ -370,9 +424,13 @@ def test_config_show_names_every_layer(tmp_path, run, monkeypatch):
     repo = make_repo(tmp_path / "repo", GREEN_CALC)
     user = tmp_path / "xdg" / "tieragent" / "config.yaml"
     user.parent.mkdir(parents=True)
-    user.write_text("tiers:\n  small: {model: openai/gpt-5-nano}\n  mid: {model: user-mid}\nbudget: {max_cost_usd: 9}\n")
-    (repo / ".tieragent.yaml").write_text("tiers:\n  mid: {model: anthropic/claude-sonnet-4-5, api_key_env: FAKE_PROVIDER_KEY}\n"
-                                          "validate: {test: make check}\n")
+    user.write_text(
+        "tiers:\n  small: {model: openai/gpt-5-nano}\n  mid: {model: user-mid}\nbudget: {max_cost_usd: 9}\n"
+    )
+    (repo / ".tieragent.yaml").write_text(
+        "tiers:\n  mid: {model: anthropic/claude-sonnet-4-5, api_key_env: FAKE_PROVIDER_KEY}\n"
+        "validate: {test: make check}\n"
+    )
     monkeypatch.setenv("TIERAGENT_ROUTING__HIGH_RISK", "mid")
     monkeypatch.setenv("FAKE_PROVIDER_KEY", FAKE_KEY)
     res = run("config", "show", "--json", "-C", repo)
@@ -407,9 +465,11 @@ def test_config_sources_for_flags_and_load_config_unchanged(tmp_path):
 
 
 def test_secret_looking_values_are_masked():
-    data = {"tiers": {"mid": {"api_key": "sk-live-1", "api_key_env": "MY_KEY", "max_output_tokens": 5}},
-            "gateway": {"auth_token": "t-2", "client_secret": "s-3", "db_password": "p-4", "secrets": {"a": "b"}},
-            "context": {"outline_tokens": 1500}}
+    data = {
+        "tiers": {"mid": {"api_key": "sk-live-1", "api_key_env": "MY_KEY", "max_output_tokens": 5}},
+        "gateway": {"auth_token": "t-2", "client_secret": "s-3", "db_password": "p-4", "secrets": {"a": "b"}},
+        "context": {"outline_tokens": 1500},
+    }
     masked = mask_secrets(data)
     assert masked["tiers"]["mid"] == {"api_key": "***", "api_key_env": "MY_KEY", "max_output_tokens": 5}
     assert masked["gateway"] == {"auth_token": "***", "client_secret": "***", "db_password": "***", "secrets": "***"}
@@ -421,7 +481,11 @@ def test_config_show_error_exits_2(tmp_path, run):
     repo = make_repo(tmp_path / "repo", GREEN_CALC)
     (repo / ".tieragent.yaml").write_text("budget: {max_cost_usd: lots}\n")
     res = run("config", "show", "-C", repo)
-    assert res.exit_code == 2 and "tieragent: error: .tieragent.yaml: budget.max_cost_usd:" in res.stderr and res.stdout == ""
+    assert (
+        res.exit_code == 2
+        and "tieragent: error: .tieragent.yaml: budget.max_cost_usd:" in res.stderr
+        and res.stdout == ""
+    )
 
 
 def test_importing_the_commands_is_cheap():

@@ -48,7 +48,15 @@ def test_a_failing_run_keeps_its_state_private(calc_repo, umask_022):
     assert result.exit_code == ExitCode.NOT_FIXED and result.saved_diff is not None
     state = calc_repo / ".git/tieragent"
     kept = set(modes(state))
-    assert {"baseline.json", "ledger.jsonl", "journal", "journal/lock", "tmp", "tags", f"attempts/{result.run_id}.diff"} <= kept
+    assert {
+        "baseline.json",
+        "ledger.jsonl",
+        "journal",
+        "journal/lock",
+        "tmp",
+        "tags",
+        f"attempts/{result.run_id}.diff",
+    } <= kept
     assert any(p.startswith("tags/tags-") for p in kept)  # the repository map's cache
     assert_private(state)
 
@@ -94,7 +102,10 @@ def test_private_files_whatever_the_umask(tmp_path):
 
 def test_a_secret_a_failing_baseline_test_prints_is_not_kept(calc_repo):
     (calc_repo / "tests/test_ops.py").write_text(
-        (calc_repo / "tests/test_ops.py").read_text().replace("assert add(2, 3) == 5", f'print("{KEY}")\n    assert add(2, 3) == 5, "{KEY}"'))
+        (calc_repo / "tests/test_ops.py")
+        .read_text()
+        .replace("assert add(2, 3) == 5", f'print("{KEY}")\n    assert add(2, 3) == 5, "{KEY}"')
+    )
     git(calc_repo, "commit", "-qam", "a test that prints a key")
     result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}))
     assert result.exit_code == ExitCode.FIXED
@@ -134,7 +145,12 @@ def test_the_history_line_is_masked(calc_repo, monkeypatch):
     monkeypatch.setenv("MY_SERVICE_TOKEN", "service-token-value-1234")
     cfg = config({"validate": {"test": f"API_KEY={KEY} {PYTEST}"}})
     request = f"add() is wrong; the service token service-token-value-1234 and {KEY} are unrelated"
-    result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg), request, cfg=cfg)
+    result = fix(
+        calc_repo,
+        scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg),
+        request,
+        cfg=cfg,
+    )
     assert result.exit_code == ExitCode.FIXED
     history = (calc_repo / ".git/tieragent/ledger.jsonl").read_text()
     assert "add() is wrong" in history and "TIERAGENT_SECRET" in history

@@ -18,7 +18,9 @@ from tieragent.repo.workspace import GitWorkspace
 
 PY = f'"{sys.executable}"'
 PYTEST = f"{PY} -m pytest -q"
-RUNNER = SubprocessRunner(extra_env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})  # this venv's plugins triple each run's time
+RUNNER = SubprocessRunner(
+    extra_env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+)  # this venv's plugins triple each run's time
 LINT_SCRIPT = """\
 import pathlib, subprocess, sys
 bad = 0
@@ -36,15 +38,25 @@ TESTS = "from calc.ops import add, sub\n\n\ndef test_add():\n    assert add(2, 3
 FILES = {"calc/__init__.py": "", "calc/ops.py": OPS, "tests/test_ops.py": TESTS, "lint.py": LINT_SCRIPT}
 
 
-def judged(repo: Path, test_cmd: str | None, lint_cmd: str | None = None, changed: list[str] = (), *, runner=RUNNER,
-           base: str = "HEAD", timeout_s: float = 60) -> JudgeReport:
+def judged(
+    repo: Path,
+    test_cmd: str | None,
+    lint_cmd: str | None = None,
+    changed: list[str] = (),
+    *,
+    runner=RUNNER,
+    base: str = "HEAD",
+    timeout_s: float = 60,
+) -> JudgeReport:
     state_dir = GitWorkspace(repo).state_dir  # inside .git, as in real use
     before = snapshot(repo)
     try:
         return judge_change(runner, repo, state_dir, base, test_cmd, lint_cmd, list(changed), timeout_s)
     finally:
         assert snapshot(repo) == before, "the user's tree changed"
-        assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1, "a base checkout is still registered"
+        assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1, (
+            "a base checkout is still registered"
+        )
         assert not list((state_dir / "worktrees").glob("*")), "a base checkout is still on disk"
 
 
@@ -59,7 +71,10 @@ def test_a_change_that_breaks_a_passing_test_is_a_high_finding_at_the_test(tmp_p
     report = judged(repo, PYTEST, changed=["calc/ops.py"])
     assert report.findings == [
         JudgeFinding(
-            "tests/test_ops.py", 8, "high", "tests",
+            "tests/test_ops.py",
+            8,
+            "high",
+            "tests",
             "tests.test_ops::test_sub passed before the change and now fails: AssertionError: assert 8 == 2",
         )
     ]
@@ -69,9 +84,15 @@ def test_a_change_that_breaks_a_passing_test_is_a_high_finding_at_the_test(tmp_p
 
 def test_a_new_failing_test_is_a_finding_and_a_new_passing_one_is_not(tmp_path):
     repo = make_repo(tmp_path / "repo", FILES)
-    edit(repo, "tests/test_more.py", "def test_fine():\n    pass\n\n\ndef test_mul():\n    raise ValueError('not written yet')\n")
+    edit(
+        repo,
+        "tests/test_more.py",
+        "def test_fine():\n    pass\n\n\ndef test_mul():\n    raise ValueError('not written yet')\n",
+    )
     report = judged(repo, PYTEST, changed=["tests/test_more.py"])
-    assert [(f.path, f.line, f.severity, f.category) for f in report.findings] == [("tests/test_more.py", 5, "high", "tests")]
+    assert [(f.path, f.line, f.severity, f.category) for f in report.findings] == [
+        ("tests/test_more.py", 5, "high", "tests")
+    ]
     assert report.findings[0].message == "tests.test_more::test_mul is new and fails: ValueError: not written yet"
 
 
@@ -86,7 +107,9 @@ def test_a_test_module_that_no_longer_imports_is_one_finding_and_other_tests_sti
 
 
 def test_fixing_a_failing_test_is_no_finding_and_old_failures_are_not_counted(tmp_path):
-    repo = make_repo(tmp_path / "repo", {**FILES, "calc/ops.py": OPS.replace("a + b", "a * b").replace("a - b", "a * b")})
+    repo = make_repo(
+        tmp_path / "repo", {**FILES, "calc/ops.py": OPS.replace("a + b", "a * b").replace("a - b", "a * b")}
+    )
     edit(repo, "calc/ops.py", OPS.replace("a - b", "a / b"))  # fixes add; sub still fails
     report = judged(repo, PYTEST, changed=["calc/ops.py"])
     assert report.findings == []
@@ -105,12 +128,19 @@ def test_nothing_failing_now_needs_no_base_run(tmp_path):
 
 def test_a_new_lint_problem_in_a_changed_file_counts_and_old_or_untouched_ones_do_not(tmp_path):
     old = "x = 1  # TODO: old\n"
-    repo = make_repo(tmp_path / "repo", {**FILES, "calc/ops.py": old + OPS, "calc/other.py": "y = 2  # TODO: untouched\n"})
+    repo = make_repo(
+        tmp_path / "repo", {**FILES, "calc/ops.py": old + OPS, "calc/other.py": "y = 2  # TODO: untouched\n"}
+    )
     # the same problem again, added above the old one: the added line is the new one
     edit(repo, "calc/ops.py", "z = 0  # TODO: new\n" + old + OPS)
     report = judged(repo, None, LINT, changed=["calc/ops.py"])
-    assert report.findings == [JudgeFinding("calc/ops.py", 1, "medium", "lint", "new lint problem: T100 TODO left in code")]
-    assert report.before == {"tests": None, "lint_exit_code": 1} and report.after == {"tests": None, "lint_exit_code": 1}
+    assert report.findings == [
+        JudgeFinding("calc/ops.py", 1, "medium", "lint", "new lint problem: T100 TODO left in code")
+    ]
+    assert report.before == {"tests": None, "lint_exit_code": 1} and report.after == {
+        "tests": None,
+        "lint_exit_code": 1,
+    }
 
 
 def test_a_new_lint_problem_in_a_new_file_and_a_lint_that_cannot_run_on_the_base(tmp_path):
@@ -131,7 +161,13 @@ def test_a_test_command_without_per_test_results_is_judged_by_exit_code(tmp_path
     edit(repo, "calc/ops.py", OPS.replace("a - b", "a + b"))
     report = judged(repo, f"{PY} check.py", changed=["calc/ops.py"])
     assert report.findings == [
-        JudgeFinding(None, None, "high", "tests", f"`{PY} check.py` passed before the change and now fails (exit 1): sub is broken")
+        JudgeFinding(
+            None,
+            None,
+            "high",
+            "tests",
+            f"`{PY} check.py` passed before the change and now fails (exit 1): sub is broken",
+        )
     ]
     assert report.notes == [f"per-test results unavailable for `{PY} check.py`: judged by exit code"]
     # it failed on the base too: nothing to compare
@@ -139,7 +175,9 @@ def test_a_test_command_without_per_test_results_is_judged_by_exit_code(tmp_path
     edit(repo, "calc/ops.py", OPS.replace("a - b", "a * b"))
     report = judged(repo, f"{PY} check.py", changed=["calc/ops.py"])
     assert report.findings == []
-    assert "already failed on the base (exit 1): without per-test results the runs cannot be compared" in report.notes[1]
+    assert (
+        "already failed on the base (exit 1): without per-test results the runs cannot be compared" in report.notes[1]
+    )
 
 
 def test_the_base_imports_its_own_code_even_when_the_users_tree_is_on_the_path(tmp_path):
@@ -150,7 +188,9 @@ def test_the_base_imports_its_own_code_even_when_the_users_tree_is_on_the_path(t
     editable = SubprocessRunner(extra_env={**RUNNER.extra_env, "PYTHONPATH": str(repo / "src")})
     report = judged(repo, PYTEST, changed=["src/calc/ops.py"], runner=editable)
     # without the checkout first on PYTHONPATH, the base would fail test_sub too, and nothing would be found
-    assert [f.message.split(": ")[0] for f in report.findings] == ["tests.test_ops::test_sub passed before the change and now fails"]
+    assert [f.message.split(": ")[0] for f in report.findings] == [
+        "tests.test_ops::test_sub passed before the change and now fails"
+    ]
 
 
 class Wrapped:
@@ -186,7 +226,9 @@ def test_a_pytest_config_added_at_the_root_keeps_the_base_test_ids_comparable(tm
     edit(repo, "pytest.ini", "[pytest]\n")
     edit(repo, "calc/ops.py", OPS.replace("a - b", "a + b"))
     report = judged(repo, PYTEST, changed=["calc/ops.py", "pytest.ini"])
-    assert [f.message.split(": ")[0] for f in report.findings] == ["tests.test_ops::test_sub passed before the change and now fails"]
+    assert [f.message.split(": ")[0] for f in report.findings] == [
+        "tests.test_ops::test_sub passed before the change and now fails"
+    ]
     assert report.before["tests"]["tests"] == 2
 
 

@@ -11,13 +11,16 @@ from flowkit import config, fix, outcomes, rows, scripted, sent
 from tieragent.flows.ledger_summary import summarize_history
 from tieragent.model.ledger import read_history
 
-BREAKS_SUB = GOOD_PATCH.rstrip().rstrip("`").rstrip() + """
+BREAKS_SUB = (
+    GOOD_PATCH.rstrip().rstrip("`").rstrip()
+    + """
 @@ -5,2 +5,2 @@
  def sub(a, b):
 -    return a - b
 +    return a + b
 ```
 """
+)
 TOUCHES_ONLY_DOCSTRING = """```diff
 --- a/calc/ops.py
 +++ b/calc/ops.py
@@ -48,7 +51,13 @@ def add_auth_module(repo):
 
 
 def test_baseline_failure_must_be_fixed(calc_repo):
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [TOUCHES_ONLY_DOCSTRING], ("patch", "frontier"): [GOOD_PATCH]})
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS],
+            ("patch", "mid"): [TOUCHES_ONLY_DOCSTRING],
+            ("patch", "frontier"): [GOOD_PATCH],
+        }
+    )
     result = fix(calc_repo, provider)
     assert result.status == "fixed"
     # the docstring patch fails exactly as the code did before: no retry at mid, the frontier is next
@@ -85,7 +94,9 @@ def test_lint_regression_in_changed_file_is_refused(calc_repo):
     git(calc_repo, "add", "-A")
     git(calc_repo, "commit", "-qm", "lint")
     cfg = config({"validate": {"lint": f'"{sys.executable}" lint.py'}})
-    result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WITH_TODO, GOOD_PATCH]}), cfg=cfg)
+    result = fix(
+        calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WITH_TODO, GOOD_PATCH]}), cfg=cfg
+    )
     assert outcomes(result) == [("mid", "lint-failed"), ("mid", "ok")]
     first = [r for r in result.ledger.rows if r.step == "patch"][0]
     assert "new lint problem(s) in changed files: calc/ops.py: T100 TODO left in code" in first.note
@@ -104,23 +115,39 @@ def test_high_risk_from_path_rule_overrides_small_model(calc_repo):
 def test_frontier_reviews_cheaper_high_risk_patch(calc_repo):
     add_auth_module(calc_repo)
     cfg = config({"routing": {"high_risk": "mid"}})
-    provider = scripted({
-        ("classify", "small"): [WITH_AUTH],
-        ("patch", "mid"): [GOOD_PATCH],
-        ("review", "frontier"): ['{"verdict": "reject", "reason": "also log the change"}',
-                                 '```json\n{"verdict": "accept", "reason": "minimal and correct"}\n```'],
-    }, cfg)
+    provider = scripted(
+        {
+            ("classify", "small"): [WITH_AUTH],
+            ("patch", "mid"): [GOOD_PATCH],
+            ("review", "frontier"): [
+                '{"verdict": "reject", "reason": "also log the change"}',
+                '```json\n{"verdict": "accept", "reason": "minimal and correct"}\n```',
+            ],
+        },
+        cfg,
+    )
     result = fix(calc_repo, provider, cfg=cfg)
     assert result.status == "fixed"
-    assert rows(result)[1:] == [("patch", "mid", "review-rejected"), ("review", "frontier", "ok"),
-                                ("patch", "mid", "ok"), ("review", "frontier", "ok")]
+    assert rows(result)[1:] == [
+        ("patch", "mid", "review-rejected"),
+        ("review", "frontier", "ok"),
+        ("patch", "mid", "ok"),
+        ("review", "frontier", "ok"),
+    ]
     assert "also log the change" in sent(provider, "patch", 1)
 
 
 def test_unusable_review_answer_keeps_the_patch_out(calc_repo):
     add_auth_module(calc_repo)
     cfg = config({"routing": {"high_risk": "mid", "attempts": {"mid": 1, "frontier": 0}}})
-    provider = scripted({("classify", "small"): [WITH_AUTH], ("patch", "mid"): [GOOD_PATCH], ("review", "frontier"): ["looks fine to me"]}, cfg)
+    provider = scripted(
+        {
+            ("classify", "small"): [WITH_AUTH],
+            ("patch", "mid"): [GOOD_PATCH],
+            ("review", "frontier"): ["looks fine to me"],
+        },
+        cfg,
+    )
     before = snapshot(calc_repo)
     result = fix(calc_repo, provider, cfg=cfg)
     assert result.status == "failed" and snapshot(calc_repo) == before
@@ -129,17 +156,28 @@ def test_unusable_review_answer_keeps_the_patch_out(calc_repo):
 
 def test_tamper_attempt_without_a_terminal_is_refused_and_flagged(calc_repo):
     before = snapshot(calc_repo)
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [EDITS_TEST], ("patch", "frontier"): [EDITS_TEST]})
+    provider = scripted(
+        {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [EDITS_TEST], ("patch", "frontier"): [EDITS_TEST]}
+    )
     result = fix(calc_repo, provider)
     assert result.status == "failed" and result.exit_code == 1
     assert set(outcomes(result)) == {("mid", "test-edit-refused"), ("frontier", "test-edit-refused")}
-    assert result.test_edits[0] == {"path": "tests/test_ops.py", "reason": "edits a test file", "allowed": False, "decided_by": "not interactive"}
+    assert result.test_edits[0] == {
+        "path": "tests/test_ops.py",
+        "reason": "edits a test file",
+        "allowed": False,
+        "decided_by": "not interactive",
+    }
     assert snapshot(calc_repo) == before
     assert "must not be edited" in sent(provider, "patch", 1)
 
 
 def test_tamper_allowed_with_flag_is_still_flagged(calc_repo):
-    result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [EDITS_TEST]}), allow_test_edits=True)
+    result = fix(
+        calc_repo,
+        scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [EDITS_TEST]}),
+        allow_test_edits=True,
+    )
     assert result.status == "fixed"  # the weakened test now "passes": exactly why this needs a flag
     assert result.test_edits[0]["allowed"] is True and result.test_edits[0]["decided_by"] == "--allow-test-edits"
 
@@ -151,9 +189,11 @@ def test_tamper_asked_and_accepted(calc_repo):
         asked.append((question, diff))
         return True
 
-    result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [EDITS_TEST]}), confirm=yes)
+    result = fix(
+        calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [EDITS_TEST]}), confirm=yes
+    )
     assert result.status == "fixed" and result.test_edits[0]["decided_by"] == "asked"
-    (question, diff), = asked
+    ((question, diff),) = asked
     assert "edits a test file" in question and "assert add(2, 3) == -1" in diff
     assert "== -1" in (calc_repo / "tests/test_ops.py").read_text()
 
@@ -169,7 +209,9 @@ REPRO_PASSING = REPRO_FAILING.replace("add(1, 1) == 2", "add(1, 1) == 0")
 
 
 def test_repro_that_passes_before_the_patch_is_discarded(calc_repo):
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("repro", "mid"): [REPRO_PASSING], ("patch", "mid"): [GOOD_PATCH]})
+    provider = scripted(
+        {("classify", "small"): [CLASSIFY_OPS], ("repro", "mid"): [REPRO_PASSING], ("patch", "mid"): [GOOD_PATCH]}
+    )
     result = fix(calc_repo, provider, repro=True)
     assert result.status == "fixed"
     repro_rows = [r for r in result.ledger.rows if r.step == "repro"]
@@ -180,7 +222,9 @@ def test_repro_that_passes_before_the_patch_is_discarded(calc_repo):
 
 
 def test_repro_must_pass_after_the_patch_and_is_removed(calc_repo):
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("repro", "mid"): [REPRO_FAILING], ("patch", "mid"): [GOOD_PATCH]})
+    provider = scripted(
+        {("classify", "small"): [CLASSIFY_OPS], ("repro", "mid"): [REPRO_FAILING], ("patch", "mid"): [GOOD_PATCH]}
+    )
     result = fix(calc_repo, provider, repro=True)
     assert result.status == "fixed"
     assert [r.outcome for r in result.ledger.rows if r.step == "repro"] == ["ok"]
@@ -192,11 +236,19 @@ def test_repro_must_pass_after_the_patch_and_is_removed(calc_repo):
 
 def test_a_wrong_patch_that_the_repro_catches_is_refused(calc_repo):
     """The repository's own test_add would pass with `return 5`; the repro test does not."""
-    (calc_repo / "tests/test_ops.py").write_text("from calc.ops import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n")
+    (calc_repo / "tests/test_ops.py").write_text(
+        "from calc.ops import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
+    )
     git(calc_repo, "add", "-A")
     git(calc_repo, "commit", "-qm", "no test for add")
     hard_coded = GOOD_PATCH.replace("+    return a + b", "+    return 5")
-    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("repro", "mid"): [REPRO_FAILING], ("patch", "mid"): [hard_coded, GOOD_PATCH]})
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS],
+            ("repro", "mid"): [REPRO_FAILING],
+            ("patch", "mid"): [hard_coded, GOOD_PATCH],
+        }
+    )
     result = fix(calc_repo, provider, repro=True)
     assert outcomes(result) == [("mid", "tests-failed"), ("mid", "ok")]
     assert "test_tieragent_repro" in [r for r in result.ledger.rows if r.step == "patch"][0].note
@@ -205,17 +257,22 @@ def test_a_wrong_patch_that_the_repro_catches_is_refused(calc_repo):
 def test_long_failure_output_is_summarized_by_small_tier(calc_repo):
     (calc_repo / "tests/test_many.py").write_text(
         "from calc.ops import add\n\n\n"
-        + "\n\n".join(f"def test_case_{i}():\n    assert add({i}, 1) == {i + 1}, 'case {i} ' + 'x' * 300" for i in range(60))
+        + "\n\n".join(
+            f"def test_case_{i}():\n    assert add({i}, 1) == {i + 1}, 'case {i} ' + 'x' * 300" for i in range(60)
+        )
         + "\n"
     )
     git(calc_repo, "add", "-A")
     git(calc_repo, "commit", "-qm", "many")
     cfg = config({"validate": {"test": f'"{sys.executable}" -m pytest -q'}})
-    provider = scripted({
-        ("classify", "small"): [CLASSIFY_OPS],
-        ("patch", "mid"): [GOOD_PATCH.replace("a + b", "a * b"), GOOD_PATCH],
-        ("summarize", "small"): ["test_add and 60 test_case_N fail: add multiplies instead of adding."],
-    }, cfg)
+    provider = scripted(
+        {
+            ("classify", "small"): [CLASSIFY_OPS],
+            ("patch", "mid"): [GOOD_PATCH.replace("a + b", "a * b"), GOOD_PATCH],
+            ("summarize", "small"): ["test_add and 60 test_case_N fail: add multiplies instead of adding."],
+        },
+        cfg,
+    )
     result = fix(calc_repo, provider, cfg=cfg)
     assert result.status == "fixed"
     assert outcomes(result, "summarize") == [("small", "ok")]
@@ -226,19 +283,32 @@ def test_long_failure_output_is_summarized_by_small_tier(calc_repo):
 
 def test_ledger_history_over_three_runs(calc_repo):
     failing = {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): ["no diff"], ("patch", "frontier"): ["no diff"]}
-    assert fix(calc_repo, scripted(failing)).status == "failed"  # run 1: 2 diffs and a whole file at mid, and at the frontier
-    assert fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]})).status == "fixed"
+    assert (
+        fix(calc_repo, scripted(failing)).status == "failed"
+    )  # run 1: 2 diffs and a whole file at mid, and at the frontier
+    assert (
+        fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]})).status
+        == "fixed"
+    )
     git(calc_repo, "checkout", "--", "calc/ops.py")
     mechanical = CLASSIFY_OPS.replace('"local"', '"mechanical"')
     third = fix(calc_repo, scripted({("classify", "small"): [mechanical], ("patch", "small"): [GOOD_PATCH]}))
     assert third.status == "fixed"  # run 3: mechanical starts (and ends) at small
     runs = read_history(calc_repo / ".git/tieragent")
     h = summarize_history(runs).to_json()
-    assert h["runs"] == 3 and h["fixed"] == 2 and h["by_status"] == {"failed": 1, "fixed": 2} and h["by_flow"] == {"fix": 3}
+    assert (
+        h["runs"] == 3
+        and h["fixed"] == 2
+        and h["by_status"] == {"failed": 1, "fixed": 2}
+        and h["by_flow"] == {"fix": 3}
+    )
     local = h["by_class"]["local"]
     assert (local["mid"]["attempts"], local["mid"]["validated"]) == (4, 1)
     assert (local["frontier"]["attempts"], local["frontier"]["validated"]) == (3, 0)
-    assert (h["by_class"]["mechanical"]["small"]["attempts"], h["by_class"]["mechanical"]["small"]["validated"]) == (1, 1)
+    assert (h["by_class"]["mechanical"]["small"]["attempts"], h["by_class"]["mechanical"]["small"]["validated"]) == (
+        1,
+        1,
+    )
     expected = sum(r["totals"]["cost_usd"] for r in runs)
     assert expected > 0 and abs(h["cost_usd"] - expected) < 1e-6
     assert h["saved_usd"] > 0

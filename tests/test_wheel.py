@@ -20,9 +20,16 @@ def wheel(tmp_path_factory) -> Path:
     sources, and two test workers building in one tree at once break each other's builds."""
     out = tmp_path_factory.mktemp("dist")
     src = tmp_path_factory.mktemp("src") / "tieragent"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__",
-                                                             ".pytest_cache", "node_modules"))
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(src)], check=True, capture_output=True)
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "node_modules"
+        ),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(src)], check=True, capture_output=True
+    )
     (whl,) = out.glob("tieragent-*.whl")
     return whl
 
@@ -58,16 +65,27 @@ def test_demo_runs_from_installed_wheel(wheel, tmp_path):
     here = subprocess.run([sys.executable, "-c", site_of], capture_output=True, text=True, check=True).stdout.strip()
     there = subprocess.run([str(vpython), "-c", site_of], capture_output=True, text=True, check=True).stdout.strip()
     Path(there, "borrowed-dependencies.pth").write_text(here + "\n")
-    pip = subprocess.run([sys.executable, "-m", "pip", "--python", str(vpython), "install", "-q", "--no-deps", str(wheel)],
-                         capture_output=True, text=True)
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(vpython), "install", "-q", "--no-deps", str(wheel)],
+        capture_output=True,
+        text=True,
+    )
     assert pip.returncode == 0, pip.stderr[-3000:]
     work = tmp_path / "elsewhere"
     work.mkdir()
-    proc = subprocess.run([str(venv / "bin/tieragent"), "demo", "--json"], cwd=work, capture_output=True, text=True, timeout=300,
-                          env={"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)})
+    proc = subprocess.run(
+        [str(venv / "bin/tieragent"), "demo", "--json"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads(proc.stdout)
     assert data["status"] == "fixed" and data["demo"]["scripted_replies"] is True
     # imported from the venv, not from the source tree
-    where = subprocess.run([str(vpython), "-c", "import tieragent; print(tieragent.__file__)"], cwd=work, capture_output=True, text=True)
+    where = subprocess.run(
+        [str(vpython), "-c", "import tieragent; print(tieragent.__file__)"], cwd=work, capture_output=True, text=True
+    )
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr

@@ -14,7 +14,13 @@ from tieragent.repo.workspace import GitWorkspace
 def ws(tmp_path):
     root = make_repo(
         tmp_path / "r",
-        {"a.txt": "alpha\n", "bin/run.sh": "#!/bin/sh\necho hi\n", ".gitignore": "build/\n", "build/out.txt": "x\n", ".env": "K=v\n"},
+        {
+            "a.txt": "alpha\n",
+            "bin/run.sh": "#!/bin/sh\necho hi\n",
+            ".gitignore": "build/\n",
+            "build/out.txt": "x\n",
+            ".env": "K=v\n",
+        },
     )
     os.chmod(root / "bin/run.sh", 0o755)
     return GitWorkspace.open(root / "bin")

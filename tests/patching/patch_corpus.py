@@ -73,7 +73,9 @@ def read_refusal(case: Path) -> Expected | None:
         if ":" in line:
             k, v = line.split(":", 1)
             fields.setdefault(k.strip(), []).append(v.strip())
-    return Expected(fields["kind"][0], fields["reason"][0], fields.get("feedback", []), (fields.get("path") or [None])[0])
+    return Expected(
+        fields["kind"][0], fields["reason"][0], fields.get("feedback", []), (fields.get("path") or [None])[0]
+    )
 
 
 def prepare(case: Path, workdir: Path) -> tuple[Path, dict[str, str]]:
@@ -112,7 +114,9 @@ def run(case: Path, workdir: Path) -> tuple[list[FileChange] | PatchError, Path]
     whole = case / "whole-file.txt"
     try:
         if whole.exists():
-            changes: list[FileChange] | PatchError = [plan_whole_file(reply, whole.read_text().strip(), root, refuse=veto.get)]
+            changes: list[FileChange] | PatchError = [
+                plan_whole_file(reply, whole.read_text().strip(), root, refuse=veto.get)
+            ]
         else:
             changes = plan_patch(reply, root, refuse=veto.get)
     except PatchError as e:

@@ -45,7 +45,9 @@ def test_modification_new_delete_rename_change_shapes(repo):
 
 def test_rename_keeps_bytes_when_there_is_no_hunk(repo):
     (repo / "pkg" / "c.py").write_bytes(b"Y = 1\r\nZ = 2")
-    ch = plan_patch("diff --git a/pkg/c.py b/pkg/d.py\nsimilarity index 100%\nrename from pkg/c.py\nrename to pkg/d.py\n", repo)
+    ch = plan_patch(
+        "diff --git a/pkg/c.py b/pkg/d.py\nsimilarity index 100%\nrename from pkg/c.py\nrename to pkg/d.py\n", repo
+    )
     assert ch == [FileChange("pkg/d.py", "pkg/c.py", b"Y = 1\r\nZ = 2")]
     assert ch[0].is_rename
 
@@ -100,10 +102,10 @@ def test_no_change_is_no_diff(repo):
 
 
 def test_crlf_tabs_non_ascii_and_no_final_newline(tmp_path):
-    (tmp_path / "m.go").write_bytes("x := \"héllo\"\r\n\tif y {\r\n\t\treturn\r\n\t}".encode())
+    (tmp_path / "m.go").write_bytes('x := "héllo"\r\n\tif y {\r\n\t\treturn\r\n\t}'.encode())
     reply = fenced("--- a/m.go\n+++ b/m.go\n@@ @@\n \tif y {\n-\t\treturn\n+\t\treturn // ünïcode ✓\n \t}\n")
     (ch,) = plan_patch(reply, tmp_path)
-    assert ch.new_content == "x := \"héllo\"\r\n\tif y {\r\n\t\treturn // ünïcode ✓\r\n\t}".encode()
+    assert ch.new_content == 'x := "héllo"\r\n\tif y {\r\n\t\treturn // ünïcode ✓\r\n\t}'.encode()
 
 
 def test_latin1_file_round_trips(tmp_path):
@@ -211,7 +213,9 @@ def test_git_prefixes_stripped_unless_the_repository_has_such_a_directory(tmp_pa
 
 
 def test_all_added_hunk_for_a_missing_file_creates_it(repo):
-    (ch,) = plan_patch(fenced("--- a/pkg/fresh.py\n+++ b/pkg/fresh.py\n@@ -0,0 +1,3 @@\n+def f():\n\n+    return 1\n"), repo)
+    (ch,) = plan_patch(
+        fenced("--- a/pkg/fresh.py\n+++ b/pkg/fresh.py\n@@ -0,0 +1,3 @@\n+def f():\n\n+    return 1\n"), repo
+    )
     assert ch == FileChange("pkg/fresh.py", None, b"def f():\n\n    return 1\n")
 
 

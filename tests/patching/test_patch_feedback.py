@@ -67,7 +67,10 @@ def test_mismatch_names_file_hunk_first_bad_line_and_nearest_lines(repo):
 
 def test_whitespace_only_difference_is_said(repo):
     err = refusal(
-        diff("src/calc.py", "@@ @@\n def mul(a, b):\n     result = 0\n-  for _ in range(b):\n+    for _ in range(b + 1):\n         result += a\n"),
+        diff(
+            "src/calc.py",
+            "@@ @@\n def mul(a, b):\n     result = 0\n-  for _ in range(b):\n+    for _ in range(b + 1):\n         result += a\n",
+        ),
         repo,
     )
     assert err.kind == "apply"
@@ -86,7 +89,10 @@ def test_ambiguous_lists_every_place_with_numbers(repo):
 
 def test_header_line_number_breaks_the_tie(repo):
     changes = plan_patch(diff("src/calc.py", "@@ -6,1 +6,1 @@\n-    return a - b\n+    return b - a\n"), repo)
-    assert changes[0].new_content == CALC.replace("def sub(a, b):\n    return a - b", "def sub(a, b):\n    return b - a").encode()
+    assert (
+        changes[0].new_content
+        == CALC.replace("def sub(a, b):\n    return a - b", "def sub(a, b):\n    return b - a").encode()
+    )
 
 
 def test_every_failing_file_is_reported_at_once(repo):
@@ -106,7 +112,13 @@ def test_missing_lines_without_any_similar_line(repo):
 
 
 def test_indentation_refusal_explains_why(repo):
-    err = refusal(diff("src/calc.py", "@@ @@\n def mul(a, b):\n     result = 0\n     for _ in range(b):\n     result += a\n-    return result\n+    return int(result)\n"), repo)
+    err = refusal(
+        diff(
+            "src/calc.py",
+            "@@ @@\n def mul(a, b):\n     result = 0\n     for _ in range(b):\n     result += a\n-    return result\n+    return int(result)\n",
+        ),
+        repo,
+    )
     assert err.kind == "apply"
     assert "indentation that differs from line to line" in err.reason
     assert "never guessed" in err.feedback

@@ -99,7 +99,9 @@ def test_header_paths_lose_timestamps_and_quotes():
 
 
 def test_crlf_reply_and_indented_fence():
-    reply = "1. Change:\r\n\r\n   ```diff\r\n   --- a/f\r\n   +++ b/f\r\n   @@ @@\r\n    a\r\n   -b\r\n   +c\r\n   ```\r\n"
+    reply = (
+        "1. Change:\r\n\r\n   ```diff\r\n   --- a/f\r\n   +++ b/f\r\n   @@ @@\r\n    a\r\n   -b\r\n   +c\r\n   ```\r\n"
+    )
     assert "    a" not in normalize_reply(reply)
     fd = parse_reply(reply)[0]
     assert fd.hunks[0].lines == [(" ", "a"), ("-", "b"), ("+", "c")]
@@ -123,8 +125,16 @@ def test_prose_with_dashes_is_not_a_diff():
 
 
 def test_unprefixed_line_inside_a_fenced_hunk_is_context_that_lost_its_space():
-    fd = parse_reply("```diff\n--- a/f.go\n+++ b/f.go\n@@ @@\nfunc f() {\n\tif x {\n-\t\ta()\n+\t\tb()\n \t}\nThat is all.\n```\n")[0]
-    assert fd.hunks[0].lines == [(" ", "func f() {"), (" ", "\tif x {"), ("-", "\t\ta()"), ("+", "\t\tb()"), (" ", "\t}")]
+    fd = parse_reply(
+        "```diff\n--- a/f.go\n+++ b/f.go\n@@ @@\nfunc f() {\n\tif x {\n-\t\ta()\n+\t\tb()\n \t}\nThat is all.\n```\n"
+    )[0]
+    assert fd.hunks[0].lines == [
+        (" ", "func f() {"),
+        (" ", "\tif x {"),
+        ("-", "\t\ta()"),
+        ("+", "\t\tb()"),
+        (" ", "\t}"),
+    ]
 
 
 def test_unprefixed_line_outside_a_fence_ends_the_hunk():

@@ -211,7 +211,12 @@ def test_hunk_with_wrong_removed_line_is_refused_and_nothing_guessed(tmp_path_fa
     old, new = case
     write(tmp_path, old)
     hunks = make_hunks(old, new)
-    spots = [(i, k) for i, h in enumerate(hunks) for k, line in enumerate(h) if k and line.startswith("-") and line[1:].strip()]
+    spots = [
+        (i, k)
+        for i, h in enumerate(hunks)
+        for k, line in enumerate(h)
+        if k and line.startswith("-") and line[1:].strip()
+    ]
     if not spots:
         return
     i, k = rnd.choice(spots)
@@ -233,7 +238,9 @@ def test_paraphrased_context_line_applies_exactly_or_is_refused(tmp_path_factory
     old, new = case
     write(tmp_path, old)
     hunks = [drop_numbers(h) for h in make_hunks(old, new)]
-    spots = [(i, k) for i, h in enumerate(hunks) for k, line in enumerate(h) if k and line.startswith(" ") and line.strip()]
+    spots = [
+        (i, k) for i, h in enumerate(hunks) for k, line in enumerate(h) if k and line.startswith(" ") and line.strip()
+    ]
     if not spots:
         return
     i, k = rnd.choice(spots)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tieragent.core.prompts import render
 from tieragent.repo.patching import (
     WHOLE_FILE_MAX_LINES,
     PatchError,
@@ -11,7 +12,6 @@ from tieragent.repo.patching import (
     plan_whole_file,
     whole_file_eligible,
 )
-from tieragent.core.prompts import render
 
 OLD = "def add(a, b):\n    return a - b\n"
 NEW = "def add(a, b):\n    return a + b\n"
@@ -180,6 +180,8 @@ def test_files_sent_back_unchanged_are_named_as_such(repo):
     (repo / "src/other.py").write_text("X = 1\n")
     old = (repo / "src/calc.py").read_text()
     with pytest.raises(PatchError) as e:
-        plan_whole_files(f"```src/calc.py\n{old}```\n\n```src/other.py\nX = 1\n```\n", ("src/calc.py", "src/other.py"), repo)
+        plan_whole_files(
+            f"```src/calc.py\n{old}```\n\n```src/other.py\nX = 1\n```\n", ("src/calc.py", "src/other.py"), repo
+        )
     assert e.value.reason == "the reply repeats src/calc.py, src/other.py unchanged"
     assert "changes nothing" in e.value.feedback

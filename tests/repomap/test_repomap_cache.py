@@ -209,9 +209,7 @@ def test_two_runs_sharing_the_cache_never_see_a_partial_file(repo, tmp_path):
     build_repo_map(repo, cache_dir=cache)
     path = cache_file_for(cache, repo)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(repo), str(cache), "12"], env=env) for _ in range(2)
-    ]
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(repo), str(cache), "12"], env=env) for _ in range(2)]
     reads = 0
     while any(w.poll() is None for w in writers):
         data = read_marshal(path)  # must always be a whole file

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from repomap_fixtures import make_repo  # noqa: F401  (fixtures)
 
-from tieragent.core.tokens import estimate_tokens
 from tieragent.cli.map_command import run_map
+from tieragent.core.tokens import estimate_tokens
 
 FILES = {
     "src/parser.py": "def parse_header(line):\n    return line.split(':', 1)\n\n\ndef parse_body(data):\n    return data\n",
@@ -116,7 +116,10 @@ def test_the_cli_command(repo):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "tieragent", "map", "parse_header", "--json"],
-        cwd=repo, capture_output=True, text=True, env=env,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["outline_files"][0] == "src/parser.py"

@@ -84,7 +84,13 @@ def test_candidate_files_filters_noise_and_secrets(make_repo):
     repo = mixed_repo(make_repo)
     kept, skipped = classify_files(repo)
     assert set(kept) == {
-        "app/main.py", "app/run.py", "web/app.js", "docs/guide.md", "README.md", "empty.py", "legacy/latin1.py"
+        "app/main.py",
+        "app/run.py",
+        "web/app.js",
+        "docs/guide.md",
+        "README.md",
+        "empty.py",
+        "legacy/latin1.py",
     }
     assert candidate_files(repo) == kept
     expect = {

@@ -15,7 +15,9 @@ def big_repo_files() -> dict[str, str]:
         body = [f"from pkg.mod{(m + 1) % 12} import helper_{(m + 1) % 12}_0\n\n"]
         body.append(f"class Widget{m}:\n")
         for k in range(15):
-            body.append(f"    def method_{m}_{k}(self, alpha, beta=None):\n        return helper_{(m + 1) % 12}_0(alpha)\n\n")
+            body.append(
+                f"    def method_{m}_{k}(self, alpha, beta=None):\n        return helper_{(m + 1) % 12}_0(alpha)\n\n"
+            )
         for k in range(10):
             body.append(f"def helper_{m}_{k}(value):\n    return value\n\n")
         files[f"pkg/mod{m}.py"] = "".join(body)

@@ -38,7 +38,7 @@ def make_client(url: str) -> "Client":
     return Client(url)
 '''
 
-JS = b'''\
+JS = b"""\
 import { fetchPage } from "./net.js";
 
 export class Client extends BaseClient {
@@ -55,9 +55,9 @@ export const parseHeader = (line) => {
 };
 
 function* pages() { yield 1; }
-'''
+"""
 
-TS = b'''\
+TS = b"""\
 export interface Options { timeout: number; retry(n: number): boolean; }
 export type Header = [string, string];
 enum Mode { Fast, Slow }
@@ -70,17 +70,17 @@ export class Client extends Base implements Options {
 export function makeClient(opts: Options): Client {
   return new Client();
 }
-'''
+"""
 
-TSX = b'''\
+TSX = b"""\
 import React from "react";
 export function Button(props: ButtonProps) {
   return <button onClick={props.onClick}>{props.label}</button>;
 }
 export const Panel = ({ title }: PanelProps) => <div>{title}</div>;
-'''
+"""
 
-GO = b'''\
+GO = b"""\
 package client
 
 import "net/http"
@@ -102,9 +102,9 @@ func (c *Client) Get(path string) (*http.Response, error) {
 func NewClient(url string) *Client {
 	return &Client{URL: url}
 }
-'''
+"""
 
-RUST = b'''\
+RUST = b"""\
 use std::collections::HashMap;
 
 pub struct Client {
@@ -134,9 +134,9 @@ pub fn make_client(url: &str) -> Client {
 }
 
 macro_rules! log { ($x:expr) => { println!("{}", $x) }; }
-'''
+"""
 
-JAVA = b'''\
+JAVA = b"""\
 package com.example;
 
 import java.util.List;
@@ -161,7 +161,7 @@ interface Fetcher {
 enum Mode { FAST, SLOW }
 
 record Point(int x, int y) {}
-'''
+"""
 
 
 def by_name(tags):
@@ -206,11 +206,20 @@ def test_typescript_definitions(path):
     t = parse_source(path, TS)
     assert t.language == "typescript"
     d = by_name(t)
-    for key in [("Options", "interface"), ("Header", "type"), ("Mode", "enum"), ("Base", "class"),
-                ("Client", "class"), ("makeClient", "function")]:
+    for key in [
+        ("Options", "interface"),
+        ("Header", "type"),
+        ("Mode", "enum"),
+        ("Base", "class"),
+        ("Client", "class"),
+        ("makeClient", "function"),
+    ]:
         assert key in d, key
     assert {(m.name, m.parent) for m in t.defs if m.kind == "method"} == {
-        ("retry", "Options"), ("retry", "Client"), ("run", "Base"), ("run", "Client")
+        ("retry", "Options"),
+        ("retry", "Client"),
+        ("run", "Base"),
+        ("run", "Client"),
     }
     assert d[("makeClient", "function")].signature == "function makeClient(opts: Options): Client"
     assert "fetchPage" in t.refs and "Options" in t.refs
@@ -241,8 +250,14 @@ def test_rust_definitions():
     t = parse_source("src/client.rs", RUST)
     assert t.language == "rust"
     d = by_name(t)
-    for key in [("Client", "struct"), ("Mode", "enum"), ("Fetch", "trait"), ("Client", "impl"),
-                ("make_client", "function"), ("log", "macro")]:
+    for key in [
+        ("Client", "struct"),
+        ("Mode", "enum"),
+        ("Fetch", "trait"),
+        ("Client", "impl"),
+        ("make_client", "function"),
+        ("log", "macro"),
+    ]:
         assert key in d, key
     methods = [x for x in t.defs if x.kind == "method"]
     assert {m.name for m in methods} == {"fetch", "new"}
@@ -255,8 +270,13 @@ def test_java_definitions():
     t = parse_source("src/main/java/com/example/Client.java", JAVA)
     assert t.language == "java"
     d = by_name(t)
-    for key in [("Client", "class"), ("Fetcher", "interface"), ("Mode", "enum"), ("Point", "class"),
-                ("Client", "constructor")]:
+    for key in [
+        ("Client", "class"),
+        ("Fetcher", "interface"),
+        ("Mode", "enum"),
+        ("Point", "class"),
+        ("Client", "constructor"),
+    ]:
         assert key in d, key
     fetch = [x for x in t.defs if x.name == "fetch"]
     assert {f.parent for f in fetch} == {"Client", "Fetcher"}

@@ -13,16 +13,16 @@ import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
-from ..core.version import __version__
 from ..core.errors import ExitCode, TieragentError
+from ..core.version import __version__
+from .bench_command import register as register_bench_command
 from .common import fail as _fail
 from .fix_command import fix
 from .review_command import review
-from .bench_command import register as register_bench_command
 from .setup_commands import register as register_setup_commands
 from .streams import console, output_mode, print_json
 
@@ -63,7 +63,7 @@ register_bench_command(app)
 @app.command()
 def ledger(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only runs since: 7d, 12h, 2w or a date (2026-11-01)."),
+    since: str | None = typer.Option(None, "--since", help="Only runs since: 7d, 12h, 2w or a date (2026-11-01)."),
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
 ) -> None:
     """What recorded runs in this repository cost, per task class and tier, and what tiering saved."""
@@ -115,8 +115,8 @@ def demo(
 
 @app.command("map")
 def map_cmd(
-    request: Optional[str] = typer.Argument(None, help="Rank files for this request."),
-    tokens: Optional[int] = typer.Option(None, "--tokens", help="Token budget (default: context.outline_tokens)."),
+    request: str | None = typer.Argument(None, help="Rank files for this request."),
+    tokens: int | None = typer.Option(None, "--tokens", help="Token budget (default: context.outline_tokens)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
     explain: bool = typer.Option(False, "--explain", help="Show each file's score and the reasons for it."),
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
@@ -138,7 +138,9 @@ def recover(
 
     try:
         ws = GitWorkspace.open(directory)
-        report = do_recover(ws.root, ws.state_dir, discard=discard)  # a run still going: its journal is left alone, exit 2
+        report = do_recover(
+            ws.root, ws.state_dir, discard=discard
+        )  # a run still going: its journal is left alone, exit 2
     except TieragentError as err:
         _fail(err, False)
     out = console()
@@ -195,7 +197,9 @@ def main() -> None:
         if os.environ.get("TIERAGENT_DEBUG"):  # masked: an exception's text can quote a key or a file's secret
             sys.stderr.write(Redactor.from_environment()(traceback.format_exc()))
         else:
-            sys.stderr.write("Your files were restored. Set TIERAGENT_DEBUG=1 to see the traceback, and please report it.\n")
+            sys.stderr.write(
+                "Your files were restored. Set TIERAGENT_DEBUG=1 to see the traceback, and please report it.\n"
+            )
         sys.exit(INTERNAL_ERROR)
 
 

@@ -8,9 +8,10 @@ says so and goes on.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -20,8 +21,14 @@ from rich.text import Text
 from ..flows.bench import BenchProgress, Report
 from .render import money
 
-CELL_STYLE = {"solved": ("✓", "green"), "failed": ("✗", "red"), "error": ("✗", "red"), "false_accept": ("!", "bold yellow"),
-              "not_run": ("–", "dim"), "broken": ("broken", "dim")}
+CELL_STYLE = {
+    "solved": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "error": ("✗", "red"),
+    "false_accept": ("!", "bold yellow"),
+    "not_run": ("–", "dim"),
+    "broken": ("broken", "dim"),
+}
 PLOT_EXTRA_NOTE = "no plot: matplotlib is not installed (pip install 'tieragent[plot]')"
 
 
@@ -29,7 +36,9 @@ def _eta(seconds: float | None) -> str:
     if seconds is None:
         return "?"
     seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    return (
+        f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    )
 
 
 class BenchProgressView:
@@ -42,8 +51,11 @@ class BenchProgressView:
     def __call__(self, p: BenchProgress) -> None:
         if self.bar is None:
             if p.phase == "run":
-                self.err.print(f"bench [{p.done}/{p.total}] {p.message}; spent {money(p.spent_usd)}; ETA {_eta(p.eta_s)}",
-                               markup=False, highlight=False)
+                self.err.print(
+                    f"bench [{p.done}/{p.total}] {p.message}; spent {money(p.spent_usd)}; ETA {_eta(p.eta_s)}",
+                    markup=False,
+                    highlight=False,
+                )
             elif "broken" in p.message:
                 self.err.print(f"bench {p.message}", markup=False, highlight=False)
             return
@@ -67,8 +79,13 @@ def bench_progress(err: Console, enabled: bool) -> Iterator[BenchProgressView]:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    columns = [TextColumn("bench"), BarColumn(), MofNCompleteColumn(), TextColumn("spent {task.fields[spent]}"),
-               TextColumn("ETA {task.fields[eta]}")]
+    columns = [
+        TextColumn("bench"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("spent {task.fields[spent]}"),
+        TextColumn("ETA {task.fields[eta]}"),
+    ]
     with Progress(*columns, console=err, transient=False) as bar:
         yield BenchProgressView(err, bar)
 
@@ -80,18 +97,32 @@ def policy_table(report: Report) -> Table:
     for s in report.policies:
         low, high = s.solved_ci95
         solved = f"{s.solved}/{s.runs}" + (f" ({s.solved_rate:.0%})" if s.solved_rate is not None else "")
-        fa = f"{s.false_accepts}/{s.validated}" + (f" ({s.false_accept_rate:.0%})" if s.false_accept_rate is not None else "")
+        fa = f"{s.false_accepts}/{s.validated}" + (
+            f" ({s.false_accept_rate:.0%})" if s.false_accept_rate is not None else ""
+        )
         esc = f"{s.escalated}/{s.runs}" if s.runs else "-"
         cost = money(s.cost_usd) + ("" if s.cost_complete else " + ?")
-        table.add_row(s.policy, solved, f"{low:.0%}–{high:.0%}" if s.runs else "-", cost,
-                      money(s.cost_per_solved_usd) if s.cost_per_solved_usd is not None else "-", esc, fa,
-                      f"{s.mean_wall_s:.1f}s" if s.mean_wall_s is not None else "-")
+        table.add_row(
+            s.policy,
+            solved,
+            f"{low:.0%}–{high:.0%}" if s.runs else "-",
+            cost,
+            money(s.cost_per_solved_usd) if s.cost_per_solved_usd is not None else "-",
+            esc,
+            fa,
+            f"{s.mean_wall_s:.1f}s" if s.mean_wall_s is not None else "-",
+        )
     return table
 
 
 def matrix_table(report: Report) -> Table:
     names = [s.policy for s in report.policies]
-    table = Table(title="Tasks (✓ solved, ✗ failed, ! false accept, – not run)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title="Tasks (✓ solved, ✗ failed, ! false accept, – not run)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     table.add_column("task", no_wrap=True)
     for n in names:
         table.add_column(n, justify="center", no_wrap=True)
@@ -116,7 +147,10 @@ def print_report(report: Report, doc: dict[str, Any], out: Console) -> None:
         out.print(f"not run (the bench's --max-cost): {len(report.not_run)}: {pairs}", markup=False)
     history = doc.get("history")
     if history:
-        out.print(f"from history: {len(history['qualified'])} task(s) from {history['examined']} commit(s) examined", markup=False)
+        out.print(
+            f"from history: {len(history['qualified'])} task(s) from {history['examined']} commit(s) examined",
+            markup=False,
+        )
         for s in history["skipped"]:
             out.print(f"  skipped {s['commit'][:10]} {s['subject']}: {s['reason']}", markup=False)
     for note in doc.get("notes", []):

@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         script = json.loads(args.script.read_text(encoding="utf-8"))
         deps = _deps(args.directory, overrides(args.max_cost, None, None, None, {}), script)
     except (OSError, ValueError) as err:
-        return report_error(UsageError(f"{args.script}: cannot read the scripted replies ({err})"), True, {"request": request})
+        return report_error(
+            UsageError(f"{args.script}: cannot read the scripted replies ({err})"), True, {"request": request}
+        )
     except TieragentError as err:
         return report_error(err, True, {"request": request})
     from ..flows.fix import FixOptions, run_fix
@@ -94,8 +96,15 @@ def _deps(directory: Path, flags: dict[str, Any], script: dict[str, Any]):
     tiers = {t: cfg.tier(t) for t in TIERS}
     provider = scripted_provider(script, tiers)
     models = Models(provider, {t: tiers[t].price for t in TIERS}, {})
-    return FixDeps(ws=ws, config=cfg, runner=validation_runner(cfg), models=lambda: models, repo_map=repo_map_factory(ws),
-                   test_command=test_cmd, lint_command=cfg.validation.lint)
+    return FixDeps(
+        ws=ws,
+        config=cfg,
+        runner=validation_runner(cfg),
+        models=lambda: models,
+        repo_map=repo_map_factory(ws),
+        test_command=test_cmd,
+        lint_command=cfg.validation.lint,
+    )
 
 
 def _sigterm(signum: int, frame: Any) -> None:

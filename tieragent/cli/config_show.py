@@ -35,8 +35,13 @@ def mask_secrets(data: Any) -> Any:
     return data
 
 
-def config_report(repo_root: Path | None, *, overrides: dict[str, Any] | None = None,
-                  environ: dict[str, str] | None = None, user_file: Path | None = None) -> dict[str, Any]:
+def config_report(
+    repo_root: Path | None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+    user_file: Path | None = None,
+) -> dict[str, Any]:
     """{"config": {...nested, masked...}, "sources": {"tiers.mid.model": ".tieragent.yaml", ...}}.
 
     `overrides` are flags (source "flag"), so any command can show what it will run with.

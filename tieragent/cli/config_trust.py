@@ -4,13 +4,22 @@ one-time question about a repository someone else wrote (the rules are in `core/
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..core.config import REPO_CONFIG_NAME, Config, RepoLayer, load_config_with_sources, parse_layer, read_repo_layer
 from ..core.errors import ConfigError, EnvironmentProblem, TieragentError, UsageError
-from ..core.trust import (changed_settings, config_digest, is_guarded, is_trusted, mixed_key_routes, remember_trusted,
-                          running_in_ci, trust_reasons)
+from ..core.trust import (
+    changed_settings,
+    config_digest,
+    is_guarded,
+    is_trusted,
+    mixed_key_routes,
+    remember_trusted,
+    running_in_ci,
+    trust_reasons,
+)
 from ..repo.pr_base import request_base
 from ..repo.workspace import GitWorkspace
 
@@ -27,9 +36,17 @@ class LoadedConfig:
     trust: str = ""  # why the repository layer may route keys and choose commands (for doctor)
 
 
-def load_trusted_config(ws: GitWorkspace, overrides: dict[str, Any] | None = None, *, base_commit: str | None = None,
-                        base_label: str = "", trust_flag: bool = False, ask: Ask | None = None,
-                        environ: dict[str, str] | None = None, check_trust: bool = True) -> LoadedConfig:
+def load_trusted_config(
+    ws: GitWorkspace,
+    overrides: dict[str, Any] | None = None,
+    *,
+    base_commit: str | None = None,
+    base_label: str = "",
+    trust_flag: bool = False,
+    ask: Ask | None = None,
+    environ: dict[str, str] | None = None,
+    check_trust: bool = True,
+) -> LoadedConfig:
     """The merged config with the repository layer it may trust.
 
     `base_commit`: a change is under review, and the base's committed copy is the repository layer.
@@ -43,18 +60,26 @@ def load_trusted_config(ws: GitWorkspace, overrides: dict[str, Any] | None = Non
     cfg, sources = load_config_with_sources(ws.root, overrides=overrides, environ=environ, repo_layer=layer)
     mixed = mixed_key_routes(cfg, sources)
     if mixed:
-        raise UsageError(mixed[0], hint="Set a tier's api_base and api_key_env together, in one place (the same file, "
-                         "or both as TIERAGENT_TIERS__<TIER>__... variables).")
+        raise UsageError(
+            mixed[0],
+            hint="Set a tier's api_base and api_key_env together, in one place (the same file, "
+            "or both as TIERAGENT_TIERS__<TIER>__... variables).",
+        )
     reasons = trust_reasons(cfg, sources, layer.label) if layer.text is not None else []
     if reasons and check_trust and not ci:
         trust = _require_trust(ws, layer, reasons, trust_flag, ask)
     elif reasons and not ci:
-        trust = "not trusted yet" if not is_trusted(ws.root, config_digest(layer.text or "")) else "trusted earlier by you"
-    return LoadedConfig(cfg, sources, layer.label, warnings, trust or ("nothing in it to trust" if layer.text else "none"))
+        trust = (
+            "not trusted yet" if not is_trusted(ws.root, config_digest(layer.text or "")) else "trusted earlier by you"
+        )
+    return LoadedConfig(
+        cfg, sources, layer.label, warnings, trust or ("nothing in it to trust" if layer.text else "none")
+    )
 
 
-def _repo_layer(ws: GitWorkspace, environ: dict[str, str], base_commit: str | None, base_label: str,
-                ci: bool) -> tuple[RepoLayer, list[str], str]:
+def _repo_layer(
+    ws: GitWorkspace, environ: dict[str, str], base_commit: str | None, base_label: str, ci: bool
+) -> tuple[RepoLayer, list[str], str]:
     head = read_repo_layer(ws.root)
     if base_commit is None and ci:
         found = request_base(ws, environ)
@@ -63,7 +88,8 @@ def _repo_layer(ws: GitWorkspace, environ: dict[str, str], base_commit: str | No
                 raise EnvironmentProblem(
                     f"this CI job runs for a pull or merge request, but its base ({found.label}) is not in the checkout "
                     f"({found.problem}), so the change's {REPO_CONFIG_NAME} cannot be told from the base's",
-                    hint="Check out with fetch-depth: 0 (actions/checkout), or fetch the base branch before tieragent runs.")
+                    hint="Check out with fetch-depth: 0 (actions/checkout), or fetch the base branch before tieragent runs.",
+                )
             return head, [], "the checkout's copy (CI; it routes no keys and chooses no commands)"
         if found is not None:
             base_commit, base_label = found.commit, found.label
@@ -78,9 +104,13 @@ def _repo_layer(ws: GitWorkspace, environ: dict[str, str], base_commit: str | No
     warnings = []
     changed = _changes(layer, head)
     if changed:
-        named = ", ".join(changed[:MAX_NAMED_CHANGES]) + (f" and {len(changed) - MAX_NAMED_CHANGES} more" if len(changed) > MAX_NAMED_CHANGES else "")
-        warnings.append(f"the change's {REPO_CONFIG_NAME} is not used: only the base's copy is trusted ({label}); "
-                        f"the change sets {named}")
+        named = ", ".join(changed[:MAX_NAMED_CHANGES]) + (
+            f" and {len(changed) - MAX_NAMED_CHANGES} more" if len(changed) > MAX_NAMED_CHANGES else ""
+        )
+        warnings.append(
+            f"the change's {REPO_CONFIG_NAME} is not used: only the base's copy is trusted ({label}); "
+            f"the change sets {named}"
+        )
     return layer, warnings, f"the base's committed copy ({label})"
 
 
@@ -117,14 +147,19 @@ def _require_trust(ws: GitWorkspace, layer: RepoLayer, reasons: list[str], trust
         remember_trusted(ws.root, digest, reasons)
         return "trusted with --trust-config"
     if ask is not None:
-        question = (f"{layer.label} in {ws.root} {listing}.\nOnly trust a configuration you wrote or have read. "
-                    "Trust it for this repository (asked again if the file changes)?")
+        question = (
+            f"{layer.label} in {ws.root} {listing}.\nOnly trust a configuration you wrote or have read. "
+            "Trust it for this repository (asked again if the file changes)?"
+        )
         if ask(question):
             remember_trusted(ws.root, digest, reasons)
             return "trusted by you just now"
-        raise UsageError(f"{layer.label} is not trusted, so it is not used: it {listing}",
-                         hint="Remove those settings from the file, or set them in your own config file or in the environment.")
+        raise UsageError(
+            f"{layer.label} is not trusted, so it is not used: it {listing}",
+            hint="Remove those settings from the file, or set them in your own config file or in the environment.",
+        )
     raise UsageError(
         f"{layer.label} {listing}, and you have not trusted this repository's configuration yet",
         hint="Read the file. If you trust it, run once with --trust-config (remembered until the file changes), or run "
-        "on a terminal to be asked. Your own settings belong in the user config file or in TIERAGENT_* variables.")
+        "on a terminal to be asked. Your own settings belong in the user config file or in TIERAGENT_* variables.",
+    )

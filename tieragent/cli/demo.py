@@ -10,8 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..core.config import Config, Price, TierConfig
 from ..core.events import Event
@@ -40,7 +40,7 @@ def median(values):
     return ordered[mid]
 '''
 
-TEST_STATS_PY = '''\
+TEST_STATS_PY = """\
 import unittest
 
 from stats import mean, median
@@ -59,7 +59,7 @@ class StatsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
-'''
+"""
 
 CLASSIFY = """```json
 {"task_class": "local", "risk": "low", "files": ["stats.py", "test_stats.py"],

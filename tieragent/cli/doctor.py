@@ -16,9 +16,10 @@ import shlex
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ProviderError, TieragentError
 from ..core.vocab import TIERS
@@ -30,7 +31,23 @@ if TYPE_CHECKING:
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 PING_TIMEOUT_S = 30.0  # a ping that takes longer is as good as a failure
-SHELL_WORDS = {"cd", "exec", "env", "source", ".", "export", "set", "true", "test", "[", "eval", "if", "for", "while", "("}
+SHELL_WORDS = {
+    "cd",
+    "exec",
+    "env",
+    "source",
+    ".",
+    "export",
+    "set",
+    "true",
+    "test",
+    "[",
+    "eval",
+    "if",
+    "for",
+    "while",
+    "(",
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,9 @@ class Check:
 Emit = Callable[[Check], None]
 
 
-def run_doctor(directory: Path, *, ping: bool, baseline: bool, emit: Emit, environ: dict[str, str] | None = None) -> list[Check]:
+def run_doctor(
+    directory: Path, *, ping: bool, baseline: bool, emit: Emit, environ: dict[str, str] | None = None
+) -> list[Check]:
     """Every check, in order, each passed to `emit` as soon as it is known (the baseline is slow)."""
     from ..repo.workspace import GitWorkspace
 
@@ -71,14 +90,27 @@ def run_doctor(directory: Path, *, ping: bool, baseline: bool, emit: Emit, envir
             add(c)
     if cfg is None:
         for name in ("tiers", "test command"):
-            add(Check(name, WARN, "skipped: the config does not load", "Fix the config error above, then run tieragent doctor again."))
+            add(
+                Check(
+                    name,
+                    WARN,
+                    "skipped: the config does not load",
+                    "Fix the config error above, then run tieragent doctor again.",
+                )
+            )
         return checks
     # litellm may print when it meets an unknown model: never onto stdout, which --json owns
     with contextlib.redirect_stdout(sys.stderr):
         tier_checks(cfg, environ, ping and not untrusted, add)
     if ping and untrusted:
-        add(Check("ping", FAIL, "not sent: the repository's config names key variables and is not trusted yet",
-                  "Run tieragent fix or review on a terminal to be asked once, or pass them --trust-config; then ping again."))
+        add(
+            Check(
+                "ping",
+                FAIL,
+                "not sent: the repository's config names key variables and is not trusted yet",
+                "Run tieragent fix or review on a terminal to be asked once, or pass them --trust-config; then ping again.",
+            )
+        )
     command_checks(cfg, sources, ws, baseline, add)
     add(environment_check(cfg, environ))
     return checks
@@ -102,7 +134,14 @@ def config_check(ws: Any, environ: dict[str, str], add: Emit) -> tuple[Any, dict
             loaded = load_trusted_config(ws, environ=environ, check_trust=False)
             cfg, sources = loaded.config, loaded.sources
     except TieragentError as e:
-        add(Check("config", FAIL, e.message, e.hint or "Fix that value (or remove it to take the default), then run tieragent doctor again."))
+        add(
+            Check(
+                "config",
+                FAIL,
+                e.message,
+                e.hint or "Fix that value (or remove it to take the default), then run tieragent doctor again.",
+            )
+        )
         return None, {}, False
     layers = ["defaults"] + ([str(user)] if user.is_file() else [])
     if loaded is not None and loaded.trust != "none":
@@ -124,7 +163,9 @@ def trust_check(loaded: Any) -> Check:
     notes = "; ".join(loaded.warnings)
     detail = f"key routing and commands: {listing}; repository config: {loaded.trust}" + (f"; {notes}" if notes else "")
     if loaded.trust == "not trusted yet":
-        return Check("trust", WARN, detail, "fix and review ask once on a terminal (or take --trust-config) before using it.")
+        return Check(
+            "trust", WARN, detail, "fix and review ask once on a terminal (or take --trust-config) before using it."
+        )
     return Check("trust", OK, detail)
 
 
@@ -149,20 +190,40 @@ def git_checks(ws: Any) -> list[Check]:
         out.append(Check("git repository", OK, f"{ws.root} ({branch} at {head[:8]})"))
     else:
         # fix and review work without a commit (the journal restores files; review sees every file as new)
-        out.append(Check("git repository", WARN, f"{ws.root} has no commits yet ({branch}): fix and review work, every file counts as new",
-                         "Commit once (git add -A && git commit -m initial) so that review --base and commits have a history."))
+        out.append(
+            Check(
+                "git repository",
+                WARN,
+                f"{ws.root} has no commits yet ({branch}): fix and review work, every file counts as new",
+                "Commit once (git add -A && git commit -m initial) so that review --base and commits have a history.",
+            )
+        )
     what = ws.operation_in_progress()
     if what is None and (Path(ws.git("rev-parse", "--absolute-git-dir").decode().strip()) / "BISECT_LOG").exists():
         what = "a bisect"  # fix does not refuse one, but its patches would be judged on a commit bisect picked
     if what:
         cont, abort = FINISH.get(what, ("finish it", "abort it"))
-        why = "patches would be made on the commit bisect checked out" if what == "a bisect" else "fix refuses to start in the middle of one"
-        out.append(Check("git state", FAIL, f"{what} is in progress", f"Finish it ({cont}) or abort it ({abort}) first: {why}."))
+        why = (
+            "patches would be made on the commit bisect checked out"
+            if what == "a bisect"
+            else "fix refuses to start in the middle of one"
+        )
+        out.append(
+            Check(
+                "git state", FAIL, f"{what} is in progress", f"Finish it ({cont}) or abort it ({abort}) first: {why}."
+            )
+        )
     else:
         out.append(Check("git state", OK, "no merge, rebase, cherry-pick, revert or bisect in progress"))
     if ws.git("rev-parse", "--is-shallow-repository", check=False).decode().strip() == "true":
-        out.append(Check("git history", WARN, "a shallow clone: `review --base` needs the history back to the merge-base",
-                         "git fetch --unshallow"))
+        out.append(
+            Check(
+                "git history",
+                WARN,
+                "a shallow clone: `review --base` needs the history back to the merge-base",
+                "git fetch --unshallow",
+            )
+        )
     out.append(journal_check(ws.state_dir / "journal"))
     return out
 
@@ -175,11 +236,19 @@ def journal_check(journals: Path) -> Check:
         with journal_lock(journals) if journals.is_dir() else contextlib.nullcontext():
             stale = stale_journals(journals)
     except RunInProgress as busy:
-        return Check("recovery journal", WARN, f"a run (pid {busy.pid}) is in progress: its journal is left alone",
-                     "Run doctor again when it has finished to check for files a killed run left behind.")
+        return Check(
+            "recovery journal",
+            WARN,
+            f"a run (pid {busy.pid}) is in progress: its journal is left alone",
+            "Run doctor again when it has finished to check for files a killed run left behind.",
+        )
     if stale:
-        return Check("recovery journal", FAIL, f"a run that was killed left files changed ({len(stale)} journal(s): {stale[0].name})",
-                     "Run `tieragent recover` to put them back (or `tieragent recover --discard` to keep them as they are).")
+        return Check(
+            "recovery journal",
+            FAIL,
+            f"a run that was killed left files changed ({len(stale)} journal(s): {stale[0].name})",
+            "Run `tieragent recover` to put them back (or `tieragent recover --discard` to keep them as they are).",
+        )
     return Check("recovery journal", OK, "no killed run left files behind")
 
 
@@ -190,8 +259,14 @@ def tier_checks(cfg: Config, environ: dict[str, str], ping: bool, add: Emit) -> 
     configured = {t: getattr(cfg.tiers, t) for t in TIERS if getattr(cfg.tiers, t) is not None}
     for t in TIERS:
         if t not in configured:
-            add(Check(f"{t} tier", FAIL, f"no model: tiers.{t}.model is not set",
-                      f"Run `tieragent init`, or set tiers.{t}.model in .tieragent.yaml (or TIERAGENT_TIERS__{t.upper()}__MODEL)."))
+            add(
+                Check(
+                    f"{t} tier",
+                    FAIL,
+                    f"no model: tiers.{t}.model is not set",
+                    f"Run `tieragent init`, or set tiers.{t}.model in .tieragent.yaml (or TIERAGENT_TIERS__{t.upper()}__MODEL).",
+                )
+            )
     if not configured:
         return
     from ..model.protocol import Carrier
@@ -210,15 +285,33 @@ def tier_checks(cfg: Config, environ: dict[str, str], ping: bool, add: Emit) -> 
         add(key_check(t, tc, provider))
         price = tc.price or provider.known_price(t)
         if price is None:
-            add(Check(f"{t} price", WARN, f"no known price for {tc.model}: the ledger will show '?' for its calls",
-                      f"Set tiers.{t}.price: {{input_per_mtok: ..., output_per_mtok: ...}} (USD per million tokens)."))
+            add(
+                Check(
+                    f"{t} price",
+                    WARN,
+                    f"no known price for {tc.model}: the ledger will show '?' for its calls",
+                    f"Set tiers.{t}.price: {{input_per_mtok: ..., output_per_mtok: ...}} (USD per million tokens).",
+                )
+            )
         else:
             where = f"tiers.{t}.price" if tc.price else "litellm's price map"
-            add(Check(f"{t} price", OK, f"${price.input_per_mtok:g} in / ${price.output_per_mtok:g} out per Mtok ({where})"))
+            add(
+                Check(
+                    f"{t} price",
+                    OK,
+                    f"${price.input_per_mtok:g} in / ${price.output_per_mtok:g} out per Mtok ({where})",
+                )
+            )
         window = tc.max_context or provider.context_window(t)
         if window is None:
-            add(Check(f"{t} context window", WARN, f"unknown for {tc.model}: a 32,000-token window is assumed",
-                      f"Set tiers.{t}.max_context to the model's window in tokens."))
+            add(
+                Check(
+                    f"{t} context window",
+                    WARN,
+                    f"unknown for {tc.model}: a 32,000-token window is assumed",
+                    f"Set tiers.{t}.max_context to the model's window in tokens.",
+                )
+            )
         else:
             where = f"tiers.{t}.max_context" if tc.max_context else "litellm's model map"
             add(Check(f"{t} context window", OK, f"{window:,} tokens ({where})"))
@@ -241,15 +334,20 @@ def key_check(t: Tier, tc: TierConfig, provider: Provider) -> Check:
     if not tc.api_key_env:
         fix += f", or set tiers.{t}.api_key_env to the NAME of the variable that holds it"
     if tc.api_base and not tc.api_key_env:
-        return Check(name, WARN, f"{names} is not set; with api_base {tc.api_base}, the endpoint may need no key", f"If it does: {fix}.")
+        return Check(
+            name,
+            WARN,
+            f"{names} is not set; with api_base {tc.api_base}, the endpoint may need no key",
+            f"If it does: {fix}.",
+        )
     return Check(name, FAIL, f"{names} is not set", fix + ".")
 
 
 def ping_check(t: Tier, tc: TierConfig, environ: dict[str, str], settings: ProviderConfig) -> Check:
     """One request of one token; reports the latency or the error's kind and message, never a key."""
     from ..core.vocab import Step
-    from ..model.providers import real_provider
     from ..model.protocol import ModelRequest
+    from ..model.providers import real_provider
     from ..model.redact import Redactor
 
     quick = tc.model_copy(update={"timeout_s": min(tc.timeout_s, PING_TIMEOUT_S), "max_output_tokens": 1})
@@ -297,16 +395,32 @@ def command_checks(cfg: Any, sources: dict[str, str], ws: Any, baseline: bool, a
         name = f"{kind} command"
         if not command:
             if kind == "test":
-                add(Check(name, FAIL, "none configured, and none detected: fix accepts a patch only when the tests pass",
-                          "Set validate.test in .tieragent.yaml (e.g. `validate: {test: make check}`)."))
+                add(
+                    Check(
+                        name,
+                        FAIL,
+                        "none configured, and none detected: fix accepts a patch only when the tests pass",
+                        "Set validate.test in .tieragent.yaml (e.g. `validate: {test: make check}`).",
+                    )
+                )
             else:
                 add(Check(name, OK, "none (optional: a lint command rejects patches that add problems)"))
             continue
-        where = f"validate.{kind} from {sources.get(f'validate.{kind}', 'default')}" if configured else detected.explain(kind)
+        where = (
+            f"validate.{kind} from {sources.get(f'validate.{kind}', 'default')}"
+            if configured
+            else detected.explain(kind)
+        )
         problem = executable_problem(command, ws.root if ws else None)
         if problem:
-            add(Check(name, FAIL, f"`{command}` ({where}): {problem}",
-                      f"Install it, or set validate.{kind} in .tieragent.yaml to a command that exists here."))
+            add(
+                Check(
+                    name,
+                    FAIL,
+                    f"`{command}` ({where}): {problem}",
+                    f"Install it, or set validate.{kind} in .tieragent.yaml to a command that exists here.",
+                )
+            )
             continue
         add(Check(name, OK, f"`{command}` ({where})"))
         if kind == "test":
@@ -315,9 +429,19 @@ def command_checks(cfg: Any, sources: dict[str, str], ws: Any, baseline: bool, a
         from .wiring import validation_runner
 
         # the environment fix gives the tests (validate.env, env_passthrough): with less, they might fail only here
-        add(baseline_check(runnable, cfg.validation.timeout_s, ws, cfg.validation.junit_xml, validation_runner(cfg),
-                           lint=cfg.validation.lint, key_names=[c.api_key_env for c in (cfg.tiers.small, cfg.tiers.mid, cfg.tiers.frontier)
-                                                                if c and c.api_key_env]))
+        add(
+            baseline_check(
+                runnable,
+                cfg.validation.timeout_s,
+                ws,
+                cfg.validation.junit_xml,
+                validation_runner(cfg),
+                lint=cfg.validation.lint,
+                key_names=[
+                    c.api_key_env for c in (cfg.tiers.small, cfg.tiers.mid, cfg.tiers.frontier) if c and c.api_key_env
+                ],
+            )
+        )
 
 
 def environment_check(cfg: Any, environ: dict[str, str]) -> Check:
@@ -332,8 +456,16 @@ def environment_check(cfg: Any, environ: dict[str, str]) -> Check:
     return Check("command environment", OK, f"{detail}; drops {dropped} other(s)")
 
 
-def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | None = None, runner: Any = None, *,
-                   lint: str | None = None, key_names: list[str] | None = None) -> Check:
+def baseline_check(
+    command: str,
+    timeout_s: float,
+    ws: Any,
+    junit_xml: str | None = None,
+    runner: Any = None,
+    *,
+    lint: str | None = None,
+    key_names: list[str] | None = None,
+) -> Check:
     """Run the tests once, as `fix` would for its baseline; fail when they cannot judge a patch. Says
     too whether fix would reuse its stored baseline here (the same tree and environment) or run it again."""
     from ..judge.validation import Validator
@@ -341,11 +473,17 @@ def baseline_check(command: str, timeout_s: float, ws: Any, junit_xml: str | Non
     from ..repo.runner import SubprocessRunner
 
     mask = Redactor.from_environment(extra_names=tuple(key_names or ())).at_rest
-    validator = Validator(runner or SubprocessRunner(), ws.root, ws.state_dir, command, lint, timeout_s, junit_xml=junit_xml, mask=mask)
+    validator = Validator(
+        runner or SubprocessRunner(), ws.root, ws.state_dir, command, lint, timeout_s, junit_xml=junit_xml, mask=mask
+    )
     cached = validator.cached_baseline_state(ws.tree_fingerprint())
     check = _judge_baseline(validator, command, timeout_s)
     if cached == "stale":
-        return replace(check, detail=check.detail + "; fix's stored baseline was taken with another tree or environment: fix runs it again")
+        return replace(
+            check,
+            detail=check.detail
+            + "; fix's stored baseline was taken with another tree or environment: fix runs it again",
+        )
     return check
 
 
@@ -357,8 +495,12 @@ def _judge_baseline(validator: Any, command: str, timeout_s: float) -> Check:
     r = run.result
     hint = "Make validate.test a command that runs your tests here (try it in a shell), or pass --no-baseline to skip this check."
     if r.timed_out:
-        return Check("baseline", FAIL, f"`{command}` did not finish in {timeout_s:g} s",
-                     "Raise validate.timeout_s, or point validate.test at a quicker subset of the tests.")
+        return Check(
+            "baseline",
+            FAIL,
+            f"`{command}` did not finish in {timeout_s:g} s",
+            "Raise validate.timeout_s, or point validate.test at a quicker subset of the tests.",
+        )
     why = unusable_baseline(run, repro=False)
     if why:
         return Check("baseline", FAIL, why, hint)
@@ -366,17 +508,26 @@ def _judge_baseline(validator: Any, command: str, timeout_s: float) -> Check:
     if run.cases is not None:
         failed = len(run.failing)
         if failed:
-            return Check("baseline", WARN, f"{_tests(len(run.cases))} ran, {failed} failed ({took}): fix treats them as failing before any patch",
-                         "Expected when you are about to fix them; otherwise fix the tests first.")
+            return Check(
+                "baseline",
+                WARN,
+                f"{_tests(len(run.cases))} ran, {failed} failed ({took}): fix treats them as failing before any patch",
+                "Expected when you are about to fix them; otherwise fix the tests first.",
+            )
         return Check("baseline", OK, f"{_tests(len(run.cases))} ran, none failed ({took})")
     if r.exit_code == 0:
         return Check("baseline", OK, f"`{command}` passed ({took}; this runner gives no per-test results)")
     # as `fix` decides: a red run without per-test results cannot tell a fix from a regression
     said = output_tail(r)
-    return Check("baseline", FAIL, f"`{command}` exited {r.exit_code} ({took}" + (f", ending: {said}" if said else "")
-                 + f") and gives no per-test results: fix would stop here ({validator.why_no_per_test(run)})",
-                 "Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a narrower command "
-                 "that passes now, or run fix with --exit-code-only.")
+    return Check(
+        "baseline",
+        FAIL,
+        f"`{command}` exited {r.exit_code} ({took}"
+        + (f", ending: {said}" if said else "")
+        + f") and gives no per-test results: fix would stop here ({validator.why_no_per_test(run)})",
+        "Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a narrower command "
+        "that passes now, or run fix with --exit-code-only.",
+    )
 
 
 def _tests(n: int) -> str:

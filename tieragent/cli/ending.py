@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -31,7 +32,9 @@ def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def end_run(command: str, result: RunResult, mode: OutputMode, show: Callable[[], None], files: list[OutputFile]) -> NoReturn:
+def end_run(
+    command: str, result: RunResult, mode: OutputMode, show: Callable[[], None], files: list[OutputFile]
+) -> NoReturn:
     """Write `files`, print the JSON document (or `show()` the command's own output), the summary line, and exit."""
     for f in files:
         try:

@@ -47,33 +47,59 @@ OLLAMA = "http://127.0.0.1:11434"
 
 # litellm ids, all in litellm's bundled price map (except the local models, priced at 0 here).
 PRESETS: dict[str, Preset] = {
-    "openai": Preset("OpenAI: GPT-5 nano / mini / GPT-5", ("OPENAI_API_KEY",), {
-        "small": TierPreset("openai/gpt-5-nano", "the cheapest GPT-5: plenty for short structured answers"),
-        "mid": TierPreset("openai/gpt-5-mini", "a strong coder at a fifth of GPT-5's price"),
-        "frontier": TierPreset("openai/gpt-5", "OpenAI's flagship, for what the cheaper tiers could not do"),
-    }),
-    "anthropic": Preset("Anthropic: Claude Haiku / Sonnet / Opus 4.5", ("ANTHROPIC_API_KEY",), {
-        "small": TierPreset("anthropic/claude-haiku-4-5", "fast and cheap, good at following a format"),
-        "mid": TierPreset("anthropic/claude-sonnet-4-5", "Anthropic's workhorse for code"),
-        "frontier": TierPreset("anthropic/claude-opus-4-5", "Anthropic's strongest model"),
-    }),
-    "gemini": Preset("Google Gemini 2.5: Flash-Lite / Flash / Pro", ("GEMINI_API_KEY",), {
-        "small": TierPreset("gemini/gemini-2.5-flash-lite", "the cheapest Gemini, with a 1M-token window"),
-        "mid": TierPreset("gemini/gemini-2.5-flash", "fast and capable at a low price"),
-        "frontier": TierPreset("gemini/gemini-2.5-pro", "Google's strongest 2.5 model"),
-    }),
-    "mixed": Preset("OpenAI small, Anthropic mid and frontier", ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"), {
-        "small": TierPreset("openai/gpt-5-nano", "the cheapest capable small model"),
-        "mid": TierPreset("anthropic/claude-sonnet-4-5", "a strong patch writer"),
-        "frontier": TierPreset("anthropic/claude-opus-4-5", "the strongest model, used least"),
-    }),
-    "local": Preset("Ollama on this machine for small and mid, GPT-5 as the frontier", ("OPENAI_API_KEY",), {
-        "small": TierPreset("ollama_chat/qwen2.5-coder:7b", "runs on a laptop GPU (ollama pull qwen2.5-coder:7b)",
-                            {"api_base": OLLAMA, "price": FREE, "max_context": 32768}),
-        "mid": TierPreset("ollama_chat/qwen2.5-coder:32b", "needs about 20 GB of (V)RAM (ollama pull qwen2.5-coder:32b)",
-                          {"api_base": OLLAMA, "price": FREE, "max_context": 32768}),
-        "frontier": TierPreset("openai/gpt-5", "a cloud model for what the local ones could not do"),
-    }),
+    "openai": Preset(
+        "OpenAI: GPT-5 nano / mini / GPT-5",
+        ("OPENAI_API_KEY",),
+        {
+            "small": TierPreset("openai/gpt-5-nano", "the cheapest GPT-5: plenty for short structured answers"),
+            "mid": TierPreset("openai/gpt-5-mini", "a strong coder at a fifth of GPT-5's price"),
+            "frontier": TierPreset("openai/gpt-5", "OpenAI's flagship, for what the cheaper tiers could not do"),
+        },
+    ),
+    "anthropic": Preset(
+        "Anthropic: Claude Haiku / Sonnet / Opus 4.5",
+        ("ANTHROPIC_API_KEY",),
+        {
+            "small": TierPreset("anthropic/claude-haiku-4-5", "fast and cheap, good at following a format"),
+            "mid": TierPreset("anthropic/claude-sonnet-4-5", "Anthropic's workhorse for code"),
+            "frontier": TierPreset("anthropic/claude-opus-4-5", "Anthropic's strongest model"),
+        },
+    ),
+    "gemini": Preset(
+        "Google Gemini 2.5: Flash-Lite / Flash / Pro",
+        ("GEMINI_API_KEY",),
+        {
+            "small": TierPreset("gemini/gemini-2.5-flash-lite", "the cheapest Gemini, with a 1M-token window"),
+            "mid": TierPreset("gemini/gemini-2.5-flash", "fast and capable at a low price"),
+            "frontier": TierPreset("gemini/gemini-2.5-pro", "Google's strongest 2.5 model"),
+        },
+    ),
+    "mixed": Preset(
+        "OpenAI small, Anthropic mid and frontier",
+        ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
+        {
+            "small": TierPreset("openai/gpt-5-nano", "the cheapest capable small model"),
+            "mid": TierPreset("anthropic/claude-sonnet-4-5", "a strong patch writer"),
+            "frontier": TierPreset("anthropic/claude-opus-4-5", "the strongest model, used least"),
+        },
+    ),
+    "local": Preset(
+        "Ollama on this machine for small and mid, GPT-5 as the frontier",
+        ("OPENAI_API_KEY",),
+        {
+            "small": TierPreset(
+                "ollama_chat/qwen2.5-coder:7b",
+                "runs on a laptop GPU (ollama pull qwen2.5-coder:7b)",
+                {"api_base": OLLAMA, "price": FREE, "max_context": 32768},
+            ),
+            "mid": TierPreset(
+                "ollama_chat/qwen2.5-coder:32b",
+                "needs about 20 GB of (V)RAM (ollama pull qwen2.5-coder:32b)",
+                {"api_base": OLLAMA, "price": FREE, "max_context": 32768},
+            ),
+            "frontier": TierPreset("openai/gpt-5", "a cloud model for what the local ones could not do"),
+        },
+    ),
 }
 
 # provider key variable -> the preset that needs only it (GOOGLE_API_KEY: litellm reads it for Gemini too)
@@ -86,7 +112,11 @@ PROVIDER_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def preset_from_environment(environ: dict[str, str]) -> tuple[str, str]:
     """(preset, why) with no one to ask: the provider whose key is set, else openai."""
-    have = [(name, next(v for v in names if environ.get(v))) for name, names in PROVIDER_KEYS if any(environ.get(v) for v in names)]
+    have = [
+        (name, next(v for v in names if environ.get(v)))
+        for name, names in PROVIDER_KEYS
+        if any(environ.get(v) for v in names)
+    ]
     found = dict(have)
     if "openai" in found and "anthropic" in found:
         return "mixed", "OPENAI_API_KEY and ANTHROPIC_API_KEY are both set"
@@ -96,7 +126,10 @@ def preset_from_environment(environ: dict[str, str]) -> tuple[str, str]:
         if len(have) > 1:
             why += f" (so is {', '.join(v for _, v in have[1:])}; the first of openai, anthropic, gemini wins)"
         return name, why
-    return "openai", "no provider key is set (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY), and openai is the default"
+    return (
+        "openai",
+        "no provider key is set (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY), and openai is the default",
+    )
 
 
 def ask_preset(default: str, console: Any) -> str:
@@ -108,8 +141,13 @@ def ask_preset(default: str, console: Any) -> str:
     for n, name in enumerate(names, 1):
         p = PRESETS[name]
         console.print(f"  {n}. {name:<10} {p.title}  [dim]({' + '.join(p.keys)})[/]")
-    answer = Prompt.ask("Preset", choices=[str(n) for n in range(1, len(names) + 1)] + names,
-                        default=str(names.index(default) + 1), console=console, show_choices=False)
+    answer = Prompt.ask(
+        "Preset",
+        choices=[str(n) for n in range(1, len(names) + 1)] + names,
+        default=str(names.index(default) + 1),
+        console=console,
+        show_choices=False,
+    )
     return answer if answer in PRESETS else names[int(answer) - 1]
 
 
@@ -152,7 +190,9 @@ def render_config(preset_name: str, detected: Any, why: str) -> str:
         if command:
             lines.append(f"  {kind}: {_scalar(command)}")
         elif kind == "test":
-            lines.append("  # test: make check   # set the command that runs your tests: fix accepts a patch only when they pass")
+            lines.append(
+                "  # test: make check   # set the command that runs your tests: fix accepts a patch only when they pass"
+            )
         else:
             lines.append("  # lint: ruff check .   # optional: new problems in changed files reject a patch")
     lines += [
@@ -165,8 +205,16 @@ def render_config(preset_name: str, detected: Any, why: str) -> str:
     return "\n".join(lines)
 
 
-def run_init(directory: Path, preset: str | None, force: bool, *, interactive: bool, out: Any, err: Any,
-             environ: dict[str, str] | None = None) -> Path:
+def run_init(
+    directory: Path,
+    preset: str | None,
+    force: bool,
+    *,
+    interactive: bool,
+    out: Any,
+    err: Any,
+    environ: dict[str, str] | None = None,
+) -> Path:
     """Write the file and say what was written; UsageError (exit 2) for every refusal."""
     from ..judge.detect import detect_commands
     from ..repo.workspace import GitWorkspace
@@ -187,7 +235,11 @@ def run_init(directory: Path, preset: str | None, force: bool, *, interactive: b
             why = "chosen at the prompt"
         else:
             name, why = suggested, reason
-            err.print(f"No --preset and no terminal to ask: using the {name} preset, because {reason}.", soft_wrap=True, markup=False)
+            err.print(
+                f"No --preset and no terminal to ask: using the {name} preset, because {reason}.",
+                soft_wrap=True,
+                markup=False,
+            )
     detected = detect_commands(ws.root)
     text = render_config(name, detected, why)
     load_config_text_check(text)
@@ -199,12 +251,17 @@ def run_init(directory: Path, preset: str | None, force: bool, *, interactive: b
     out.print(f"Wrote {path} ({name} preset: {models})", soft_wrap=True, markup=False)
     for kind in ("test", "lint"):
         command = getattr(detected, kind)
-        out.print(f"  {kind}: {command}  ({detected.explain(kind)})" if command else f"  {kind}: {detected.explain(kind)}",
-                  soft_wrap=True, markup=False)
+        out.print(
+            f"  {kind}: {command}  ({detected.explain(kind)})" if command else f"  {kind}: {detected.explain(kind)}",
+            soft_wrap=True,
+            markup=False,
+        )
     unset = [k for k in PRESETS[name].keys if not environ.get(k)]
     if unset:
         out.print(f"  needs {' and '.join(unset)} in the environment (not set now)", soft_wrap=True, markup=False)
-    out.print("Next: run `tieragent doctor` to check the models, the keys and the test command.", soft_wrap=True, markup=False)
+    out.print(
+        "Next: run `tieragent doctor` to check the models, the keys and the test command.", soft_wrap=True, markup=False
+    )
     return path
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -36,14 +37,31 @@ def _short_model(model: str) -> str:
 def ledger_table(ledger: Ledger) -> Table:
     """One row per model call; why a call failed is listed under the table by its number."""
     table = Table(title="Cost ledger", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in [("#", "right"), ("step", "left"), ("tier", "left"), ("model", "left"), ("in", "right"),
-                          ("cached", "right"), ("out", "right"), ("cost", "right"), ("sec", "right"), ("outcome", "left")]:
+    for name, justify in [
+        ("#", "right"),
+        ("step", "left"),
+        ("tier", "left"),
+        ("model", "left"),
+        ("in", "right"),
+        ("cached", "right"),
+        ("out", "right"),
+        ("cost", "right"),
+        ("sec", "right"),
+        ("outcome", "left"),
+    ]:
         table.add_column(name, justify=justify, no_wrap=name != "model")  # type: ignore[arg-type]
     for n, r in enumerate(ledger.rows, 1):
         est = "~" if r.usage_estimated else ""
         table.add_row(
-            str(n), r.step, r.tier, _short_model(r.model), f"{est}{r.input_tokens:,}", f"{r.cached_input_tokens:,}",
-            f"{est}{r.output_tokens:,}", money(r.cost_usd), f"{r.seconds:.1f}",
+            str(n),
+            r.step,
+            r.tier,
+            _short_model(r.model),
+            f"{est}{r.input_tokens:,}",
+            f"{r.cached_input_tokens:,}",
+            f"{est}{r.output_tokens:,}",
+            money(r.cost_usd),
+            f"{r.seconds:.1f}",
             Text(r.outcome, style="green" if r.outcome is Outcome.OK else "red"),
         )
     return table
@@ -56,14 +74,20 @@ def tier_table(ledger: Ledger) -> Table:
     for t, v in ledger.by_tier().items():
         if v.calls:
             cost = money(v.cost_usd) + (" + ?" if v.unpriced_calls else "")
-            table.add_row(t, str(v.calls), f"{v.input_tokens:,}", f"{v.cached_input_tokens:,}", f"{v.output_tokens:,}", cost)
+            table.add_row(
+                t, str(v.calls), f"{v.input_tokens:,}", f"{v.cached_input_tokens:,}", f"{v.output_tokens:,}", cost
+            )
     total = money(ledger.spent_usd) + (" + ?" if ledger.unpriced_models() else "")
-    table.add_row(Text("total", style="bold"), str(ledger.calls), "", "", "", Text(total, style="bold"))  # calls made, as totals.calls
+    table.add_row(
+        Text("total", style="bold"), str(ledger.calls), "", "", "", Text(total, style="bold")
+    )  # calls made, as totals.calls
     return table
 
 
 def failure_notes(ledger: Ledger) -> list[str]:
-    return [f"{n}. {r.outcome}: {r.note}" for n, r in enumerate(ledger.rows, 1) if r.outcome is not Outcome.OK and r.note]
+    return [
+        f"{n}. {r.outcome}: {r.note}" for n, r in enumerate(ledger.rows, 1) if r.outcome is not Outcome.OK and r.note
+    ]
 
 
 def frontier_line(ledger: Ledger) -> str:
@@ -73,7 +97,9 @@ def frontier_line(ledger: Ledger) -> str:
     line = f"Frontier-only estimate: {money(est)} (the same tokens at frontier prices)"
     if not ledger.unpriced_models() and est > 0:
         saved = est - ledger.spent_usd
-        line += f"; this run cost {ledger.spent_usd / est:.0%} of that" if saved >= 0 else "; this run cost more than that"
+        line += (
+            f"; this run cost {ledger.spent_usd / est:.0%} of that" if saved >= 0 else "; this run cost more than that"
+        )
     return line
 
 
@@ -94,7 +120,9 @@ def print_routing(routing: dict[str, Any], console: Console | MaskedConsole) -> 
     if not routing:
         return
     console.print("[bold]Routing[/]")
-    console.print(f"  task class {routing['task_class']}; the small model said {routing['model_risk']} risk", markup=False)
+    console.print(
+        f"  task class {routing['task_class']}; the small model said {routing['model_risk']} risk", markup=False
+    )
     for rule in routing.get("risk_rules", []):
         console.print(f"  risk rule: {rule} → high", markup=False)
     console.print(f"  starts at {routing['start']} ({routing['why']})", markup=False)
@@ -104,7 +132,9 @@ def print_routing(routing: dict[str, Any], console: Console | MaskedConsole) -> 
         f"review_high_risk {policy['review_high_risk']}",
         markup=False,
     )
-    console.print("  planned attempts: " + " → ".join(step.split(":")[0] for step in routing.get("ladder", [])), markup=False)
+    console.print(
+        "  planned attempts: " + " → ".join(step.split(":")[0] for step in routing.get("ladder", [])), markup=False
+    )
     for post in routing.get("risk_after_patch", []):
         console.print(f"  after the patch: {post}", markup=False)
     budget = routing.get("budget", {})
@@ -133,8 +163,15 @@ def print_fix_result(result: FixResult, plain: Console, *, explain_routing: bool
     c = result.classification
     if result.baseline:
         b = result.baseline["tests"]
-        counted = f"{b['tests']} tests, {len(b['failing'])} failing" if b["tests"] is not None else f"exit code {b['exit_code']}"
-        console.print(f"[bold]Baseline[/]: {counted}" + (" (reused: the tree is unchanged)" if result.baseline.get("reused") else ""))
+        counted = (
+            f"{b['tests']} tests, {len(b['failing'])} failing"
+            if b["tests"] is not None
+            else f"exit code {b['exit_code']}"
+        )
+        console.print(
+            f"[bold]Baseline[/]: {counted}"
+            + (" (reused: the tree is unchanged)" if result.baseline.get("reused") else "")
+        )
     if c is not None:
         src = " (heuristic)" if c.source == "heuristic" else ""
         console.print(f"[bold]Classified[/]{src}: {c.task_class}, {c.risk} risk — {c.reason}")
@@ -258,7 +295,11 @@ def print_history(summary: HistorySummary, console: Console) -> None:
     if summary.frontier_only_estimate_usd:
         console.print(
             f"Frontier-only estimate: {money(summary.frontier_only_estimate_usd)}; saved {money(summary.saved_usd)}"
-            + (f" (over {summary.runs - summary.runs_without_estimate} runs with a frontier price)" if summary.runs_without_estimate else "")
+            + (
+                f" (over {summary.runs - summary.runs_without_estimate} runs with a frontier price)"
+                if summary.runs_without_estimate
+                else ""
+            )
         )
     if summary.formats:
         table = Table(title="Patch formats", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)

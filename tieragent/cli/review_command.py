@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
-from ..core.version import __version__
 from ..core.errors import TieragentError, UsageError
+from ..core.version import __version__
 from ..core.vocab import TIERS
 from . import options
 from .common import ask_on_terminal, fail, overrides, time_limit
@@ -24,27 +24,42 @@ FAIL_ON = ("high", "medium", "low", "never")
 
 def review(
     staged: bool = options.flag("--staged", "Review the index (what the next commit holds) against HEAD."),
-    base: Optional[str] = typer.Option(None, "--base", metavar="REF", help="Review merge-base(REF, HEAD)..HEAD, as a pull request would be."),
-    diff: Optional[str] = typer.Option(None, "--diff", metavar="FILE", help="Review a unified diff from FILE, or from stdin with -."),
-    output_format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT",
-                                                help="text | json | markdown | github | sarif (default: text; json in CI mode when "
-                                                "stdout is not a terminal)."),
+    base: str | None = typer.Option(
+        None, "--base", metavar="REF", help="Review merge-base(REF, HEAD)..HEAD, as a pull request would be."
+    ),
+    diff: str | None = typer.Option(
+        None, "--diff", metavar="FILE", help="Review a unified diff from FILE, or from stdin with -."
+    ),
+    output_format: str | None = typer.Option(
+        None,
+        "--format",
+        metavar="FORMAT",
+        help="text | json | markdown | github | sarif (default: text; json in CI mode when stdout is not a terminal).",
+    ),
     as_json: bool = options.flag("--json", "Same as --format json."),
-    ci: Optional[bool] = options.CI,
-    output: Optional[Path] = options.OUTPUT,
-    sarif: Optional[Path] = typer.Option(None, "--sarif", metavar="FILE", help="Also write SARIF 2.1.0 to FILE."),
-    fail_on: str = typer.Option("high", "--fail-on", metavar="SEVERITY", help="Exit 1 when a finding is at or above: high | medium | low | never."),
+    ci: bool | None = options.CI,
+    output: Path | None = options.OUTPUT,
+    sarif: Path | None = typer.Option(None, "--sarif", metavar="FILE", help="Also write SARIF 2.1.0 to FILE."),
+    fail_on: str = typer.Option(
+        "high",
+        "--fail-on",
+        metavar="SEVERITY",
+        help="Exit 1 when a finding is at or above: high | medium | low | never.",
+    ),
     run_tests: bool = options.flag("--run-tests", "Also run the tests and the linter; report what the diff breaks."),
-    allow_incomplete: bool = options.flag("--allow-incomplete", "Pass (exit 0) although hunks could not be reviewed (unusable "
-                                          "replies, too large); they are still listed. Without it: status incomplete, exit 3."),
-    max_cost: Optional[float] = options.MAX_COST,
-    max_calls: Optional[int] = options.MAX_CALLS,
-    timeout: Optional[float] = options.TIMEOUT,
-    test: Optional[str] = options.TEST,
-    lint: Optional[str] = options.LINT,
-    small: Optional[str] = options.SMALL,
-    mid: Optional[str] = options.MID,
-    frontier: Optional[str] = options.FRONTIER,
+    allow_incomplete: bool = options.flag(
+        "--allow-incomplete",
+        "Pass (exit 0) although hunks could not be reviewed (unusable "
+        "replies, too large); they are still listed. Without it: status incomplete, exit 3.",
+    ),
+    max_cost: float | None = options.MAX_COST,
+    max_calls: int | None = options.MAX_CALLS,
+    timeout: float | None = options.TIMEOUT,
+    test: str | None = options.TEST,
+    lint: str | None = options.LINT,
+    small: str | None = options.SMALL,
+    mid: str | None = options.MID,
+    frontier: str | None = options.FRONTIER,
     trust_config: bool = options.TRUST_CONFIG,
     quiet: bool = options.QUIET,
     verbose: bool = options.VERBOSE,
@@ -69,8 +84,16 @@ def review(
         kind = "diff" if diff else "staged" if staged else "base" if base else "worktree"
         stdin_text = sys.stdin.read() if diff == "-" else None
         ask = ask_on_terminal if mode.interactive and diff != "-" else None  # stdin holds the diff: nobody to ask
-        deps, source, warnings = prepare_review(directory, overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
-                                                kind, base, diff, stdin_text, trust_flag=trust_config, ask=ask)
+        deps, source, warnings = prepare_review(
+            directory,
+            overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
+            kind,
+            base,
+            diff,
+            stdin_text,
+            trust_flag=trust_config,
+            ask=ask,
+        )
     except TieragentError as err:
         fail(err, mode.machine)
     with progress(mode, quiet=quiet) as shown:
@@ -78,7 +101,9 @@ def review(
         for w in warnings:
             shown.on_event(Event("warning", w))
         with time_limit(timeout):
-            result = run_review(source, deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests, allow_incomplete=allow_incomplete))
+            result = run_review(
+                source, deps, ReviewOptions(fail_on=fail_on, run_tests=run_tests, allow_incomplete=allow_incomplete)
+            )
     result.warnings[:0] = warnings
     files = output_files(result, output)
     if sarif is not None:

@@ -52,9 +52,21 @@ def masked(result: ReviewResult) -> ReviewResult:
         source=mask(result.source),
         error=mask(result.error) if result.error else result.error,
         warnings=[mask(w) for w in result.warnings],
-        findings=[replace(f, path=mask(f.path) if f.path else f.path, category=mask(f.category), message=mask(f.message),
-                          suggestion=mask(f.suggestion), hunk=mask(f.hunk) if f.hunk else f.hunk) for f in result.findings],
-        skipped=[replace(s, path=mask(s.path), hunk=mask(s.hunk) if s.hunk else s.hunk, reason=mask(s.reason)) for s in result.skipped],
+        findings=[
+            replace(
+                f,
+                path=mask(f.path) if f.path else f.path,
+                category=mask(f.category),
+                message=mask(f.message),
+                suggestion=mask(f.suggestion),
+                hunk=mask(f.hunk) if f.hunk else f.hunk,
+            )
+            for f in result.findings
+        ],
+        skipped=[
+            replace(s, path=mask(s.path), hunk=mask(s.hunk) if s.hunk else s.hunk, reason=mask(s.reason))
+            for s in result.skipped
+        ],
         unreviewed=[replace(u, hunk=mask(u.hunk), path=mask(u.path), reason=mask(u.reason)) for u in result.unreviewed],
         assessed=[replace(a, hunk=hunk(a.hunk), reasons=tuple(mask(r) for r in a.reasons)) for a in result.assessed],
         reviewed=[mask(h) for h in result.reviewed],
@@ -124,7 +136,9 @@ def _skipped_line(result: ReviewResult) -> str:
     """'3 hunks skipped: whitespace only (2), lock file (1)'; whole files are counted as files."""
     hunks = sum(s.hunk is not None for s in result.skipped)
     files = len(result.skipped) - hunks
-    what = " and ".join(p for p in (_plural(hunks, "hunk") if hunks else "", _plural(files, "file") if files else "") if p)
+    what = " and ".join(
+        p for p in (_plural(hunks, "hunk") if hunks else "", _plural(files, "file") if files else "") if p
+    )
     reasons = Counter(s.reason for s in result.skipped)  # most_common keeps first-seen order on ties
     return f"{what} skipped: " + ", ".join(f"{r} ({n})" for r, n in reasons.most_common())
 
@@ -182,7 +196,13 @@ def print_review(result: ReviewResult, console: Console) -> None:
             sev = _sev(f)
             pad = "  " + " " * width + "  "
             line: list[tuple[str, str]] = [("  ", ""), (str(sev).upper().ljust(width), _STYLE[sev]), ("  ", "")]
-            line += [(_location(f), "cyan"), ("  ", ""), (_category(f), "magenta"), ("  ", ""), (_indented(f.message, pad), "")]
+            line += [
+                (_location(f), "cyan"),
+                ("  ", ""),
+                (_category(f), "magenta"),
+                ("  ", ""),
+                (_indented(f.message, pad), ""),
+            ]
             if f.tier:
                 line.append((f"  ({f.tier})", "dim"))
             out(*line)
@@ -213,9 +233,15 @@ def print_review_routing(result: ReviewResult, console: Console) -> None:
     console.print(Text("Routing", style="bold"))
     for a in result.assessed:
         reasons = "; ".join(a.reasons) or "no rule fired"
-        console.print(Text.assemble(("  ", ""), (a.hunk.id, "cyan"), (f"  {a.risk} risk → {a.tier}: {reasons}", "")), highlight=False)
+        console.print(
+            Text.assemble(("  ", ""), (a.hunk.id, "cyan"), (f"  {a.risk} risk → {a.tier}: {reasons}", "")),
+            highlight=False,
+        )
     for sk in result.skipped:
-        console.print(Text.assemble(("  ", ""), (_where(sk.path, sk.hunk), "cyan"), (f"  skipped: {sk.reason}", "dim")), highlight=False)
+        console.print(
+            Text.assemble(("  ", ""), (_where(sk.path, sk.hunk), "cyan"), (f"  skipped: {sk.reason}", "dim")),
+            highlight=False,
+        )
     console.print()
 
 
@@ -261,7 +287,10 @@ def _md_cost(ledger: Ledger) -> list[str]:
     unpriced = len(priced) < len(ledger.rows)
     total = "?" if unpriced and not priced else money(ledger.spent_usd) + (" + ?" if unpriced else "")
     lines.append(f"| **total** | {ledger.calls} | **{total}** |")
-    lines += ["", f"Frontier-only estimate: {money(ledger.frontier_only_estimate())} (the same tokens at frontier prices)"]
+    lines += [
+        "",
+        f"Frontier-only estimate: {money(ledger.frontier_only_estimate())} (the same tokens at frontier prices)",
+    ]
     return lines
 
 
@@ -282,14 +311,18 @@ def to_markdown(result: ReviewResult) -> str:
             if f.suggestion.strip():
                 finding += "<br>**Suggestion:** " + _md_cell(f.suggestion)
             sev = str(_sev(f))
-            lines.append(f"| {'**high**' if sev == 'high' else sev} | {_md_code(_location(f))} | {_md_cell(_category(f))} | {finding} |")
+            lines.append(
+                f"| {'**high**' if sev == 'high' else sev} | {_md_code(_location(f))} | {_md_cell(_category(f))} | {finding} |"
+            )
         lines.append("")
     adjustments = _adjustments(result)
     if adjustments:
         lines += [_md_cell("; ".join(adjustments)) + ".", ""]
     if result.unreviewed:
         lines += ["### Not reviewed", ""]
-        lines += [f"- {_md_code(_where(u.path, u.hunk))} ({u.risk} risk): {_md_cell(u.reason)}" for u in result.unreviewed]
+        lines += [
+            f"- {_md_code(_where(u.path, u.hunk))} ({u.risk} risk): {_md_cell(u.reason)}" for u in result.unreviewed
+        ]
         lines.append("")
     if result.skipped:
         lines += ["<details><summary>" + _md_cell(_skipped_line(result)) + "</summary>", ""]
@@ -331,13 +364,25 @@ def to_github(result: ReviewResult) -> str:
     """One workflow command per finding (and per unreviewed hunk), for annotations on the diff."""
     result = masked(result)
     lines = [
-        _gh_command(_GITHUB[_sev(f)], _full_message(f), file=f.path or None, line=f.line,
-                    title=f"tieragent: {_category(f)} ({_sev(f)})")
+        _gh_command(
+            _GITHUB[_sev(f)],
+            _full_message(f),
+            file=f.path or None,
+            line=f.line,
+            title=f"tieragent: {_category(f)} ({_sev(f)})",
+        )
         for f in _by_location(result.findings)
     ]
     for u in result.unreviewed:
-        lines.append(_gh_command("warning", _unreviewed_text(u), file=u.path or None, line=_hunk_start(result, u.hunk),
-                                 title="tieragent: not reviewed"))
+        lines.append(
+            _gh_command(
+                "warning",
+                _unreviewed_text(u),
+                file=u.path or None,
+                line=_hunk_start(result, u.hunk),
+                title="tieragent: not reviewed",
+            )
+        )
     if result.error:
         kind = "error" if result.status == "error" else "warning"
         lines.append(_gh_command(kind, result.error, file=None, line=None, title=f"tieragent review: {result.status}"))
@@ -428,7 +473,9 @@ def to_sarif(result: ReviewResult, tool_version: str) -> dict[str, Any]:
         notifications.append({"level": "warning", "message": {"text": w}, "descriptor": {"id": "tieragent/warning"}})
     if result.error:
         level = "error" if result.status == "error" else "warning"
-        notifications.append({"level": level, "message": {"text": result.error}, "descriptor": {"id": f"tieragent/{result.status}"}})
+        notifications.append(
+            {"level": level, "message": {"text": result.error}, "descriptor": {"id": f"tieragent/{result.status}"}}
+        )
     invocation: dict[str, Any] = {"executionSuccessful": result.status != "error"}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
@@ -444,7 +491,9 @@ def to_sarif(result: ReviewResult, tool_version: str) -> dict[str, Any]:
             "failOn": result.fail_on,
             "summary": result.to_json()["summary"],
             "skipped": [{"path": s.path, "hunk": s.hunk, "reason": s.reason} for s in result.skipped],
-            "unreviewed": [{"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason} for u in result.unreviewed],
+            "unreviewed": [
+                {"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason} for u in result.unreviewed
+            ],
         },
     }
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -31,7 +31,9 @@ def _console(*, stderr: bool = False) -> Console:
 
 
 def init_cmd(
-    preset: Optional[str] = typer.Option(None, "--preset", help="openai | anthropic | gemini | mixed | local. Asked on a terminal when absent."),
+    preset: str | None = typer.Option(
+        None, "--preset", help="openai | anthropic | gemini | mixed | local. Asked on a terminal when absent."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing .tieragent.yaml."),
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
 ) -> None:
@@ -39,8 +41,14 @@ def init_cmd(
     from .init_command import run_init, stdin_and_stdout_are_terminals
 
     try:
-        run_init(directory, preset, force, interactive=preset is None and stdin_and_stdout_are_terminals(),
-                 out=_console(), err=_console(stderr=True))
+        run_init(
+            directory,
+            preset,
+            force,
+            interactive=preset is None and stdin_and_stdout_are_terminals(),
+            out=_console(),
+            err=_console(stderr=True),
+        )
     except TieragentError as err:
         raise typer.Exit(report_error(err, False))
 
@@ -95,7 +103,8 @@ def register(app: typer.Typer) -> None:
     """Add `init`, `doctor` and the `config` group (`config show`) to the CLI."""
     app.command("init")(init_cmd)
     app.command("doctor")(doctor_cmd)
-    config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True, add_completion=False,
-                             pretty_exceptions_enable=False)
+    config_app = typer.Typer(
+        help="Inspect the configuration.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    )
     config_app.command("show")(config_show_cmd)
     app.add_typer(config_app, name="config")

@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 
@@ -70,7 +71,9 @@ def console(*, stderr: bool = False) -> Console:
 
 def plain_console(*, stderr: bool = False) -> Console:
     """No colour, no wrapping, no emoji: a log line per message, terminal or not (CI mode)."""
-    return Console(stderr=stderr, highlight=False, width=WIDE, soft_wrap=True, no_color=True, emoji=False, force_terminal=False)
+    return Console(
+        stderr=stderr, highlight=False, width=WIDE, soft_wrap=True, no_color=True, emoji=False, force_terminal=False
+    )
 
 
 def print_json(obj: dict[str, Any]) -> None:
@@ -89,7 +92,11 @@ def write_file(path: Path, text: str, what: str) -> None:
 
 def status_line(command: str, status: str, exit_code: int, error: str | None, ledger: Any) -> None:
     """With JSON on stdout, one line on stderr for the person reading the log: the outcome and the cost."""
-    cost = f"${ledger.spent_usd:.4f}" + (" + ?" if ledger.unpriced_models() else "") if ledger is not None and ledger.rows else "$0"
+    cost = (
+        f"${ledger.spent_usd:.4f}" + (" + ?" if ledger.unpriced_models() else "")
+        if ledger is not None and ledger.rows
+        else "$0"
+    )
     line = f"tieragent {command}: {status} (exit {int(exit_code)}; cost {cost})"
     if error:
         line += f": {' '.join(error.split())}"

@@ -16,9 +16,9 @@ from ..core.errors import EnvironmentProblem, UsageError
 from ..core.vocab import TIERS, Tier
 from ..flows.fix import FixDeps
 from ..flows.review.run import ReviewDeps
-from ..repo.changes import DiffSource
 from ..judge.validation import detect_test_command
 from ..model.protocol import Models, Provider
+from ..repo.changes import DiffSource
 from ..repo.runner import SubprocessRunner
 from ..repo.workspace import GitWorkspace
 from .config_trust import Ask, load_trusted_config
@@ -84,8 +84,14 @@ class BackgroundModels:
         return self._models
 
 
-def prepare_fix(directory: Path, overrides: dict[str, Any], *, trust_flag: bool = False, ask: Ask | None = None,
-                branch: str | None = None) -> tuple[FixDeps, list[str]]:
+def prepare_fix(
+    directory: Path,
+    overrides: dict[str, Any],
+    *,
+    trust_flag: bool = False,
+    ask: Ask | None = None,
+    branch: str | None = None,
+) -> tuple[FixDeps, list[str]]:
     """The fix flow's parts; a fix needs a test command, since only the tests can accept a patch.
     `--branch NAME` is checked here, before any model is paid for."""
     ws = GitWorkspace.open(directory)
@@ -113,9 +119,17 @@ def prepare_fix(directory: Path, overrides: dict[str, Any], *, trust_flag: bool 
     return deps, loaded.warnings + network_warning(cfg, runner)
 
 
-def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str, base: str | None, diff_file: str | None,
-                   stdin_text: str | None, *, trust_flag: bool = False,
-                   ask: Ask | None = None) -> tuple[ReviewDeps, DiffSource, list[str]]:
+def prepare_review(
+    directory: Path,
+    overrides: dict[str, Any],
+    source_kind: str,
+    base: str | None,
+    diff_file: str | None,
+    stdin_text: str | None,
+    *,
+    trust_flag: bool = False,
+    ask: Ask | None = None,
+) -> tuple[ReviewDeps, DiffSource, list[str]]:
     """The review flow's parts, the diff to review and the warnings of loading them. No test command is
     needed, and the models (and their keys) are set up only when a hunk needs one. Under `--base`, the
     base's committed `.tieragent.yaml` is the repository layer: the change under review is not trusted."""
@@ -123,7 +137,10 @@ def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str,
 
     ws = GitWorkspace.open(directory)
     if source_kind == "diff":
-        source = changes.from_text(changes.read_diff_file(diff_file or "-", stdin_text), "standard input" if diff_file == "-" else str(diff_file))
+        source = changes.from_text(
+            changes.read_diff_file(diff_file or "-", stdin_text),
+            "standard input" if diff_file == "-" else str(diff_file),
+        )
     elif source_kind == "staged":
         source = changes.staged(ws)
     elif source_kind == "base":
@@ -131,7 +148,9 @@ def prepare_review(directory: Path, overrides: dict[str, Any], source_kind: str,
     else:
         source = changes.working_tree(ws)
     base_commit = source.old_rev if source_kind == "base" else None
-    loaded = load_trusted_config(ws, overrides, base_commit=base_commit, base_label=base or "", trust_flag=trust_flag, ask=ask)
+    loaded = load_trusted_config(
+        ws, overrides, base_commit=base_commit, base_label=base or "", trust_flag=trust_flag, ask=ask
+    )
     cfg = loaded.config
     deps = ReviewDeps(
         ws=ws,
@@ -150,20 +169,28 @@ def check_new_branch(ws: GitWorkspace, name: str) -> None:
     if ws.git("check-ref-format", "--branch", name, check=False).strip() == b"":
         raise UsageError(f"--branch {name!r} is not a valid branch name")
     if ws.git("rev-parse", "--verify", "-q", f"refs/heads/{name}", check=False).strip():
-        raise UsageError(f"--branch {name}: a branch named {name} exists already",
-                         hint="Choose a new name, or delete the old branch first (git branch -D NAME).")
+        raise UsageError(
+            f"--branch {name}: a branch named {name} exists already",
+            hint="Choose a new name, or delete the old branch first (git branch -D NAME).",
+        )
 
 
 def validation_runner(cfg: Config) -> SubprocessRunner:
     """The runner for the repository's commands, which run model-written code: no provider keys, and
     no network when `validate.network` is off."""
     key_names = [c.api_key_env for c in (cfg.tiers.small, cfg.tiers.mid, cfg.tiers.frontier) if c and c.api_key_env]
-    return SubprocessRunner(dict(cfg.validation.env), key_names=key_names, passthrough=cfg.validation.env_passthrough,
-                            no_network=cfg.validation.network == "off")
+    return SubprocessRunner(
+        dict(cfg.validation.env),
+        key_names=key_names,
+        passthrough=cfg.validation.env_passthrough,
+        no_network=cfg.validation.network == "off",
+    )
 
 
 def network_warning(cfg: Config, runner: SubprocessRunner) -> list[str]:
     if cfg.validation.network == "off" and not runner.no_network:
-        return ["validate.network is off, but this system cannot run commands without network "
-                "(no `unshare` with network namespaces): the tests run with network"]
+        return [
+            "validate.network is off, but this system cannot run commands without network "
+            "(no `unshare` with network namespaces): the tests run with network"
+        ]
     return []

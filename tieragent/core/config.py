@@ -54,7 +54,8 @@ class TierConfig(_Strict):
         "called directly.",
     )
     api_base: str | None = Field(
-        default=None, description="Endpoint URL (an OpenAI-compatible server such as vLLM or llama.cpp, Ollama, a LiteLLM proxy, ...)."
+        default=None,
+        description="Endpoint URL (an OpenAI-compatible server such as vLLM or llama.cpp, Ollama, a LiteLLM proxy, ...).",
     )
     api_key_env: str | None = Field(
         default=None,
@@ -126,7 +127,12 @@ class BudgetConfig(_Strict):
     max_calls: int | None = Field(default=None, gt=0, description="Stop (exit 3) before making more model calls.")
 
 
-DEFAULT_START: dict[TaskClass, Tier] = {"mechanical": "small", "local": "mid", "repository": "mid", "long_horizon": "frontier"}
+DEFAULT_START: dict[TaskClass, Tier] = {
+    "mechanical": "small",
+    "local": "mid",
+    "repository": "mid",
+    "long_horizon": "frontier",
+}
 DEFAULT_ATTEMPTS: dict[Tier, int] = {"small": 1, "mid": 2, "frontier": 2}
 
 
@@ -154,6 +160,7 @@ class RoutingConfig(_Strict):
     @classmethod
     def _attempts_over_defaults(cls, value: Any) -> Any:
         return {**DEFAULT_ATTEMPTS, **value} if isinstance(value, dict) else value
+
     retry_same_failure: bool = Field(
         default=False,
         description="false: a tier's retry is made only when feedback can help (the patch did not apply or was "
@@ -170,12 +177,15 @@ class RiskConfig(_Strict):
     """Deterministic risk rules; any rule that fires makes the task high-risk."""
 
     sensitive_paths: list[str] | None = Field(
-        default=None, description="gitignore-style globs of sensitive paths; unset: the built-in list (auth, crypto, CI, manifests, ...)."
+        default=None,
+        description="gitignore-style globs of sensitive paths; unset: the built-in list (auth, crypto, CI, manifests, ...).",
     )
     extra_sensitive_paths: list[str] = Field(default_factory=list, description="Globs added to the sensitive paths.")
     max_files: int = Field(default=6, gt=0, description="A patch touching more files than this is high-risk.")
     max_changed_lines: int = Field(default=200, gt=0, description="A patch changing more lines than this is high-risk.")
-    max_deleted_lines: int = Field(default=60, gt=0, description="A patch deleting more lines (net) than this is high-risk.")
+    max_deleted_lines: int = Field(
+        default=60, gt=0, description="A patch deleting more lines (net) than this is high-risk."
+    )
 
 
 class ContextConfig(_Strict):
@@ -187,7 +197,9 @@ class ProviderConfig(_Strict):
     retries: int = Field(default=2, ge=0, description="Retries of a call after a timeout, rate limit or 5xx.")
     backoff_s: float = Field(default=1.0, ge=0, description="First retry delay; doubles each retry, with jitter.")
     max_wait_s: float = Field(
-        default=60.0, ge=0, description="At most this long waiting between retries of one call (a 429's Retry-After included)."
+        default=60.0,
+        ge=0,
+        description="At most this long waiting between retries of one call (a 429's Retry-After included).",
     )
     client: Literal["auto", "litellm"] = Field(
         default="auto",
@@ -250,7 +262,13 @@ def _config_file_exists(path: Path, label: str) -> bool:
         if path.is_symlink():
             os.stat(path)  # raises for a loop (ELOOP) and for a missing target
     except OSError as e:
-        what = "a symlink loop" if e.errno == errno.ELOOP else "a symlink to a missing file" if e.errno == errno.ENOENT else f"unreadable ({e.strerror})"
+        what = (
+            "a symlink loop"
+            if e.errno == errno.ELOOP
+            else "a symlink to a missing file"
+            if e.errno == errno.ENOENT
+            else f"unreadable ({e.strerror})"
+        )
     raise ConfigError(label, "(file)", f"is {what}", hint=f"Make {path} a YAML file, or remove it.")
 
 
@@ -260,8 +278,12 @@ def _read_text(path: Path, label: str) -> str:
     except OSError as e:
         raise ConfigError(label, "(file)", f"cannot read: {e.strerror}") from None
     except UnicodeDecodeError as e:
-        raise ConfigError(label, "(file)", f"not UTF-8 text (byte {e.start}: {e.object[e.start:e.start + 1]!r})",
-                          hint="Save the file as UTF-8.") from None
+        raise ConfigError(
+            label,
+            "(file)",
+            f"not UTF-8 text (byte {e.start}: {e.object[e.start : e.start + 1]!r})",
+            hint="Save the file as UTF-8.",
+        ) from None
 
 
 def parse_layer(text: str, label: str) -> dict[str, Any]:
@@ -327,14 +349,22 @@ def _source_of(loc: tuple, origins: dict[tuple, str]) -> str:
 
 
 def _did_you_mean(err: dict) -> str:
-    """" (did you mean 'model'?)" for a misspelt key, from the fields its section has."""
+    """ " (did you mean 'model'?)" for a misspelt key, from the fields its section has."""
     import difflib
 
     section: Any = Config
     for part in err["loc"][:-1]:
-        field = section.model_fields.get(str(part)) if isinstance(section, type) and issubclass(section, BaseModel) else None
+        field = (
+            section.model_fields.get(str(part))
+            if isinstance(section, type) and issubclass(section, BaseModel)
+            else None
+        )
         if field is None:  # a dict of tiers or task classes: keys are not fields
-            alias = {f.alias: f for f in section.model_fields.values() if f.alias} if isinstance(section, type) and issubclass(section, BaseModel) else {}
+            alias = (
+                {f.alias: f for f in section.model_fields.values() if f.alias}
+                if isinstance(section, type) and issubclass(section, BaseModel)
+                else {}
+            )
             field = alias.get(str(part))
             if field is None:
                 return ""
@@ -371,7 +401,9 @@ def load_config(
     repo_layer: RepoLayer | None = None,
 ) -> Config:
     """Merge every layer and validate once; the first error names where the bad value came from."""
-    return load_config_with_sources(repo_root, overrides=overrides, environ=environ, user_file=user_file, repo_layer=repo_layer)[0]
+    return load_config_with_sources(
+        repo_root, overrides=overrides, environ=environ, user_file=user_file, repo_layer=repo_layer
+    )[0]
 
 
 DEFAULT_SOURCE = "default"
@@ -420,7 +452,9 @@ def load_config_with_sources(
     by_key = {(("validate",) + k[1:] if k[:1] == ("validation",) else k): v for k, v in origins.items()}
     sources = {
         key: FLAG_SOURCE if src == _OVERRIDES_LABEL else src
-        for key, src in ((k, by_key.get(tuple(k.split(".")), DEFAULT_SOURCE)) for k in flatten_leaves(cfg.model_dump(by_alias=True)))
+        for key, src in (
+            (k, by_key.get(tuple(k.split(".")), DEFAULT_SOURCE)) for k in flatten_leaves(cfg.model_dump(by_alias=True))
+        )
     }
     return cfg, sources
 

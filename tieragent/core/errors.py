@@ -63,7 +63,9 @@ class ProviderError(TieragentError):
 
     exit_code = ExitCode.PROVIDER
 
-    def __init__(self, kind: str, message: str, *, retryable: bool, hint: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self, kind: str, message: str, *, retryable: bool, hint: str | None = None, retry_after: float | None = None
+    ):
         super().__init__(message, hint=hint)
         self.kind = kind
         self.retryable = retryable

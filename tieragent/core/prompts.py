@@ -13,7 +13,7 @@ they are, never re-scanned, so code with braces in it is safe.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
@@ -24,7 +24,7 @@ class PromptError(Exception):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_prompt(name: str) -> dict[str, str]:
     try:
         text = (resources.files("tieragent") / "prompts" / f"{name}.md").read_text(encoding="utf-8")
@@ -49,7 +49,9 @@ def render(name: str, **values: str) -> tuple[dict[str, str], ...]:
         used.add(key)
         return str(values[key])
 
-    rendered = {part: PLACEHOLDER.sub(fill, sections[part]) for part in ("system", "user", "feedback") if part in sections}
+    rendered = {
+        part: PLACEHOLDER.sub(fill, sections[part]) for part in ("system", "user", "feedback") if part in sections
+    }
     messages = tuple(
         {"role": "user" if part == "feedback" else part, "content": text}
         for part, text in rendered.items()

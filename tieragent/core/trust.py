@@ -20,8 +20,9 @@ import fnmatch
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .config import Config, flatten_leaves
 from .private_files import private_dir, write_private
@@ -57,7 +58,9 @@ def trust_reasons(cfg: Config, sources: Mapping[str, str], repo_label: str) -> l
             reasons.append(f"tiers.{t} sends the key in ${tier.api_key_env} to {where}")
     passed = cfg.validation.env_passthrough
     if passed and sources.get("validate.env_passthrough") == repo_label:
-        reasons.append(f"validate.env_passthrough hands {', '.join('$' + n for n in passed)} to the test and lint commands")
+        reasons.append(
+            f"validate.env_passthrough hands {', '.join('$' + n for n in passed)} to the test and lint commands"
+        )
     return reasons
 
 
@@ -71,8 +74,10 @@ def mixed_key_routes(cfg: Config, sources: Mapping[str, str]) -> list[str]:
             continue
         key_from, base_from = sources.get(f"tiers.{t}.api_key_env"), sources.get(f"tiers.{t}.api_base")
         if key_from != base_from:
-            problems.append(f"tiers.{t}: the key variable (api_key_env, from {key_from}) would go to the endpoint "
-                            f"set by another layer (api_base, from {base_from})")
+            problems.append(
+                f"tiers.{t}: the key variable (api_key_env, from {key_from}) would go to the endpoint "
+                f"set by another layer (api_base, from {base_from})"
+            )
     return problems
 
 

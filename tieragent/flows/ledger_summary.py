@@ -84,7 +84,10 @@ class HistorySummary:
             "frontier_only_estimate_usd": round(self.frontier_only_estimate_usd, 6),
             "saved_usd": round(self.saved_usd, 6),
             "runs_without_estimate": self.runs_without_estimate,
-            "by_class": {k: {t: {**asdict(c), "cost_usd": round(c.cost_usd, 6)} for t, c in v.items()} for k, v in self.by_class.items()},
+            "by_class": {
+                k: {t: {**asdict(c), "cost_usd": round(c.cost_usd, 6)} for t, c in v.items()}
+                for k, v in self.by_class.items()
+            },
         }
 
 
@@ -124,7 +127,9 @@ def summarize_history(runs: list[dict[str, Any]], since: datetime | None = None)
             if main is not None and row.get("step") == main:
                 cell.attempts += 1
             if row.get("step") == Step.PATCH and row.get("outcome") not in NO_REPLY:
-                tally = s.formats.setdefault(str(row.get("tier", "?")), {}).setdefault(str(row.get("edit_format") or "diff"), {"attempts": 0, "applied": 0})
+                tally = s.formats.setdefault(str(row.get("tier", "?")), {}).setdefault(
+                    str(row.get("edit_format") or "diff"), {"attempts": 0, "applied": 0}
+                )
                 tally["attempts"] += 1
                 tally["applied"] += row.get("outcome") not in ("apply-failed", "format-error")
             if i == accepted:
@@ -144,9 +149,15 @@ RECENT_DIFFS = 20  # the window `edit_format: auto` looks at
 
 def diff_record(runs: list[dict[str, Any]], model: str) -> FormatRecord | None:
     """How `model`'s most recent diff attempts in this repository went (None when it made none)."""
-    rows = [r for run in runs for r in run.get("steps") or []
-            if r.get("step") == Step.PATCH and r.get("model") == model and r.get("edit_format", "diff") == "diff"
-            and r.get("outcome") not in NO_REPLY]
+    rows = [
+        r
+        for run in runs
+        for r in run.get("steps") or []
+        if r.get("step") == Step.PATCH
+        and r.get("model") == model
+        and r.get("edit_format", "diff") == "diff"
+        and r.get("outcome") not in NO_REPLY
+    ]
     recent = rows[-RECENT_DIFFS:]
     if not recent:
         return None

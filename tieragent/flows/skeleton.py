@@ -16,15 +16,16 @@ from __future__ import annotations
 import signal
 import time
 import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from ..core.config import Config
 from ..core.errors import BudgetExceeded, ExitCode, RunTimeout, TieragentError
 from ..core.events import Event, OnEvent
-from ..core.vocab import TIERS, StrEnum, Step
+from ..core.vocab import TIERS, Step, StrEnum
 from ..model.gateway import CallPolicy, Gateway
 from ..model.ledger import Ledger, append_history
 from ..model.protocol import Models
@@ -176,7 +177,9 @@ class Reporter:
 
 def redactor_for(config: Config) -> Redactor:
     """The run's one redactor: the environment's secrets, and every tier's key variable."""
-    names = tuple(c.api_key_env for c in (config.tiers.small, config.tiers.mid, config.tiers.frontier) if c and c.api_key_env)
+    names = tuple(
+        c.api_key_env for c in (config.tiers.small, config.tiers.mid, config.tiers.frontier) if c and c.api_key_env
+    )
     return Redactor.from_environment(extra_names=names)
 
 
@@ -195,8 +198,15 @@ class Run:
             self.events.warn(warning)
         cfg = self.config
         self.result.ledger = Ledger(models.prices, {t: cfg.tier(t).model for t in TIERS}, mask=self.redactor)
-        return Gateway(models.provider, self.result.ledger, {t: cfg.tier(t) for t in TIERS}, cfg.budget, policies,
-                       redactor=self.redactor, on_event=self.events)
+        return Gateway(
+            models.provider,
+            self.result.ledger,
+            {t: cfg.tier(t) for t in TIERS},
+            cfg.budget,
+            policies,
+            redactor=self.redactor,
+            on_event=self.events,
+        )
 
     def record(self, state_dir: Path, leave_out: Iterable[str] = (), **extra: Any) -> None:
         """Append the run's line to `.git/tieragent/ledger.jsonl` (masked, like its JSON); a warning when it cannot."""

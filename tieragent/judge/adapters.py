@@ -141,7 +141,9 @@ class Pytest(Adapter):
         command = command + (f" {shlex.quote(only)}" if only else "")
         if report is None:
             return command
-        return with_junit(command + (" --continue-on-collection-errors" if self.review else ""), report, family=self.family)
+        return with_junit(
+            command + (" --continue-on-collection-errors" if self.review else ""), report, family=self.family
+        )
 
     def parse(self, output: str, report: Path, fresh: list[Path], cwd: Path) -> Parsed | None:
         cases = parse_junit(report)
@@ -178,8 +180,10 @@ class NodeTest(Adapter):
             return {}  # before node 20: its default TAP on stdout is read instead
         module = report.with_suffix(".reporter.mjs")
         module.write_text(NODE_REPORTER)
-        return {"NODE_OPTIONS": f'--test-reporter=spec --test-reporter-destination=stdout --test-reporter="{module}" '
-                                f'--test-reporter-destination="{report}"'}
+        return {
+            "NODE_OPTIONS": f'--test-reporter=spec --test-reporter-destination=stdout --test-reporter="{module}" '
+            f'--test-reporter-destination="{report}"'
+        }
 
     def parse(self, output: str, report: Path, fresh: list[Path], cwd: Path) -> Parsed | None:
         report.with_suffix(".reporter.mjs").unlink(missing_ok=True)

@@ -14,14 +14,40 @@ import hashlib
 import os
 import shlex
 import shutil
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 MANIFESTS = (
-    "requirements.txt", "requirements-dev.txt", "requirements-test.txt", "constraints.txt", "pyproject.toml", "setup.cfg",
-    "setup.py", "Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock", "pdm.lock", "tox.ini", "noxfile.py",
-    "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "go.mod", "go.sum", "Cargo.toml",
-    "Cargo.lock", "Gemfile", "Gemfile.lock", "pom.xml", "build.gradle", "build.gradle.kts", "Makefile",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "requirements-test.txt",
+    "constraints.txt",
+    "pyproject.toml",
+    "setup.cfg",
+    "setup.py",
+    "Pipfile",
+    "Pipfile.lock",
+    "poetry.lock",
+    "uv.lock",
+    "pdm.lock",
+    "tox.ini",
+    "noxfile.py",
+    "package.json",
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lockb",
+    "go.mod",
+    "go.sum",
+    "Cargo.toml",
+    "Cargo.lock",
+    "Gemfile",
+    "Gemfile.lock",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Makefile",
 )
 DEPENDENCY_DIRS = ("node_modules", "node_modules/.package-lock.json", ".venv", "venv", "vendor", ".tox", ".nox")
 ASSIGNMENT_WORDS = ("env", "exec", "command", "time", "nice")

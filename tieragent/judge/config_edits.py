@@ -13,7 +13,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 try:
     import tomllib
@@ -28,7 +29,12 @@ CARGO_GUARDED = re.compile(r"^\[\[?(test|bench|profile\.(test|dev|bench)|lints|w
 CARGO_TARGET_KEYS = ("test", "harness", "doctest")
 _CARGO_KEY = re.compile(r"^\s*(test|harness|doctest|autotests|autobenches)\s*=")
 PACKAGE_KEYS = ("jest", "mocha", "ava", "c8", "nyc")  # runners and coverage tools configured inside package.json
-GO_DIRECTIVES = ("go", "toolchain", "godebug", "replace")  # `require` and `exclude` pick dependencies, not how tests build
+GO_DIRECTIVES = (
+    "go",
+    "toolchain",
+    "godebug",
+    "replace",
+)  # `require` and `exclude` pick dependencies, not how tests build
 
 
 def _text(data: bytes | None) -> str:
@@ -102,16 +108,22 @@ def pyproject_edit(old: bytes | None, new: bytes | None) -> str | None:
 
 def _cargo_view(d: dict[str, Any]) -> dict[str, Any]:
     view = {
-        "[[test]]": d.get("test"), "[[bench]]": d.get("bench"),
-        "[profile.test]": _table(d, "profile", "test"), "[profile.dev]": _table(d, "profile", "dev"),
+        "[[test]]": d.get("test"),
+        "[[bench]]": d.get("bench"),
+        "[profile.test]": _table(d, "profile", "test"),
+        "[profile.dev]": _table(d, "profile", "dev"),
         "[profile.bench]": _table(d, "profile", "bench"),
-        "[lints]": d.get("lints"), "[workspace.lints]": _table(d, "workspace", "lints"),
-        "autotests": _table(d, "package", "autotests"), "autobenches": _table(d, "package", "autobenches"),
+        "[lints]": d.get("lints"),
+        "[workspace.lints]": _table(d, "workspace", "lints"),
+        "autotests": _table(d, "package", "autotests"),
+        "autobenches": _table(d, "package", "autobenches"),
     }
     for kind in ("lib", "bin", "example"):
         targets = d.get(kind)
         targets = [targets] if isinstance(targets, dict) else targets if isinstance(targets, list) else []
-        view[f"test/harness/doctest in [{kind}]"] = [{k: t.get(k) for k in CARGO_TARGET_KEYS} for t in targets if isinstance(t, dict)]
+        view[f"test/harness/doctest in [{kind}]"] = [
+            {k: t.get(k) for k in CARGO_TARGET_KEYS} for t in targets if isinstance(t, dict)
+        ]
     return view
 
 
@@ -121,8 +133,13 @@ def cargo_edit(old: bytes | None, new: bytes | None) -> str | None:
     if a is not None and b is not None:
         hit = _changed(_cargo_view, a, b)
     else:
-        hit = sorted({s or line.strip() for s, line in _touched_lines(_text(old), _text(new))
-                      if CARGO_GUARDED.match(s) or _CARGO_KEY.match(line)})
+        hit = sorted(
+            {
+                s or line.strip()
+                for s, line in _touched_lines(_text(old), _text(new))
+                if CARGO_GUARDED.match(s) or _CARGO_KEY.match(line)
+            }
+        )
     return f"edits {', '.join(hit)} in Cargo.toml" if hit else None
 
 
@@ -161,7 +178,9 @@ def package_json_edit(old: bytes | None, new: bytes | None) -> str | None:
     hit = [f'"{k}"' for k in PACKAGE_KEYS if a.get(k) != b.get(k)]
     sa = a.get("scripts") if isinstance(a.get("scripts"), dict) else {}
     sb = b.get("scripts") if isinstance(b.get("scripts"), dict) else {}
-    hit += [f"scripts.{n}" for n in sorted(scripts_the_tests_run(sa) | scripts_the_tests_run(sb)) if sa.get(n) != sb.get(n)]
+    hit += [
+        f"scripts.{n}" for n in sorted(scripts_the_tests_run(sa) | scripts_the_tests_run(sb)) if sa.get(n) != sb.get(n)
+    ]
     return f"edits {', '.join(hit)} in package.json" if hit else None
 
 

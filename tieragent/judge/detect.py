@@ -123,7 +123,11 @@ def _python_tests(root: Path, texts: dict[str, str]) -> list[Found]:
         in_tests = [p for p in unittest_files if p.parent != root]
         top = in_tests[0].relative_to(root).parts[0] if in_tests else ""
         # discovery from the top only enters packages; a tests/ without __init__.py needs -s
-        command = f"{py} -m unittest discover -s {top}" if top and not (root / top / "__init__.py").is_file() else f"{py} -m unittest"
+        command = (
+            f"{py} -m unittest discover -s {top}"
+            if top and not (root / top / "__init__.py").is_file()
+            else f"{py} -m unittest"
+        )
         return [Found("unittest", command, f"{rel(unittest_files[0])} imports unittest")]
     if files and not pytest_files:
         signs.append(", ".join(rel(p) for p in files[:2]) + (" ..." if len(files) > 2 else ""))
@@ -171,14 +175,18 @@ def detect_commands(root: Path) -> Detected:
     if "test" in targets:
         tests.append(Found("make test", "make test", "a test: target in Makefile"))
 
-    ruff = [n for n in ("ruff.toml", ".ruff.toml") if has(n)] + (["[tool.ruff] in pyproject.toml"] if "[tool.ruff" in texts["pyproject.toml"] else [])
+    ruff = [n for n in ("ruff.toml", ".ruff.toml") if has(n)] + (
+        ["[tool.ruff] in pyproject.toml"] if "[tool.ruff" in texts["pyproject.toml"] else []
+    )
     if ruff:
         lints.append(Found("ruff", "ruff check .", ", ".join(ruff)))
     flake8 = [".flake8"] if has(".flake8") else []
     flake8 += [f"[flake8] in {n}" for n in ("setup.cfg", "tox.ini") if "[flake8]" in texts[n]]
     if flake8:
         lints.append(Found("flake8", "flake8", ", ".join(flake8)))
-    mypy = [n for n in ("mypy.ini", ".mypy.ini") if has(n)] + (["[tool.mypy] in pyproject.toml"] if "[tool.mypy" in texts["pyproject.toml"] else [])
+    mypy = [n for n in ("mypy.ini", ".mypy.ini") if has(n)] + (
+        ["[tool.mypy] in pyproject.toml"] if "[tool.mypy" in texts["pyproject.toml"] else []
+    )
     mypy += ["[mypy] in setup.cfg"] if "[mypy]" in texts["setup.cfg"] else []
     if mypy:
         lints.append(Found("mypy", "mypy .", ", ".join(mypy)))

@@ -82,7 +82,9 @@ def render_failures(details: dict[str, str], output: str) -> str:
     """The failing tests and how each failed (message and in-repo frames, from the runner's report),
     then the output's last lines (a summary, or errors outside any test)."""
     blocks = [f"--- {test}\n{text}" for test, text in details.items()]
-    text = strip_ansi(_events_text(output)).split("✖ failing tests:", 1)[0]  # node's spec repeats the failures after its summary
+    text = strip_ansi(_events_text(output)).split("✖ failing tests:", 1)[
+        0
+    ]  # node's spec repeats the failures after its summary
     tail = [l for l in cut_trace("\n".join(text.rstrip().splitlines()[-30:]), None).splitlines() if l.strip()][-8:]
     return "\n\n".join([REPORT_HEADER, *blocks]) + ("\n\nLast lines of the output:\n" + "\n".join(tail) if tail else "")
 
@@ -180,7 +182,7 @@ def condense_node(output: str) -> str:
     for i, line in enumerate(lines):
         if re.match(r"^\s*not ok \d+", line) and "# TODO" not in line and "# SKIP" not in line:
             block = [line]
-            for follow in lines[i + 1:]:
+            for follow in lines[i + 1 :]:
                 if re.match(r"^\s*(not ok|ok) \d+|^\s*# |^\s*\d+\.\.\d+", follow):
                     break
                 block.append(follow)
@@ -206,8 +208,14 @@ def _format(output: str) -> str | None:
     return None
 
 
-_CONDENSERS = {"pytest": condense_pytest, "cargo": condense_cargo, "go": condense_go, "jest": condense_jest, "node": condense_node,
-               "report": lambda text: text}
+_CONDENSERS = {
+    "pytest": condense_pytest,
+    "cargo": condense_cargo,
+    "go": condense_go,
+    "jest": condense_jest,
+    "node": condense_node,
+    "report": lambda text: text,
+}
 
 
 def condense(output: str) -> str:
@@ -220,7 +228,7 @@ def condense(output: str) -> str:
         if len(lines) > 150:
             text = "[... earlier output cut ...]\n" + text
     if len(text) > MAX_CHARS:
-        text = text[:MAX_CHARS // 2] + "\n[... cut ...]\n" + text[-MAX_CHARS // 2 :]
+        text = text[: MAX_CHARS // 2] + "\n[... cut ...]\n" + text[-MAX_CHARS // 2 :]
     return text
 
 

@@ -23,7 +23,9 @@ from pathlib import Path
 
 # path:line[:col][:] message  (ruff, flake8, pylint, mypy, eslint --format unix, go vet, ...)
 _LINT_LINE = re.compile(r"^(?:\./)?(?P<path>[^\s:][^:]*?):(?P<line>\d+)(?::\d+)?:?\s+(?P<msg>.+)$")
-_STYLISH_ROW = re.compile(r"^\s+(?P<line>\d+):(?P<col>\d+)\s+(?P<sev>error|warning)\s+(?P<msg>.+?)(?:\s{2,}(?P<rule>[\w@/-]+))?\s*$")
+_STYLISH_ROW = re.compile(
+    r"^\s+(?P<line>\d+):(?P<col>\d+)\s+(?P<sev>error|warning)\s+(?P<msg>.+?)(?:\s{2,}(?P<rule>[\w@/-]+))?\s*$"
+)
 _STYLISH_FILE = re.compile(r"^(?:[A-Za-z]:)?[^\s:]+\.\w+$|^/\S.*$")
 
 Problem = tuple[str, int, str]  # (path, line, message)
@@ -84,7 +86,11 @@ def _clippy_line(data: dict, root: Path | None) -> Problem | None:
     if not spans:
         return None  # "aborting due to ...", "N warnings emitted": about the run, not a place
     code = (m.get("code") or {}).get("code") or ""
-    return _rel(str(spans[0].get("file_name", "")), root), int(spans[0].get("line_start") or 0), f"{code} {m.get('message', '')}".strip()
+    return (
+        _rel(str(spans[0].get("file_name", "")), root),
+        int(spans[0].get("line_start") or 0),
+        f"{code} {m.get('message', '')}".strip(),
+    )
 
 
 def json_problems(output: str, root: Path | None = None) -> list[Problem] | None:

@@ -30,16 +30,45 @@ _RUST_FRAME = re.compile(r"^\s+(?:\d+: \S|at \S+:\d+:\d+)")
 _JVM_WHERE = re.compile(r"[\w$]+\.(?:java|kt|scala|groovy):\d+|Unknown Source|Native Method|[\w$]+\.(?:java|kt)")
 _PY_FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
 _EXCERPT = re.compile(r"^\s*(?:\d+\s*\||\|)")  # jest's and vitest's source excerpts: "  3 | code", "    |   ^"
-_OUTSIDE = ("node_modules", "node:", "internal/", "<anonymous>", "site-packages", "dist-packages", "/lib/python", "<frozen",
-            "/rustc/", "/usr/", "/.cargo/registry", "/go/src/", "/pkg/mod/")
-_JVM_OUTSIDE = ("java.", "javax.", "jdk.", "sun.", "org.junit.", "junit.", "org.opentest4j.", "org.apache.maven.", "org.gradle.",
-                "worker.org.gradle.", "kotlin.", "kotlinx.", "org.testng.", "com.intellij.", "org.assertj.", "org.hamcrest.")
+_OUTSIDE = (
+    "node_modules",
+    "node:",
+    "internal/",
+    "<anonymous>",
+    "site-packages",
+    "dist-packages",
+    "/lib/python",
+    "<frozen",
+    "/rustc/",
+    "/usr/",
+    "/.cargo/registry",
+    "/go/src/",
+    "/pkg/mod/",
+)
+_JVM_OUTSIDE = (
+    "java.",
+    "javax.",
+    "jdk.",
+    "sun.",
+    "org.junit.",
+    "junit.",
+    "org.opentest4j.",
+    "org.apache.maven.",
+    "org.gradle.",
+    "worker.org.gradle.",
+    "kotlin.",
+    "kotlinx.",
+    "org.testng.",
+    "com.intellij.",
+    "org.assertj.",
+    "org.hamcrest.",
+)
 
 
 def relative(path: str, cwd: Path) -> str:
     """`path` relative to `cwd` when it lies inside it (reports often hold absolute paths), posix-style."""
     if path.startswith("file://"):
-        path = path[len("file://"):]
+        path = path[len("file://") :]
     p = Path(path)
     if p.is_absolute():
         for base in (cwd, cwd.resolve()):
@@ -114,16 +143,24 @@ def summary_line(text: str) -> str:
     lines = []
     for raw in strip_ansi(text).splitlines():
         line = raw.strip()
-        if not line or _is_frame(raw) or _JAVA_FRAME.match(raw) or _EXCERPT.match(raw) or line.startswith(("at ", "❯ ", "⎯", "^")):
+        if (
+            not line
+            or _is_frame(raw)
+            or _JAVA_FRAME.match(raw)
+            or _EXCERPT.match(raw)
+            or line.startswith(("at ", "❯ ", "⎯", "^"))
+        ):
             continue
         lines.append(line)
         if len(lines) == 12:
             break
     first = next((i for i, line in enumerate(lines) if _ERROR_LINE.search(line)), 0)
-    return " / ".join(lines[first:first + 3])[:300]
+    return " / ".join(lines[first : first + 3])[:300]
 
 
-def failure(text: str, cwd: Path, file: str | None = None, line: int | None = None, *, collection: bool = False) -> CaseFailure:
+def failure(
+    text: str, cwd: Path, file: str | None = None, line: int | None = None, *, collection: bool = False
+) -> CaseFailure:
     """How one test failed, with paths into the repository made relative (they then read the same in every checkout)."""
     for base in {str(cwd.resolve()), str(cwd)}:
         text = text.replace(base + "/", "")
@@ -182,15 +219,28 @@ def parse_junit_files(paths: list[Path], cwd: Path, style: str = "generic") -> P
             cases[test_id] = status
             if bad is not None:
                 message, body = (bad.get("message") or "").strip(), (bad.text or "").strip()
-                text = body if message.splitlines()[:1] and message.splitlines()[0] in body else "\n".join(t for t in (message, body) if t)
+                text = (
+                    body
+                    if message.splitlines()[:1] and message.splitlines()[0] in body
+                    else "\n".join(t for t in (message, body) if t)
+                )
                 file = case.get("file")
-                failures[test_id] = failure(text, cwd, relative(file, cwd) if file else None, collection=test_id.endswith(LOAD_ERROR))
+                failures[test_id] = failure(
+                    text, cwd, relative(file, cwd) if file else None, collection=test_id.endswith(LOAD_ERROR)
+                )
     return Parsed(cases, failures) if read else None
 
 
 # ------------------------------------------------------------------------------------ jest --json
-_JEST_STATUS = {"passed": PASSED, "failed": FAILED, "pending": SKIPPED, "skipped": SKIPPED, "todo": SKIPPED, "disabled": SKIPPED,
-                "focused": PASSED}
+_JEST_STATUS = {
+    "passed": PASSED,
+    "failed": FAILED,
+    "pending": SKIPPED,
+    "skipped": SKIPPED,
+    "todo": SKIPPED,
+    "disabled": SKIPPED,
+    "focused": PASSED,
+}
 
 
 def parse_jest(path: Path, cwd: Path) -> Parsed | None:
@@ -209,7 +259,9 @@ def parse_jest(path: Path, cwd: Path) -> Parsed | None:
         if not results and suite.get("status") == "failed":  # the file did not load or threw outside a test
             test_id = f"{file}::{LOAD_ERROR}"
             cases[test_id] = FAILED
-            failures[test_id] = failure(str(suite.get("message") or suite.get("failureMessage") or ""), cwd, file, collection=True)
+            failures[test_id] = failure(
+                str(suite.get("message") or suite.get("failureMessage") or ""), cwd, file, collection=True
+            )
             continue
         for t in results:
             test_id = "::".join([file, *(t.get("ancestorTitles") or []), str(t.get("title", ""))])

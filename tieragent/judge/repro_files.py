@@ -52,7 +52,10 @@ def _js_tests(root: Path, depth: int = 4) -> list[Path]:
         for p in entries:
             if p.is_dir() and p.name not in _SKIP_DIRS and not p.name.startswith(".") and level < depth:
                 walk(p, level + 1)
-            elif p.is_file() and (_JS_TEST.search(p.name) or (folder.name in ("test", "tests", "__tests__") and p.suffix in (".js", ".ts", ".mjs", ".cjs"))):
+            elif p.is_file() and (
+                _JS_TEST.search(p.name)
+                or (folder.name in ("test", "tests", "__tests__") and p.suffix in (".js", ".ts", ".mjs", ".cjs"))
+            ):
                 found.append(p)
 
     walk(root, 0)
@@ -112,8 +115,11 @@ def repro_spec(adapter: Adapter, root: Path, picked: list[str]) -> ReproSpec | s
     """Where and how to write the repro test for this runner, or why --repro cannot work with it."""
     inner = adapter.inner if isinstance(adapter, Script) else adapter
     if isinstance(inner, Pytest):
-        return ReproSpec(python_repro_path(root), "a pytest test module (plain `def test_...()` functions with `assert`), "
-                                                  "importing the code under test the way the existing tests do.")
+        return ReproSpec(
+            python_repro_path(root),
+            "a pytest test module (plain `def test_...()` functions with `assert`), "
+            "importing the code under test the way the existing tests do.",
+        )
     if isinstance(inner, (NodeTest, Jest, Vitest, Mocha)):
         path = js_repro_path(root)
         esm = _js_module_type(root) == "module" or path.endswith((".mjs", ".ts"))
@@ -124,17 +130,24 @@ def repro_spec(adapter: Adapter, root: Path, picked: list[str]) -> ReproSpec | s
             Vitest: "a vitest test: `import { test, expect } from 'vitest'`",
             Mocha: "a mocha test: `describe`/`it` (mocha's globals) and `assert` from `node:assert/strict`",
         }[type(inner)]
-        return ReproSpec(path, f"{framework}, importing the code under test with {imports}, the way the existing tests do.")
+        return ReproSpec(
+            path, f"{framework}, importing the code under test with {imports}, the way the existing tests do."
+        )
     if isinstance(inner, GoTest):
         folder, package = _go_package(root, picked)
         path = "tieragent_repro_test.go" if folder == "." else f"{folder}/tieragent_repro_test.go"
-        return ReproSpec(path, f'a Go test file in `package {package}` (the package of the code under test): `import "testing"`, '
-                               "functions `func TestTieragentRepro...(t *testing.T)` that fail with `t.Errorf` or `t.Fatalf`.")
+        return ReproSpec(
+            path,
+            f'a Go test file in `package {package}` (the package of the code under test): `import "testing"`, '
+            "functions `func TestTieragentRepro...(t *testing.T)` that fail with `t.Errorf` or `t.Fatalf`.",
+        )
     if isinstance(inner, CargoTest):
         crate = _crate(root)
         if crate is None:
             return "cargo test: the package has no library crate (src/lib.rs) an integration test could use"
         how = "a Rust integration test using the crate's public API (`use CRATE::...;`), with `#[test] fn ...() { assert_eq!(...) }` functions."
         return ReproSpec("tests/tieragent_repro.rs", how.replace("CRATE", crate))
-    return (f"--repro needs pytest, node --test, jest, vitest, mocha, go test or cargo test, and the test command runs {adapter.name}"
-            + (f" ({adapter.why})" if adapter.why else ""))
+    return (
+        f"--repro needs pytest, node --test, jest, vitest, mocha, go test or cargo test, and the test command runs {adapter.name}"
+        + (f" ({adapter.why})" if adapter.why else "")
+    )

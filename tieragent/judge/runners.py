@@ -50,9 +50,26 @@ from .adapters import (
 )
 from .testresults import BUILD_ERROR, CaseFailure, Parsed, TestRun, is_pytest
 
-__all__ = ["Adapter", "CargoTest", "GoTest", "JUnitFiles", "Jest", "Mocha", "NodeTest", "Pytest", "Script", "Unittest", "Vitest",
-           "GRADLE_REPORTS", "SURE_FIRE_REPORTS", "detect_runner", "last_segment_start", "no_per_test_reason", "report_files",
-           "run_test_command"]
+__all__ = [
+    "GRADLE_REPORTS",
+    "SURE_FIRE_REPORTS",
+    "Adapter",
+    "CargoTest",
+    "GoTest",
+    "JUnitFiles",
+    "Jest",
+    "Mocha",
+    "NodeTest",
+    "Pytest",
+    "Script",
+    "Unittest",
+    "Vitest",
+    "detect_runner",
+    "last_segment_start",
+    "no_per_test_reason",
+    "report_files",
+    "run_test_command",
+]
 
 SURE_FIRE_REPORTS = "**/target/surefire-reports/TEST-*.xml"
 GRADLE_REPORTS = "**/build/test-results/**/TEST-*.xml"
@@ -63,7 +80,9 @@ def _js_runner(words: list[str]) -> Adapter | None:
     names = [Path(w).name for w in words]
     if names and names[0] in ("node", "nodejs") and "--test" in words:
         if any(w.startswith("--test-reporter") for w in words):
-            return Adapter("node --test", per_test=False, why="the command chooses its own --test-reporter; " + _JUNIT_HINT)
+            return Adapter(
+                "node --test", per_test=False, why="the command chooses its own --test-reporter; " + _JUNIT_HINT
+            )
         return NodeTest("node --test", major=node_major())
     if any(n in ("jest", "jest.js") for n in names) or names[:2] == ["react-scripts", "test"]:
         return Jest("jest")
@@ -81,8 +100,12 @@ def _script_runner(manager: str, cwd: Path) -> Adapter:
     except (ValueError, KeyError, TypeError):
         script = None
     if not isinstance(script, str) or not script.strip():
-        return Adapter(f"{manager} test", per_test=False, why=f"package.json has no scripts.test to read the runner from; {_JUNIT_HINT}")
-    last = words_of(script[last_segment_start(script):])
+        return Adapter(
+            f"{manager} test",
+            per_test=False,
+            why=f"package.json has no scripts.test to read the runner from; {_JUNIT_HINT}",
+        )
+    last = words_of(script[last_segment_start(script) :])
     found = _js_runner(last)
     if found is None:
         anywhere = _js_runner(words_of(script.replace("&&", " ").replace(";", " ")))
@@ -90,9 +113,17 @@ def _script_runner(manager: str, cwd: Path) -> Adapter:
             found = anywhere  # node's reporters travel in NODE_OPTIONS, so its place in the script does not matter
         elif anywhere is not None:
             why = f"the {anywhere.name} in scripts.test is not its last command, so flags passed to `{manager} test` would not reach it"
-            return Adapter(f"{manager} test", per_test=False, why=f"{why}; {_JUNIT_HINT}, or make validate.test run {anywhere.name} directly")
+            return Adapter(
+                f"{manager} test",
+                per_test=False,
+                why=f"{why}; {_JUNIT_HINT}, or make validate.test run {anywhere.name} directly",
+            )
     if found is None:
-        return Adapter(f"{manager} test", per_test=False, why=f"scripts.test (`{script}`) runs no test runner tieragent reads; {_JUNIT_HINT}")
+        return Adapter(
+            f"{manager} test",
+            per_test=False,
+            why=f"scripts.test (`{script}`) runs no test runner tieragent reads; {_JUNIT_HINT}",
+        )
     if not found.per_test:
         return found
     return Script(f"{found.name} via {manager} test", manager=manager, inner=found)
@@ -104,7 +135,7 @@ def detect_runner(command: str, cwd: Path, junit_xml: str | None = None) -> Adap
         return JUnitFiles("validate.junit_xml", glob=junit_xml)
     if is_pytest(command):
         return Pytest("pytest")
-    words = words_of(command[last_segment_start(command):])
+    words = words_of(command[last_segment_start(command) :])
     names = [Path(w).name for w in words]
     joined = " ".join(names)
     if re.search(r"(^|\s)-m unittest\b", joined):
@@ -112,7 +143,11 @@ def detect_runner(command: str, cwd: Path, junit_xml: str | None = None) -> Adap
     js = _js_runner(words)
     if js is not None:
         return js
-    if names and names[0] in ("npm", "pnpm", "yarn") and (names[1:2] in (["test"], ["t"], ["tst"]) or names[1:3] == ["run", "test"]):
+    if (
+        names
+        and names[0] in ("npm", "pnpm", "yarn")
+        and (names[1:2] in (["test"], ["t"], ["tst"]) or names[1:3] == ["run", "test"])
+    ):
         return _script_runner(names[0], cwd)
     if re.search(GO_TEST, joined):
         return GoTest("go test")
@@ -123,12 +158,17 @@ def detect_runner(command: str, cwd: Path, junit_xml: str | None = None) -> Adap
     if names and names[0] in ("gradle", "gradlew", "gradlew.bat"):
         return JUnitFiles("gradle", glob=GRADLE_REPORTS)
     if names and names[0] in ("tox", "nox"):
-        why = (f"{names[0]} runs the tests in environments of its own, where tieragent adds no reporter; set "
-               f"validate.junit_xml to the file its pytest writes with --junitxml, or set validate.test to the pytest command")
+        why = (
+            f"{names[0]} runs the tests in environments of its own, where tieragent adds no reporter; set "
+            f"validate.junit_xml to the file its pytest writes with --junitxml, or set validate.test to the pytest command"
+        )
         return Adapter(names[0], per_test=False, why=why)
     what = f"`{names[0]}`" if names else "this command"
-    return Adapter(names[0] if names else "unknown", per_test=False,
-                   why=f"tieragent cannot read per-test results from {what}; {_JUNIT_HINT}, or set validate.test to the test runner itself")
+    return Adapter(
+        names[0] if names else "unknown",
+        per_test=False,
+        why=f"tieragent cannot read per-test results from {what}; {_JUNIT_HINT}, or set validate.test to the test runner itself",
+    )
 
 
 # ------------------------------------------------------------------------------------ reports the runner writes itself
@@ -203,26 +243,34 @@ def run_test_command(
         result = runner.run(wrapped, cwd, timeout_s)
         parsed = None
         if adapter.per_test and not result.timed_out:
-            fresh = [p for p, t in report_files(cwd, adapter.watch).items() if watched.get(p) != t] if adapter.watch else []
+            fresh = (
+                [p for p, t in report_files(cwd, adapter.watch).items() if watched.get(p) != t] if adapter.watch else []
+            )
             parsed = adapter.parse(result.output, report, fresh, cwd)
     finally:
         report.unlink(missing_ok=True)
         report.with_suffix(".reporter.mjs").unlink(missing_ok=True)
     if parsed is not None and only:
         keep = {t for t in parsed.cases if adapter.owns(t, only, cwd) or t.endswith(f"::{BUILD_ERROR}")}
-        parsed = Parsed({t: s for t, s in parsed.cases.items() if t in keep}, {t: f for t, f in parsed.failures.items() if t in keep})
+        parsed = Parsed(
+            {t: s for t, s in parsed.cases.items() if t in keep},
+            {t: f for t, f in parsed.failures.items() if t in keep},
+        )
     shown_result = replace(result, command=shown)
     if parsed is None:
         return TestRun(shown_result, None), {}
     messages = {t: f.message for t, f in parsed.failures.items()}
     details = {t: f.details for t, f in parsed.failures.items() if f.details}
-    return TestRun(shown_result, parsed.cases, messages, details, lists_every_test=adapter.watch is None), parsed.failures
+    return TestRun(
+        shown_result, parsed.cases, messages, details, lists_every_test=adapter.watch is None
+    ), parsed.failures
 
 
 def no_per_test_reason(adapter: Adapter, run: TestRun) -> str:
     """Why `run` has no per-test results, in words that say what to configure."""
     if not adapter.per_test:
         return adapter.why
-    return (f"{adapter.name} wrote no report tieragent could read (it exited {run.result.exit_code}: did it fail before "
-            f"running any test?); {_JUNIT_HINT}, or narrow validate.test")
-
+    return (
+        f"{adapter.name} wrote no report tieragent could read (it exited {run.result.exit_code}: did it fail before "
+        f"running any test?); {_JUNIT_HINT}, or narrow validate.test"
+    )

@@ -30,7 +30,7 @@ def go_module(cwd: Path) -> str | None:
 def go_package_dir(package: str, module: str | None) -> str:
     """The folder of an import path inside the module (`example.com/m/calc` -> `calc`; the module itself -> `.`)."""
     if module and (package == module or package.startswith(module + "/")):
-        return package[len(module):].lstrip("/") or "."
+        return package[len(module) :].lstrip("/") or "."
     return package
 
 
@@ -84,7 +84,11 @@ def parse_go(output: str, cwd: Path) -> Parsed | None:
         if not isinstance(e, dict):
             continue
         seen_event = True
-        action, package, test = e.get("Action"), e.get("Package") or e.get("ImportPath", "").split(" ")[0], e.get("Test")
+        action, package, test = (
+            e.get("Action"),
+            e.get("Package") or e.get("ImportPath", "").split(" ")[0],
+            e.get("Test"),
+        )
         if action == "build-output":
             plain.append(str(e.get("Output", "")).rstrip("\n"))
         elif action == "output":
@@ -120,8 +124,13 @@ def parse_go(output: str, cwd: Path) -> Parsed | None:
         tid = f"{go_package_dir(package, module)}::{BUILD_ERROR}"
         cases[tid] = FAILED
         text = "\n".join([*plain, *(l for l in out if l != "\u0000failed")])
-        failures[tid] = CaseFailure(None, None, summary_line("\n".join(l for l in plain if not l.startswith("#")) or text), True,
-                                    cut_trace(text, cwd))
+        failures[tid] = CaseFailure(
+            None,
+            None,
+            summary_line("\n".join(l for l in plain if not l.startswith("#")) or text),
+            True,
+            cut_trace(text, cwd),
+        )
     return Parsed(cases, failures)
 
 
@@ -185,7 +194,9 @@ def parse_node_events(path: Path, cwd: Path) -> Parsed | None:
 
 
 # ------------------------------------------------------------------------------------ TAP (node < 20)
-_TAP_RESULT = re.compile(r"^(?P<indent>\s*)(?P<ok>not ok|ok) \d+(?: - (?P<name>.*?))?(?: # (?P<directive>SKIP|TODO)\b.*)?$", re.I)
+_TAP_RESULT = re.compile(
+    r"^(?P<indent>\s*)(?P<ok>not ok|ok) \d+(?: - (?P<name>.*?))?(?: # (?P<directive>SKIP|TODO)\b.*)?$", re.I
+)
 
 
 def parse_tap(output: str, cwd: Path) -> Parsed | None:

@@ -17,35 +17,87 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from pathlib import PurePosixPath
-from typing import Iterable
 
 from ..core.config import REPO_CONFIG_NAME
 from ..core.globs import matches
 from .config_edits import cargo_edit, go_mod_edit, package_json_edit, pyproject_edit
 
 TEST_FILES = (
-    "test_*.py", "*_test.py", "tests/", "test/", "testing/", "__tests__/", "spec/",
-    "*.test.js", "*.test.jsx", "*.test.ts", "*.test.tsx", "*.spec.js", "*.spec.jsx", "*.spec.ts", "*.spec.tsx",
-    "*_test.go", "src/test/", "*Test.java", "*Tests.java",
+    "test_*.py",
+    "*_test.py",
+    "tests/",
+    "test/",
+    "testing/",
+    "__tests__/",
+    "spec/",
+    "*.test.js",
+    "*.test.jsx",
+    "*.test.ts",
+    "*.test.tsx",
+    "*.spec.js",
+    "*.spec.jsx",
+    "*.spec.ts",
+    "*.spec.tsx",
+    "*_test.go",
+    "src/test/",
+    "*Test.java",
+    "*Tests.java",
 )
 TEST_CONFIG = (
     # pytest reads the first of these it finds, from the tests' folder up; tox, nox and coverage run or shape it
-    "conftest.py", "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "tox.ini", "setup.cfg", "noxfile.py", ".coveragerc",
+    "conftest.py",
+    "pytest.ini",
+    ".pytest.ini",
+    "pytest.toml",
+    ".pytest.toml",
+    "tox.ini",
+    "setup.cfg",
+    "noxfile.py",
+    ".coveragerc",
     # JavaScript runners
-    "jest.config.*", "vitest.config.*", "vitest.workspace.*", "vitest.projects.*", ".mocharc*", "karma.conf.*",
-    "playwright.config.*", "cypress.config.*",
+    "jest.config.*",
+    "vitest.config.*",
+    "vitest.workspace.*",
+    "vitest.projects.*",
+    ".mocharc*",
+    "karma.conf.*",
+    "playwright.config.*",
+    "cypress.config.*",
     "phpunit.xml*",
     # a Go workspace replaces modules for every build in it; cargo's config can swap the test runner and flags
-    "go.work", "**/.cargo/config", "**/.cargo/config.toml",
+    "go.work",
+    "**/.cargo/config",
+    "**/.cargo/config.toml",
 )
 CI_FILES = (
-    ".github/workflows/", ".github/actions/", ".gitlab-ci.yml", ".circleci/", "Jenkinsfile", "azure-pipelines.yml",
-    ".travis.yml", ".buildkite/", "bitbucket-pipelines.yml", ".ci/",
+    ".github/workflows/",
+    ".github/actions/",
+    ".gitlab-ci.yml",
+    ".circleci/",
+    "Jenkinsfile",
+    "azure-pipelines.yml",
+    ".travis.yml",
+    ".buildkite/",
+    "bitbucket-pipelines.yml",
+    ".ci/",
 )
 LINT_CONFIG = (
-    ".flake8", "ruff.toml", ".ruff.toml", ".pylintrc", "pylintrc", "mypy.ini", ".mypy.ini", ".eslintrc*",
-    "eslint.config.*", ".prettierrc*", ".pre-commit-config.yaml", ".golangci.y*ml", "clippy.toml", ".rubocop.yml",
+    ".flake8",
+    "ruff.toml",
+    ".ruff.toml",
+    ".pylintrc",
+    "pylintrc",
+    "mypy.ini",
+    ".mypy.ini",
+    ".eslintrc*",
+    "eslint.config.*",
+    ".prettierrc*",
+    ".pre-commit-config.yaml",
+    ".golangci.y*ml",
+    "clippy.toml",
+    ".rubocop.yml",
     ".stylelintrc*",
 )
 # vitest reads its settings from vite.config when there is no vitest.config: guarded when it has a `test` section
@@ -53,8 +105,10 @@ VITE_CONFIG = ("vite.config.*",)
 _VITE_TEST_KEY = re.compile(rb"\btest\s*:")
 # how `make`, `just` and `task` name the file they read when the command does not say
 _RUNNER_FILES = {
-    "make": ("Makefile", "makefile", "GNUmakefile"), "gmake": ("Makefile", "makefile", "GNUmakefile"),
-    "just": ("justfile", "Justfile", ".justfile"), "task": ("Taskfile.yml", "Taskfile.yaml", "taskfile.yml", "taskfile.yaml"),
+    "make": ("Makefile", "makefile", "GNUmakefile"),
+    "gmake": ("Makefile", "makefile", "GNUmakefile"),
+    "just": ("justfile", "Justfile", ".justfile"),
+    "task": ("Taskfile.yml", "Taskfile.yaml", "taskfile.yml", "taskfile.yaml"),
 }
 _SCRIPT_SUFFIXES = (".sh", ".bash", ".py", ".js", ".mjs", ".cjs", ".ts", ".pl", ".rb", ".ps1", ".bat", ".cmd")
 
@@ -77,7 +131,12 @@ def protected_edit(path: str, old: bytes | None, new: bytes | None, commands: It
         return "edits a file the test or lint command runs"
     if matches(path, VITE_CONFIG) and old != new and any(_VITE_TEST_KEY.search(t or b"") for t in (old, new)):
         return "edits test configuration (vitest reads vite.config's `test` section)"
-    structured = {"pyproject.toml": pyproject_edit, "package.json": package_json_edit, "go.mod": go_mod_edit, "Cargo.toml": cargo_edit}
+    structured = {
+        "pyproject.toml": pyproject_edit,
+        "package.json": package_json_edit,
+        "go.mod": go_mod_edit,
+        "Cargo.toml": cargo_edit,
+    }
     check = structured.get(name)
     return check(old, new) if check is not None else None
 

@@ -149,7 +149,9 @@ class TestRun:
     result: CommandResult
     cases: dict[str, str] | None  # None: the runner gives no per-test results
     messages: dict[str, str] = field(default_factory=dict)  # failing test -> the first line of how it failed
-    details: dict[str, str] = field(default_factory=dict)  # failing test -> message and in-repo frames (not kept in the baseline)
+    details: dict[str, str] = field(
+        default_factory=dict
+    )  # failing test -> message and in-repo frames (not kept in the baseline)
     # False where a test missing from the results may just not have been rerun (reports the runner writes by
     # itself: Gradle leaves an up-to-date module's tests alone), so a missing test is not counted against a patch
     lists_every_test: bool = True
@@ -214,7 +216,16 @@ def _stems(picked_files: list[str]) -> set[str]:
 
 def _test_file_names(stem: str) -> set[str]:
     """How each ecosystem names the tests of `stem`: test_ops.py, ops_test.go, ops.test.ts, CalcTest.java, ..."""
-    return {stem, f"test_{stem}", f"{stem}_test", f"{stem}_tests", f"{stem}test", f"{stem}tests", f"test{stem}", f"{stem}_spec"}
+    return {
+        stem,
+        f"test_{stem}",
+        f"{stem}_test",
+        f"{stem}_tests",
+        f"{stem}test",
+        f"{stem}tests",
+        f"test{stem}",
+        f"{stem}_spec",
+    }
 
 
 def target_tests(baseline_failing: set[str], request: str, picked_files: list[str]) -> tuple[set[str], str]:
@@ -228,7 +239,16 @@ def target_tests(baseline_failing: set[str], request: str, picked_files: list[st
     """
     if not baseline_failing:
         return set(), "no test failed before the patch"
-    words = {w.lower() for w in _WORD.findall(request)} - {"test", "tests", "that", "with", "when", "should", "returns", "return"}
+    words = {w.lower() for w in _WORD.findall(request)} - {
+        "test",
+        "tests",
+        "that",
+        "with",
+        "when",
+        "should",
+        "returns",
+        "return",
+    }
     conventions = set().union(*(_test_file_names(s) for s in _stems(picked_files))) if picked_files else set()
     lowered = request.lower()
     named, related = set(), set()
@@ -236,9 +256,13 @@ def target_tests(baseline_failing: set[str], request: str, picked_files: list[st
         parts = [p.lower() for p in re.split(r"[:.\[\]/]+", test) if p]
         name = parts[-1] if parts else test.lower()
         file_part = test.split("::")[0].lower() if "::" in test else ""
-        file_named = len(file_part) > 3 and ("/" in file_part or "." in file_part) and (
-            re.search(rf"(?<![\w/.]){re.escape(file_part)}(?![\w/])", lowered) is not None
-            or f"{file_part.replace('.', '/')}.py" in lowered
+        file_named = (
+            len(file_part) > 3
+            and ("/" in file_part or "." in file_part)
+            and (
+                re.search(rf"(?<![\w/.]){re.escape(file_part)}(?![\w/])", lowered) is not None
+                or f"{file_part.replace('.', '/')}.py" in lowered
+            )
         )
         if test.lower() in lowered or re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", lowered) or file_named:
             named.add(test)
@@ -272,16 +296,24 @@ def judge_tests(baseline: TestRun | None, after: TestRun, targets: set[str], tar
     if baseline is not None and baseline.cases is not None and after.cases is None:
         # the runner reported per test before the patch and not after: the exit code alone must not judge it
         how = f"exited {r.exit_code}" if r.exit_code else "exited 0"
-        return TestVerdict(False, f"`{r.command}` {how} and wrote no per-test report after the patch (it did before)",
-                           {"per_test": False, "exit_code": r.exit_code})
+        return TestVerdict(
+            False,
+            f"`{r.command}` {how} and wrote no per-test report after the patch (it did before)",
+            {"per_test": False, "exit_code": r.exit_code},
+        )
     if baseline is None or baseline.cases is None or after.cases is None:
         ok = r.exit_code == 0
-        return TestVerdict(ok, "" if ok else f"`{r.command}` exited {r.exit_code}", {"per_test": False, "exit_code": r.exit_code})
+        return TestVerdict(
+            ok, "" if ok else f"`{r.command}` exited {r.exit_code}", {"per_test": False, "exit_code": r.exit_code}
+        )
     if baseline.cases and not after.cases:
         return TestVerdict(False, "no tests ran after the patch (a collection or import error?)", {"per_test": True})
     new_failures = sorted(baseline.passing & after.failing)
-    not_run = {t: after.cases.get(t) for t in sorted(baseline.passing)
-               if after.cases.get(t) not in (PASSED, FAILED) and (t in after.cases or after.lists_every_test)}
+    not_run = {
+        t: after.cases.get(t)
+        for t in sorted(baseline.passing)
+        if after.cases.get(t) not in (PASSED, FAILED) and (t in after.cases or after.lists_every_test)
+    }
     new_tests_failing = sorted(after.failing - set(baseline.cases))
     fixed = sorted(baseline.failing & after.passing)
     still_failing = sorted(targets - after.passing)
@@ -301,20 +333,29 @@ def judge_tests(baseline: TestRun | None, after: TestRun, targets: set[str], tar
         "targets_pass": targets_ok,
     }
     if new_failures:
-        return TestVerdict(False, f"{len(new_failures)} test(s) that passed before now fail: {', '.join(new_failures[:3])}", checks)
+        return TestVerdict(
+            False, f"{len(new_failures)} test(s) that passed before now fail: {', '.join(new_failures[:3])}", checks
+        )
     if not_run:
         return TestVerdict(False, _not_run_reason(not_run), checks)
     if new_tests_failing:
         return TestVerdict(False, f"new test(s) fail: {', '.join(new_tests_failing[:3])}", checks)
     if not targets_ok:
-        what = ", ".join(_with_status(t, after) for t in still_failing[:3]) if not progress_rule else "none of the failing tests"
+        what = (
+            ", ".join(_with_status(t, after) for t in still_failing[:3])
+            if not progress_rule
+            else "none of the failing tests"
+        )
         return TestVerdict(False, f"the patch did not fix {what}", checks)
     return TestVerdict(True, "", checks)
 
 
 def _not_run_reason(not_run: dict[str, str | None]) -> str:
     """'tests.test_ops::test_sub passed before and was skipped after the patch' (the first three, and how many more)."""
-    said = [f"{t} passed before and {_NOT_RUN_AS.get(status, 'did not pass')} after the patch" for t, status in list(not_run.items())[:3]]
+    said = [
+        f"{t} passed before and {_NOT_RUN_AS.get(status, 'did not pass')} after the patch"
+        for t, status in list(not_run.items())[:3]
+    ]
     more = f" (and {len(not_run) - 3} more)" if len(not_run) > 3 else ""
     return "; ".join(said) + more
 

@@ -100,7 +100,9 @@ def parse_unittest(output: str, cwd: Path) -> Parsed | None:
         failures[test_id] = failure(text, cwd, collection=test_id.endswith(LOAD_ERROR))
         last = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(" ")]
         if last:  # unittest's traceback ends with the exception: the most telling line
-            failures[test_id] = CaseFailure(None, None, last[-1].strip()[:300], test_id.endswith(LOAD_ERROR), failures[test_id].details)
+            failures[test_id] = CaseFailure(
+                None, None, last[-1].strip()[:300], test_id.endswith(LOAD_ERROR), failures[test_id].details
+            )
     return Parsed(cases, failures)
 
 
@@ -154,7 +156,13 @@ def parse_cargo(output: str, cwd: Path) -> Parsed | None:
             current = None
             name = test.group("name")
             d = _CARGO_DOCTEST_NAME.match(name) if doc else None
-            test_id = f"{d.group('file')}::{d.group('item')} (doctest){d.group('rest')}" if d else f"{source}::{name}" if source else name
+            test_id = (
+                f"{d.group('file')}::{d.group('item')} (doctest){d.group('rest')}"
+                if d
+                else f"{source}::{name}"
+                if source
+                else name
+            )
             n = 2
             while test_id in cases and section_ids.get(name) != test_id:
                 test_id, n = f"{test_id.rsplit(' #', 1)[0]} #{n}", n + 1

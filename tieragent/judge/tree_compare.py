@@ -40,23 +40,38 @@ _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(?P<start>\d+)(?:,(?P<len>\d+))? @@")
 class JudgeFinding:
     path: str | None  # repo-relative; None when the problem has no file (e.g. the test command crashed)
     line: int | None
-    severity: str  # "high": a test that passed before and now fails, or a new failing test; "medium": a new lint problem
+    severity: (
+        str  # "high": a test that passed before and now fails, or a new failing test; "medium": a new lint problem
+    )
     category: str  # "tests" or "lint"
     message: str  # one line
 
     def to_json(self) -> dict:
-        return {"path": self.path, "line": self.line, "severity": self.severity, "category": self.category, "message": self.message}
+        return {
+            "path": self.path,
+            "line": self.line,
+            "severity": self.severity,
+            "category": self.category,
+            "message": self.message,
+        }
 
 
 @dataclass
 class JudgeReport:
     findings: list[JudgeFinding] = field(default_factory=list)
     before: dict = field(default_factory=lambda: {"tests": None, "lint_exit_code": None})  # what ran on the base tree
-    after: dict = field(default_factory=lambda: {"tests": None, "lint_exit_code": None})  # what ran on the reviewed tree
+    after: dict = field(
+        default_factory=lambda: {"tests": None, "lint_exit_code": None}
+    )  # what ran on the reviewed tree
     notes: list[str] = field(default_factory=list)  # plain-language caveats
 
     def to_json(self) -> dict:
-        return {"findings": [f.to_json() for f in self.findings], "before": self.before, "after": self.after, "notes": self.notes}
+        return {
+            "findings": [f.to_json() for f in self.findings],
+            "before": self.before,
+            "after": self.after,
+            "notes": self.notes,
+        }
 
 
 class _BaseUnavailable(Exception):
@@ -65,7 +80,12 @@ class _BaseUnavailable(Exception):
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["git", *args], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, check=False, env={**os.environ, "LC_ALL": "C"}
+        ["git", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+        env={**os.environ, "LC_ALL": "C"},
     )
 
 
@@ -80,7 +100,9 @@ class _ExportPythonPath:
 
     def run(self, command: str, cwd: Path, timeout_s: float) -> CommandResult:
         value = ":".join(shlex.quote(e) for e in self.entries)
-        result = self.inner.run(f'PYTHONPATH={value}"${{PYTHONPATH:+:$PYTHONPATH}}"; export PYTHONPATH\n{command}', cwd, timeout_s)
+        result = self.inner.run(
+            f'PYTHONPATH={value}"${{PYTHONPATH:+:$PYTHONPATH}}"; export PYTHONPATH\n{command}', cwd, timeout_s
+        )
         return replace(result, command=command)
 
 
@@ -119,11 +141,23 @@ class _BaseTree:
             parent.mkdir(parents=True, exist_ok=True)
             path = Path(tempfile.mkdtemp(prefix="base-", dir=parent))
             # no hooks: a post-checkout hook could run anything, even in the user's tree
-            proc = _git(self.root, "-c", "core.hooksPath=/dev/null", "worktree", "add", "--detach", "--quiet", str(path), self.rev)
+            proc = _git(
+                self.root,
+                "-c",
+                "core.hooksPath=/dev/null",
+                "worktree",
+                "add",
+                "--detach",
+                "--quiet",
+                str(path),
+                self.rev,
+            )
             if proc.returncode != 0:
                 shutil.rmtree(path, ignore_errors=True)
                 _git(self.root, "worktree", "prune")
-                self.failed = f"`{self.rev}` could not be checked out: {_last_line(proc.stderr.decode(errors='replace'))}"
+                self.failed = (
+                    f"`{self.rev}` could not be checked out: {_last_line(proc.stderr.decode(errors='replace'))}"
+                )
                 raise _BaseUnavailable(self.failed)
             self.path = path
         return _base_runner(self.runner, self.path), self.path
@@ -151,8 +185,9 @@ class _BaseTree:
         self.path = None
 
 
-def _run_tests(runner: CommandRunner, cwd: Path, command: str, tmp: Path, timeout_s: float,
-               junit_xml: str | None = None) -> tuple[TestRun, dict[str, CaseFailure]]:
+def _run_tests(
+    runner: CommandRunner, cwd: Path, command: str, tmp: Path, timeout_s: float, junit_xml: str | None = None
+) -> tuple[TestRun, dict[str, CaseFailure]]:
     """Run the tests, with per-test results where the runner gives them (see `runners`).
 
     For pytest, the xunit1 junit family, unlike xunit2, records each test's file and line, so a
@@ -172,7 +207,13 @@ def _last_line(output: str) -> str:
 
 
 def _judge_tests(
-    runner: CommandRunner, root: Path, base: _BaseTree, command: str, tmp: Path, timeout_s: float, report: JudgeReport,
+    runner: CommandRunner,
+    root: Path,
+    base: _BaseTree,
+    command: str,
+    tmp: Path,
+    timeout_s: float,
+    report: JudgeReport,
     junit_xml: str | None = None,
 ) -> None:
     after, failures = _run_tests(runner, root, command, tmp, timeout_s, junit_xml)
@@ -193,7 +234,9 @@ def _judge_tests(
         before = TestRun(before.result, {t.removeprefix(prefix): s for t, s in before.cases.items()})
     report.before["tests"] = before.to_json()
     if before.result.timed_out:
-        report.notes.append(f"`{command}` timed out after {timeout_s:.0f}s on the base ({base.rev}): tests not compared")
+        report.notes.append(
+            f"`{command}` timed out after {timeout_s:.0f}s on the base ({base.rev}): tests not compared"
+        )
         return
     why = unusable_baseline(before, repro=True)
     if why:
@@ -206,7 +249,9 @@ def _judge_tests(
             report.findings.append(JudgeFinding(None, None, HIGH, TESTS, message))
         else:
             code = before.result.exit_code
-            report.notes.append(f"`{command}` already failed on the base (exit {code}): without per-test results the runs cannot be compared")
+            report.notes.append(
+                f"`{command}` already failed on the base (exit {code}): without per-test results the runs cannot be compared"
+            )
         return
     broken = sorted(before.passing & after.failing)
     new = sorted(after.failing - set(before.cases))
@@ -250,7 +295,16 @@ def _added_lines(root: Path, rev: str, paths: list[str]) -> dict[str, set[int]]:
     Used only to pick which of several identical problems is the new one. `--no-optional-locks`:
     a plain `git diff` may rewrite the index to refresh its stat data.
     """
-    args = ["-c", "core.quotePath=false", "diff", "-U0", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/"]
+    args = [
+        "-c",
+        "core.quotePath=false",
+        "diff",
+        "-U0",
+        "--no-color",
+        "--no-ext-diff",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+    ]
     proc = _git(root, "--no-optional-locks", *args, rev, "--", *paths)
     added: dict[str, set[int]] = {}
     current: set[int] = set()
@@ -264,7 +318,13 @@ def _added_lines(root: Path, rev: str, paths: list[str]) -> dict[str, set[int]]:
 
 
 def _judge_lint(
-    runner: CommandRunner, root: Path, base: _BaseTree, command: str, changed: list[str], timeout_s: float, report: JudgeReport
+    runner: CommandRunner,
+    root: Path,
+    base: _BaseTree,
+    command: str,
+    changed: list[str],
+    timeout_s: float,
+    report: JudgeReport,
 ) -> None:
     after = runner.run(command, root, timeout_s)
     report.after["lint_exit_code"] = after.exit_code

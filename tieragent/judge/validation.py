@@ -14,9 +14,9 @@ fresh one: both sides of every comparison went through the same mask.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from ..core.private_files import write_private
 from ..repo.runner import CommandResult, CommandRunner
@@ -27,7 +27,15 @@ from .lint import lint_locations, lint_problems, readable
 from .runners import Adapter, detect_runner, no_per_test_reason, run_test_command
 from .testresults import TestRun, TestVerdict, judge_tests
 
-__all__ = ["Baseline", "Validation", "Validator", "detect_test_command", "lint_locations", "lint_problems", "output_tail"]
+__all__ = [
+    "Baseline",
+    "Validation",
+    "Validator",
+    "detect_test_command",
+    "lint_locations",
+    "lint_problems",
+    "output_tail",
+]
 _BASELINE_FILE = "baseline.json"
 
 
@@ -72,7 +80,9 @@ class Validation:
             old = set(self.tests.failing) - new if checks.get("per_test") else set()
             failing = sorted((t for t in self.tests.failing if t in self.tests.details), key=lambda t: (t in old, t))
             if failing:  # what the patch broke first; what failed before it too, said so
-                shown = {f"{t} (failed before the patch too)" if t in old else t: self.tests.details[t] for t in failing}
+                shown = {
+                    f"{t} (failed before the patch too)" if t in old else t: self.tests.details[t] for t in failing
+                }
                 return render_failures(shown, self.tests.result.output)
         r = self.lint if self.outcome == "lint-failed" else self.tests.result if self.tests else None
         return r.output if r else ""
@@ -82,7 +92,13 @@ class Validation:
             if r is None:
                 return None
             tail = "\n".join(r.output.rstrip().splitlines()[-40:])[-3000:]
-            return {"command": r.command, "exit_code": r.exit_code, "timed_out": r.timed_out, "seconds": round(r.seconds, 3), "output_tail": tail}
+            return {
+                "command": r.command,
+                "exit_code": r.exit_code,
+                "timed_out": r.timed_out,
+                "seconds": round(r.seconds, 3),
+                "output_tail": tail,
+            }
 
         return {
             "ok": self.ok,
@@ -99,8 +115,17 @@ def _unmasked(text: str) -> str:
 
 
 class Validator:
-    def __init__(self, runner: CommandRunner, root: Path, state_dir: Path, test_cmd: str, lint_cmd: str | None, timeout_s: float,
-                 junit_xml: str | None = None, mask: Callable[[str], str] = _unmasked):
+    def __init__(
+        self,
+        runner: CommandRunner,
+        root: Path,
+        state_dir: Path,
+        test_cmd: str,
+        lint_cmd: str | None,
+        timeout_s: float,
+        junit_xml: str | None = None,
+        mask: Callable[[str], str] = _unmasked,
+    ):
         self.runner, self.root, self.state_dir = runner, root, state_dir
         self.test_cmd, self.lint_cmd, self.timeout_s = test_cmd, lint_cmd, timeout_s
         self.junit_xml = junit_xml
@@ -119,14 +144,20 @@ class Validator:
         them; `only` runs just that test file where the runner allows it (see `run_test_command`)."""
         command = self.test_cmd + (f" {extra}" if extra else "")
         adapter = self.adapter if not extra else detect_runner(command, self.root, self.junit_xml)
-        run, _ = run_test_command(self.runner, self.root, command, self.state_dir / "tmp", self.timeout_s, adapter=adapter, only=only)
+        run, _ = run_test_command(
+            self.runner, self.root, command, self.state_dir / "tmp", self.timeout_s, adapter=adapter, only=only
+        )
         return self._masked_run(run)
 
     def _masked_run(self, run: TestRun) -> TestRun:
         """The run with its output and failure messages masked (test ids are names from the code: kept)."""
         mask = self.mask
-        return replace(run, result=replace(run.result, output=mask(run.result.output)),
-                       messages={t: mask(m) for t, m in run.messages.items()}, details={t: mask(d) for t, d in run.details.items()})
+        return replace(
+            run,
+            result=replace(run.result, output=mask(run.result.output)),
+            messages={t: mask(m) for t, m in run.messages.items()},
+            details={t: mask(d) for t, d in run.details.items()},
+        )
 
     def why_no_per_test(self, run: TestRun) -> str:
         """Why `run` has no per-test results, naming what to configure."""
@@ -150,8 +181,12 @@ class Validator:
         return b, False
 
     def _key(self, fingerprint: str) -> dict:
-        key = {"fingerprint": fingerprint, "test": self.mask(self.test_cmd), "lint": self.mask(self.lint_cmd) if self.lint_cmd else None,
-               "environment": environment_key((self.test_cmd, self.lint_cmd), self.root, self.runner.environment())}
+        key = {
+            "fingerprint": fingerprint,
+            "test": self.mask(self.test_cmd),
+            "lint": self.mask(self.lint_cmd) if self.lint_cmd else None,
+            "environment": environment_key((self.test_cmd, self.lint_cmd), self.root, self.runner.environment()),
+        }
         return {**key, "junit_xml": self.junit_xml} if self.junit_xml else key
 
     def cached_baseline_state(self, fingerprint: str | None) -> str:
@@ -174,8 +209,16 @@ class Validator:
             return None
         try:
             t, lint = data["tests"], data.get("lint")
-            tests = TestRun(CommandResult(self.test_cmd, t["exit_code"], t["output"], t["seconds"], t["timed_out"]), t["cases"], t.get("messages") or {})
-            lint_result = CommandResult(self.lint_cmd or "", lint["exit_code"], lint["output"], lint["seconds"], False) if lint else None
+            tests = TestRun(
+                CommandResult(self.test_cmd, t["exit_code"], t["output"], t["seconds"], t["timed_out"]),
+                t["cases"],
+                t.get("messages") or {},
+            )
+            lint_result = (
+                CommandResult(self.lint_cmd or "", lint["exit_code"], lint["output"], lint["seconds"], False)
+                if lint
+                else None
+            )
         except (KeyError, TypeError):
             return None
         return Baseline(tests, lint_result)
@@ -186,9 +229,17 @@ class Validator:
         r = b.tests.result
         data = {
             "key": self._key(fingerprint),
-            "tests": {"exit_code": r.exit_code, "output": r.output[-200_000:], "seconds": r.seconds, "timed_out": r.timed_out, "cases": b.tests.cases,
-                      "messages": b.tests.messages},
-            "lint": {"exit_code": b.lint.exit_code, "output": b.lint.output[-200_000:], "seconds": b.lint.seconds} if b.lint else None,
+            "tests": {
+                "exit_code": r.exit_code,
+                "output": r.output[-200_000:],
+                "seconds": r.seconds,
+                "timed_out": r.timed_out,
+                "cases": b.tests.cases,
+                "messages": b.tests.messages,
+            },
+            "lint": {"exit_code": b.lint.exit_code, "output": b.lint.output[-200_000:], "seconds": b.lint.seconds}
+            if b.lint
+            else None,
         }
         write_private(self.state_dir / _BASELINE_FILE, json.dumps(data))  # masked output (see run_tests), 0600
 
@@ -210,7 +261,9 @@ class Validator:
             return Validation("lint-failed", reason, tests, lint, checks)
         return Validation("ok", "", tests, lint, checks)
 
-    def _judge_lint(self, before: CommandResult | None, after: CommandResult, changed: set[str]) -> tuple[bool, str, list[str]]:
+    def _judge_lint(
+        self, before: CommandResult | None, after: CommandResult, changed: set[str]
+    ) -> tuple[bool, str, list[str]]:
         if after.timed_out:
             return False, f"`{after.command}` timed out", []
         if after.exit_code == 0:

@@ -14,7 +14,9 @@ class BudgetVerdict:
     reason: str = ""
 
 
-def budget_check(budget: BudgetConfig, spent_usd: float, calls_made: int, worst_case_usd: float | None) -> BudgetVerdict:
+def budget_check(
+    budget: BudgetConfig, spent_usd: float, calls_made: int, worst_case_usd: float | None
+) -> BudgetVerdict:
     """Worst case: the call's prompt at the input price plus max_tokens at the output price."""
     if budget.max_calls is not None and calls_made >= budget.max_calls:
         return BudgetVerdict(False, f"max calls reached ({budget.max_calls})")

@@ -21,8 +21,8 @@ lone surrogate or a control character a model sent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Mapping
 
 from ..core.config import BudgetConfig, TierConfig
 from ..core.errors import BudgetExceeded, ProviderError, TieragentError
@@ -80,16 +80,28 @@ class Gateway:
     ):
         self.provider, self.ledger, self.tiers, self.budget = provider, ledger, tiers, budget
         self.policies = policies
-        self.redactor = redactor or Redactor.from_environment(extra_names=tuple(c.api_key_env for c in tiers.values() if c.api_key_env))
+        self.redactor = redactor or Redactor.from_environment(
+            extra_names=tuple(c.api_key_env for c in tiers.values() if c.api_key_env)
+        )
         self.on_event = on_event
 
-    def call(self, step: Step, tier: Tier, messages: tuple[dict[str, str], ...], *, note: str = "", edit_format: str | None = None) -> Call:
+    def call(
+        self,
+        step: Step,
+        tier: Tier,
+        messages: tuple[dict[str, str], ...],
+        *,
+        note: str = "",
+        edit_format: str | None = None,
+    ) -> Call:
         """Make one call at `tier`, or say why it was not made (see the module docstring)."""
         policy = self.policies[step]  # a KeyError here is a bug: every step a flow calls declares its policy
         tier_cfg = self.tiers[tier]
         messages = tuple({**m, "content": self.redactor(m["content"])} for m in messages)
         request = ModelRequest(step, tier, messages, tier_cfg.max_output_tokens)
-        worst = worst_case_cost(self.ledger.prices.get(tier), estimate_tokens(request.prompt_text()), request.max_tokens)
+        worst = worst_case_cost(
+            self.ledger.prices.get(tier), estimate_tokens(request.prompt_text()), request.max_tokens
+        )
         verdict = budget_check(self.budget, self.ledger.spent_usd, self.ledger.calls, worst)
         if not verdict.allowed:
             row = self.ledger.record(step, tier, None, Outcome.BUDGET_STOP, verdict.reason, edit_format)
@@ -106,7 +118,9 @@ class Gateway:
             # a prompt too big for this tier is the step's to handle (a smaller prompt, another tier), like a tier that is down
             if (not err.retryable and err.kind != "context_window") or policy.unavailable is Unavailable.FAIL:
                 raise
-            what = "the prompt is over its context window" if err.kind == "context_window" else f"unavailable ({err.kind})"
+            what = (
+                "the prompt is over its context window" if err.kind == "context_window" else f"unavailable ({err.kind})"
+            )
             self._warn(step, f"{step}: {tier} tier {what}; {policy.fallback or policy.unavailable}")
             return Call(None, row, err)
         except KeyboardInterrupt:

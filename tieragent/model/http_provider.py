@@ -109,12 +109,26 @@ class HttpProvider(RemoteProvider):
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # e.g. a URL httpx cannot use
             raise failed("unknown", False, f"{type(exc).__name__}: {exc}") from None
         seconds = time.monotonic() - started
-        return ModelReply(reading.text, reading.usage or estimated_usage(request, reading.text), cfg.model, seconds,
-                          truncated=reading.finish in CUT_AT_MAX_TOKENS)
+        return ModelReply(
+            reading.text,
+            reading.usage or estimated_usage(request, reading.text),
+            cfg.model,
+            seconds,
+            truncated=reading.finish in CUT_AT_MAX_TOKENS,
+        )
 
     def status_error(self, tier: Tier, response: Any, key: str | None, wire: Wire) -> ProviderError:
         message = error_message(response.text) or f"HTTP {response.status_code}"
         kind, retryable = kind_of_status(response.status_code, message)
         detail = f"HTTP {response.status_code}: {message}"
-        return provider_error(tier, self.tiers[tier], kind, retryable, detail, key=key, endpoint=wire.base,
-                              key_env=wire.key_env, retry_after=retry_after_seconds(response.headers))
+        return provider_error(
+            tier,
+            self.tiers[tier],
+            kind,
+            retryable,
+            detail,
+            key=key,
+            endpoint=wire.base,
+            key_env=wire.key_env,
+            retry_after=retry_after_seconds(response.headers),
+        )

@@ -8,16 +8,16 @@ work would have cost had every step gone to the frontier model.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core.config import Price
 from ..core.private_files import append_private
 from ..core.vocab import CALL_MADE, FRONTIER, TIERS, Outcome, Step, Tier
 from .prices import cost_usd
 from .protocol import ModelReply, Usage
-
 
 USD_DECIMALS = 6  # a millionth of a dollar: rows keep no float noise, and they add up to the totals shown
 
@@ -71,8 +71,15 @@ class Ledger:
     rows: list[LedgerRow] = field(default_factory=list)
     mask: Callable[[str], str] = field(default=lambda note: note, repr=False)  # notes quote files and errors: mask them
 
-    def record(self, step: Step | str, tier: Tier, reply: ModelReply | None, outcome: Outcome | str, note: str = "",
-               edit_format: str | None = None) -> LedgerRow:
+    def record(
+        self,
+        step: Step | str,
+        tier: Tier,
+        reply: ModelReply | None,
+        outcome: Outcome | str,
+        note: str = "",
+        edit_format: str | None = None,
+    ) -> LedgerRow:
         """One row for one call (or one call not made). Any flow's steps; outcomes from `Outcome`."""
         usage = reply.usage if reply else Usage()
         row = LedgerRow(
@@ -151,7 +158,9 @@ def append_history(state_dir: Path, record: dict[str, Any]) -> Path:
     """One JSON line per run, under the repo's .git directory (never in the tree), readable only by
     the user. The caller masks the record (the flows' results are `MaskedDocument`s)."""
     line = json.dumps(record, sort_keys=True) + "\n"
-    return append_private(state_dir / "ledger.jsonl", line)  # one O_APPEND write: concurrent runs never interleave lines
+    return append_private(
+        state_dir / "ledger.jsonl", line
+    )  # one O_APPEND write: concurrent runs never interleave lines
 
 
 def read_history(state_dir: Path) -> list[dict[str, Any]]:

@@ -23,8 +23,15 @@ from ..core.errors import ProviderError, UsageError
 from ..core.vocab import Tier
 from .model_map import price_from_map
 from .protocol import Carrier, KeyStatus, ModelReply, ModelRequest, Usage
-from .remote import (RemoteProvider, caches_by_breakpoint, estimated_usage, kind_of_status, provider_error,
-                     retry_after_seconds, with_cache_breakpoints)
+from .remote import (
+    RemoteProvider,
+    caches_by_breakpoint,
+    estimated_usage,
+    kind_of_status,
+    provider_error,
+    retry_after_seconds,
+    with_cache_breakpoints,
+)
 from .wires import ollama_context
 
 _litellm: Any = None
@@ -41,6 +48,7 @@ def _import_litellm() -> Any:
         # redirecting sys.stdout would steal the main thread's output: so no redirect here.)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"pydantic\._internal")
         import litellm
+
         litellm.suppress_debug_info = True
         litellm.drop_params = True  # e.g. reasoning models reject temperature; drop rather than fail
         litellm.telemetry = False
@@ -69,7 +77,9 @@ def _classify_error(exc: Exception) -> tuple[str, bool]:
     if isinstance(exc, (ex.InternalServerError, ex.ServiceUnavailableError, ex.BadGatewayError)):
         return "server", True
     if isinstance(exc, (ex.BadRequestError, ex.UnprocessableEntityError)):
-        return kind_of_status(400, str(exc))  # a context-window error litellm did not recognise, by the provider's words
+        return kind_of_status(
+            400, str(exc)
+        )  # a context-window error litellm did not recognise, by the provider's words
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):  # e.g. some providers' 403 arrives as a plain APIError
         return kind_of_status(status, str(exc))
@@ -164,7 +174,9 @@ class LiteLLMProvider(RemoteProvider):
             provider = str(ll.get_llm_provider(cfg.model)[1]).upper()
         except Exception:
             return KeyStatus((), (), needs_key=True)
-        usual = dict.fromkeys((f"{provider}_API_KEY", f"{provider}_AUTH_TOKEN") + (("GOOGLE_API_KEY",) if provider == "GEMINI" else ()))
+        usual = dict.fromkeys(
+            (f"{provider}_API_KEY", f"{provider}_AUTH_TOKEN") + (("GOOGLE_API_KEY",) if provider == "GEMINI" else ())
+        )
         present = tuple(n for n in usual if self.environ.get(n))
         return KeyStatus(present, present, needs_key=True)
 
@@ -196,7 +208,9 @@ class LiteLLMProvider(RemoteProvider):
         cfg = self.tiers[request.tier]
         kwargs: dict[str, Any] = dict(
             model=cfg.model,
-            messages=with_cache_breakpoints(request.messages) if caches_by_breakpoint(cfg.model) else [dict(m) for m in request.messages],
+            messages=with_cache_breakpoints(request.messages)
+            if caches_by_breakpoint(cfg.model)
+            else [dict(m) for m in request.messages],
             max_tokens=request.max_tokens,
             timeout=cfg.timeout_s,
             max_retries=0,
@@ -206,7 +220,9 @@ class LiteLLMProvider(RemoteProvider):
             kwargs["api_base"] = cfg.api_base
         if cfg.temperature is not None:
             kwargs["temperature"] = cfg.temperature
-        if cfg.model.startswith(("ollama/", "ollama_chat/")):  # else Ollama silently cuts the prompt at its default window
+        if cfg.model.startswith(
+            ("ollama/", "ollama_chat/")
+        ):  # else Ollama silently cuts the prompt at its default window
             kwargs["num_ctx"] = ollama_context(request, cfg.max_context)
         key = self.sent_key(request.tier)
         if key:
@@ -234,14 +250,24 @@ class LiteLLMProvider(RemoteProvider):
         if response is not None and response.choices:
             text = response.choices[0].message.content or ""
             finish = getattr(response.choices[0], "finish_reason", None)
-        return ModelReply(text, reported_usage(response, request, text), cfg.model, seconds, truncated=finish == "length")
+        return ModelReply(
+            text, reported_usage(response, request, text), cfg.model, seconds, truncated=finish == "length"
+        )
 
     def _error(self, tier: Tier, kind: str, retryable: bool, exc: Exception) -> ProviderError:
         detail = str(exc) or type(exc).__name__
         key_env = self._key_env_name(tier) if kind == "auth" else None
         retry_after = _retry_after(exc) if kind == "rate_limit" else None
-        return provider_error(tier, self.tiers[tier], kind, retryable, detail, key=self.sent_key(tier), key_env=key_env,
-                              retry_after=retry_after)
+        return provider_error(
+            tier,
+            self.tiers[tier],
+            kind,
+            retryable,
+            detail,
+            key=self.sent_key(tier),
+            key_env=key_env,
+            retry_after=retry_after,
+        )
 
 
 def _retry_after(exc: Exception) -> float | None:

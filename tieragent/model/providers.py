@@ -58,17 +58,19 @@ class TieredProvider:
             p.warm_up()
 
 
-def real_provider(tiers: dict[Tier, TierConfig], settings: ProviderConfig, environ: dict[str, str] | None = None) -> TieredProvider:
+def real_provider(
+    tiers: dict[Tier, TierConfig], settings: ProviderConfig, environ: dict[str, str] | None = None
+) -> TieredProvider:
     env = dict(os.environ) if environ is None else environ
     http = {t: c for t, c in tiers.items() if carrier(c, settings) is Carrier.HTTP}
     rest = {t: c for t, c in tiers.items() if t not in http}
     by_tier: dict[Tier, Provider] = {}
     if http:
         hp = HttpProvider(http, settings, environ=env)
-        by_tier.update({t: hp for t in http})
+        by_tier.update(dict.fromkeys(http, hp))
     if rest:
         from .litellm_adapter import LiteLLMProvider  # cheap: litellm itself is imported on first use
 
         lp = LiteLLMProvider(rest, settings, environ=env)
-        by_tier.update({t: lp for t in rest})
+        by_tier.update(dict.fromkeys(rest, lp))
     return TieredProvider({t: by_tier[t] for t in tiers})

@@ -22,7 +22,8 @@ import math
 import os
 import re
 from collections import Counter
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
 MIN_SECRET_LEN = 8  # shorter env values are too likely to be ordinary words
@@ -88,7 +89,11 @@ def _random_looking(value: str, quoted: bool) -> bool:
     """A key, not a URL, a path, or (unquoted) a dotted name in code."""
     if "://" in value or value.startswith(("/", "./", "~")) or _PLACEHOLDER_RE.fullmatch(value):
         return False
-    if not quoted and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\(\))?", value) and not re.search(r"\d{3}", value):
+    if (
+        not quoted
+        and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\(\))?", value)
+        and not re.search(r"\d{3}", value)
+    ):
         return False  # settings.SECRET_KEY_FROM_ENV, os.environ.get: code, not a value
     kinds = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
     return kinds >= 2 and _entropy(value) >= MIN_ENTROPY
@@ -123,8 +128,14 @@ class Redactor:
                 text = text.replace(v, self._placeholder(v))
         for shape in SHAPES:
             text = shape.sub(lambda m: self._placeholder(m.group(0)), text)
-        text = URL_PASSWORD.sub(lambda m: m.group(0).replace(m.group("password"), self._placeholder(m.group("password")), 1)
-                                if not _PLACEHOLDER_RE.fullmatch(m.group("password")) else m.group(0), text)
+        text = URL_PASSWORD.sub(
+            lambda m: (
+                m.group(0).replace(m.group("password"), self._placeholder(m.group("password")), 1)
+                if not _PLACEHOLDER_RE.fullmatch(m.group("password"))
+                else m.group(0)
+            ),
+            text,
+        )
 
         def assigned(m: re.Match[str]) -> str:
             value = m.group("value")
@@ -141,7 +152,11 @@ class Redactor:
 
     def unmask(self, text: str) -> str:
         """Placeholders back to the secrets they stand for (only those this redactor made)."""
-        return _PLACEHOLDER_RE.sub(lambda m: self._by_placeholder.get(m.group(0), m.group(0)), text) if self._by_placeholder else text
+        return (
+            _PLACEHOLDER_RE.sub(lambda m: self._by_placeholder.get(m.group(0), m.group(0)), text)
+            if self._by_placeholder
+            else text
+        )
 
     def mask_json(self, obj: Any) -> Any:
         """Every string in a JSON-ready structure masked (for --json, the history line, SARIF, ...)."""

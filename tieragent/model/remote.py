@@ -14,8 +14,9 @@ import os
 import random
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from ..core.config import Price, ProviderConfig, TierConfig
 from ..core.errors import ProviderError, UsageError
@@ -87,8 +88,12 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
             return None
 
 
-def call_with_retries(once: Callable[[], ModelReply], settings: ProviderConfig, sleep: Callable[[float], None],
-                      jitter: Callable[[], float]) -> ModelReply:
+def call_with_retries(
+    once: Callable[[], ModelReply],
+    settings: ProviderConfig,
+    sleep: Callable[[float], None],
+    jitter: Callable[[], float],
+) -> ModelReply:
     """`once()`, retried after a retryable ProviderError: exponential backoff with full jitter (so
     many clients do not retry in step), a 429's Retry-After as given, and never more waiting in
     all than `settings.max_wait_s`."""
@@ -102,7 +107,9 @@ def call_with_retries(once: Callable[[], ModelReply], settings: ProviderConfig, 
                 raise
             wait = err.retry_after if err.retry_after is not None else delay * (0.5 + jitter() / 2)
             if waited + wait > settings.max_wait_s:
-                err.message += f" (gave up: waiting {wait:.0f}s more would pass provider.max_wait_s = {settings.max_wait_s:.0f}s)"
+                err.message += (
+                    f" (gave up: waiting {wait:.0f}s more would pass provider.max_wait_s = {settings.max_wait_s:.0f}s)"
+                )
                 raise
             sleep(wait)
             waited += wait
@@ -110,8 +117,18 @@ def call_with_retries(once: Callable[[], ModelReply], settings: ProviderConfig, 
     raise AssertionError("unreachable")
 
 
-def provider_error(tier: Tier, cfg: TierConfig, kind: str, retryable: bool, detail: str, *, key: str | None = None,
-                   key_env: str | None = None, retry_after: float | None = None, endpoint: str | None = None) -> ProviderError:
+def provider_error(
+    tier: Tier,
+    cfg: TierConfig,
+    kind: str,
+    retryable: bool,
+    detail: str,
+    *,
+    key: str | None = None,
+    key_env: str | None = None,
+    retry_after: float | None = None,
+    endpoint: str | None = None,
+) -> ProviderError:
     """The error a flow sees: the tier, the model and endpoint (`endpoint`, else the tier's api_base),
     what went wrong, and what to check. The key's value, if the provider echoed it, is blanked."""
     endpoint = endpoint or cfg.api_base
@@ -122,12 +139,16 @@ def provider_error(tier: Tier, cfg: TierConfig, kind: str, retryable: bool, deta
     if kind == "auth":
         hint = f"Check the key in {key_env}." if key_env else "Check the provider key."
     elif kind == "not_found":
-        hint = f"Check tiers.{tier}.model ({cfg.model})" + (f" and tiers.{tier}.api_base ({cfg.api_base})." if cfg.api_base else ".")
+        hint = f"Check tiers.{tier}.model ({cfg.model})" + (
+            f" and tiers.{tier}.api_base ({cfg.api_base})." if cfg.api_base else "."
+        )
     elif kind in ("unreachable", "server", "timeout"):
         hint = f"Is {endpoint or 'the provider'} reachable and healthy from here?"
     where = f"{cfg.model} at {endpoint}" if endpoint else cfg.model
     message = f"{tier} tier ({where}): {KIND_TEXT[kind]}: {detail[:300]}"
-    return ProviderError(kind, message, retryable=retryable, hint=hint, retry_after=retry_after if kind == "rate_limit" else None)
+    return ProviderError(
+        kind, message, retryable=retryable, hint=hint, retry_after=retry_after if kind == "rate_limit" else None
+    )
 
 
 def estimated_usage(request: ModelRequest, text: str) -> Usage:
@@ -150,7 +171,12 @@ def with_cache_breakpoints(messages: tuple[dict[str, str], ...]) -> list[dict[st
     marked = 0
     for m in messages:
         if marked < 2 and m["role"] in ("system", "user"):
-            out.append({"role": m["role"], "content": [{"type": "text", "text": m["content"], "cache_control": {"type": "ephemeral"}}]})
+            out.append(
+                {
+                    "role": m["role"],
+                    "content": [{"type": "text", "text": m["content"], "cache_control": {"type": "ephemeral"}}],
+                }
+            )
             marked += 1
         else:
             out.append(dict(m))
@@ -192,14 +218,17 @@ class RemoteProvider(ABC):
         cfg = self.tiers[tier]
         if cfg.api_key_env:
             if not self.environ.get(cfg.api_key_env):
-                raise UsageError(f"tiers.{tier}.api_key_env: the variable {cfg.api_key_env} is not set",
-                                 hint=f"export {cfg.api_key_env}=... (the key for {cfg.model}), or remove api_key_env.")
+                raise UsageError(
+                    f"tiers.{tier}.api_key_env: the variable {cfg.api_key_env} is not set",
+                    hint=f"export {cfg.api_key_env}=... (the key for {cfg.model}), or remove api_key_env.",
+                )
             return
         missing = self.missing_keys(tier)
         if missing:
-            raise UsageError(f"tiers.{tier}: {cfg.model} needs {', '.join(missing)}, which is not set",
-                             hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env "
-                                  "to the variable that holds the key.")
+            raise UsageError(
+                f"tiers.{tier}: {cfg.model} needs {', '.join(missing)}, which is not set",
+                hint=f"export {missing[0]}=..., or set tiers.{tier}.api_key_env to the variable that holds the key.",
+            )
 
     def missing_keys(self, tier: Tier) -> list[str]:
         """For a tier without `api_key_env`: the usual variables its provider needs that are not set."""

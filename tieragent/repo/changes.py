@@ -19,7 +19,16 @@ from ..core.errors import EnvironmentProblem, UsageError
 from .workspace import GitWorkspace
 
 # Stable output whatever the user's git config says (noprefix, colour, external diff tools, quoting).
-DIFF_ARGS = ("-c", "core.quotepath=off", "diff", "--no-color", "--no-ext-diff", "-M", "--src-prefix=a/", "--dst-prefix=b/")
+DIFF_ARGS = (
+    "-c",
+    "core.quotepath=off",
+    "diff",
+    "--no-color",
+    "--no-ext-diff",
+    "-M",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,20 @@ def working_tree(ws: GitWorkspace) -> DiffSource:
     for raw in sorted(u for u in untracked if u):
         rel = raw.decode("utf-8", errors="surrogateescape")
         # `git diff --no-index` exits 1 when the files differ, which they always do here
-        text += ws.git("-c", "core.quotepath=off", "diff", "--no-color", "--no-ext-diff", "--no-index",
-                       "--src-prefix=a/", "--dst-prefix=b/", "--", "/dev/null", rel, check=False).decode("utf-8", errors="replace")
+        text += ws.git(
+            "-c",
+            "core.quotepath=off",
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-index",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            "--",
+            "/dev/null",
+            rel,
+            check=False,
+        ).decode("utf-8", errors="replace")
     return DiffSource(text, "the working tree and the index against HEAD", old, "worktree", base_rev=old)
 
 
@@ -74,7 +95,8 @@ def since_base(ws: GitWorkspace, ref: str) -> DiffSource:
         raise EnvironmentProblem(
             f"--base {ref}: {ref} and HEAD share no history here" + (" (this is a shallow clone)" if shallow else ""),
             hint="The merge-base needs both histories: fetch more (`git fetch --unshallow`, or fetch-depth: 0 in CI)."
-            if shallow else "Is it the right base branch?",
+            if shallow
+            else "Is it the right base branch?",
         )
     text = ws.git(*DIFF_ARGS, base, "HEAD").decode("utf-8", errors="replace")
     return DiffSource(text, f"{ref}...HEAD (merge-base {base[:12]})", base, "HEAD", base_rev=base)
@@ -105,8 +127,14 @@ def new_content(ws: GitWorkspace, source: DiffSource, path: str) -> bytes | None
 LINGUIST = ("linguist-generated", "linguist-vendored")
 
 
-def attributes(ws: GitWorkspace, paths: list[str], names: tuple[str, ...] = LINGUIST, *, rev: str | None = None,
-               index: bool = False) -> dict[str, set[str]]:
+def attributes(
+    ws: GitWorkspace,
+    paths: list[str],
+    names: tuple[str, ...] = LINGUIST,
+    *,
+    rev: str | None = None,
+    index: bool = False,
+) -> dict[str, set[str]]:
     """Which of the gitattributes `names` are set (true) for each path: as the `.gitattributes`
     files of commit `rev` say, or of the index (`index`), or else of the work tree."""
     if not paths:

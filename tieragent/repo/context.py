@@ -8,7 +8,6 @@ from ..core.tokens import estimate_tokens
 from .patching import PathRefused, check_path, strip_git_prefix
 from .workspace import GitWorkspace
 
-
 DEFAULT_CONTEXT_WINDOW = 32_000  # tokens, for a model whose window nobody knows
 PROMPT_RESERVE_TOKENS = 3_000  # instructions, related signatures and feedback around the files
 

@@ -62,7 +62,9 @@ class EditStat:
     new: bytes | None
 
     def diff(self) -> str:
-        return file_diff(self.path if self.old is not None else None, self.old, self.path if self.new is not None else None, self.new)
+        return file_diff(
+            self.path if self.old is not None else None, self.old, self.path if self.new is not None else None, self.new
+        )
 
     def counts(self) -> tuple[int, int]:
         """(added, removed) lines."""

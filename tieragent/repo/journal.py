@@ -20,10 +20,10 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from ..core.errors import EnvironmentProblem
 from ..core.private_files import open_private, private_dir, write_private
@@ -40,8 +40,10 @@ class RunInProgress(EnvironmentProblem):
 
     def __init__(self, pid: str, message: str | None = None, *, hint: str | None = None):
         self.pid = pid
-        super().__init__(message or f"a run (pid {pid}) is in progress in this repository; wait for it to finish",
-                         hint=hint or "Its journal is left alone: it restores its own files when it ends.")
+        super().__init__(
+            message or f"a run (pid {pid}) is in progress in this repository; wait for it to finish",
+            hint=hint or "Its journal is left alone: it restores its own files when it ends.",
+        )
 
 
 def _take_lock(journals: Path) -> int:
@@ -74,7 +76,9 @@ class _Original:
     existed: bool
     data: bytes | None
     mode: int | None
-    written: list[str] = field(default_factory=list)  # every sha tieragent wrote (or DELETED): recover only undoes those
+    written: list[str] = field(
+        default_factory=list
+    )  # every sha tieragent wrote (or DELETED): recover only undoes those
 
 
 @dataclass
@@ -336,7 +340,9 @@ def _recover_file(root: Path, state_dir: Path, journal: Path, rel: str, entry: d
         if entry["existed"]:
             private_dir(saved.parent)
             write_private(saved, (journal / "blobs" / entry["sha"]).read_bytes())
-        report.kept[rel] = "changed since the interrupted run" + (f"; original saved to {saved}" if entry["existed"] else "")
+        report.kept[rel] = "changed since the interrupted run" + (
+            f"; original saved to {saved}" if entry["existed"] else ""
+        )
         return
     if entry["existed"]:
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,8 @@ CI_MERGE_REQUEST_DIFF_BASE_SHA (the merge-base) and CI_MERGE_REQUEST_TARGET_BRAN
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from .workspace import GitWorkspace
 

@@ -20,10 +20,11 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping, Protocol
+from typing import Protocol
 
 MAX_OUTPUT_BYTES = 2_000_000  # keep the head and the tail of enormous logs
 
@@ -81,21 +82,50 @@ def wait_or_stop(proc: subprocess.Popen, timeout_s: float | None, *, grace_s: fl
 # What the repository's commands see of tieragent's environment: names a shell, a test runner or a
 # toolchain needs to find itself, and none that commonly carries a credential. Each with why.
 ALLOWED_VARS = {
-    "PATH": "programs", "HOME": "caches", "USER": "identity", "LOGNAME": "identity", "SHELL": "shell",
-    "LANG": "locale", "LANGUAGE": "locale", "TZ": "time",
-    "TMPDIR": "scratch", "TEMP": "scratch", "TMP": "scratch",
-    "TERM": "terminal", "NO_COLOR": "output", "COLORTERM": "output",
+    "PATH": "programs",
+    "HOME": "caches",
+    "USER": "identity",
+    "LOGNAME": "identity",
+    "SHELL": "shell",
+    "LANG": "locale",
+    "LANGUAGE": "locale",
+    "TZ": "time",
+    "TMPDIR": "scratch",
+    "TEMP": "scratch",
+    "TMP": "scratch",
+    "TERM": "terminal",
+    "NO_COLOR": "output",
+    "COLORTERM": "output",
     "CI": "behaviour",  # test suites that act differently in CI keep doing so
-    "VIRTUAL_ENV": "venv", "CONDA_PREFIX": "conda", "CONDA_DEFAULT_ENV": "conda",
-    "PYTHONPATH": "imports", "PYTHONIOENCODING": "encoding", "PYTHONUTF8": "encoding",
-    "PYTEST_ADDOPTS": "runner", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "runner",
-    "GOPATH": "toolchain", "GOROOT": "toolchain", "GOCACHE": "cache", "GOMODCACHE": "cache", "GOFLAGS": "flags",
+    "VIRTUAL_ENV": "venv",
+    "CONDA_PREFIX": "conda",
+    "CONDA_DEFAULT_ENV": "conda",
+    "PYTHONPATH": "imports",
+    "PYTHONIOENCODING": "encoding",
+    "PYTHONUTF8": "encoding",
+    "PYTEST_ADDOPTS": "runner",
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "runner",
+    "GOPATH": "toolchain",
+    "GOROOT": "toolchain",
+    "GOCACHE": "cache",
+    "GOMODCACHE": "cache",
+    "GOFLAGS": "flags",
     "GOTOOLCHAIN": "toolchain",
-    "CARGO_HOME": "toolchain", "RUSTUP_HOME": "toolchain", "RUSTUP_TOOLCHAIN": "toolchain", "CARGO_TARGET_DIR": "builds",
-    "JAVA_HOME": "toolchain", "GRADLE_USER_HOME": "cache", "M2_HOME": "toolchain", "MAVEN_HOME": "toolchain",
-    "NVM_DIR": "toolchain", "NODE_PATH": "imports",
+    "CARGO_HOME": "toolchain",
+    "RUSTUP_HOME": "toolchain",
+    "RUSTUP_TOOLCHAIN": "toolchain",
+    "CARGO_TARGET_DIR": "builds",
+    "JAVA_HOME": "toolchain",
+    "GRADLE_USER_HOME": "cache",
+    "M2_HOME": "toolchain",
+    "MAVEN_HOME": "toolchain",
+    "NVM_DIR": "toolchain",
+    "NODE_PATH": "imports",
     "LD_LIBRARY_PATH": "libraries",
-    "SSL_CERT_FILE": "certs", "SSL_CERT_DIR": "certs", "REQUESTS_CA_BUNDLE": "certs", "CURL_CA_BUNDLE": "certs",
+    "SSL_CERT_FILE": "certs",
+    "SSL_CERT_DIR": "certs",
+    "REQUESTS_CA_BUNDLE": "certs",
+    "CURL_CA_BUNDLE": "certs",
     "NODE_EXTRA_CA_CERTS": "certs",
 }
 # locale (LC_ALL, LC_CTYPE, ...), pyenv's version and root, the XDG_*_HOME folders (see `_allowed`)
@@ -115,7 +145,9 @@ def _allowed(name: str) -> bool:
     return name.startswith(ALLOWED_PREFIXES)
 
 
-def command_environment(environ: Mapping[str, str], passthrough: Iterable[str] = (), key_names: Iterable[str] = ()) -> dict[str, str]:
+def command_environment(
+    environ: Mapping[str, str], passthrough: Iterable[str] = (), key_names: Iterable[str] = ()
+) -> dict[str, str]:
     """What of `environ` a repository command may see: the allowlisted names, plus those in
     `passthrough` (validate.env_passthrough, from trusted config only). Everything else is dropped,
     and the tiers' key variables (`key_names`) even if a name on the list were one."""
@@ -127,7 +159,9 @@ def passed_names(environ: Mapping[str, str], passthrough: Iterable[str] = ()) ->
     """(allowlisted names set in `environ`, passthrough names set in it, how many others are dropped): for `doctor`."""
     passed = [n for n in dict.fromkeys(passthrough) if n in environ]
     order = {n: i for i, n in enumerate(ALLOWED_VARS)}  # PATH, HOME, ... as listed; LC_*, XDG_* after, by name
-    allowed = sorted((n for n in environ if _allowed(n) and n not in passed), key=lambda n: (order.get(n, len(order)), n))
+    allowed = sorted(
+        (n for n in environ if _allowed(n) and n not in passed), key=lambda n: (order.get(n, len(order)), n)
+    )
     return allowed, passed, len(environ) - len(allowed) - len(passed)
 
 
@@ -150,16 +184,26 @@ def network_namespace_prefix() -> tuple[str, ...] | None:
 class SubprocessRunner:
     """Runs a command with the allowlisted environment (see `command_environment`), `extra_env` on top."""
 
-    def __init__(self, extra_env: dict[str, str] | None = None, *, key_names: Iterable[str] = (), passthrough: Iterable[str] = (),
-                 no_network: bool = False):
+    def __init__(
+        self,
+        extra_env: dict[str, str] | None = None,
+        *,
+        key_names: Iterable[str] = (),
+        passthrough: Iterable[str] = (),
+        no_network: bool = False,
+    ):
         self.extra_env = extra_env or {}
         self.key_names, self.passthrough = tuple(key_names), tuple(passthrough)
         self.no_network = no_network and network_namespace_prefix() is not None
 
     def with_env(self, extra_env: dict[str, str]) -> SubprocessRunner:
         """The same runner (same passthrough, network as it was) with more variables set."""
-        return SubprocessRunner({**self.extra_env, **extra_env}, key_names=self.key_names, passthrough=self.passthrough,
-                                no_network=self.no_network)
+        return SubprocessRunner(
+            {**self.extra_env, **extra_env},
+            key_names=self.key_names,
+            passthrough=self.passthrough,
+            no_network=self.no_network,
+        )
 
     def environment(self) -> dict[str, str]:
         env = command_environment(os.environ, self.passthrough, self.key_names)

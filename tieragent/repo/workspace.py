@@ -64,7 +64,9 @@ class GitWorkspace:
 
     def blob(self, rev: str, path: str) -> bytes | None:
         """The content of `path` at `rev` ("" for the index), or None when it is not there."""
-        proc = subprocess.run(["git", "cat-file", "blob", f"{rev}:{path}"], cwd=self.root, capture_output=True, check=False)
+        proc = subprocess.run(
+            ["git", "cat-file", "blob", f"{rev}:{path}"], cwd=self.root, capture_output=True, check=False
+        )
         return proc.stdout if proc.returncode == 0 else None
 
     @cached_property
@@ -110,9 +112,14 @@ class GitWorkspace:
         return ok, refused
 
     def operation_in_progress(self) -> str | None:
-        """"a merge", "a rebase", ... when git is in the middle of one (the tree is not the user's to edit)."""
-        markers = {"MERGE_HEAD": "a merge", "rebase-merge": "a rebase", "rebase-apply": "a rebase or git am",
-                   "CHERRY_PICK_HEAD": "a cherry-pick", "REVERT_HEAD": "a revert"}
+        """ "a merge", "a rebase", ... when git is in the middle of one (the tree is not the user's to edit)."""
+        markers = {
+            "MERGE_HEAD": "a merge",
+            "rebase-merge": "a rebase",
+            "rebase-apply": "a rebase or git am",
+            "CHERRY_PICK_HEAD": "a cherry-pick",
+            "REVERT_HEAD": "a revert",
+        }
         here = Path(_git(self.root, "rev-parse", "--absolute-git-dir").decode().strip())  # this worktree's own git dir
         for name, what in markers.items():
             if (here / name).exists():

@@ -4,19 +4,44 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from ..core.config import RiskConfig
 from ..core.globs import matches
 from ..repo.diffs import EditStat
 
 DEFAULT_SENSITIVE = (
-    "*auth*", "*security*", "*crypto*", "*secret*", "*password*", "*permission*", "*payment*", "*billing*",
-    "migrations/", "*/migrations/*", ".github/workflows/", "Dockerfile*", "*.dockerfile", "docker-compose*.y*ml",
-    "requirements*.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "package.json", "go.mod",
-    "Cargo.toml", "Gemfile", "pom.xml", "build.gradle*",
-    "*.lock", "package-lock.json", "pnpm-lock.yaml", "go.sum", "Pipfile.lock",
+    "*auth*",
+    "*security*",
+    "*crypto*",
+    "*secret*",
+    "*password*",
+    "*permission*",
+    "*payment*",
+    "*billing*",
+    "migrations/",
+    "*/migrations/*",
+    ".github/workflows/",
+    "Dockerfile*",
+    "*.dockerfile",
+    "docker-compose*.y*ml",
+    "requirements*.txt",
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "Pipfile",
+    "package.json",
+    "go.mod",
+    "Cargo.toml",
+    "Gemfile",
+    "pom.xml",
+    "build.gradle*",
+    "*.lock",
+    "package-lock.json",
+    "pnpm-lock.yaml",
+    "go.sum",
+    "Pipfile.lock",
     ".tieragent.yaml",  # it routes keys and chooses the commands that judge a patch
 )
 
@@ -56,7 +81,10 @@ def _public_definitions(path: str, data: bytes | None) -> dict[str, tuple[str, i
     return {
         (f"{s.parent}.{s.name}" if s.parent else s.name): (s.signature.strip(), s.line)
         for s in symbols
-        if s.kind in PUBLIC_KINDS and not s.local and not s.name.startswith("_") and not (s.parent or "").startswith("_")
+        if s.kind in PUBLIC_KINDS
+        and not s.local
+        and not s.name.startswith("_")
+        and not (s.parent or "").startswith("_")
     }
 
 
@@ -112,22 +140,32 @@ def signature_changes(path: str, old: bytes | None, new: bytes | None) -> list[S
         if name not in after:
             changes.append(SignatureChange(name, f"removes public {name} in {path}", line, None))
         elif after[name][0] != sig:
-            changes.append(SignatureChange(name, f"changes the signature of public {name} in {path}", line, after[name][1]))
+            changes.append(
+                SignatureChange(name, f"changes the signature of public {name} in {path}", line, after[name][1])
+            )
     return changes
 
 
 # What lets code reach outside itself: processes, the network, the environment (keys live there).
 CAPABILITIES = {
-    "runs processes": re.compile(r"\b(subprocess\.|os\.(system|popen|exec\w*|spawn\w*)\b|pty\.spawn|child_process|execSync|spawnSync|"
-                                 r"exec\.Command|std::process::Command|Runtime\.getRuntime\(\)\.exec|ProcessBuilder)"),
-    "uses the network": re.compile(r"\b(socket\.|urllib|http\.client|requests\.(get|post|put|delete|request|Session)|httpx\.|aiohttp|"
-                                   r"fetch\(|XMLHttpRequest|net/http|net\.Dial|reqwest::|HttpClient|new URL\()"),
-    "reads the environment": re.compile(r"\b(os\.environ|os\.getenv|getenv\(|process\.env|std::env::var|System\.getenv|environ\[)"),
+    "runs processes": re.compile(
+        r"\b(subprocess\.|os\.(system|popen|exec\w*|spawn\w*)\b|pty\.spawn|child_process|execSync|spawnSync|"
+        r"exec\.Command|std::process::Command|Runtime\.getRuntime\(\)\.exec|ProcessBuilder)"
+    ),
+    "uses the network": re.compile(
+        r"\b(socket\.|urllib|http\.client|requests\.(get|post|put|delete|request|Session)|httpx\.|aiohttp|"
+        r"fetch\(|XMLHttpRequest|net/http|net\.Dial|reqwest::|HttpClient|new URL\()"
+    ),
+    "reads the environment": re.compile(
+        r"\b(os\.environ|os\.getenv|getenv\(|process\.env|std::env::var|System\.getenv|environ\[)"
+    ),
     "evaluates code": re.compile(r"\b(eval|exec)\s*\(|\bcompile\s*\(.*exec|new Function\(|pickle\.loads"),
 }
 _ASKED = {
     "runs processes": re.compile(r"(?i)\b(process|subprocess|command|shell|spawn|exec)"),
-    "uses the network": re.compile(r"(?i)\b(http|network|request|url|api|socket|fetch|download|upload|endpoint|server)"),
+    "uses the network": re.compile(
+        r"(?i)\b(http|network|request|url|api|socket|fetch|download|upload|endpoint|server)"
+    ),
     "reads the environment": re.compile(r"(?i)\b(env|environment|variable|config|setting)"),
     "evaluates code": re.compile(r"(?i)\b(eval|exec|dynamic|plugin|expression)"),
 }
@@ -138,8 +176,14 @@ def capability_additions(edits: list[EditStat], request: str) -> list[str]:
     request says nothing of the kind: a patch a misled model wrote could smuggle them in."""
     reasons = []
     for e in edits:
-        added = [line for line in difflib.ndiff((e.old or b"").decode(errors="replace").splitlines(),
-                                                (e.new or b"").decode(errors="replace").splitlines()) if line.startswith("+ ")]
+        added = [
+            line
+            for line in difflib.ndiff(
+                (e.old or b"").decode(errors="replace").splitlines(),
+                (e.new or b"").decode(errors="replace").splitlines(),
+            )
+            if line.startswith("+ ")
+        ]
         text = "\n".join(added)
         for what, pattern in CAPABILITIES.items():
             if pattern.search(text) and not _ASKED[what].search(request):

@@ -62,9 +62,22 @@ def choose_format(configured: str, diffs: FormatRecord | None, files_fit: bool) 
     """The edit format a tier starts with, and why. `files_fit`: the files the request is about fit the
     tier's output limit (whole-file output writes every line of them)."""
     if configured == "whole":
-        return ("whole", "edit_format: whole") if files_fit else ("diff", "edit_format: whole, but the files are too large to write out")
-    if configured == "auto" and files_fit and diffs is not None and diffs.attempts >= AUTO_MIN_ATTEMPTS and diffs.failed * 2 > diffs.attempts:
-        return "whole", f"edit_format: auto, and {diffs.failed} of this model's last {diffs.attempts} diffs here did not apply"
+        return (
+            ("whole", "edit_format: whole")
+            if files_fit
+            else ("diff", "edit_format: whole, but the files are too large to write out")
+        )
+    if (
+        configured == "auto"
+        and files_fit
+        and diffs is not None
+        and diffs.attempts >= AUTO_MIN_ATTEMPTS
+        and diffs.failed * 2 > diffs.attempts
+    ):
+        return (
+            "whole",
+            f"edit_format: auto, and {diffs.failed} of this model's last {diffs.attempts} diffs here did not apply",
+        )
     return "diff", f"edit_format: {configured}"
 
 
@@ -124,7 +137,12 @@ def plan_route(policy: RoutingConfig, budget: BudgetConfig, c: Classification, r
         "start": tier,
         "why": why,
         "ladder": [f"{r.tier} #{r.attempt}: {r.why}" for r in ladder],
-        "policy": {"start": dict(policy.start), "high_risk": policy.high_risk, "attempts": dict(policy.attempts), "review_high_risk": policy.review_high_risk},
+        "policy": {
+            "start": dict(policy.start),
+            "high_risk": policy.high_risk,
+            "attempts": dict(policy.attempts),
+            "review_high_risk": policy.review_high_risk,
+        },
         "budget": {"max_cost_usd": budget.max_cost_usd, "max_calls": budget.max_calls},
     }
     return RoutePlan(c, effective, tuple(reasons), tier, why, ladder, explanation)

@@ -16,9 +16,9 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from ...core.errors import ConfigError
 from ...repo.runner import command_environment, kill_group, wait_or_stop
@@ -56,14 +56,29 @@ class Procs:
         self._running: set[subprocess.Popen] = set()
         self.cancelled = threading.Event()
 
-    def run(self, command: str | Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float | None,
-            stderr_path: Path | None = None) -> Done:
+    def run(
+        self,
+        command: str | Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        timeout: float | None,
+        stderr_path: Path | None = None,
+    ) -> Done:
         """A shell command (str) or an argv; stdout (and stderr, unless `stderr_path`) captured."""
         started = time.monotonic()
         with open(stderr_path or os.devnull, "wb") as err:
             try:
-                proc = subprocess.Popen(command, shell=isinstance(command, str), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=err if stderr_path else subprocess.STDOUT, start_new_session=True)
+                proc = subprocess.Popen(
+                    command,
+                    shell=isinstance(command, str),
+                    cwd=cwd,
+                    env=dict(env),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=err if stderr_path else subprocess.STDOUT,
+                    start_new_session=True,
+                )
             except OSError as error:
                 return Done(127, f"cannot run {command!r}: {error}", time.monotonic() - started)
             with self._lock:
@@ -88,8 +103,15 @@ class Procs:
 
 
 def git(cwd: Path, *args: str, input: bytes | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, timeout=timeout,
-                          env={**os.environ, **_GIT_ENV}, check=False)
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, **_GIT_ENV},
+        check=False,
+    )
 
 
 def _last_line(proc: subprocess.CompletedProcess) -> str:
@@ -152,8 +174,12 @@ def make_checkout(task: Task, dest: Path) -> Path:
     proc = git(dest.parent, "clone", "--quiet", "--shared", "--no-checkout", task.origin, str(dest))
     if proc.returncode != 0:
         raise RunProblem(f"git clone of {task.repo} failed: {_last_line(proc)}")
-    for args in (("checkout", "--quiet", "--detach", task.sha), ("config", "user.name", "tieragent bench"),
-                 ("config", "user.email", "bench@tieragent.invalid"), ("config", "commit.gpgsign", "false")):
+    for args in (
+        ("checkout", "--quiet", "--detach", task.sha),
+        ("config", "user.name", "tieragent bench"),
+        ("config", "user.email", "bench@tieragent.invalid"),
+        ("config", "commit.gpgsign", "false"),
+    ):
         proc = git(dest, *args)
         if proc.returncode != 0:
             raise RunProblem(f"git {args[0]} {task.sha[:12]} failed: {_last_line(proc)}")
@@ -181,7 +207,9 @@ def python_path(checkout: Path, environ: Mapping[str, str] = os.environ) -> str:
     return os.pathsep.join(parts)
 
 
-def command_env(checkout: Path, key_names: Sequence[str], passthrough: Sequence[str], extra: Mapping[str, str]) -> dict[str, str]:
+def command_env(
+    checkout: Path, key_names: Sequence[str], passthrough: Sequence[str], extra: Mapping[str, str]
+) -> dict[str, str]:
     """The environment of a task's setup and hidden check: as for tieragent's test commands, the
     allowlisted variables and `validate.env_passthrough`; the config's `validate.env`; the checkout on PYTHONPATH."""
     env = command_environment(os.environ, passthrough, key_names)

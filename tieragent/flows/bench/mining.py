@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ...core.globs import matches
 from ...judge.tamper import TEST_FILES
@@ -58,9 +59,19 @@ def check_command(test_command: str, files: list[str]) -> str:
     return test_command
 
 
-def mine_history(root: Path, count: int, workdir: Path, procs: Procs, *, test_command: str, lint_command: str | None = None,
-                 setup: str | None = None, timeout: float = 600, env_settings: tuple[tuple[str, ...], tuple[str, ...], dict[str, str]] | None = None,
-                 on_commit: Callable[[str], None] | None = None) -> Mined:
+def mine_history(
+    root: Path,
+    count: int,
+    workdir: Path,
+    procs: Procs,
+    *,
+    test_command: str,
+    lint_command: str | None = None,
+    setup: str | None = None,
+    timeout: float = 600,
+    env_settings: tuple[tuple[str, ...], tuple[str, ...], dict[str, str]] | None = None,
+    on_commit: Callable[[str], None] | None = None,
+) -> Mined:
     """Up to `count` tasks from the newest commits of HEAD's history in `root`. `env_settings`: the key
     variables to keep from the commands, those passed through anyway, and `validate.env` (see `command_env`)."""
     env_settings = env_settings or ((), (), {})
@@ -83,8 +94,17 @@ def mine_history(root: Path, count: int, workdir: Path, procs: Procs, *, test_co
     return mined
 
 
-def _examine(root: Path, sha: str, workdir: Path, procs: Procs, test_command: str, lint_command: str | None,
-             setup: str | None, timeout: float, env_settings: tuple[Any, ...]) -> tuple[str, Task | None]:
+def _examine(
+    root: Path,
+    sha: str,
+    workdir: Path,
+    procs: Procs,
+    test_command: str,
+    lint_command: str | None,
+    setup: str | None,
+    timeout: float,
+    env_settings: tuple[Any, ...],
+) -> tuple[str, Task | None]:
     parent = git(root, "rev-parse", "--verify", "--quiet", f"{sha}^").stdout.decode().strip()
     if not parent:
         return "the first commit (no parent to start from)", None
@@ -98,10 +118,24 @@ def _examine(root: Path, sha: str, workdir: Path, procs: Procs, test_command: st
     present = set(git(root, "ls-tree", "-r", "--name-only", sha, "--", *tests).stdout.decode().splitlines())
     runnable = [p for p in tests if p in present and _PY_TEST_MODULE.search(p)]
     check = check_command(test_command, runnable) if runnable else test_command
-    test_patch = git(root, "diff", "--binary", "--no-renames", parent, sha, "--", *tests).stdout.decode(errors="replace")
+    test_patch = git(root, "diff", "--binary", "--no-renames", parent, sha, "--", *tests).stdout.decode(
+        errors="replace"
+    )
     message = git(root, "log", "-1", "--format=%B", sha).stdout.decode().strip()
-    task = Task(id=f"h-{sha[:10]}", repo=str(root), commit=parent, request=message, check=check, source="--from-history",
-                setup=setup, test=test_command, lint=lint_command, test_patch=test_patch, origin=str(root), sha=parent)
+    task = Task(
+        id=f"h-{sha[:10]}",
+        repo=str(root),
+        commit=parent,
+        request=message,
+        check=check,
+        source="--from-history",
+        setup=setup,
+        test=test_command,
+        lint=lint_command,
+        test_patch=test_patch,
+        origin=str(root),
+        sha=parent,
+    )
     where = workdir / "history" / sha[:12]
     try:
         checkout = make_checkout(task, where / "repo")

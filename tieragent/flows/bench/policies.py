@@ -70,14 +70,19 @@ def forced_policy(name: str, base: Config) -> Policy:
     whole = base.tier(tier).model_dump()  # every field, so none of another tier's settings survives
     attempts = max(base.routing.attempts.get(tier, 1), FORCED_MIN_ATTEMPTS)
     overrides = {
-        "tiers": {t: whole for t in TIERS},
-        "routing": {"start": {c: tier for c in TASK_CLASSES}, "high_risk": tier,
-                    "attempts": {t: attempts if t == tier else 0 for t in TIERS}},
+        "tiers": dict.fromkeys(TIERS, whole),
+        "routing": {
+            "start": dict.fromkeys(TASK_CLASSES, tier),
+            "high_risk": tier,
+            "attempts": {t: attempts if t == tier else 0 for t in TIERS},
+        },
     }
     return Policy(name, overrides, tier, f"every call to {whole['model']} ({tier} tier), {attempts} attempts")
 
 
-def resolve_policies(names: list[str] | None, variants: dict[str, dict[str, Any]], variants_source: str, base: Config) -> list[Policy]:
+def resolve_policies(
+    names: list[str] | None, variants: dict[str, dict[str, Any]], variants_source: str, base: Config
+) -> list[Policy]:
     """The policies asked for (`--policies`; default: the four built-in ones and every variant), each
     checked against the config schema now, so a typo in bench.yaml stops the bench before any run."""
     clash = sorted(set(variants) & set(BUILTIN_POLICIES))
@@ -94,7 +99,9 @@ def resolve_policies(names: list[str] | None, variants: dict[str, dict[str, Any]
             out.append(Policy(name, variants[name], None, f"variant from {Path(variants_source).name}"))
         else:
             known = ", ".join([*BUILTIN_POLICIES, *variants])
-            raise UsageError(f"--policies: no policy {name!r}", hint=f"Policies: {known} (variants come from the suite's bench.yaml)")
+            raise UsageError(
+                f"--policies: no policy {name!r}", hint=f"Policies: {known} (variants come from the suite's bench.yaml)"
+            )
     layer = user_layer(base)
     for policy in out:
         try:
@@ -107,7 +114,9 @@ def resolve_policies(names: list[str] | None, variants: dict[str, dict[str, Any]
     return out
 
 
-def run_config(user: dict[str, Any], policy: Policy, test: str | None, lint: str | None, checkout: Path) -> dict[str, Any]:
+def run_config(
+    user: dict[str, Any], policy: Policy, test: str | None, lint: str | None, checkout: Path
+) -> dict[str, Any]:
     """The config of one run: the checkout's own file < the user's config < the policy < the task."""
     own = _own_config(checkout)
     user = copy.deepcopy(user)
@@ -125,8 +134,11 @@ def run_config(user: dict[str, Any], policy: Policy, test: str | None, lint: str
 
 def write_run_config(doc: dict[str, Any], checkout: Path) -> Path:
     path = checkout / GENERATED_CONFIG
-    path.write_text("# written by tieragent bench for this run; the checkout is a throwaway\n"
-                    + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        "# written by tieragent bench for this run; the checkout is a throwaway\n"
+        + yaml.safe_dump(doc, sort_keys=False),
+        encoding="utf-8",
+    )
     return path
 
 

@@ -99,25 +99,42 @@ class Report:
         return rows
 
 
-def build_report(task_ids: list[str], policy_names: list[str], records: list[dict[str, Any]],
-                 not_run: list[tuple[str, str]] | None = None) -> Report:
+def build_report(
+    task_ids: list[str],
+    policy_names: list[str],
+    records: list[dict[str, Any]],
+    not_run: list[tuple[str, str]] | None = None,
+) -> Report:
     """The report over `records` (results-file lines) for these tasks and policies; the latest line
     wins when a pair was run twice."""
     not_run = list(not_run or [])
-    broken = {r["task"]: r.get("reason", "") for r in records if r.get("kind") == "broken" and r.get("task") in task_ids}
+    broken = {
+        r["task"]: r.get("reason", "") for r in records if r.get("kind") == "broken" and r.get("task") in task_ids
+    }
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for r in records:
-        if r.get("kind") == "run" and r.get("task") in task_ids and r.get("policy") in policy_names and r["task"] not in broken:
+        if (
+            r.get("kind") == "run"
+            and r.get("task") in task_ids
+            and r.get("policy") in policy_names
+            and r["task"] not in broken
+        ):
             latest[(r["task"], r["policy"])] = r
     matrix: dict[str, dict[str, str]] = {}
     for t in task_ids:
-        matrix[t] = {p: "broken" if t in broken else latest[(t, p)].get("outcome", ERROR) if (t, p) in latest else "not_run"
-                     for p in policy_names}
+        matrix[t] = {
+            p: "broken" if t in broken else latest[(t, p)].get("outcome", ERROR) if (t, p) in latest else "not_run"
+            for p in policy_names
+        }
     stats = []
     for p in policy_names:
         runs = [r for (t, q), r in latest.items() if q == p]
         stats.append(_stats(p, runs, sum(1 for t, q in not_run if q == p)))
-    errors = [{"task": r["task"], "policy": r["policy"], "error": str(r.get("error") or "")} for r in latest.values() if r.get("outcome") == ERROR]
+    errors = [
+        {"task": r["task"], "policy": r["policy"], "error": str(r.get("error") or "")}
+        for r in latest.values()
+        if r.get("outcome") == ERROR
+    ]
     return Report(task_ids, stats, matrix, broken, errors, not_run)
 
 

@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ...core.vocab import TIERS, Tier
 from .checkout import Done, Procs, RunProblem, command_env, make_checkout, remove
 from .policies import Policy, run_config, write_run_config
 from .tasks import Task
 
-FixArgv = Callable[[Path | None], list[str]]  # the command before `fix ...`; given the scripted replies' file in --scripted mode
+FixArgv = Callable[
+    [Path | None], list[str]
+]  # the command before `fix ...`; given the scripted replies' file in --scripted mode
 GRACE_S = 60.0  # beyond --timeout, for the fix to restore its tree and print its JSON
 SOLVED, FAILED, FALSE_ACCEPT, ERROR = "solved", "failed", "false_accept", "error"
 
@@ -83,8 +86,15 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
     remove(run_dir)
     run_dir.mkdir(parents=True)
     checkout = run_dir / "repo"
-    record: dict[str, Any] = {"kind": "run", "bench_id": ctx.bench_id, "task": task.id, "policy": policy.name,
-                              "commit": task.sha, "dir": str(run_dir), "started": round(time.time(), 3)}
+    record: dict[str, Any] = {
+        "kind": "run",
+        "bench_id": ctx.bench_id,
+        "task": task.id,
+        "policy": policy.name,
+        "commit": task.sha,
+        "dir": str(run_dir),
+        "started": round(time.time(), 3),
+    }
     try:
         make_checkout(task, checkout)
         env = ctx.env(checkout)
@@ -97,19 +107,32 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
         request_file = run_dir / "request.txt"
         request_file.write_text(task.request, encoding="utf-8")
         argv = ctx.fix_argv(_script(task, ctx, run_dir)) + [
-            "fix", "--json", "--trust-config", "--request-file", str(request_file), "-C", str(checkout),
-            "--timeout", f"{ctx.run_timeout:g}"]
+            "fix",
+            "--json",
+            "--trust-config",
+            "--request-file",
+            str(request_file),
+            "-C",
+            str(checkout),
+            "--timeout",
+            f"{ctx.run_timeout:g}",
+        ]
         if ctx.run_max_cost is not None:
             argv += ["--max-cost", f"{ctx.run_max_cost:g}"]
-        fix = ctx.procs.run(argv, cwd=run_dir, env=_fix_env(), timeout=ctx.run_timeout + GRACE_S, stderr_path=run_dir / "fix.stderr.txt")
+        fix = ctx.procs.run(
+            argv, cwd=run_dir, env=_fix_env(), timeout=ctx.run_timeout + GRACE_S, stderr_path=run_dir / "fix.stderr.txt"
+        )
         if ctx.procs.cancelled.is_set():
             return None
         record["fix_seconds"] = round(fix.seconds, 3)
         doc = _parse(fix.output)
         if doc is None:
             stderr = (run_dir / "fix.stderr.txt").read_text(errors="replace")
-            why = f"the fix run did not end within {ctx.run_timeout + GRACE_S:g}s" if fix.timed_out else \
-                f"tieragent fix printed no JSON (exit {fix.exit_code}): {stderr.strip()[-500:]}"
+            why = (
+                f"the fix run did not end within {ctx.run_timeout + GRACE_S:g}s"
+                if fix.timed_out
+                else f"tieragent fix printed no JSON (exit {fix.exit_code}): {stderr.strip()[-500:]}"
+            )
             raise RunProblem(why)
         (run_dir / "fix.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         _keep_history(history, checkout)
@@ -118,8 +141,13 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
             check = ctx.procs.run(task.check, cwd=checkout, env=env, timeout=ctx.run_timeout)
             if ctx.procs.cancelled.is_set():
                 return None
-            record["check"] = {"passed": check.ok, "exit_code": check.exit_code, "seconds": round(check.seconds, 3),
-                               "timed_out": check.timed_out, "output_tail": check.tail(1500)}
+            record["check"] = {
+                "passed": check.ok,
+                "exit_code": check.exit_code,
+                "seconds": round(check.seconds, 3),
+                "timed_out": check.timed_out,
+                "output_tail": check.tail(1500),
+            }
             record["outcome"] = SOLVED if check.ok else FALSE_ACCEPT
         else:
             record["check"] = None  # the tree was restored: the check would judge the unfixed code
@@ -158,7 +186,9 @@ def _keep_history(shared: Path, checkout: Path) -> None:
         return
     if lines:
         shared.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(shared, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)  # one write per line: parallel runs do not interleave
+        fd = os.open(
+            shared, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+        )  # one write per line: parallel runs do not interleave
         try:
             os.write(fd, (lines[-1] + "\n").encode())
         finally:
@@ -186,8 +216,22 @@ def fix_summary(doc: dict[str, Any]) -> dict[str, Any]:
         "accepted_tier": accepted_tier,
         "tiers_used": list(dict.fromkeys(t for t in patch_tiers if t)),
         "escalated": bool(above_start or len(set(patch_tiers)) > 1),
-        "steps": [{k: s.get(k) for k in ("step", "tier", "model", "input_tokens", "output_tokens", "cost_usd", "outcome", "edit_format")}
-                  for s in steps],
+        "steps": [
+            {
+                k: s.get(k)
+                for k in (
+                    "step",
+                    "tier",
+                    "model",
+                    "input_tokens",
+                    "output_tokens",
+                    "cost_usd",
+                    "outcome",
+                    "edit_format",
+                )
+            }
+            for s in steps
+        ],
         "task_class": (doc.get("classification") or {}).get("task_class"),
         "patch": doc.get("patch") or "",
     }

@@ -16,10 +16,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ...core.errors import UsageError
 from .policies import Policy
@@ -89,18 +90,32 @@ class _Results:
                 os.close(fd)
 
 
-def run_bench(tasks: list[Task], policies: list[Policy], ctx: RunContext, results_path: Path, *, jobs: int = 1,
-              max_cost: float | None = None, on_progress: OnProgress | None = None) -> BenchRun:
+def run_bench(
+    tasks: list[Task],
+    policies: list[Policy],
+    ctx: RunContext,
+    results_path: Path,
+    *,
+    jobs: int = 1,
+    max_cost: float | None = None,
+    on_progress: OnProgress | None = None,
+) -> BenchRun:
     """Every pair not already in `results_path`, `jobs` at a time, within `max_cost`. Returns every
     record for these tasks and policies; an interrupt (Ctrl-C) stops the runs under way and returns."""
     emit = on_progress or (lambda p: None)
     names = {p.name for p in policies}
     ids = {t.id for t in tasks}
-    previous = [r for r in read_results(results_path) if r.get("task") in ids and (r["kind"] == "broken" or r.get("policy") in names)]
+    previous = [
+        r
+        for r in read_results(results_path)
+        if r.get("task") in ids and (r["kind"] == "broken" or r.get("policy") in names)
+    ]
     results = _Results(results_path)
     broken = {r["task"] for r in previous if r["kind"] == "broken"}
     done_pairs = {(r["task"], r["policy"]) for r in previous if r["kind"] == "run"}
-    run = BenchRun(list(previous), resumed=len(previous), spent_usd=sum(float(r.get("cost_usd") or 0.0) for r in previous))
+    run = BenchRun(
+        list(previous), resumed=len(previous), spent_usd=sum(float(r.get("cost_usd") or 0.0) for r in previous)
+    )
     todo = [t for t in tasks if t.id not in broken and any((t.id, p.name) not in done_pairs for p in policies)]
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="tieragent-bench")
     try:
@@ -128,7 +143,9 @@ def _remove_empty(path: Path) -> None:
         pass
 
 
-def _preflights(pool: ThreadPoolExecutor, tasks: list[Task], ctx: RunContext, emit: OnProgress) -> dict[str, str | None]:
+def _preflights(
+    pool: ThreadPoolExecutor, tasks: list[Task], ctx: RunContext, emit: OnProgress
+) -> dict[str, str | None]:
     futures = {pool.submit(preflight, t, ctx): t for t in tasks}
     out: dict[str, str | None] = {}
     for n, future in enumerate(_as_done(futures), 1):
@@ -146,8 +163,16 @@ def _as_done(futures: dict[Future, Any]):
         yield from finished
 
 
-def _pairs(pool: ThreadPoolExecutor, pairs: list[tuple[Task, Policy]], ctx: RunContext, run: BenchRun, results: _Results,
-           jobs: int, max_cost: float | None, emit: OnProgress) -> None:
+def _pairs(
+    pool: ThreadPoolExecutor,
+    pairs: list[tuple[Task, Policy]],
+    ctx: RunContext,
+    run: BenchRun,
+    results: _Results,
+    jobs: int,
+    max_cost: float | None,
+    emit: OnProgress,
+) -> None:
     queue = list(pairs)
     under_way: dict[Future, tuple[Task, Policy]] = {}
     cap = ctx.run_max_cost or 0.0  # what one run may spend at most (its --max-cost)
@@ -173,6 +198,13 @@ def _pairs(pool: ThreadPoolExecutor, pairs: list[tuple[Task, Policy]], ctx: RunC
             left = len(queue) + len(under_way)
             elapsed = time.monotonic() - started_at
             eta = elapsed / finished * left if finished else None
-            emit(BenchProgress(finished, len(pairs), run.spent_usd, eta,
-                               f"{task.id} × {policy.name}: {record.get('outcome')} (${float(record.get('cost_usd') or 0):.4f})"))
+            emit(
+                BenchProgress(
+                    finished,
+                    len(pairs),
+                    run.spent_usd,
+                    eta,
+                    f"{task.id} × {policy.name}: {record.get('outcome')} (${float(record.get('cost_usd') or 0):.4f})",
+                )
+            )
     run.not_run = [(t.id, p.name) for t, p in queue]

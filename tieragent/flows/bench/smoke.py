@@ -35,7 +35,9 @@ def write_smoke_suite(dest: Path, python: str = sys.executable) -> Path:
     for task in SMOKE_TASKS:
         sha = _write_repo(task, dest / "repos" / task.id)
         check = checks_dir / f"{task.id}.py"
-        check.write_text(f'"""The hidden check of the smoke task {task.id}."""\n{task.check}print("ok")\n', encoding="utf-8")
+        check.write_text(
+            f'"""The hidden check of the smoke task {task.id}."""\n{task.check}print("ok")\n', encoding="utf-8"
+        )
         doc = {
             "repo": f"../repos/{task.id}",
             "commit": sha,
@@ -45,13 +47,19 @@ def write_smoke_suite(dest: Path, python: str = sys.executable) -> Path:
             "scripted": scripted_replies(task),
         }
         (tasks_dir / f"{task.id}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, width=200), encoding="utf-8")
-    (tasks_dir / "bench.yaml").write_text(yaml.safe_dump({"policies": SMOKE_VARIANTS}, sort_keys=False), encoding="utf-8")
+    (tasks_dir / "bench.yaml").write_text(
+        yaml.safe_dump({"policies": SMOKE_VARIANTS}, sort_keys=False), encoding="utf-8"
+    )
     return tasks_dir
 
 
 def scripted_replies(task: SmokeTask) -> dict:
-    classify = {"task_class": task.task_class, "risk": "low", "files": [task.module, task.test_file],
-                "reason": f"A bug in {task.module}; {task.test_file} shows it."}
+    classify = {
+        "task_class": task.task_class,
+        "risk": "low",
+        "files": [task.module, task.test_file],
+        "reason": f"A bug in {task.module}; {task.test_file} shows it.",
+    }
     return {
         "classify": "```json\n" + json.dumps(classify) + "\n```",
         "patch": {tier: [render_reply(task, r) for r in replies] for tier, replies in task.replies.items()},
@@ -64,8 +72,14 @@ def render_reply(task: SmokeTask, reply: Reply) -> str:
         if reply.old not in task.source:
             raise ValueError(f"smoke task {task.id}: {reply.old!r} is not in {task.module}")
         new = task.source.replace(reply.old, reply.new, 1)
-        diff = "".join(difflib.unified_diff(task.source.splitlines(keepends=True), new.splitlines(keepends=True),
-                                            f"a/{task.module}", f"b/{task.module}"))
+        diff = "".join(
+            difflib.unified_diff(
+                task.source.splitlines(keepends=True),
+                new.splitlines(keepends=True),
+                f"a/{task.module}",
+                f"b/{task.module}",
+            )
+        )
         return f"{reply.note}\n\n```diff\n{diff}```\n"
     assert isinstance(reply, Garbled)
     diff = f"--- a/{task.module}\n+++ b/{task.module}\n@@ -7,2 +7,2 @@\n def normalise(value):\n-{reply.old_line}\n+{reply.new_line}\n"
@@ -82,9 +96,21 @@ def _write_repo(task: SmokeTask, repo: Path) -> str:
     (repo / task.module).write_text(task.source, encoding="utf-8")
     (repo / task.test_file).write_text(task.tests, encoding="utf-8")
     (repo / "README.md").write_text(f"Smoke task `{task.id}` of `tieragent bench --suite builtin`.\n", encoding="utf-8")
-    env = {**os.environ, "GIT_AUTHOR_NAME": "tieragent bench", "GIT_AUTHOR_EMAIL": "bench@tieragent.invalid",
-           "GIT_COMMITTER_NAME": "tieragent bench", "GIT_COMMITTER_EMAIL": "bench@tieragent.invalid",
-           "GIT_AUTHOR_DATE": _FIXED_DATE, "GIT_COMMITTER_DATE": _FIXED_DATE}
-    for args in (["init", "-q"], ["add", "-A"], ["-c", "commit.gpgsign=false", "commit", "-q", "-m", f"{task.id}: a seeded bug"]):
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "tieragent bench",
+        "GIT_AUTHOR_EMAIL": "bench@tieragent.invalid",
+        "GIT_COMMITTER_NAME": "tieragent bench",
+        "GIT_COMMITTER_EMAIL": "bench@tieragent.invalid",
+        "GIT_AUTHOR_DATE": _FIXED_DATE,
+        "GIT_COMMITTER_DATE": _FIXED_DATE,
+    }
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "commit.gpgsign=false", "commit", "-q", "-m", f"{task.id}: a seeded bug"],
+    ):
         subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()

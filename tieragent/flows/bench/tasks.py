@@ -88,8 +88,13 @@ class Task:
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """The task as a file would hold it (for tasks mined from history, written for reruns)."""
-        out: dict[str, Any] = {"id": self.id, "repo": self.repo, "commit": self.sha or self.commit, "request": self.request,
-                               "check": self.check}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "repo": self.repo,
+            "commit": self.sha or self.commit,
+            "request": self.request,
+            "check": self.check,
+        }
         for name in ("setup", "test", "lint", "test_patch", "scripted"):
             value = getattr(self, name)
             if value:
@@ -131,8 +136,11 @@ def load_suite(path: Path) -> Suite:
             variants, variants_source = _variants(data.get("policies"), path, "policies"), str(path)
         else:
             tasks.extend(_tasks_in(data, path))
-        bench_file = None if path.name in BENCH_FILE_NAMES else next(
-            (path.parent / n for n in BENCH_FILE_NAMES if (path.parent / n).is_file()), None)
+        bench_file = (
+            None
+            if path.name in BENCH_FILE_NAMES
+            else next((path.parent / n for n in BENCH_FILE_NAMES if (path.parent / n).is_file()), None)
+        )
     if bench_file is not None:
         data = _read(bench_file)
         if not isinstance(data, dict):
@@ -143,7 +151,9 @@ def load_suite(path: Path) -> Suite:
         variants.update(_variants(data.get("policies"), bench_file, "policies"))
         variants_source = str(bench_file)
     if not tasks:
-        raise UsageError(f"--suite {path}: no tasks found (task files are *.yaml mappings with repo, commit, request and check)")
+        raise UsageError(
+            f"--suite {path}: no tasks found (task files are *.yaml mappings with repo, commit, request and check)"
+        )
     _unique_ids(tasks)
     return Suite(tasks, variants, variants_source)
 
@@ -168,7 +178,9 @@ def _read(path: Path) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        raise ConfigError(str(path), f"line {mark.line + 1}" if mark else "(file)", f"not valid YAML: {getattr(err, 'problem', err)}") from None
+        raise ConfigError(
+            str(path), f"line {mark.line + 1}" if mark else "(file)", f"not valid YAML: {getattr(err, 'problem', err)}"
+        ) from None
 
 
 def _tasks_in(data: Any, path: Path, *, force_list: bool = False) -> list[Task]:
@@ -177,7 +189,9 @@ def _tasks_in(data: Any, path: Path, *, force_list: bool = False) -> list[Task]:
     if isinstance(data, list):
         return [_task(item, path, f"[{n}]", f"{path.stem}-{n + 1}") for n, item in enumerate(data)]
     what = "tasks" if force_list else "(top level)"
-    raise ConfigError(str(path), what, "must be a task (a mapping with repo, commit, request, check) or a list of tasks")
+    raise ConfigError(
+        str(path), what, "must be a task (a mapping with repo, commit, request, check) or a list of tasks"
+    )
 
 
 def _task(data: Any, path: Path, where: str, default_id: str) -> Task:
@@ -191,7 +205,13 @@ def _task(data: Any, path: Path, where: str, default_id: str) -> Task:
         err = e.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         kind = err.get("type", "")
-        reason = "missing" if kind == "missing" else "unknown key" if kind == "extra_forbidden" else err.get("msg", "invalid")
+        reason = (
+            "missing"
+            if kind == "missing"
+            else "unknown key"
+            if kind == "extra_forbidden"
+            else err.get("msg", "invalid")
+        )
         raise ConfigError(str(path), f"{where}.{loc}" if where else loc, reason) from None
     task_id = f.id or default_id
     key = f"{where}.id" if where else "id"
@@ -200,11 +220,25 @@ def _task(data: Any, path: Path, where: str, default_id: str) -> Task:
     repo = f.repo.strip()
     if not is_url(repo):
         repo = str((path.parent / Path(repo).expanduser()).resolve())
-    scripted = _scripted(f.scripted, path, f"{where}.scripted" if where else "scripted") if f.scripted is not None else None
+    scripted = (
+        _scripted(f.scripted, path, f"{where}.scripted" if where else "scripted") if f.scripted is not None else None
+    )
     here = shlex.quote(str(path.parent.resolve()))
     setup = f.setup.replace(TASK_DIR, here) if f.setup else None
-    return Task(task_id, repo, str(f.commit).strip(), f.request, f.check.replace(TASK_DIR, here), str(path), where, setup, f.test,
-                f.lint, f.test_patch, scripted)
+    return Task(
+        task_id,
+        repo,
+        str(f.commit).strip(),
+        f.request,
+        f.check.replace(TASK_DIR, here),
+        str(path),
+        where,
+        setup,
+        f.test,
+        f.lint,
+        f.test_patch,
+        scripted,
+    )
 
 
 _STEPS = {s.value for s in Step}
@@ -243,7 +277,9 @@ def _variants(data: Any, path: Path, key: str) -> dict[str, dict[str, Any]]:
     out = {}
     for name, spec in data.items():
         if not isinstance(spec, dict):
-            raise ConfigError(str(path), f"{key}.{name}", "must be a partial tieragent config (a mapping, e.g. routing: {...})")
+            raise ConfigError(
+                str(path), f"{key}.{name}", "must be a partial tieragent config (a mapping, e.g. routing: {...})"
+            )
         if not _ID.match(str(name)):
             raise ConfigError(str(path), f"{key}.{name}", "use letters, digits, '.', '_' and '-' in policy names")
         out[str(name)] = spec

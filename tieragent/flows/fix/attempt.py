@@ -72,21 +72,30 @@ class Attempt:
 def run_diff(s: Session, exclude: frozenset[str] = frozenset()) -> str:
     """What the run has changed so far, against the tree as it was before the run."""
     return "".join(
-        EditStat(rel, s.journal.original(rel), s.current(rel)).diff() for rel in s.journal.touched() if rel not in exclude
+        EditStat(rel, s.journal.original(rel), s.current(rel)).diff()
+        for rel in s.journal.touched()
+        if rel not in exclude
     )
 
 
 def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Attempt:
-    call = s.gw.call(Step.PATCH, rung.tier, _prompt(s, task, rung, feedback), note=rung.why if rung.whole_files else "",
-                     edit_format=rung.edit_format)
+    call = s.gw.call(
+        Step.PATCH,
+        rung.tier,
+        _prompt(s, task, rung, feedback),
+        note=rung.why if rung.whole_files else "",
+        edit_format=rung.edit_format,
+    )
     if call.reply is None:  # the tier is unavailable, or the prompt too big for it; the gateway recorded it and warned
         over = isinstance(call.error, ProviderError) and call.error.kind == "context_window"
         return Attempt(rung, Outcome.PROVIDER_ERROR, call.row, over_window=over)
     if call.reply.truncated:  # a diff or a file cut short must never be applied as if complete
         note = f"the reply was cut off at max_tokens ({s.cfg.tier(rung.tier).max_output_tokens})"
         s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, note)
-        feedback = (f"Your previous reply was cut off at the output limit ({s.cfg.tier(rung.tier).max_output_tokens} tokens), so "
-                    "none of it was used. Answer more briefly: only the hunks that change, with 2 or 3 lines of context.")
+        feedback = (
+            f"Your previous reply was cut off at the output limit ({s.cfg.tier(rung.tier).max_output_tokens} tokens), so "
+            "none of it was used. Answer more briefly: only the hunks that change, with 2 or 3 lines of context."
+        )
         return Attempt(rung, Outcome.FORMAT_ERROR, call.row, feedback=feedback)
     return _judge(s, task, rung, call.text, call.row)
 
@@ -96,29 +105,49 @@ def _prompt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> tuple[dic
     related_block = f"\nSignatures in related files (for reference):\n{related}\n" if related else ""
     if rung.whole_files:
         files = "\n\n".join(fence_file(p, (s.ws.root / p).read_text(errors="replace")) for p in rung.whole_files)
-        return prompts.render("patch-whole", request=task.request, files=files, related=related_block, paths=", ".join(rung.whole_files),
-                              feedback=feedback)
-    return prompts.render("patch", request=task.request, files=task.context.files.render(), related=related_block, feedback=feedback)
+        return prompts.render(
+            "patch-whole",
+            request=task.request,
+            files=files,
+            related=related_block,
+            paths=", ".join(rung.whole_files),
+            feedback=feedback,
+        )
+    return prompts.render(
+        "patch", request=task.request, files=task.context.files.render(), related=related_block, feedback=feedback
+    )
 
 
 def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -> Attempt:
     """Everything after the reply; marks the attempt's ledger row with what became of it."""
     root, text = s.ws.root, s.gw.unmask(text)  # a masked line the model copied gets its real value back
     try:
-        changes = plan_whole_files(text, rung.whole_files, root, refuse=s.refuse) if rung.whole_files else plan_patch(text, root, refuse=s.refuse)
+        changes = (
+            plan_whole_files(text, rung.whole_files, root, refuse=s.refuse)
+            if rung.whole_files
+            else plan_patch(text, root, refuse=s.refuse)
+        )
     except PatchError as err:
-        s.gw.ledger.set_outcome(row, Outcome.FORMAT_ERROR if err.kind == "no-diff" else Outcome.APPLY_FAILED, err.reason)
+        s.gw.ledger.set_outcome(
+            row, Outcome.FORMAT_ERROR if err.kind == "no-diff" else Outcome.APPLY_FAILED, err.reason
+        )
         looks_like_diff = "@@" in text or "+++" in text
         return Attempt(rung, row.outcome, row, text if looks_like_diff else "", err.feedback, failed_path=err.path)
     edits = [EditStat(ch.path, s.current(ch.old_path), ch.new_content) for ch in changes]
-    edits += [EditStat(ch.old_path, s.current(ch.old_path), None) for ch in changes if ch.old_path and ch.old_path != ch.path]
+    edits += [
+        EditStat(ch.old_path, s.current(ch.old_path), None) for ch in changes if ch.old_path and ch.old_path != ch.path
+    ]
     refusal, test_edits = _guard(s, edits)
     if refusal is not None:  # refused before it touches the tree
         s.gw.ledger.set_outcome(row, Outcome.TEST_EDIT_REFUSED, refusal[0])
-        return Attempt(rung, Outcome.TEST_EDIT_REFUSED, row, "".join(e.diff() for e in edits), refusal[1], test_edits=test_edits)
+        return Attempt(
+            rung, Outcome.TEST_EDIT_REFUSED, row, "".join(e.diff() for e in edits), refusal[1], test_edits=test_edits
+        )
     _apply(s, changes)
     diff = run_diff(s, exclude=task.keep if not s.opts.keep_repro else frozenset())
-    s.events.validating(f"validating: {s.deps.test_command}" + (f" && {s.deps.lint_command}" if s.deps.lint_command else ""))
+    s.events.validating(
+        f"validating: {s.deps.test_command}" + (f" && {s.deps.lint_command}" if s.deps.lint_command else "")
+    )
     v = s.validator.check(task.baseline, [e.path for e in edits], set(task.context.targets), task.context.target_rule)
     if not v.ok:
         s.gw.ledger.set_outcome(row, v.outcome, v.reason)
@@ -133,7 +162,16 @@ def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -
             s.journal.rewind(keep=task.keep)
             feedback = f"Your patch passed the tests, but a review rejected it: {rejection}\nYour patch was:\n```diff\n{diff}```\n"
             s.gw.ledger.set_outcome(row, Outcome.REVIEW_REJECTED, rejection)
-            return Attempt(rung, Outcome.REVIEW_REJECTED, row, diff, feedback, validation=v, risk_after=tuple(post), test_edits=test_edits)
+            return Attempt(
+                rung,
+                Outcome.REVIEW_REJECTED,
+                row,
+                diff,
+                feedback,
+                validation=v,
+                risk_after=tuple(post),
+                test_edits=test_edits,
+            )
     return Attempt(rung, Outcome.OK, row, diff, validation=v, risk_after=tuple(post), test_edits=test_edits)
 
 

@@ -11,7 +11,9 @@ from ..skeleton import Reporter
 from .session import FixDeps, FixOptions
 
 
-def take_baseline(validator: Validator, deps: FixDeps, opts: FixOptions, events: Reporter) -> tuple[Baseline, dict[str, Any]]:
+def take_baseline(
+    validator: Validator, deps: FixDeps, opts: FixOptions, events: Reporter
+) -> tuple[Baseline, dict[str, Any]]:
     """The tests (and lint) on the unpatched tree, and what `--json` says of them; stops before any
     model call when they cannot judge.
 
@@ -37,14 +39,17 @@ def take_baseline(validator: Validator, deps: FixDeps, opts: FixOptions, events:
             said = output_tail(tests.result)
             raise EnvironmentProblem(
                 f"the tests fail before any patch (`{tests.result.command}` exited {tests.result.exit_code}"
-                + (f", ending: {said}" if said else "") + ") and there are no "
+                + (f", ending: {said}" if said else "")
+                + ") and there are no "
                 f"per-test results to tell a patch that breaks a passing test from one that fixes the request: "
                 f"{validator.why_no_per_test(tests)}",
                 hint="Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a narrower command "
                 "that passes now, or pass --exit-code-only to accept a patch only when the whole test command passes.",
             )
-        events.warn(f"the tests fail before the patch and {validator.adapter.name} gives no per-test results: "
-                    "a patch is accepted only when the whole test command passes (--exit-code-only)")
+        events.warn(
+            f"the tests fail before the patch and {validator.adapter.name} gives no per-test results: "
+            "a patch is accepted only when the whole test command passes (--exit-code-only)"
+        )
     failing = len(tests.failing) if tests.cases is not None else None
     if failing:
         events.info(f"{failing} test(s) fail before the patch")

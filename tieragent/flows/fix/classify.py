@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ...core import prompts
-from ...core.vocab import SMALL, RISKS, TASK_CLASSES, Outcome, Step
+from ...core.vocab import RISKS, SMALL, TASK_CLASSES, Outcome, Step
 from ...routing.policy import Classification
 from ..replies import ReplyFormatError, json_objects, norm
 from .session import Session
@@ -38,7 +38,9 @@ def parse_classification(text: str) -> Classification:
             problems.append("files must be a list of paths")
             continue
         paths = [str(f).strip().strip("`'\"") for f in files if isinstance(f, (str, int)) and str(f).strip()]
-        return Classification(task_class, risk, tuple(dict.fromkeys(paths))[:MAX_FILES], str(obj.get("reason", ""))[:500])  # type: ignore[arg-type]
+        return Classification(
+            task_class, risk, tuple(dict.fromkeys(paths))[:MAX_FILES], str(obj.get("reason", ""))[:500]
+        )  # type: ignore[arg-type]
     raise ReplyFormatError(problems[0])
 
 
@@ -63,7 +65,9 @@ def classify(s: Session, request: str) -> Classification:
     outline = s.repo_map().outline(request, s.cfg.context.outline_tokens)
     feedback, why = "", "the small model's reply was unusable"
     for _ in (1, 2):
-        call = s.gw.call(Step.CLASSIFY, SMALL, prompts.render("classify", request=request, outline=outline, feedback=feedback))
+        call = s.gw.call(
+            Step.CLASSIFY, SMALL, prompts.render("classify", request=request, outline=outline, feedback=feedback)
+        )
         if call.reply is None:  # the small tier is unavailable: the gateway warned
             why = "the small tier was unavailable"
             break

@@ -27,7 +27,10 @@ class PatchContext:
             return replace(self, related=""), "the related signatures"
         if len(self.files.texts) > 1:
             last = list(self.files.texts)[-1]
-            files = FileContext({p: t for p, t in self.files.texts.items() if p != last}, {**self.files.dropped, last: "over the context window"})
+            files = FileContext(
+                {p: t for p, t in self.files.texts.items() if p != last},
+                {**self.files.dropped, last: "over the context window"},
+            )
             return replace(self, files=files), last
         return None
 
@@ -38,7 +41,9 @@ def gather(s: Session, request: str, plan: RoutePlan, baseline: Baseline) -> Pat
         resolved = name if (s.ws.root / name).is_file() else s.repo_map().resolve(name)
         picked.append(resolved or name)
     route = {r.tier: s.cfg.tier(r.tier).max_output_tokens for r in plan.ladder}
-    budget = context_budget(s.cfg.context.max_file_tokens, {t: (s.context_windows.get(t), out) for t, out in route.items()})
+    budget = context_budget(
+        s.cfg.context.max_file_tokens, {t: (s.context_windows.get(t), out) for t, out in route.items()}
+    )
     files = gather_files(s.ws, list(dict.fromkeys(picked)), budget)
     for path, why in files.dropped.items():
         s.events.warn(f"not shown to the model: {path} ({why})")

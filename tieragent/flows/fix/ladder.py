@@ -7,8 +7,8 @@ writes whole files instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Iterator
 
 from ...core.tokens import estimate_tokens
 from ...core.vocab import Outcome, Tier
@@ -47,9 +47,13 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
             smaller = task.context.smaller()
             if smaller is not None:
                 task = replace(task, context=smaller[0])
-                s.gw.ledger.set_outcome(attempt.row, Outcome.PROVIDER_ERROR, f"over the context window: retrying without {smaller[1]}")
+                s.gw.ledger.set_outcome(
+                    attempt.row, Outcome.PROVIDER_ERROR, f"over the context window: retrying without {smaller[1]}"
+                )
                 continue
-            s.gw.ledger.set_outcome(attempt.row, Outcome.PROVIDER_ERROR, "over the context window with the least context: moving up a tier")
+            s.gw.ledger.set_outcome(
+                attempt.row, Outcome.PROVIDER_ERROR, "over the context window with the least context: moving up a tier"
+            )
         if not attempt.reached_model:
             i = skip_tier(ladder, i, rung.tier)
             continue
@@ -62,7 +66,12 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
         if failure is not None:
             before = failure
         last_at_tier = i + 1 >= len(ladder) or ladder[i + 1].tier != rung.tier
-        if attempt.outcome is Outcome.FORMAT_ERROR and last_at_tier and rung.tier not in format_retried and rung.attempt == 1:
+        if (
+            attempt.outcome is Outcome.FORMAT_ERROR
+            and last_at_tier
+            and rung.tier not in format_retried
+            and rung.attempt == 1
+        ):
             # a tier with a single attempt (small, by default) is asked once more when its reply was unusable
             format_retried.add(rung.tier)
             ladder.insert(i + 1, Rung(rung.tier, rung.attempt + 1, f"retry at {rung.tier}: the reply was unusable"))
@@ -70,11 +79,21 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
         if not rung.whole_files and attempt.outcome in (Outcome.APPLY_FAILED, Outcome.FORMAT_ERROR):
             failed_diffs[rung.tier] = failed_diffs.get(rung.tier, 0) + 1
             diff_only = s.cfg.tier(rung.tier).edit_format == "diff"  # the user asked for diffs and nothing else
-            if failed_diffs[rung.tier] >= WHOLE_FILE_AFTER and rung.tier not in went_whole and whole_targets and not diff_only:
+            if (
+                failed_diffs[rung.tier] >= WHOLE_FILE_AFTER
+                and rung.tier not in went_whole
+                and whole_targets
+                and not diff_only
+            ):
                 # this tier's diffs do not land: the same tier writes the whole files instead, once
                 went_whole.add(rung.tier)
                 later = [n for n, r in enumerate(ladder) if n > i and r.tier == rung.tier]
-                fallback = Rung(rung.tier, rung.attempt + 1, f"whole-file fallback for {', '.join(whole_targets)}", whole_files=whole_targets)
+                fallback = Rung(
+                    rung.tier,
+                    rung.attempt + 1,
+                    f"whole-file fallback for {', '.join(whole_targets)}",
+                    whole_files=whole_targets,
+                )
                 if later:
                     ladder[later[0]] = replace(fallback, attempt=ladder[later[0]].attempt)
                 else:

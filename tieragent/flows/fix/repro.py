@@ -57,19 +57,24 @@ def repro_verdict(run: TestRun) -> tuple[bool, str]:
 
 def _collection_error(run: TestRun) -> bool:
     out = run.result.output
-    return "ERROR collecting" in out or "errors during collection" in out or any(is_setup_failure(t) for t in run.failing)
+    return (
+        "ERROR collecting" in out or "errors during collection" in out or any(is_setup_failure(t) for t in run.failing)
+    )
 
 
 def write_repro(s: Session, request: str, files: FileContext) -> Repro:
     """The mid tier writes a test that must fail on the current code."""
     spec = repro_spec(s.validator.adapter, s.ws.root, list(files.texts))
     if isinstance(spec, str):
-        raise EnvironmentProblem(f"--repro cannot write a test here: {spec}", hint=f"The test command is `{s.deps.test_command}`.")
+        raise EnvironmentProblem(
+            f"--repro cannot write a test here: {spec}", hint=f"The test command is `{s.deps.test_command}`."
+        )
     path = spec.path
     feedback, info = "", {"path": path, "kept": s.opts.keep_repro}
     for _ in range(REPRO_TRIES):
-        messages = prompts.render("repro", request=request, files=files.render(), path=path, conventions=spec.conventions,
-                                  feedback=feedback)
+        messages = prompts.render(
+            "repro", request=request, files=files.render(), path=path, conventions=spec.conventions, feedback=feedback
+        )
         call = s.gw.call(Step.REPRO, MID, messages)
         try:
             change = plan_whole_file(s.gw.unmask(call.text), path, s.ws.root, refuse=s.refuse)

@@ -36,7 +36,11 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
     run = Run("fix", deps.config, result, deps.on_event)
     busy = deps.ws.operation_in_progress()
     if busy:  # the tree holds git's half-done work: editing it would mix the two
-        return result.end(Status.ERROR, ExitCode.USAGE, f"{busy} is in progress here; finish or abort it, then run tieragent fix again")
+        return result.end(
+            Status.ERROR,
+            ExitCode.USAGE,
+            f"{busy} is in progress here; finish or abort it, then run tieragent fix again",
+        )
     request = result.request = _within_limit(request, run)
     try:
         journal = deps.ws.journal()
@@ -56,12 +60,27 @@ def run_fix(request: str, deps: FixDeps, options: FixOptions | None = None) -> F
     return result
 
 
-def _steps(run: Run, result: FixResult, request: str, deps: FixDeps, opts: FixOptions, journal: FileJournal,
-           attempts: list[Attempt]) -> None:
+def _steps(
+    run: Run,
+    result: FixResult,
+    request: str,
+    deps: FixDeps,
+    opts: FixOptions,
+    journal: FileJournal,
+    attempts: list[Attempt],
+) -> None:
     """Everything between the journal's start and the run's end; `attempts` fills as they are made."""
     cfg, clock = deps.config, run.clock
-    validator = Validator(deps.runner, deps.ws.root, deps.ws.state_dir, deps.test_command, deps.lint_command, cfg.validation.timeout_s,
-                          junit_xml=cfg.validation.junit_xml, mask=run.redactor.at_rest)
+    validator = Validator(
+        deps.runner,
+        deps.ws.root,
+        deps.ws.state_dir,
+        deps.test_command,
+        deps.lint_command,
+        cfg.validation.timeout_s,
+        junit_xml=cfg.validation.junit_xml,
+        mask=run.redactor.at_rest,
+    )
     repo_map = functools.cache(deps.repo_map)
     dirty_before = deps.ws.dirty_paths()
     with clock.phase("baseline"):
@@ -71,7 +90,17 @@ def _steps(run: Run, result: FixResult, request: str, deps: FixDeps, opts: FixOp
     with clock.phase("models"):
         models = deps.models()  # litellm's import and the key checks, started before the run
     gateway = run.open_gateway(models, FIX_POLICIES)
-    s = Session(deps, opts, gateway, journal, validator, RiskRules.from_config(cfg.risk), run.events, repo_map, models.context_windows)
+    s = Session(
+        deps,
+        opts,
+        gateway,
+        journal,
+        validator,
+        RiskRules.from_config(cfg.risk),
+        run.events,
+        repo_map,
+        models.context_windows,
+    )
     with clock.phase("classify"):
         result.classification = classification = classify(s, request)
     plan = route(s, classification)
@@ -99,7 +128,9 @@ def _no_patch(run: Run, result: FixResult, deps: FixDeps, journal: FileJournal, 
     """Nothing validated: the tree restored and the best attempt saved; no tier reachable is a provider error."""
     if attempts and not any(a.reached_model for a in attempts):
         why = "; ".join(dict.fromkeys(a.row.note for a in attempts if a.row.note))  # each names its tier's endpoint
-        raise ProviderError("unreachable", "no tier could be reached for the patch step" + (f": {why}" if why else ""), retryable=False)
+        raise ProviderError(
+            "unreachable", "no tier could be reached for the patch step" + (f": {why}" if why else ""), retryable=False
+        )
     with signals_held():
         journal.restore()
     result.saved_diff = save_best(deps.ws.state_dir, result.run_id, attempts, run.redactor)
@@ -109,7 +140,9 @@ def _no_patch(run: Run, result: FixResult, deps: FixDeps, journal: FileJournal, 
 def _within_limit(request: str, run: Run) -> str:
     if len(request) <= MAX_REQUEST_CHARS:
         return request
-    run.events.warn(f"the request is {len(request):,} characters; only its first and last {MAX_REQUEST_CHARS // 2:,} are used")
+    run.events.warn(
+        f"the request is {len(request):,} characters; only its first and last {MAX_REQUEST_CHARS // 2:,} are used"
+    )
     half = MAX_REQUEST_CHARS // 2
     return request[:half] + "\n[... the middle of the request was cut ...]\n" + request[-half:]
 

@@ -6,8 +6,8 @@ steps pass their results to each other as return values, never through it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ...core.config import Config
 from ...core.events import OnEvent, ignore_events
@@ -31,7 +31,9 @@ FIX_POLICIES: dict[Step, CallPolicy] = {
     Step.PATCH: CallPolicy(Unavailable.SKIP_TIER, "moving on to the next tier"),
     Step.SUMMARIZE: CallPolicy(Unavailable.FALL_BACK, "the trimmed output is sent as it is"),
     Step.REVIEW: CallPolicy(Unavailable.FALL_BACK, "the high-risk patch is not accepted unreviewed"),
-    Step.COMMIT_MESSAGE: CallPolicy(Unavailable.FALL_BACK, "the commit message is made from the request", over_budget_falls_back=True),
+    Step.COMMIT_MESSAGE: CallPolicy(
+        Unavailable.FALL_BACK, "the commit message is made from the request", over_budget_falls_back=True
+    ),
 }
 
 
@@ -42,7 +44,9 @@ class FixOptions:
     repro: bool = False  # write a failing test first; the patch must make it pass
     keep_repro: bool = False
     allow_test_edits: bool = False
-    exit_code_only: bool = False  # a red baseline without per-test results is judged by exit code: the whole command must pass
+    exit_code_only: bool = (
+        False  # a red baseline without per-test results is judged by exit code: the whole command must pass
+    )
 
 
 @dataclass
@@ -50,7 +54,9 @@ class FixDeps:
     ws: GitWorkspace
     config: Config
     runner: CommandRunner
-    models: Callable[[], Models]  # may still be loading (litellm's import) when the run starts; waited for after the baseline
+    models: Callable[
+        [], Models
+    ]  # may still be loading (litellm's import) when the run starts; waited for after the baseline
     repo_map: Callable[[], RepoMap]
     test_command: str
     lint_command: str | None = None

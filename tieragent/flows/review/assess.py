@@ -7,8 +7,8 @@ when a rule fires, otherwise medium. No hunk is ever skipped for want of a triag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ...core import prompts
 from ...core.tokens import estimate_tokens
@@ -50,7 +50,9 @@ def rule_reasons(h: Hunk, rules: RiskRules, signatures: list[SignatureChange], g
     return reasons
 
 
-def triage(gw: Gateway, hunks: list[Hunk], rules_say: dict[str, list[str]], warn: Callable[[str], None]) -> tuple[list[Rated], str]:
+def triage(
+    gw: Gateway, hunks: list[Hunk], rules_say: dict[str, list[str]], warn: Callable[[str], None]
+) -> tuple[list[Rated], str]:
     """Every hunk rated, riskiest first; and how the rating was made (for the output)."""
     model_says: dict[str, tuple[Risk, str]] = {}
     unrated_batches = 0
@@ -64,10 +66,14 @@ def triage(gw: Gateway, hunks: list[Hunk], rules_say: dict[str, list[str]], warn
         rated = _parse(call.text, ids)
         missing = [hid for hid in ids if ids[hid].id not in rated]
         if len(missing) == len(ids):
-            gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, "no usable rating in the reply; the rules decide alone")
+            gw.ledger.set_outcome(
+                call.row, Outcome.FORMAT_ERROR, "no usable rating in the reply; the rules decide alone"
+            )
             unrated_batches += 1
         elif missing:
-            gw.ledger.set_outcome(call.row, Outcome.OK, f"{len(ids) - len(missing)} of {len(ids)} hunks rated; the rules decide the rest")
+            gw.ledger.set_outcome(
+                call.row, Outcome.OK, f"{len(ids) - len(missing)} of {len(ids)} hunks rated; the rules decide the rest"
+            )
         model_says.update(rated)
     out = []
     for h in hunks:
@@ -80,7 +86,11 @@ def triage(gw: Gateway, hunks: list[Hunk], rules_say: dict[str, list[str]], warn
         out.append(Rated(h, risk, tuple(reasons)))
     if unrated_batches:
         warn("the small tier's triage was unusable for some hunks; the risk rules decided for them")
-    how = "model" if not unrated_batches else ("rules only" if not model_says else "model, rules where the triage was unusable")
+    how = (
+        "model"
+        if not unrated_batches
+        else ("rules only" if not model_says else "model, rules where the triage was unusable")
+    )
     out.sort(key=lambda r: (-RISK_RANK[r.risk], -len(r.reasons)))
     return out, how
 

@@ -69,9 +69,7 @@ def split_hunk(hunk: Hunk, new: bytes | None, path: str, budget_tokens: int) -> 
         kind = line[:1]
         here_new = new_no if kind in (" ", "+") else None
         here_old = old_no if kind in (" ", "-") else None
-        cut = pieces[-1] and (
-            (here_new is not None and here_new in starts) or (not starts and not line[1:].strip())
-        )
+        cut = pieces[-1] and ((here_new is not None and here_new in starts) or (not starts and not line[1:].strip()))
         if cut and estimate_tokens("".join(t for t, _, _ in pieces[-1])) > budget_tokens // 4:
             pieces.append([])
         pieces[-1].append((line, here_old, here_new))
@@ -99,6 +97,17 @@ def _piece(hunk: Hunk, n: int, part: list[tuple[str, int | None, int | None]]) -
     header = f"@@ -{old_start},{len(old_lines)} +{new_start},{len(new_lines)} @@ (part {n} of a large hunk)"
     added = tuple((w, t[1:].rstrip("\n")) for t, _, w in part if t.startswith("+") and w is not None)
     removed = tuple((o, t[1:].rstrip("\n")) for t, o, _ in part if t.startswith("-") and o is not None)
-    return Hunk(id=hunk.id, path=hunk.path, old_path=hunk.old_path, status=hunk.status, header=header,
-                text=header + "\n" + "".join(t for t, _, _ in part), new_start=new_start, new_len=len(new_lines),
-                old_start=old_start, old_len=len(old_lines), added=added, removed=removed)
+    return Hunk(
+        id=hunk.id,
+        path=hunk.path,
+        old_path=hunk.old_path,
+        status=hunk.status,
+        header=header,
+        text=header + "\n" + "".join(t for t, _, _ in part),
+        new_start=new_start,
+        new_len=len(new_lines),
+        old_start=old_start,
+        old_len=len(old_lines),
+        added=added,
+        removed=removed,
+    )

@@ -21,9 +21,16 @@ MOVE_WITHIN_LINES = 10  # a line this close to the hunk is about the hunk
 SAME_MESSAGE = 85  # rapidfuzz ratio at which two messages on one line say the same thing
 
 _SEVERITY_WORDS = {
-    "critical": Severity.HIGH, "blocker": Severity.HIGH, "error": Severity.HIGH, "major": Severity.HIGH,
-    "warning": Severity.MEDIUM, "moderate": Severity.MEDIUM,
-    "minor": Severity.LOW, "nit": Severity.INFO, "note": Severity.INFO, "suggestion": Severity.INFO,
+    "critical": Severity.HIGH,
+    "blocker": Severity.HIGH,
+    "error": Severity.HIGH,
+    "major": Severity.HIGH,
+    "warning": Severity.MEDIUM,
+    "moderate": Severity.MEDIUM,
+    "minor": Severity.LOW,
+    "nit": Severity.INFO,
+    "note": Severity.INFO,
+    "suggestion": Severity.INFO,
 }
 
 
@@ -78,7 +85,9 @@ def _line(value: object) -> int | None:
     return int(m.group()) if m else None
 
 
-def place(raw: list[dict], hunks: Hunk | list[Hunk], tier: Tier, shown: dict[str, tuple[int, int]] | None = None) -> Placed:
+def place(
+    raw: list[dict], hunks: Hunk | list[Hunk], tier: Tier, shown: dict[str, tuple[int, int]] | None = None
+) -> Placed:
     """Findings about `hunks` (one hunk, or several of one file reviewed in one call), each on a
     changed new-side line of the hunk it is about: the hunk holding its line, else the nearest one
     within MOVE_WITHIN_LINES or whose code shown to the reviewer holds the line (`shown`: hunk id ->
@@ -100,8 +109,13 @@ def place(raw: list[dict], hunks: Hunk | list[Hunk], tier: Tier, shown: dict[str
         line, moved_from = _line(f.get("line")), None
         hunk = next((h for h in group if line in h.changed_new_lines), None)
         if hunk is None:
-            near = [h for h in group if line is None or _distance(h, line) <= MOVE_WITHIN_LINES
-                    or shown.get(h.id, (0, -1))[0] <= line <= shown.get(h.id, (0, -1))[1]]
+            near = [
+                h
+                for h in group
+                if line is None
+                or _distance(h, line) <= MOVE_WITHIN_LINES
+                or shown.get(h.id, (0, -1))[0] <= line <= shown.get(h.id, (0, -1))[1]
+            ]
             if not near:
                 dropped += 1
                 continue
@@ -110,12 +124,19 @@ def place(raw: list[dict], hunks: Hunk | list[Hunk], tier: Tier, shown: dict[str
             moved_from = line
             line = changed[0] if line is None else min(changed, key=lambda n: (abs(n - line), n))
             moved += 1
-        out.append(Finding(
-            path=hunk.path, line=line, severity=_severity(f.get("severity")),
-            category=_category(f.get("category")),
-            message=message[:1000], suggestion=" ".join(str(f.get("suggestion") or "").split())[:1000],
-            hunk=hunk.id, tier=tier, moved_from=moved_from,
-        ))
+        out.append(
+            Finding(
+                path=hunk.path,
+                line=line,
+                severity=_severity(f.get("severity")),
+                category=_category(f.get("category")),
+                message=message[:1000],
+                suggestion=" ".join(str(f.get("suggestion") or "").split())[:1000],
+                hunk=hunk.id,
+                tier=tier,
+                moved_from=moved_from,
+            )
+        )
     return Placed(out, moved, dropped)
 
 
@@ -131,7 +152,9 @@ def merge_duplicates(findings: list[Finding]) -> tuple[list[Finding], int]:
     merged = 0
     for f in findings:
         for i, k in enumerate(kept):
-            if (k.path, k.line, k.category) == (f.path, f.line, f.category) and fuzz.ratio(k.message.lower(), f.message.lower()) >= SAME_MESSAGE:
+            if (k.path, k.line, k.category) == (f.path, f.line, f.category) and fuzz.ratio(
+                k.message.lower(), f.message.lower()
+            ) >= SAME_MESSAGE:
                 if f.severity.rank > k.severity.rank:
                     kept[i] = replace(k, severity=f.severity)
                 merged += 1

@@ -136,7 +136,9 @@ class Finding:
 class ReviewResult(RunResult):
     source: str = ""  # what was reviewed: "the working tree and the index against HEAD", "main...HEAD", ...
     fail_on: str = "high"
-    status: Status = Status.PASSED  # passed | failed (a finding at or above --fail-on) | incomplete | budget_exceeded | error
+    status: Status = (
+        Status.PASSED
+    )  # passed | failed (a finding at or above --fail-on) | incomplete | budget_exceeded | error
     exit_code: int = ExitCode.FIXED
     files: int = 0
     hunks: int = 0
@@ -193,7 +195,10 @@ class ReviewResult(RunResult):
                 for a in self.assessed
                 if a.hunk.id in self.reviewed
             ],
-            "unreviewed": [{"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason, "cause": str(u.cause)} for u in self.unreviewed],
+            "unreviewed": [
+                {"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason, "cause": str(u.cause)}
+                for u in self.unreviewed
+            ],
             "by_tier": self.by_tier(),
             "triage": self.triage,
             "judges": self.judges,

@@ -23,8 +23,8 @@ from __future__ import annotations
 import functools
 import io
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ...repo.map.files import skip_reason_by_content, skip_reason_by_name
 from .model import FileChange, Hunk, Skipped
@@ -34,19 +34,100 @@ SNIFF_BYTES = 8192  # how much of a file a generated-file marker is looked for i
 EXEMPT_BY_NAME = ("vendored", "generated", "minified")  # what a path claims, and the base must confirm
 # Languages whose indentation (or tab) is syntax: re-indenting changes the program.
 INDENT_SENSITIVE_SUFFIXES = (
-    ".py", ".pyi", ".pyw", ".pyx", ".pxd", ".bzl", ".star", ".yaml", ".yml", ".mk", ".mak", ".make", ".hs", ".lhs",
-    ".coffee", ".nim", ".nims", ".fs", ".fsi", ".fsx", ".sass", ".styl", ".pug", ".jade", ".haml", ".slim", ".elm",
-    ".purs", ".idr", ".gd", ".cabal", ".rst",
+    ".py",
+    ".pyi",
+    ".pyw",
+    ".pyx",
+    ".pxd",
+    ".bzl",
+    ".star",
+    ".yaml",
+    ".yml",
+    ".mk",
+    ".mak",
+    ".make",
+    ".hs",
+    ".lhs",
+    ".coffee",
+    ".nim",
+    ".nims",
+    ".fs",
+    ".fsi",
+    ".fsx",
+    ".sass",
+    ".styl",
+    ".pug",
+    ".jade",
+    ".haml",
+    ".slim",
+    ".elm",
+    ".purs",
+    ".idr",
+    ".gd",
+    ".cabal",
+    ".rst",
 )
-INDENT_SENSITIVE_NAMES = ("makefile", "gnumakefile", "bsdmakefile", "build", "build.bazel", "workspace", "snakefile", "sconstruct",
-                          "sconscript", "tiltfile")
+INDENT_SENSITIVE_NAMES = (
+    "makefile",
+    "gnumakefile",
+    "bsdmakefile",
+    "build",
+    "build.bazel",
+    "workspace",
+    "snakefile",
+    "sconstruct",
+    "sconscript",
+    "tiltfile",
+)
 PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
 # Source and config files that git shows as binary (a NUL byte is enough) hide their change from the
 # diff: such a file is listed as not reviewed, never skipped as "binary".
 TEXT_SUFFIXES = (
-    ".py", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".go", ".rs", ".java", ".kt", ".kts", ".scala", ".rb", ".php", ".pl",
-    ".lua", ".sh", ".bash", ".zsh", ".ps1", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".swift", ".m", ".sql", ".html", ".htm",
-    ".vue", ".svelte", ".css", ".scss", ".json", ".yml", ".yaml", ".toml", ".ini", ".cfg", ".xml", ".gradle", ".tf",
+    ".py",
+    ".js",
+    ".mjs",
+    ".cjs",
+    ".jsx",
+    ".ts",
+    ".tsx",
+    ".go",
+    ".rs",
+    ".java",
+    ".kt",
+    ".kts",
+    ".scala",
+    ".rb",
+    ".php",
+    ".pl",
+    ".lua",
+    ".sh",
+    ".bash",
+    ".zsh",
+    ".ps1",
+    ".c",
+    ".h",
+    ".cc",
+    ".cpp",
+    ".hpp",
+    ".cs",
+    ".swift",
+    ".m",
+    ".sql",
+    ".html",
+    ".htm",
+    ".vue",
+    ".svelte",
+    ".css",
+    ".scss",
+    ".json",
+    ".yml",
+    ".yaml",
+    ".toml",
+    ".ini",
+    ".cfg",
+    ".xml",
+    ".gradle",
+    ".tf",
 )
 
 
@@ -57,7 +138,9 @@ class Sides:
     old: Callable[[str], bytes | None]  # a file on the base (None: not there, or not known)
     new: Callable[[str], bytes | None]  # a file as the change leaves it (None: deleted, or not known)
     base_attributes: dict[str, set[str]]  # linguist-* set for a path by the base's .gitattributes
-    change_attributes: dict[str, set[str]]  # ... by the .gitattributes as the change leaves them (only to say what it claims)
+    change_attributes: dict[
+        str, set[str]
+    ]  # ... by the .gitattributes as the change leaves them (only to say what it claims)
 
 
 @dataclass
@@ -90,7 +173,9 @@ def _lines(lines: tuple[tuple[int, str], ...], keep_indent: bool) -> list[str]:
     return [t.rstrip() if keep_indent else t.strip() for _, t in lines if t.strip()]
 
 
-def whitespace_only(h: Hunk, keep_indent: bool = True, same_tokens: Callable[[Hunk], bool | None] | None = None) -> bool:
+def whitespace_only(
+    h: Hunk, keep_indent: bool = True, same_tokens: Callable[[Hunk], bool | None] | None = None
+) -> bool:
     """True when only whitespace that cannot change the program differs (see the module's docstring).
     `same_tokens` compares the hunk's tokens in the whole files (None when it cannot tell)."""
     if _squeezed(h.added) != _squeezed(h.removed):
@@ -108,8 +193,11 @@ def python_tokens(source: bytes) -> tuple[tuple[int, str, int, int], ...] | None
     Line breaks inside brackets (NL) carry no meaning; an INDENT is compared by where it is, not its width."""
     try:
         found = tokenize.tokenize(io.BytesIO(source).readline)
-        return tuple((t.type, _token_text(t), t.start[0], t.end[0])
-                     for t in found if t.type not in (tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER))
+        return tuple(
+            (t.type, _token_text(t), t.start[0], t.end[0])
+            for t in found
+            if t.type not in (tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER)
+        )
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
         return None
 
@@ -149,9 +237,9 @@ def applied(old: bytes, hunks: tuple[Hunk, ...]) -> bytes | None:
             if tag in (" ", "+"):
                 after.append(body)
         start = h.old_start - 1 if h.old_len else h.old_start  # an insertion's old_start is the line before it
-        if lines[start:start + len(before)] != before:
+        if lines[start : start + len(before)] != before:
             return None
-        lines[start:start + len(before)] = after
+        lines[start : start + len(before)] = after
     return "\n".join(lines).encode("utf-8", errors="surrogateescape")
 
 
@@ -196,7 +284,9 @@ def prefilter(files: list[FileChange], sides: Sides) -> Prefiltered:
         old, new = sides.old(f.old_path or f.path), sides.new(f.path)
         head = new[:SNIFF_BYTES] if new else None
         if is_python(f.path, head):
-            new = new if new is not None or old is None else applied(old, f.hunks)  # a handed-in diff: its new side rebuilt
+            new = (
+                new if new is not None or old is None else applied(old, f.hunks)
+            )  # a handed-in diff: its new side rebuilt
             same_tokens = python_same_tokens(old, new)
         else:
             same_tokens = None
@@ -233,7 +323,9 @@ def _file_reason(f: FileChange, sides: Sides) -> tuple[str | None, str | None]:
     if by_name in EXEMPT_BY_NAME:
         if on_base and skip_reason_by_name(base_path) == by_name:
             return by_name, None
-        notes.append(f"{by_name} by its path, but {'new in this change' if not on_base else 'moved there by this change'}")
+        notes.append(
+            f"{by_name} by its path, but {'new in this change' if not on_base else 'moved there by this change'}"
+        )
     elif by_name is not None:
         return by_name, None
     attrs = sides.base_attributes.get(f.path, set())

@@ -7,8 +7,8 @@ findings placed on changed lines); the flow adds them up. Nothing here writes in
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ...core import prompts
 from ...core.config import Config
@@ -67,8 +67,13 @@ class BatchReview:
     dropped: int = 0  # findings outside what was shown
 
     def __add__(self, other: BatchReview) -> BatchReview:
-        return BatchReview(self.reviewed + other.reviewed, self.unreviewed + other.unreviewed, self.findings + other.findings,
-                           self.moved + other.moved, self.dropped + other.dropped)
+        return BatchReview(
+            self.reviewed + other.reviewed,
+            self.unreviewed + other.unreviewed,
+            self.findings + other.findings,
+            self.moved + other.moved,
+            self.dropped + other.dropped,
+        )
 
 
 class Contents:
@@ -152,7 +157,9 @@ class Reviewer:
         if estimate_tokens(h.text + code) > budget:
             pieces = split_hunk(h, self.read.new(h.path), h.path, budget)
             if pieces is None:
-                return CallOutcome.not_reviewed(UnreviewedCause.TOO_LARGE, f"too large for the {tier} tier's context").of(batch)
+                return CallOutcome.not_reviewed(
+                    UnreviewedCause.TOO_LARGE, f"too large for the {tier} tier's context"
+                ).of(batch)
         found = CallOutcome()
         for piece in pieces:
             outcome = self._call(tier, [self._piece_part(a, piece, code, len(pieces) > 1)], related)
@@ -176,13 +183,19 @@ class Reviewer:
         feedback, ids = "", ", ".join(h.id for h in hunks)
         changes = changes_block(parts)
         for _ in range(REVIEW_TRIES):
-            messages = prompts.render("review-hunks", path=hunks[0].path, changes=changes, related=related, feedback=feedback)
+            messages = prompts.render(
+                "review-hunks", path=hunks[0].path, changes=changes, related=related, feedback=feedback
+            )
             call = self.gw.call(Step.REVIEW, tier, messages, note=ids)
             if call.reply is None:
                 return _not_made(call.error, tier)
             if call.reply.truncated:  # findings cut short: ask again for a shorter answer
-                self.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"{ids}: the reply was cut off at max_tokens")
-                feedback = "\nYour previous answer was cut off at the output limit. Report fewer findings, each more briefly."
+                self.gw.ledger.set_outcome(
+                    call.row, Outcome.FORMAT_ERROR, f"{ids}: the reply was cut off at max_tokens"
+                )
+                feedback = (
+                    "\nYour previous answer was cut off at the output limit. Report fewer findings, each more briefly."
+                )
                 continue
             try:
                 raw = parse_findings(call.text)
@@ -198,7 +211,9 @@ class Reviewer:
 
 def _not_made(error: TieragentError | None, tier: Tier) -> CallOutcome:
     if isinstance(error, BudgetExceeded):
-        return CallOutcome.not_reviewed(UnreviewedCause.OVER_BUDGET, f"over budget ({error.message.removeprefix('budget: ')})")
+        return CallOutcome.not_reviewed(
+            UnreviewedCause.OVER_BUDGET, f"over budget ({error.message.removeprefix('budget: ')})"
+        )
     kind = error.kind if isinstance(error, ProviderError) else "error"
     if kind == "context_window":
         return CallOutcome.not_reviewed(UnreviewedCause.TOO_LARGE, f"too large for the {tier} tier's context window")

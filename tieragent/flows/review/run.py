@@ -11,8 +11,8 @@ skeleton's (`flows/skeleton.py`). It never writes to the work tree or the index.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ...core.config import Config
 from ...core.errors import ExitCode, TieragentError
@@ -75,7 +75,10 @@ def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | No
         read = Contents(deps.ws, source)
         filtered = _prefiltered(files, read, deps, source, run)
         result.skipped = filtered.skipped
-        result.unreviewed += [Unreviewed(f"{p}#binary", p, "high", why, UnreviewedCause.BINARY) for p, why in filtered.unreviewable.items()]
+        result.unreviewed += [
+            Unreviewed(f"{p}#binary", p, "high", why, UnreviewedCause.BINARY)
+            for p, why in filtered.unreviewable.items()
+        ]
         if filtered.hunks:
             stopped = _review_hunks(run, result, deps, read, filtered)
         if opts.run_tests:
@@ -90,24 +93,35 @@ def run_review(source: DiffSource, deps: ReviewDeps, options: ReviewOptions | No
     return _record(run, deps, _verdict(result, stopped, opts.allow_incomplete))
 
 
-def _prefiltered(files: list[FileChange], read: Contents, deps: ReviewDeps, source: DiffSource, run: Run) -> Prefiltered:
+def _prefiltered(
+    files: list[FileChange], read: Contents, deps: ReviewDeps, source: DiffSource, run: Run
+) -> Prefiltered:
     paths = [f.path for f in files]
-    sides = Sides(read.old, read.new, base_attributes(deps.ws, source, paths), change_attributes(deps.ws, source, paths))
+    sides = Sides(
+        read.old, read.new, base_attributes(deps.ws, source, paths), change_attributes(deps.ws, source, paths)
+    )
     filtered = prefilter(files, sides)
     for path, note in filtered.notes.items():
         run.events.warn(f"{path}: {note}")
     return filtered
 
 
-def _review_hunks(run: Run, result: ReviewResult, deps: ReviewDeps, read: Contents, filtered: Prefiltered) -> TieragentError | None:
+def _review_hunks(
+    run: Run, result: ReviewResult, deps: ReviewDeps, read: Contents, filtered: Prefiltered
+) -> TieragentError | None:
     """Triage, then every batch at its tier; the error that stopped the reviews (a bad key), if any."""
     models = deps.models()
     gw = run.open_gateway(models, REVIEW_POLICIES)
     rules = RiskRules.from_config(deps.config.risk)
     commands = (deps.test_command, deps.lint_command)
-    rules_say = {h.id: rule_reasons(h, rules, read.signature_changes(h.path), read.guarded(h.path, commands)) for h in filtered.hunks}
+    rules_say = {
+        h.id: rule_reasons(h, rules, read.signature_changes(h.path), read.guarded(h.path, commands))
+        for h in filtered.hunks
+    }
     rated, result.triage = triage(gw, filtered.hunks, rules_say, run.events.warn)
-    result.assessed = [Assessed(r.hunk, r.risk, r.reasons + _noted(filtered.notes, r.hunk), REVIEWER[r.risk]) for r in rated]
+    result.assessed = [
+        Assessed(r.hunk, r.risk, r.reasons + _noted(filtered.notes, r.hunk), REVIEWER[r.risk]) for r in rated
+    ]
     reviewer = Reviewer(gw, deps.config, models, read, functools.cache(deps.repo_map))
     stopped = None
     try:
@@ -140,8 +154,11 @@ def _verdict(result: ReviewResult, stopped: TieragentError | None, allow_incompl
         return result.end(Status.BUDGET_EXCEEDED, ExitCode.BUDGET, "the budget ran out before every hunk was reviewed")
     left = sum(u.cause in INCOMPLETE for u in result.unreviewed)
     if left and not allow_incomplete:
-        return result.end(Status.INCOMPLETE, ExitCode.BUDGET,
-                          f"{left} hunk(s) could not be reviewed (see the list); --allow-incomplete lets such a review pass")
+        return result.end(
+            Status.INCOMPLETE,
+            ExitCode.BUDGET,
+            f"{left} hunk(s) could not be reviewed (see the list); --allow-incomplete lets such a review pass",
+        )
     return result.end(Status.PASSED, ExitCode.FIXED)
 
 
@@ -151,7 +168,9 @@ def _noted(notes: dict[str, str], h: Hunk) -> tuple[str, ...]:
     return (note,) if note else ()
 
 
-def _run_judges(deps: ReviewDeps, source: DiffSource, files: list[FileChange], result: ReviewResult, events: Reporter) -> dict:
+def _run_judges(
+    deps: ReviewDeps, source: DiffSource, files: list[FileChange], result: ReviewResult, events: Reporter
+) -> dict:
     """--run-tests: the tests and the linter on the reviewed tree against the base, as findings."""
     from ...judge.tree_compare import judge_change
 
@@ -161,10 +180,21 @@ def _run_judges(deps: ReviewDeps, source: DiffSource, files: list[FileChange], r
     base = source.base_rev or "HEAD"
     commands = " and ".join(c for c in (deps.test_command, deps.lint_command) if c)
     events.validating(f"--run-tests: {commands} on the reviewed tree (and on {base[:12]} when something fails)")
-    report = judge_change(deps.runner, deps.ws.root, deps.ws.state_dir, base, deps.test_command, deps.lint_command,
-                          [f.path for f in files], deps.config.validation.timeout_s, junit_xml=deps.config.validation.junit_xml)
-    result.findings += [Finding(path=j.path, line=j.line, severity=Severity(j.severity), category=j.category, message=j.message)
-                        for j in report.findings]
+    report = judge_change(
+        deps.runner,
+        deps.ws.root,
+        deps.ws.state_dir,
+        base,
+        deps.test_command,
+        deps.lint_command,
+        [f.path for f in files],
+        deps.config.validation.timeout_s,
+        junit_xml=deps.config.validation.junit_xml,
+    )
+    result.findings += [
+        Finding(path=j.path, line=j.line, severity=Severity(j.severity), category=j.category, message=j.message)
+        for j in report.findings
+    ]
     for note in report.notes:
         events.warn(f"--run-tests: {note}")
     return {"before": report.before, "after": report.after, "notes": report.notes, "findings": len(report.findings)}

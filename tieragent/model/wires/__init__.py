@@ -15,8 +15,20 @@ from .openai_chat import OpenAIChat
 WIRES: tuple[type[Wire], ...] = (OpenAIChat, AnthropicMessages, OllamaChat)
 BY_PREFIX: dict[str, type[Wire]] = {prefix: wire for wire in WIRES for prefix in wire.prefixes}
 
-__all__ = ["WIRES", "AnthropicMessages", "OllamaChat", "OpenAIChat", "Reading", "ReplyShapeError", "Wire",
-           "error_message", "ollama_context", "parse_json", "wire_for", "wire_of"]
+__all__ = [
+    "WIRES",
+    "AnthropicMessages",
+    "OllamaChat",
+    "OpenAIChat",
+    "Reading",
+    "ReplyShapeError",
+    "Wire",
+    "error_message",
+    "ollama_context",
+    "parse_json",
+    "wire_for",
+    "wire_of",
+]
 
 
 def wire_of(model: str) -> type[Wire] | None:
@@ -34,7 +46,9 @@ def wire_for(cfg: TierConfig, environ: dict[str, str]) -> Wire:
         raise UsageError(f"{cfg.model!r} is not an openai/, anthropic/ or ollama/ model")
     base, url = kind.locate(cfg.api_base, environ)
     if not url.lower().startswith(("http://", "https://")):
-        raise UsageError(f"the endpoint of {cfg.model} is not an http(s) URL: {base!r}",
-                         hint="Set the tier's api_base to e.g. http://127.0.0.1:8080/v1.")
+        raise UsageError(
+            f"the endpoint of {cfg.model} is not an http(s) URL: {base!r}",
+            hint="Set the tier's api_base to e.g. http://127.0.0.1:8080/v1.",
+        )
     key_env = cfg.api_key_env or (None if cfg.api_base else kind.usual_key)
     return kind(cfg.model.split("/", 1)[1], url, key_env, base)

@@ -3,8 +3,9 @@ that counts cache reads and writes apart from the other input tokens."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ...core.config import TierConfig
 from ..protocol import ModelRequest, Usage
@@ -101,5 +102,9 @@ def anthropic_usage(usage: Any, output_tokens: int | None = None) -> Usage | Non
     if not total:
         return None
     written = int(usage.get("cache_creation_input_tokens") or 0)
-    return Usage(total, read, int(output_tokens if output_tokens is not None else usage.get("output_tokens") or 0),
-                 cache_write_tokens=written)
+    return Usage(
+        total,
+        read,
+        int(output_tokens if output_tokens is not None else usage.get("output_tokens") or 0),
+        cache_write_tokens=written,
+    )

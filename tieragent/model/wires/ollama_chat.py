@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ...core.config import TierConfig
 from ...core.tokens import estimate_tokens
@@ -74,8 +75,12 @@ def ollama_context(request: ModelRequest, max_context: int | None) -> int:
 
 
 def ollama_body(model: str, request: ModelRequest, stream: bool, max_context: int | None) -> dict[str, Any]:
-    return {"model": model, "messages": [dict(m) for m in request.messages], "stream": stream,
-            "options": {"num_ctx": ollama_context(request, max_context), "num_predict": request.max_tokens}}
+    return {
+        "model": model,
+        "messages": [dict(m) for m in request.messages],
+        "stream": stream,
+        "options": {"num_ctx": ollama_context(request, max_context), "num_predict": request.max_tokens},
+    }
 
 
 def ollama_usage(data: dict[str, Any]) -> Usage | None:

@@ -4,8 +4,9 @@ proxy, ...)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ...core.config import TierConfig
 from ..protocol import ModelRequest, Usage

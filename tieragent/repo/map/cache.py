@@ -190,7 +190,9 @@ class TagCache:
         if not (self.dirty or stale):
             return
         try:
-            private_dir(self.path.parent)  # the tags name the code's symbols: the user's only, like the rest of .git/tieragent
+            private_dir(
+                self.path.parent
+            )  # the tags name the code's symbols: the user's only, like the rest of .git/tieragent
             self._remove_stale_files()
             write_marshal(self.path, {"version": self.version, "files": self.entries}, ".tags-")
         except OSError:
@@ -250,10 +252,11 @@ class CachedFiles(Mapping[str, FileTags]):
     """path -> FileTags for the indexed files, in order; those from the cache are decoded on
     first use. A stored row that turns out damaged is replaced by `reparse(path)`."""
 
-    def __init__(self, order: list[str], fresh: dict[str, FileTags], cache: TagCache,
-                 reparse: Callable[[str], FileTags]):
+    def __init__(
+        self, order: list[str], fresh: dict[str, FileTags], cache: TagCache, reparse: Callable[[str], FileTags]
+    ):
         self._order = order
-        self._index = {p: None for p in order}  # membership, in order
+        self._index = dict.fromkeys(order)  # membership, in order
         self._tags = fresh
         self._cache = cache
         self._reparse = reparse

@@ -47,7 +47,9 @@ def build_graph(
     out: list[dict[int, float]] = []
     n = len(refs)
     # per used name, computed once rather than at each of its uses (ten times fewer calls on a large tree)
-    specific = {name: (name_weight(name) * ref_idf(n, df), defines[name]) for name, df in ref_df.items() if defines.get(name)}
+    specific = {
+        name: (name_weight(name) * ref_idf(n, df), defines[name]) for name, df in ref_df.items() if defines.get(name)
+    }
     sqrt = math.sqrt
     for i, file_refs in enumerate(refs):
         edges: dict[int, float] = {}

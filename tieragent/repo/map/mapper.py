@@ -202,8 +202,14 @@ def build_repo_map(
 class RepoMap:
     """An index of one repository's files: rank them for a request, render outlines and context."""
 
-    def __init__(self, root: Path, files: Mapping[str, FileTags], skipped: dict[str, str], stats: IndexStats,
-                 index_store: IndexStore | None = None):
+    def __init__(
+        self,
+        root: Path,
+        files: Mapping[str, FileTags],
+        skipped: dict[str, str],
+        stats: IndexStats,
+        index_store: IndexStore | None = None,
+    ):
         self.root = root
         self.files = files  # path -> FileTags, in index order (decoded from the cache on first use)
         self.skipped = skipped
@@ -305,9 +311,7 @@ class RepoMap:
             if kind in ("test", "doc") and kind not in picked_kinds:
                 weight[q] *= RELATED_DEMOTION
         order = sorted(weight, key=lambda q: (-weight[q], q))
-        blocks = (
-            (q, outline_symbols(self.files[q].defs), line_limit(n), note[q]) for n, q in enumerate(order)
-        )
+        blocks = ((q, outline_symbols(self.files[q].defs), line_limit(n), note[q]) for n, q in enumerate(order))
         return pack(
             blocks,
             token_budget,

@@ -55,14 +55,22 @@ OTHER_FACTOR = 0.8
 _CODE_TOKEN = re.compile(r"`([^`\n]{1,200})`|([A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::|#)[A-Za-z_][A-Za-z0-9_]*)*)(\s*\()?")
 _PATH_TOKEN = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)*\.([A-Za-z][A-Za-z0-9]{0,9}))(?![\w/])")
 _FILE_EXTS = frozenset(e.lstrip(".") for e in (*LANGUAGE_BY_EXT, *OTHER_SOURCE_EXTS)) | frozenset(
-    "md rst txt json yaml yml toml cfg ini conf html htm css scss less xml proto graphql gql tf mk cmake in lock"
-    " csv tsv sql j2 jinja tpl mako po pot svg".split()
+    ["md", "rst", "txt", "json", "yaml", "yml", "toml", "cfg", "ini", "conf", "html", "htm", "css", "scss", "less", "xml", "proto", "graphql", "gql", "tf", "mk", "cmake", "in", "lock", "csv", "tsv", "sql", "j2", "jinja", "tpl", "mako", "po", "pot", "svg"]
 )
 _CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2,}[a-z]")
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing|__tests__|spec|specs|e2e)(/|$)|(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(test|spec)\.[a-z]+|[^/]*Tests?\.java|conftest\.py)$")
-_DOC_PATH = re.compile(r"(^|/)(docs?|documentation)(/|$)|\.(md|markdown|rst|txt|adoc)$|(^|/)(README|CHANGELOG|CHANGES|HISTORY|NEWS|AUTHORS|LICENSE|NOTICE)[^/]*$", re.IGNORECASE)
-_TEST_WORDS = frozenset(stem(w) for w in "test tests testing spec specs pytest unittest flaky fixture fixtures conftest".split())
-_DOC_WORDS = frozenset(stem(w) for w in "doc docs documentation documented readme changelog history typo docstring guide tutorial".split())
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|testing|__tests__|spec|specs|e2e)(/|$)|(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(test|spec)\.[a-z]+|[^/]*Tests?\.java|conftest\.py)$"
+)
+_DOC_PATH = re.compile(
+    r"(^|/)(docs?|documentation)(/|$)|\.(md|markdown|rst|txt|adoc)$|(^|/)(README|CHANGELOG|CHANGES|HISTORY|NEWS|AUTHORS|LICENSE|NOTICE)[^/]*$",
+    re.IGNORECASE,
+)
+_TEST_WORDS = frozenset(
+    stem(w) for w in ["test", "tests", "testing", "spec", "specs", "pytest", "unittest", "flaky", "fixture", "fixtures", "conftest"]
+)
+_DOC_WORDS = frozenset(
+    stem(w) for w in ["doc", "docs", "documentation", "documented", "readme", "changelog", "history", "typo", "docstring", "guide", "tutorial"]
+)
 
 
 @dataclass
@@ -97,9 +105,7 @@ def request_mentions(request: str, defined: Collection[str] | None = None) -> tu
     definition (`Session` when the repository defines one). Plain words are left to BM25.
     """
     mentions: list[Mention] = []
-    paths = [
-        m.group(1) for m in _PATH_TOKEN.finditer(request) if "/" in m.group(1) or m.group(2).lower() in _FILE_EXTS
-    ]
+    paths = [m.group(1) for m in _PATH_TOKEN.finditer(request) if "/" in m.group(1) or m.group(2).lower() in _FILE_EXTS]
     path_set = set(paths)
     for m in _CODE_TOKEN.finditer(request):
         quoted, token, paren = m.group(1), m.group(2), m.group(3)
@@ -113,7 +119,8 @@ def request_mentions(request: str, defined: Collection[str] | None = None) -> tu
         parts = re.split(r"\.|::|#", token)
         shaped = (
             len(parts) > 1
-            or "_" in token.strip("_") or token.startswith("__")
+            or "_" in token.strip("_")
+            or token.startswith("__")
             or bool(_CAMEL.search(token))
             or bool(paren)
         )
@@ -229,7 +236,8 @@ class Ranker:
                     if k == 0 and len(parts) > 1:
                         owner_parent = parts[1]
                         exact = [
-                            i for i in owners
+                            i
+                            for i in owners
                             if any(d.name == name and d.parent == owner_parent for d in self.files[self.paths[i]].defs)
                         ]
                         if exact:
@@ -246,7 +254,11 @@ class Ranker:
                 users = self.index.ref_postings(name)[::2]
                 if users and len(users) <= max(10, len(self.paths) // 20):
                     for i in users:
-                        add(i, 0.35 * mention_weight(name, m.plain) / math.sqrt(len(users)), f"uses {name!r}, mentioned in request")
+                        add(
+                            i,
+                            0.35 * mention_weight(name, m.plain) / math.sqrt(len(users)),
+                            f"uses {name!r}, mentioned in request",
+                        )
         return scores, reasons, named
 
     def _expand(self, term: str) -> list[tuple[str, float]]:

@@ -39,8 +39,7 @@ LANGUAGES = ("python", "javascript", "typescript", "tsx", "go", "rust", "java")
 
 # Source files without a grammar here still get their words indexed (for the lexical score).
 OTHER_SOURCE_EXTS = frozenset(
-    ".c .h .cc .cpp .cxx .hh .hpp .cs .rb .php .swift .kt .kts .scala .sh .bash .zsh .lua .pl .pm .r .m .mm"
-    " .sql .ex .exs .erl .hs .ml .clj .dart .vue .svelte .groovy .gradle .ps1 .jl .zig .nim .f90 .pyx .pxd".split()
+    [".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".cs", ".rb", ".php", ".swift", ".kt", ".kts", ".scala", ".sh", ".bash", ".zsh", ".lua", ".pl", ".pm", ".r", ".m", ".mm", ".sql", ".ex", ".exs", ".erl", ".hs", ".ml", ".clj", ".dart", ".vue", ".svelte", ".groovy", ".gradle", ".ps1", ".jl", ".zig", ".nim", ".f90", ".pyx", ".pxd"]
 )
 
 # Kinds a definition can have. Functions inside classes become methods; definitions inside a
@@ -56,7 +55,9 @@ class Symbol(NamedTuple):
     A NamedTuple (immutable, hashable, cheap to create: a large repository has tens of thousands)."""
 
     name: str
-    kind: str  # class, function, method, variable, interface, struct, enum, trait, impl, type, module, macro, constructor
+    kind: (
+        str  # class, function, method, variable, interface, struct, enum, trait, impl, type, module, macro, constructor
+    )
     line: int  # 1-based
     end_line: int
     signature: str  # the header on one line, without the body
@@ -163,8 +164,15 @@ def tags_version() -> str:
     pkg = resources.files(__package__)
     for module in ("tags.py", "terms.py"):
         h.update(pkg.joinpath(module).read_bytes())
-    for dist in ("tree-sitter", "tree-sitter-python", "tree-sitter-javascript", "tree-sitter-typescript",
-                 "tree-sitter-go", "tree-sitter-rust", "tree-sitter-java"):
+    for dist in (
+        "tree-sitter",
+        "tree-sitter-python",
+        "tree-sitter-javascript",
+        "tree-sitter-typescript",
+        "tree-sitter-go",
+        "tree-sitter-rust",
+        "tree-sitter-java",
+    ):
         try:
             h.update(f"{dist}={version(dist)}".encode())
         except PackageNotFoundError:

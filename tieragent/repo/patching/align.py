@@ -51,7 +51,6 @@ class Index:
         return self._by_body
 
 
-
 def line_sim(tag: str, h: str, w: str, strict: bool) -> float:
     if h == w:
         return 1.0
@@ -135,7 +134,9 @@ def window_stats(pairs: list[int | None], sims: list[float]) -> tuple[int, int, 
     return first, last + 1, score, unaligned, skipped
 
 
-def anchor_starts(ix: Index, old: list[tuple[str, str]], limit: int, max_occ: int = ANCHOR_MAX_OCCURRENCES) -> list[int]:
+def anchor_starts(
+    ix: Index, old: list[tuple[str, str]], limit: int, max_occ: int = ANCHOR_MAX_OCCURRENCES
+) -> list[int]:
     """Likely window starts: each old line found (by body) in the file votes, rarer lines more."""
     votes: dict[int, float] = defaultdict(float)
     for k, (_, t) in enumerate(old):
@@ -148,5 +149,3 @@ def anchor_starts(ix: Index, old: list[tuple[str, str]], limit: int, max_occ: in
         for p in occ:
             votes[p - k] += 1.0 / len(occ)
     return [s for s, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
-
-

@@ -103,7 +103,14 @@ def _check(raw: str, root: Path, refuse: Callable[[str], str | None], out: _Coll
 def _target_for(fd: FileDiff, root: Path, refuse: Callable[[str], str | None], out: _Collect) -> _Target | None:
     shown = fd.new_path or fd.old_path or "(unnamed)"
     if fd.binary:
-        out.add(PatchError("apply", f"{shown}: binary patches are not supported", f"{shown}: binary patches cannot be applied; change text files only.", path=shown))
+        out.add(
+            PatchError(
+                "apply",
+                f"{shown}: binary patches are not supported",
+                f"{shown}: binary patches cannot be applied; change text files only.",
+                path=shown,
+            )
+        )
         return None
     if fd.headerless:
         for hint in fd.hints:
@@ -125,7 +132,12 @@ def _target_for(fd: FileDiff, root: Path, refuse: Callable[[str], str | None], o
     old = strip_git_prefix(fd.old_path, root) if fd.old_path is not None and fd.prefixed else fd.old_path
     new = strip_git_prefix(fd.new_path, root) if fd.new_path is not None and fd.prefixed else fd.new_path
     if old is None and new is None:
-        out.add(no_diff_error("a diff names /dev/null on both sides", "A diff in your answer has /dev/null as both its old and new path."))
+        out.add(
+            no_diff_error(
+                "a diff names /dev/null on both sides",
+                "A diff in your answer has /dev/null as both its old and new path.",
+            )
+        )
         return None
     if old is None:
         rel = _check(new, root, refuse, out)  # type: ignore[arg-type]
@@ -267,7 +279,9 @@ def apply_hunks(path: str, ft: FileText, hunks: list[Hunk], out: _Collect) -> Fi
 def _new_file_text(t: _Target, out: _Collect) -> FileText | None:
     lines: list[str] = []
     final_newline = True
-    hunks = sorted(t.hunks, key=lambda h: (h.new_start or 0, h.number)) if all(h.new_start for h in t.hunks) else t.hunks
+    hunks = (
+        sorted(t.hunks, key=lambda h: (h.new_start or 0, h.number)) if all(h.new_start for h in t.hunks) else t.hunks
+    )
     for h in hunks:
         for tag, text in h.lines:
             if tag == "+" or (tag == " " and text == ""):
@@ -293,7 +307,14 @@ def _encode(t: _Target, ft: FileText, out: _Collect) -> bytes | None:
     try:
         return ft.encode()
     except UnicodeEncodeError:
-        out.add(PatchError("apply", f"{t.path}: new text cannot be written as {ft.encoding}", f"{t.path} is a {ft.encoding} file; the new lines hold characters it cannot store.", path=t.path))
+        out.add(
+            PatchError(
+                "apply",
+                f"{t.path}: new text cannot be written as {ft.encoding}",
+                f"{t.path} is a {ft.encoding} file; the new lines hold characters it cannot store.",
+                path=t.path,
+            )
+        )
         return None
 
 
@@ -353,11 +374,24 @@ def _plan_target(t: _Target, root: Path, out: _Collect) -> FileChange | None:
     if ft is None:
         return None
     if t.op == "rename" and (root / t.path).exists():
-        out.add(PatchError("apply", f"{t.path}: rename target already exists", f"Cannot rename {src} to {t.path}: {t.path} already exists.", path=t.path))
+        out.add(
+            PatchError(
+                "apply",
+                f"{t.path}: rename target already exists",
+                f"Cannot rename {src} to {t.path}: {t.path} already exists.",
+                path=t.path,
+            )
+        )
         return None
     changing = [h for h in t.hunks if h.changes]
     if t.op == "modify" and not changing:
-        out.add(no_diff_error(f"{t.path}: the diff holds no change", f"The diff for {t.path} has no added or removed lines.", path=t.path))
+        out.add(
+            no_diff_error(
+                f"{t.path}: the diff holds no change",
+                f"The diff for {t.path} has no added or removed lines.",
+                path=t.path,
+            )
+        )
         return None
     new = apply_hunks(src, ft, t.hunks, out) if changing else ft
     if new is None:
@@ -378,7 +412,9 @@ def _plan_target(t: _Target, root: Path, out: _Collect) -> FileChange | None:
     return _finish(t, src, ft, new, out)
 
 
-def _finish(t: _Target, old_path: str | None, before: FileText | None, after: FileText, out: _Collect) -> FileChange | None:
+def _finish(
+    t: _Target, old_path: str | None, before: FileText | None, after: FileText, out: _Collect
+) -> FileChange | None:
     if before is not None and t.op == "modify" and before.text() == after.text():
         return None
     err = syntax_check(t.path, before.text() if before is not None else None, after.text())

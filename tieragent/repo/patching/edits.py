@@ -103,5 +103,3 @@ def edits_for(hunk: Hunk, pl: Placement) -> list[Edit]:
             prev = here
     flush(None)
     return edits
-
-

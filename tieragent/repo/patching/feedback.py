@@ -17,10 +17,14 @@ DIFF_FORMAT = (
     "and added lines with `+`."
 )
 
-NOT_APPLIED = "No file was changed. Send the corrected diff for every file again (all of them, not only the failing ones)."
+NOT_APPLIED = (
+    "No file was changed. Send the corrected diff for every file again (all of them, not only the failing ones)."
+)
 
 
-def excerpt(lines: list[str], start: int, end: int, *, margin: int = EXCERPT_MARGIN, limit: int = EXCERPT_MAX) -> list[str]:
+def excerpt(
+    lines: list[str], start: int, end: int, *, margin: int = EXCERPT_MARGIN, limit: int = EXCERPT_MAX
+) -> list[str]:
     """File lines [start, end) with a margin, numbered from 1, cut in the middle when long."""
     lo, hi = max(0, start - margin), min(len(lines), end + margin)
     nums = list(range(lo, hi))

@@ -36,7 +36,15 @@ class Indent:
 
     def describe(self) -> str:
         def show(s: str) -> str:
-            return "a tab" if s == "\t" else f"{len(s)} tabs" if set(s) == {"\t"} else f"{len(s)} spaces" if set(s) == {" "} else repr(s)
+            return (
+                "a tab"
+                if s == "\t"
+                else f"{len(s)} tabs"
+                if set(s) == {"\t"}
+                else f"{len(s)} spaces"
+                if set(s) == {" "}
+                else repr(s)
+            )
 
         if self.kind == "add":
             return f"the file is indented by {show(self.prefix)} more than the hunk"
@@ -73,4 +81,3 @@ def infer_indent(pairs: list[tuple[str, str]]) -> Indent | None:
             if k and all(len(h) == k * len(f) for h, f in pairs):
                 return Indent("retab", src=a * k, dst=b)
     return None
-

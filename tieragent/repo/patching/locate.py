@@ -102,7 +102,7 @@ def exact_starts(ix: Index, texts: list[str]) -> list[int]:
                 break
     assert best is not None
     lines = ix.lines
-    return [s for s in (p - best_k for p in best) if 0 <= s and s + m <= n and lines[s : s + m] == texts]
+    return [s for s in (p - best_k for p in best) if s >= 0 and s + m <= n and lines[s : s + m] == texts]
 
 
 def loose_starts(ix: Index, texts: list[str]) -> tuple[list[tuple[int, Indent]], list[int]]:
@@ -172,7 +172,11 @@ def _fuzzy(ix: Index, hunk: Hunk, old: list[tuple[str, str]]) -> Placement:
         raise Miss("context not found")
     found.sort(key=lambda p: (-p.score, p.start))
     best = found[0]
-    rivals = [p for p in found[1:] if p.score >= best.score - FUZZY_TIE_MARGIN and (p.start >= best.end or p.end <= best.start)]
+    rivals = [
+        p
+        for p in found[1:]
+        if p.score >= best.score - FUZZY_TIE_MARGIN and (p.start >= best.end or p.end <= best.start)
+    ]
     if rivals:
         starts = [best.start] + [p.start for p in rivals]
         pick = _tiebreak(starts, hunk)
@@ -236,5 +240,3 @@ def locate(ix: Index, hunk: Hunk) -> Placement:
     if m < 2 or not ix.lines:
         raise Miss("context not found")
     return _fuzzy(ix, hunk, old)
-
-

@@ -67,4 +67,3 @@ def already_applied(ix: Index, hunk: Hunk) -> tuple[int, int] | None:
     new = hunk.new_lines
     starts = exact_starts(ix, new) or [s for s, _ in loose_starts(ix, new)[0]]
     return (starts[0], starts[0] + len(new)) if len(starts) == 1 else None
-

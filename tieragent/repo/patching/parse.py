@@ -92,7 +92,17 @@ def unquote_path(raw: str) -> str:
         body = raw[1:-1]
         out = bytearray()
         i = 0
-        simple = {"n": b"\n", "t": b"\t", '"': b'"', "\\": b"\\", "a": b"\a", "b": b"\b", "f": b"\f", "r": b"\r", "v": b"\v"}
+        simple = {
+            "n": b"\n",
+            "t": b"\t",
+            '"': b'"',
+            "\\": b"\\",
+            "a": b"\a",
+            "b": b"\b",
+            "f": b"\f",
+            "r": b"\r",
+            "v": b"\v",
+        }
         while i < len(body):
             c = body[i]
             if c == "\\" and i + 1 < len(body):
@@ -210,7 +220,13 @@ class _Parser:
                     self.prose(line)
             elif line.startswith("@@"):
                 self.hunk()
-            elif line.startswith("Binary files ") and line.rstrip().endswith(" differ") and self.cur is not None or line.startswith("GIT binary patch") and self.cur is not None:
+            elif (
+                (line.startswith("Binary files ")
+                and line.rstrip().endswith(" differ")
+                and self.cur is not None)
+                or (line.startswith("GIT binary patch")
+                and self.cur is not None)
+            ):
                 self.cur.binary = True
                 self.i += 1
             else:
@@ -219,7 +235,9 @@ class _Parser:
                     self.in_fence = not self.in_fence
                     if self.in_fence:
                         self.fence_opened_at = self.i
-                        self.fence_hints = path_hints(m.group(2)) + [h for p in reversed(self.recent_prose[-2:]) for h in path_hints(p)]
+                        self.fence_hints = path_hints(m.group(2)) + [
+                            h for p in reversed(self.recent_prose[-2:]) for h in path_hints(p)
+                        ]
                     self.recent_prose = []
                 else:
                     self.prose(line)
@@ -365,9 +383,8 @@ class _Parser:
 
     def _ends_hunk(self, j: int) -> bool:
         line = self.lines[j]
-        return (
-            line.startswith(("@@", "diff --git ", "```", "~~~"))
-            or (line.startswith("--- ") and j + 1 < len(self.lines) and self.lines[j + 1].startswith("+++ "))
+        return line.startswith(("@@", "diff --git ", "```", "~~~")) or (
+            line.startswith("--- ") and j + 1 < len(self.lines) and self.lines[j + 1].startswith("+++ ")
         )
 
     def _lost_space(self, j: int) -> bool:

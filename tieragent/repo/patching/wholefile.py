@@ -108,8 +108,9 @@ def _format_help(path: str) -> str:
     )
 
 
-def plan_whole_file(reply: str, path: str, root: Path, *, refuse: Callable[[str], str | None] = no_veto,
-                    require_name: bool = False) -> FileChange:
+def plan_whole_file(
+    reply: str, path: str, root: Path, *, refuse: Callable[[str], str | None] = no_veto, require_name: bool = False
+) -> FileChange:
     """Parse the whole-file fallback reply (the complete new content of `path`) and return the change,
     or raise PatchError(kind="no-diff") if the reply does not hold it. With `require_name`, a single
     unnamed block is not taken for this file (the reply may be about several files)."""
@@ -132,7 +133,9 @@ def plan_whole_file(reply: str, path: str, root: Path, *, refuse: Callable[[str]
 
     blocks = _blocks(normalize_reply(reply), orig_set)
     if not blocks:
-        raise refusal("the reply holds no fenced file content", "Your answer holds no fenced block with the file's content.")
+        raise refusal(
+            "the reply holds no fenced file content", "Your answer holds no fenced block with the file's content."
+        )
     named = [b for b in blocks if _names(b[0], rel)]
     if len(named) > 1 and original is not None:
         # the model quoted the current file before its answer: the one block that differs is the answer
@@ -143,14 +146,25 @@ def plan_whole_file(reply: str, path: str, root: Path, *, refuse: Callable[[str]
     elif not named and len(blocks) == 1 and not require_name:
         _, body, closed = blocks[0]
     elif len(named) > 1:
-        raise refusal("the reply holds several blocks for the file", f"Your answer holds {len(named)} fenced blocks for {rel}; send exactly one.")
+        raise refusal(
+            "the reply holds several blocks for the file",
+            f"Your answer holds {len(named)} fenced blocks for {rel}; send exactly one.",
+        )
     else:
-        raise refusal("no fenced block names the file", f"Your answer holds {len(blocks)} fenced blocks and none names {rel}.")
+        raise refusal(
+            "no fenced block names the file", f"Your answer holds {len(blocks)} fenced blocks and none names {rel}."
+        )
     if not closed:
-        raise refusal("the fence is never closed (reply cut off?)", "The fenced block is not closed, so the content may be cut off.")
+        raise refusal(
+            "the fence is never closed (reply cut off?)",
+            "The fenced block is not closed, so the content may be cut off.",
+        )
     first = next((line for line in body if line.strip()), "")
     if DIFF_START.match(first):
-        raise refusal("the reply holds a diff, not the whole file", "Your answer holds a diff; this time send the complete file instead.")
+        raise refusal(
+            "the reply holds a diff, not the whole file",
+            "Your answer holds a diff; this time send the complete file instead.",
+        )
     names_file = bool(body) and _names(path_hints(body[0]), rel) and re.match(r"^\s*(#|//|/\*|<!--|--|;)", body[0])
     if names_file and original is not None and body[0].strip() not in orig_set:
         body = body[1:]  # a comment naming the file, which the file itself does not start with
@@ -169,18 +183,27 @@ def plan_whole_file(reply: str, path: str, root: Path, *, refuse: Callable[[str]
     final_newline = original.final_newline if original is not None and original.lines else True
     after = assemble(base, [(line, "") for line in body], final_newline)
     if original is not None and after.text() == original.text():
-        raise refusal("the content is unchanged", "The content you sent is the file as it already is; it changes nothing.")
+        raise refusal(
+            "the content is unchanged", "The content you sent is the file as it already is; it changes nothing."
+        )
     err = syntax_check(rel, original.text() if original is not None else None, after.text())
     if err is not None:
         raise err
     try:
         data = after.encode()
     except UnicodeEncodeError:
-        raise PatchError("apply", f"{rel}: new text cannot be written as {base.encoding}", f"{rel} is a {base.encoding} file; the new content holds characters it cannot store.", path=rel) from None
+        raise PatchError(
+            "apply",
+            f"{rel}: new text cannot be written as {base.encoding}",
+            f"{rel} is a {base.encoding} file; the new content holds characters it cannot store.",
+            path=rel,
+        ) from None
     return FileChange(rel, rel if original is not None else None, data)
 
 
-def plan_whole_files(reply: str, paths: tuple[str, ...], root: Path, *, refuse: Callable[[str], str | None] = no_veto) -> list[FileChange]:
+def plan_whole_files(
+    reply: str, paths: tuple[str, ...], root: Path, *, refuse: Callable[[str], str | None] = no_veto
+) -> list[FileChange]:
     """Whole-file output for several files: one fenced block per file the model changed, each naming
     its file. A file with no block is left as it is; a reply that changes none of them is refused."""
     if len(paths) == 1:
@@ -200,14 +223,16 @@ def plan_whole_files(reply: str, paths: tuple[str, ...], root: Path, *, refuse: 
         # small models often copy the files back as they are: say so, so the next attempt knows
         listing = ", ".join(unchanged)
         raise PatchError(
-            "no-diff", f"the reply repeats {listing} unchanged",
+            "no-diff",
+            f"the reply repeats {listing} unchanged",
             f"Your answer repeats {listing} exactly as {'it is' if len(unchanged) == 1 else 'they are'}: it changes nothing. "
             "Change the code so that it does what the request asks, and send the complete new content of each file you change.",
         )
     if not changes:
         listing = ", ".join(paths)
         raise PatchError(
-            "no-diff", "the reply holds no fenced block naming a file to change",
+            "no-diff",
+            "the reply holds no fenced block naming a file to change",
             f"Your answer holds no fenced block whose first line names one of {listing}. For each file you change, "
             f"send one block:\n```{paths[0]}\n(every line of the file)\n```",
         )
