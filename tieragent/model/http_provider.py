@@ -3,8 +3,9 @@ that speaks them: vLLM, llama.cpp, LM Studio, a LiteLLM proxy, ...), Anthropic's
 Ollama's native chat (`ollama/...` and `ollama_chat/...` models). Each format is a `Wire` in `wires`,
 which owns its URL, headers, body and readers; this module only sends and receives.
 
-Why not litellm for these too: its import takes seconds and about 200 MB, which every fix and
-every CI job paid before its first model call, and these wire formats are small and stable.
+Why not litellm for these too: its import takes seconds and a lot of memory (BENCHMARKS.md has the
+figures), which every fix and every CI job paid before its first model call, and these wire formats
+are small and stable.
 `provider.client: litellm` sends every tier through litellm instead; models of other providers
 always go through it (`wires.wire_of` says which way a model goes).
 
