@@ -20,6 +20,7 @@ from typing import Any
 
 from ..core.config import Price
 from ..core.errors import ProviderError, UsageError
+from ..core.tokens import estimate_tokens
 from ..core.vocab import Tier
 from .model_map import price_from_map
 from .protocol import Carrier, KeyStatus, ModelReply, ModelRequest, Usage
@@ -87,7 +88,7 @@ def _classify_error(exc: Exception) -> tuple[str, bool]:
     return "unknown", False
 
 
-def reported_usage(response: Any, request: ModelRequest, text: str) -> Usage:
+def reported_usage(response: Any, request: ModelRequest, text: str, thinking: str = "") -> Usage:
     """The provider's usage figures, reasoning tokens included (litellm reports them as OpenAI does);
     estimated from the text (and marked so) when it reports none."""
     usage = getattr(response, "usage", None)
@@ -105,6 +106,8 @@ def reported_usage(response: Any, request: ModelRequest, text: str) -> Usage:
     output = output_with_reasoning(
         prompt, int(usage.completion_tokens or 0), reasoning, total if isinstance(total, int) else None
     )
+    if not reasoning and thinking:  # e.g. Ollama's thinking, which litellm passes on without a count
+        reasoning = min(estimate_tokens(thinking), output)
     return Usage(prompt, cached, output, cache_write_tokens=written, reasoning_tokens=reasoning)
 
 
@@ -257,13 +260,13 @@ class LiteLLMProvider(RemoteProvider):
             kind, retryable = _classify_error(exc)
             raise self._error(request.tier, kind, retryable, exc) from None
         seconds = time.monotonic() - started
-        text, finish = "", None
+        text, thinking, finish = "", "", None
         if response is not None and response.choices:
             text = response.choices[0].message.content or ""
+            thinking = str(getattr(response.choices[0].message, "reasoning_content", None) or "")
             finish = getattr(response.choices[0], "finish_reason", None)
-        return ModelReply(
-            text, reported_usage(response, request, text), cfg.model, seconds, truncated=finish == "length"
-        )
+        usage = reported_usage(response, request, text, thinking)
+        return ModelReply(text, usage, cfg.model, seconds, truncated=finish == "length")
 
     def _error(self, tier: Tier, kind: str, retryable: bool, exc: Exception) -> ProviderError:
         detail = str(exc) or type(exc).__name__

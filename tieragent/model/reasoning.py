@@ -216,3 +216,57 @@ def can_raise(model: str, requested: Effort | None) -> bool:
         return False
     base = nearest(family, requested) if requested is not None else family.default
     return base is not None and raised(family, base, 1) != base
+
+
+@dataclass(frozen=True)
+class SettingsReport:
+    """What `tieragent doctor` says of a tier's reasoning and temperature settings."""
+
+    detail: str
+    problem: str | None = None  # a setting that is set but will not be sent as set
+    hint: str | None = None
+
+
+def describe_settings(
+    model: str, effort: Effort | None, temperature: float | None, by_class: dict[str, Effort] | None = None
+) -> SettingsReport:
+    """Which of the tier's settings its model takes: the reasoning levels and their form, the
+    temperature, and how the configured efforts (the tier's, each task class's) will be sent."""
+    family = family_of(model)
+    configured = [e for e in (effort, *(by_class or {}).values()) if e is not None]
+    problems, hints = [], []
+    if family is None or family.control is None:
+        known = f"{family.name}: " if family else ""
+        detail = f"{known}takes no reasoning setting tieragent knows (none is sent); temperature {_temp(family)}"
+        if effort is not None:  # a task class's effort is for whichever tier patches: not this tier's problem
+            problems.append(f"reasoning_effort {effort} is set but not sent to {model}")
+            hints.append(
+                "Remove reasoning_effort, or use a model that reasons (OpenAI o-series or gpt-5, Claude 3.7 or later, "
+                "Gemini 2.5 or later, a thinking model on Ollama)."
+            )
+    else:
+        efforts = [f"tier: {_sent(family, effort)}" if effort else "tier: the provider's default"]
+        efforts += [f"{cls}: {_sent(family, e)}" for cls, e in (by_class or {}).items()]
+        levels = ", ".join(family.levels)
+        detail = f"{family.name}: {family.control} ({levels}; {'; '.join(efforts)}); temperature {_temp(family)}"
+    thinks = family is not None and any(not sends_temperature(family, _level(family, e)) for e in configured)
+    if temperature is not None and family is not None and (family.temperature is Temperature.REFUSED or thinks):
+        when = "" if family.temperature is Temperature.REFUSED else " while it thinks"
+        problems.append(f"temperature {temperature:g} is not sent{when}: {family.name} refuses it")
+        hints.append("Remove tiers.<tier>.temperature for this model.")
+    if problems:
+        return SettingsReport(detail, "; ".join(problems), " ".join(hints))
+    return SettingsReport(detail)
+
+
+def _level(family: Family, effort: Effort) -> Effort:
+    return nearest(family, effort) if family.levels else effort
+
+
+def _sent(family: Family, effort: Effort) -> str:
+    level = nearest(family, effort)
+    return effort if level == effort else f"{effort} (sent as {level})"
+
+
+def _temp(family: Family | None) -> str:
+    return str(family.temperature if family else Temperature.ACCEPTED)

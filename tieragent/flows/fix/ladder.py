@@ -80,7 +80,9 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
         ):
             # a tier with a single attempt (small, by default) is asked once more when its reply was unusable
             format_retried.add(rung.tier)
-            retry = Rung(rung.tier, rung.attempt + 1, f"retry at {rung.tier}: the reply was unusable", effort=rung.effort)
+            retry = Rung(
+                rung.tier, rung.attempt + 1, f"retry at {rung.tier}: the reply was unusable", effort=rung.effort
+            )
             ladder.insert(i + 1, retry)
         feedback = f"\nA previous attempt ({rung.tier} tier) failed: {attempt.row.note}\n{attempt.feedback}\n"
         if not rung.whole_files and attempt.outcome in (Outcome.APPLY_FAILED, Outcome.FORMAT_ERROR):
