@@ -9,9 +9,9 @@ import io
 import json
 
 import yaml
-from conftest import CLASSIFY_OPS, GOOD_PATCH, trust_config, write_config
+from conftest import CALC_FILES, CLASSIFY_OPS, GOOD_PATCH, make_repo, trust_config, write_config
 from fake_openai import Reply
-from flowkit import fix, http_config, http_provider
+from flowkit import config, fix, http_config, http_provider, review, scripted, sent
 
 from tieragent.core.config import BudgetConfig, RoutingConfig
 from tieragent.routing.policy import Classification, Rung, effort_retry, patch_ladder, plan_route
@@ -158,3 +158,31 @@ def test_the_ledger_table_shows_the_effort_and_the_reasoning_tokens_when_a_call_
     ledger.record("patch", "mid", reply, Outcome.OK, effort="high")
     table = shown()
     assert "effort" in table and "reasoning" in table and "high" in table and "1,100" in table
+
+
+def test_the_prompt_leaves_room_in_the_window_for_the_reasoning(calc_repo):
+    """A 23,000-token window holds the file with 4,096 tokens for the answer; with 16,384 more for high
+    effort's reasoning, no room is left for the file, which is then not shown rather than cut off."""
+    shown = []
+    for effort in (None, "high"):
+        cfg = config({"tiers": {"mid": {"model": "openai/gpt-5-mini", "reasoning_effort": effort}}})
+        provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg)
+        result = fix(calc_repo, provider, cfg=cfg, windows={"mid": 23_000})
+        assert result.status == "fixed"
+        shown.append("return a - b" in sent(provider, "patch", 0))
+        calc_repo.joinpath("calc/ops.py").write_text(CALC_FILES["calc/ops.py"])
+    assert shown == [True, False]
+
+
+def test_a_review_leaves_room_in_the_window_for_the_reasoning(tmp_path):
+    repo = make_repo(tmp_path / "r", {"app/util.py": "def f(x):\n    return x\n"})
+    (repo / "app/util.py").write_text("def f(x):\n    return x + 1\n")
+    triage = '{"hunks": [{"id": "H1", "risk": "medium", "reason": "new"}]}'
+    script = {("review-triage", "small"): [triage], ("review", "mid"): ['{"findings": []}']}
+    seen = []
+    for effort in (None, "high"):  # 2,000 tokens for the hunk; none when 16,384 go to reasoning
+        cfg = config({"tiers": {"mid": {"model": "openai/gpt-5-mini", "reasoning_effort": effort}}})
+        result = review(repo, scripted(script, cfg), cfg=cfg, windows={"mid": 4096 + 3000 + 2000})
+        seen.append((result.reviewed, [u.reason for u in result.unreviewed]))
+    assert seen[0] == (["app/util.py#1"], [])
+    assert seen[1][0] == [] and "too large" in seen[1][1][0]

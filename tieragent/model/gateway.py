@@ -146,6 +146,11 @@ class Gateway:
         reply = replace(reply, text=clean_model_text(reply.text))
         return Call(reply, self.ledger.record(step, tier, reply, Outcome.OK, note, edit_format, request.effort))
 
+    def output_cap(self, step: Step, tier: Tier, effort: Effort | None = None, effort_raise: int = 0) -> int:
+        """The output limit a call would be sent with (the answer's room and the reasoning's): the part of
+        the tier's context window a prompt must leave free."""
+        return self._request(step, tier, (), self.policies[step], effort, effort_raise).output_cap
+
     def _request(
         self,
         step: Step,
