@@ -69,7 +69,12 @@ class TierConfig(_Strict):
         description="Context window in tokens; unset: litellm's map, else 32,000. Ollama models are sent it as num_ctx "
         "(unset: the prompt and answer's size, in 8,192-token steps), since Ollama silently cuts prompts at its default.",
     )
-    max_output_tokens: int = Field(default=4096, gt=0, description="max_tokens sent with every request.")
+    max_output_tokens: int = Field(
+        default=4096,
+        gt=0,
+        description="Room for the answer: the max_tokens sent with every request (with reasoning_effort, plus the "
+        "room for the reasoning).",
+    )
     stream: bool = Field(default=False, description="Stream replies (some gateways need it for long replies).")
     temperature: float | None = Field(
         default=None,
