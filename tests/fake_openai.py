@@ -3,8 +3,8 @@ speaks OpenAI's chat completions at `/v1/chat/completions`, Anthropic's messages
 `/v1/messages` and Ollama's native chat at `/api/chat`.
 
 It answers by the X-Tieragent-Step and X-Tieragent-Tier headers from queues of scripted
-replies (text, an HTTP error, or a delay), streams when asked, reports usage, and records
-every request it receives.
+replies (text, an HTTP error, or a delay), streams when asked, reports usage (reasoning tokens
+included, in each format's own way), and records every request it receives, body and all.
 """
 
 from __future__ import annotations
@@ -34,6 +34,17 @@ class Reply:
     finish_reason: str = "stop"  # "length": the reply was cut at max_tokens
     reset: bool = False  # close the connection without answering
     raw_body: str | None = None  # sent as is with a 200 (e.g. a proxy's HTML page)
+    # reasoning, counted within the output as each provider does (OpenAI's completion_tokens_details,
+    # Anthropic's thinking block, Ollama's message.thinking) on top of completion_tokens
+    reasoning_tokens: int = 0
+    thinking: str = ""  # the thinking's text (Anthropic's summary, Ollama's thinking)
+    reasoning_apart: bool = False  # completion_tokens leaves the reasoning out (as some OpenAI-compatible endpoints do)
+
+    def answer_tokens(self) -> int:
+        return self.completion_tokens if self.completion_tokens is not None else len(self.text) // 4
+
+    def output_tokens(self) -> int:
+        return self.answer_tokens() + self.reasoning_tokens
 
 
 @dataclass
@@ -158,14 +169,14 @@ class FakeOpenAI:
         if h.path.rstrip("/").endswith("/api/chat"):
             self._ollama(h, body, raw, reply)
             return
-        usage = {
+        usage: dict[str, Any] = {
             "prompt_tokens": reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4,
-            "completion_tokens": reply.completion_tokens
-            if reply.completion_tokens is not None
-            else len(reply.text) // 4,
+            "completion_tokens": reply.answer_tokens() if reply.reasoning_apart else reply.output_tokens(),
             "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
         }
-        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        usage["total_tokens"] = usage["prompt_tokens"] + reply.output_tokens()
+        if reply.reasoning_tokens:
+            usage["completion_tokens_details"] = {"reasoning_tokens": reply.reasoning_tokens}
         model = body.get("model", "fake")
         if body.get("stream"):
             self._stream(h, model, reply, usage)
@@ -223,9 +234,10 @@ class FakeOpenAI:
             - reply.cache_write_tokens,  # Anthropic counts cache reads and writes apart
             "cache_read_input_tokens": reply.cached_tokens,
             "cache_creation_input_tokens": reply.cache_write_tokens,
-            "output_tokens": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4,
+            "output_tokens": reply.output_tokens(),
         }
         stop = "max_tokens" if reply.finish_reason == "length" else "end_turn"
+        thinks = bool(reply.reasoning_tokens or reply.thinking)
         model = body.get("model", "fake")
         if body.get("stream"):
             h.send_response(200)
@@ -252,16 +264,26 @@ class FakeOpenAI:
                     },
                 )
             )
-            h.wfile.write(event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}))
+            if thinks:
+                block = {"type": "thinking", "thinking": ""}
+                h.wfile.write(event("content_block_start", {"index": 0, "content_block": block}))
+                delta = {"type": "thinking_delta", "thinking": reply.thinking}
+                h.wfile.write(event("content_block_delta", {"index": 0, "delta": delta}))
+                h.wfile.write(
+                    event("content_block_delta", {"index": 0, "delta": {"type": "signature_delta", "signature": "s"}})
+                )
+                h.wfile.write(event("content_block_stop", {"index": 0}))
+            n = int(thinks)
+            h.wfile.write(event("content_block_start", {"index": n, "content_block": {"type": "text", "text": ""}}))
             h.wfile.write(event("ping", {}))
             for i in range(0, len(reply.text), 40):
                 h.wfile.write(
                     event(
                         "content_block_delta",
-                        {"index": 0, "delta": {"type": "text_delta", "text": reply.text[i : i + 40]}},
+                        {"index": n, "delta": {"type": "text_delta", "text": reply.text[i : i + 40]}},
                     )
                 )
-            h.wfile.write(event("content_block_stop", {"index": 0}))
+            h.wfile.write(event("content_block_stop", {"index": n}))
             h.wfile.write(
                 event(
                     "message_delta",
@@ -277,7 +299,8 @@ class FakeOpenAI:
             "type": "message",
             "role": "assistant",
             "model": model,
-            "content": [{"type": "text", "text": reply.text}],
+            "content": ([{"type": "thinking", "thinking": reply.thinking, "signature": "s"}] if thinks else [])
+            + [{"type": "text", "text": reply.text}],
             "stop_reason": stop,
         }
         if not reply.no_usage:
@@ -288,7 +311,7 @@ class FakeOpenAI:
     def _ollama(self, h: BaseHTTPRequestHandler, body: dict, raw: str, reply: Reply) -> None:
         counts = {
             "prompt_eval_count": reply.prompt_tokens if reply.prompt_tokens is not None else len(raw) // 4,
-            "eval_count": reply.completion_tokens if reply.completion_tokens is not None else len(reply.text) // 4,
+            "eval_count": reply.output_tokens(),
         }
         last = {
             "model": body.get("model", "fake"),
@@ -296,13 +319,17 @@ class FakeOpenAI:
             "done_reason": "length" if reply.finish_reason == "length" else "stop",
             **({} if reply.no_usage else counts),
         }
+        thinking = {"thinking": reply.thinking} if reply.thinking else {}
         if not body.get("stream"):
-            _send_json(h, 200, {**last, "message": {"role": "assistant", "content": reply.text}})
+            _send_json(h, 200, {**last, "message": {"role": "assistant", "content": reply.text, **thinking}})
             return
         h.send_response(200)
         h.send_header("Content-Type", "application/x-ndjson")
         h.send_header("Connection", "close")
         h.end_headers()
+        if thinking:
+            chunk = {"model": body.get("model", "fake"), "message": {"role": "assistant", "content": "", **thinking}}
+            h.wfile.write((json.dumps({**chunk, "done": False}) + "\n").encode())
         for i in range(0, len(reply.text), 40):
             chunk = {
                 "model": body.get("model", "fake"),

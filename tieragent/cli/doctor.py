@@ -283,6 +283,7 @@ def tier_checks(cfg: Config, environ: dict[str, str], ping: bool, add: Emit) -> 
         via = "direct HTTP" if provider.carriers()[t] is Carrier.HTTP else "through litellm"
         add(Check(f"{t} tier", OK, f"{tc.model} ({via})"))
         add(key_check(t, tc, provider))
+        add(settings_check(t, tc, dict(cfg.routing.reasoning_effort)))
         price = tc.price or provider.known_price(t)
         if price is None:
             add(
@@ -317,6 +318,17 @@ def tier_checks(cfg: Config, environ: dict[str, str], ping: bool, add: Emit) -> 
             add(Check(f"{t} context window", OK, f"{window:,} tokens ({where})"))
         if ping:
             add(ping_check(t, tc, environ, settings))
+
+
+def settings_check(t: Tier, tc: TierConfig, by_class: dict[str, Any]) -> Check:
+    """Which reasoning efforts the tier's model takes and in which form, and whether it takes a temperature."""
+    from ..model.reasoning import describe_settings
+
+    report = describe_settings(tc.model, tc.reasoning_effort, tc.temperature, by_class)
+    if report.problem:
+        hint = (report.hint or "").replace("<tier>", t)
+        return Check(f"{t} settings", WARN, f"{report.problem}; {report.detail}", hint)
+    return Check(f"{t} settings", OK, report.detail)
 
 
 def key_check(t: Tier, tc: TierConfig, provider: Provider) -> Check:

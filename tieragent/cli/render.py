@@ -35,35 +35,24 @@ def _short_model(model: str) -> str:
 
 
 def ledger_table(ledger: Ledger) -> Table:
-    """One row per model call; why a call failed is listed under the table by its number."""
+    """One row per model call; why a call failed is listed under the table by its number. The reasoning
+    columns (the effort sent, the output tokens spent reasoning) appear when some call has them."""
     table = Table(title="Cost ledger", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in [
-        ("#", "right"),
-        ("step", "left"),
-        ("tier", "left"),
-        ("model", "left"),
-        ("in", "right"),
-        ("cached", "right"),
-        ("out", "right"),
-        ("cost", "right"),
-        ("sec", "right"),
-        ("outcome", "left"),
-    ]:
+    reasoning = any(r.effort or r.reasoning_tokens for r in ledger.rows)
+    columns = [("#", "right"), ("step", "left"), ("tier", "left"), ("model", "left")]
+    columns += [("effort", "left")] if reasoning else []
+    columns += [("in", "right"), ("cached", "right"), ("out", "right")]
+    columns += [("reasoning", "right")] if reasoning else []
+    columns += [("cost", "right"), ("sec", "right"), ("outcome", "left")]
+    for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=name != "model")  # type: ignore[arg-type]
     for n, r in enumerate(ledger.rows, 1):
         est = "~" if r.usage_estimated else ""
-        table.add_row(
-            str(n),
-            r.step,
-            r.tier,
-            _short_model(r.model),
-            f"{est}{r.input_tokens:,}",
-            f"{r.cached_input_tokens:,}",
-            f"{est}{r.output_tokens:,}",
-            money(r.cost_usd),
-            f"{r.seconds:.1f}",
-            Text(r.outcome, style="green" if r.outcome is Outcome.OK else "red"),
-        )
+        cells = [str(n), r.step, r.tier, _short_model(r.model)] + ([r.effort or "-"] if reasoning else [])
+        cells += [f"{est}{r.input_tokens:,}", f"{r.cached_input_tokens:,}", f"{est}{r.output_tokens:,}"]
+        cells += [f"{r.reasoning_tokens:,}"] if reasoning else []
+        cells += [money(r.cost_usd), f"{r.seconds:.1f}"]
+        table.add_row(*cells, Text(r.outcome, style="green" if r.outcome is Outcome.OK else "red"))
     return table
 
 

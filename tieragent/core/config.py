@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 
 from .errors import ConfigError, UsageError
-from .vocab import TIERS, TaskClass, Tier
+from .vocab import TIERS, Effort, TaskClass, Tier
 
 REPO_CONFIG_NAME = ".tieragent.yaml"
 ENV_PREFIX = "TIERAGENT_"
@@ -69,7 +69,12 @@ class TierConfig(_Strict):
         description="Context window in tokens; unset: litellm's map, else 32,000. Ollama models are sent it as num_ctx "
         "(unset: the prompt and answer's size, in 8,192-token steps), since Ollama silently cuts prompts at its default.",
     )
-    max_output_tokens: int = Field(default=4096, gt=0, description="max_tokens sent with every request.")
+    max_output_tokens: int = Field(
+        default=4096,
+        gt=0,
+        description="Room for the answer: the max_tokens sent with every request (with reasoning_effort, plus the "
+        "room for the reasoning).",
+    )
     stream: bool = Field(default=False, description="Stream replies (some gateways need it for long replies).")
     temperature: float | None = Field(
         default=None,
@@ -77,6 +82,15 @@ class TierConfig(_Strict):
         le=2,
         description="Sampling temperature sent with every request of this tier; unset: the provider's default. "
         "Small models are steadier at 0; reasoning models refuse any value (leave it unset for them).",
+    )
+    reasoning_effort: Effort | None = Field(
+        default=None,
+        description="How hard this tier's model reasons before it answers: none, minimal, low, medium or high; "
+        "unset: the provider's default. Sent in the form the model takes (reasoning_effort for OpenAI's and Gemini's "
+        "models, thinking for Anthropic's, think for Ollama's), as the nearest level it accepts; not sent to a model "
+        "that takes none (tieragent doctor says which). Steps that need little thought (classify, summarize, commit "
+        "messages, review triage) use the model's lowest level. Each level adds room for the reasoning to the output "
+        "limit (minimal 1,024 tokens, low 4,096, medium 8,192, high 16,384), and the budget counts it.",
     )
     edit_format: Literal["diff", "whole", "auto"] = Field(
         default="auto",
@@ -170,6 +184,16 @@ class RoutingConfig(_Strict):
     review_high_risk: bool = Field(
         default=True,
         description="On a high-risk task, the frontier reviews a cheaper tier's validated patch before it is accepted.",
+    )
+    reasoning_effort: dict[TaskClass, Effort] = Field(
+        default_factory=dict,
+        description="Reasoning effort of the patch step per task class, over the tier's reasoning_effort "
+        "(e.g. {mechanical: minimal, long_horizon: high}); classes not given keep the tier's.",
+    )
+    raise_effort_before_escalating: bool = Field(
+        default=False,
+        description="A tier whose patch failed tries once more with one step more reasoning effort before the next "
+        "tier is asked (skipped when the model is already at its highest level or takes no effort setting).",
     )
 
 

@@ -19,6 +19,10 @@ TASK_CLASSES: tuple[TaskClass, ...] = get_args(TaskClass)
 Risk = Literal["low", "medium", "high"]
 RISKS: tuple[Risk, ...] = get_args(Risk)
 
+# How hard a model reasons before it answers, least first (each wire sends it in its own form).
+Effort = Literal["none", "minimal", "low", "medium", "high"]
+EFFORTS: tuple[Effort, ...] = get_args(Effort)
+
 
 class StrEnum(str, Enum):
     """enum.StrEnum for Python 3.10: members are their values, in f-strings and JSON alike."""

@@ -17,6 +17,10 @@ over the tier's context window goes to the step's policy too: a smaller prompt o
 
 Every reply's text is sanitised here (`sanitize.clean_model_text`), so no flow writes or prints a
 lone surrogate or a control character a model sent.
+
+The reasoning effort is settled here too (`reasoning.plan_reasoning`): the caller's (a task class's),
+else the tier's, raised when the caller asks, or the model's lowest for a step whose policy says
+`least_effort`. The room it adds to the output limit is in the call's worst case.
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ from ..core.config import BudgetConfig, TierConfig
 from ..core.errors import BudgetExceeded, ProviderError, TieragentError
 from ..core.events import Event, OnEvent, ignore_events
 from ..core.tokens import estimate_tokens
-from ..core.vocab import Outcome, Step, StrEnum, Tier
+from ..core.vocab import Effort, Outcome, Step, StrEnum, Tier
 from .budget import budget_check
 from .ledger import Ledger, LedgerRow
 from .prices import worst_case_cost
 from .protocol import ModelReply, ModelRequest, Provider
+from .reasoning import plan_reasoning
 from .redact import Redactor
 from .sanitize import clean_model_text
 
@@ -50,6 +55,7 @@ class CallPolicy:
     unavailable: Unavailable
     fallback: str = ""  # said in the warning: what happens instead ("the heuristic classifies")
     over_budget_falls_back: bool = False  # a nicety (a commit message) falls back rather than stopping the run
+    least_effort: bool = False  # little thought needed (classify, summarize, ...): the model's lowest reasoning effort
 
 
 @dataclass(frozen=True)
@@ -93,28 +99,36 @@ class Gateway:
         *,
         note: str = "",
         edit_format: str | None = None,
+        effort: Effort | None = None,
+        effort_raise: int = 0,
     ) -> Call:
-        """Make one call at `tier`, or say why it was not made (see the module docstring)."""
+        """Make one call at `tier`, or say why it was not made (see the module docstring). `effort`
+        overrides the tier's reasoning effort; `effort_raise` asks for that many levels more."""
         policy = self.policies[step]  # a KeyError here is a bug: every step a flow calls declares its policy
         tier_cfg = self.tiers[tier]
         messages = tuple({**m, "content": self.redactor(m["content"])} for m in messages)
-        request = ModelRequest(step, tier, messages, tier_cfg.max_output_tokens)
+        request = self._request(step, tier, messages, policy, effort, effort_raise)
         worst = worst_case_cost(
-            self.ledger.prices.get(tier), estimate_tokens(request.prompt_text()), request.max_tokens
+            self.ledger.prices.get(tier), estimate_tokens(request.prompt_text()), request.output_cap
         )
         verdict = budget_check(self.budget, self.ledger.spent_usd, self.ledger.calls, worst)
         if not verdict.allowed:
-            row = self.ledger.record(step, tier, None, Outcome.BUDGET_STOP, verdict.reason, edit_format)
-            stop = BudgetExceeded(f"budget: {verdict.reason}")
+            reason = verdict.reason
+            if request.reasoning_tokens and worst is not None:
+                reason += (
+                    f" (with {request.reasoning_tokens:,} tokens of room for reasoning at effort {request.effort})"
+                )
+            row = self.ledger.record(step, tier, None, Outcome.BUDGET_STOP, reason, edit_format, request.effort)
+            stop = BudgetExceeded(f"budget: {reason}")
             if policy.over_budget_falls_back:
-                self._warn(step, f"{step} not called ({verdict.reason}); {policy.fallback}")
+                self._warn(step, f"{step} not called ({reason}); {policy.fallback}")
                 return Call(None, row, stop)
             raise stop
         self.on_event(Event("step", f"{step} · {tier} ({tier_cfg.model})"))
         try:
             reply = self.provider.complete(request)
         except ProviderError as err:
-            row = self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, err.message, edit_format)
+            row = self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, err.message, edit_format, request.effort)
             # a prompt too big for this tier is the step's to handle (a smaller prompt, another tier), like a tier that is down
             if (not err.retryable and err.kind != "context_window") or policy.unavailable is Unavailable.FAIL:
                 raise
@@ -130,7 +144,31 @@ class Gateway:
             self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, str(exc) or type(exc).__name__)
             raise
         reply = replace(reply, text=clean_model_text(reply.text))
-        return Call(reply, self.ledger.record(step, tier, reply, Outcome.OK, note, edit_format))
+        return Call(reply, self.ledger.record(step, tier, reply, Outcome.OK, note, edit_format, request.effort))
+
+    def output_cap(self, step: Step, tier: Tier, effort: Effort | None = None, effort_raise: int = 0) -> int:
+        """The output limit a call would be sent with (the answer's room and the reasoning's): the part of
+        the tier's context window a prompt must leave free."""
+        return self._request(step, tier, (), self.policies[step], effort, effort_raise).output_cap
+
+    def _request(
+        self,
+        step: Step,
+        tier: Tier,
+        messages: tuple[dict[str, str], ...],
+        policy: CallPolicy,
+        effort: Effort | None,
+        effort_raise: int,
+    ) -> ModelRequest:
+        cfg = self.tiers[tier]
+        plan = plan_reasoning(
+            cfg.model,
+            effort or cfg.reasoning_effort,
+            answer_tokens=cfg.max_output_tokens,
+            least=policy.least_effort,
+            raise_steps=effort_raise,
+        )
+        return ModelRequest(step, tier, messages, cfg.max_output_tokens, plan.effort, plan.reasoning_tokens)
 
     def unmask(self, text: str) -> str:
         """A reply with the secrets its prompt had masked put back: for what is written to disk, never for output."""

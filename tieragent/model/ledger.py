@@ -46,6 +46,8 @@ class LedgerRow:
     frontier_cost_usd: float | None = None  # the same tokens at frontier prices
     edit_format: str | None = None  # patch steps: "diff" or "whole"
     cache_write_tokens: int = 0  # of input_tokens, those written to the prompt cache (billed apart by Anthropic)
+    reasoning_tokens: int = 0  # of output_tokens, those spent reasoning (priced as output)
+    effort: str | None = None  # the reasoning effort sent (None: none sent, the provider's default)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -62,6 +64,7 @@ class TierTotals:
     output_tokens: int = 0
     cost_usd: float = 0.0
     unpriced_calls: int = 0
+    reasoning_tokens: int = 0  # of output_tokens
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Ledger:
         outcome: Outcome | str,
         note: str = "",
         edit_format: str | None = None,
+        effort: str | None = None,
     ) -> LedgerRow:
         """One row for one call (or one call not made). Any flow's steps; outcomes from `Outcome`."""
         usage = reply.usage if reply else Usage()
@@ -97,6 +101,8 @@ class Ledger:
             frontier_cost_usd=_usd(cost_usd(usage, self.prices.get(FRONTIER))),
             edit_format=edit_format,
             cache_write_tokens=usage.cache_write_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            effort=effort,
         )
         self.rows.append(row)
         return row
@@ -125,6 +131,7 @@ class Ledger:
             t.input_tokens += r.input_tokens
             t.cached_input_tokens += r.cached_input_tokens
             t.output_tokens += r.output_tokens
+            t.reasoning_tokens += r.reasoning_tokens
             if r.cost_usd is None:
                 t.unpriced_calls += 1
             else:

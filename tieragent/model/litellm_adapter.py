@@ -20,9 +20,11 @@ from typing import Any
 
 from ..core.config import Price
 from ..core.errors import ProviderError, UsageError
+from ..core.tokens import estimate_tokens
 from ..core.vocab import Tier
 from .model_map import price_from_map
 from .protocol import Carrier, KeyStatus, ModelReply, ModelRequest, Usage
+from .reasoning import family_of, output_with_reasoning, sends_temperature
 from .remote import (
     RemoteProvider,
     caches_by_breakpoint,
@@ -86,8 +88,9 @@ def _classify_error(exc: Exception) -> tuple[str, bool]:
     return "unknown", False
 
 
-def reported_usage(response: Any, request: ModelRequest, text: str) -> Usage:
-    """The provider's usage figures; estimated from the text (and marked so) when it reports none."""
+def reported_usage(response: Any, request: ModelRequest, text: str, thinking: str = "") -> Usage:
+    """The provider's usage figures, reasoning tokens included (litellm reports them as OpenAI does);
+    estimated from the text (and marked so) when it reports none."""
     usage = getattr(response, "usage", None)
     if not usage or not getattr(usage, "prompt_tokens", None):
         return estimated_usage(request, text)
@@ -96,7 +99,16 @@ def reported_usage(response: Any, request: ModelRequest, text: str) -> Usage:
     # Anthropic reports cache reads apart; litellm passes them on under their own name
     cached = max(int(cached), int(getattr(usage, "cache_read_input_tokens", None) or 0))
     written = int(getattr(usage, "cache_creation_input_tokens", None) or 0)
-    return Usage(int(usage.prompt_tokens), cached, int(usage.completion_tokens or 0), cache_write_tokens=written)
+    out_details = getattr(usage, "completion_tokens_details", None)
+    reasoning = int(getattr(out_details, "reasoning_tokens", None) or 0) if out_details else 0
+    total = getattr(usage, "total_tokens", None)
+    prompt = int(usage.prompt_tokens)
+    output = output_with_reasoning(
+        prompt, int(usage.completion_tokens or 0), reasoning, total if isinstance(total, int) else None
+    )
+    if not reasoning and thinking:  # e.g. Ollama's thinking, which litellm passes on without a count
+        reasoning = min(estimate_tokens(thinking), output)
+    return Usage(prompt, cached, output, cache_write_tokens=written, reasoning_tokens=reasoning)
 
 
 @dataclass
@@ -211,14 +223,16 @@ class LiteLLMProvider(RemoteProvider):
             messages=with_cache_breakpoints(request.messages)
             if caches_by_breakpoint(cfg.model)
             else [dict(m) for m in request.messages],
-            max_tokens=request.max_tokens,
+            max_tokens=request.output_cap,
             timeout=cfg.timeout_s,
             max_retries=0,
             extra_headers={"X-Tieragent-Step": str(request.step), "X-Tieragent-Tier": request.tier},
         )
         if cfg.api_base:
             kwargs["api_base"] = cfg.api_base
-        if cfg.temperature is not None:
+        if request.effort is not None:
+            kwargs["reasoning_effort"] = request.effort  # litellm maps it to its provider's form
+        if cfg.temperature is not None and sends_temperature(family_of(cfg.model), request.effort):
             kwargs["temperature"] = cfg.temperature
         if cfg.model.startswith(
             ("ollama/", "ollama_chat/")
@@ -246,13 +260,13 @@ class LiteLLMProvider(RemoteProvider):
             kind, retryable = _classify_error(exc)
             raise self._error(request.tier, kind, retryable, exc) from None
         seconds = time.monotonic() - started
-        text, finish = "", None
+        text, thinking, finish = "", "", None
         if response is not None and response.choices:
             text = response.choices[0].message.content or ""
+            thinking = str(getattr(response.choices[0].message, "reasoning_content", None) or "")
             finish = getattr(response.choices[0], "finish_reason", None)
-        return ModelReply(
-            text, reported_usage(response, request, text), cfg.model, seconds, truncated=finish == "length"
-        )
+        usage = reported_usage(response, request, text, thinking)
+        return ModelReply(text, usage, cfg.model, seconds, truncated=finish == "length")
 
     def _error(self, tier: Tier, kind: str, retryable: bool, exc: Exception) -> ProviderError:
         detail = str(exc) or type(exc).__name__

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from ..core.config import Price
-from ..core.vocab import Step, StrEnum, Tier
+from ..core.vocab import Effort, Step, StrEnum, Tier
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,17 @@ class ModelRequest:
     step: Step
     tier: Tier
     messages: tuple[dict[str, str], ...]
-    max_tokens: int
+    max_tokens: int  # room for the answer
+    effort: Effort | None = None  # the reasoning effort to send (one the model takes); None: the provider's default
+    reasoning_tokens: int = 0  # room for the reasoning, on top of max_tokens (every provider counts both in one limit)
 
     def prompt_text(self) -> str:
         return "\n".join(m["content"] for m in self.messages)
+
+    @property
+    def output_cap(self) -> int:
+        """The output limit sent: the answer's room and the reasoning's."""
+        return self.max_tokens + self.reasoning_tokens
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class Usage:
     output_tokens: int = 0
     estimated: bool = False  # the provider reported no usage; figures are estimates
     cache_write_tokens: int = 0  # of input_tokens, those written to the provider's prompt cache
+    reasoning_tokens: int = 0  # of output_tokens, those spent reasoning (billed as output; not in the reply's text)
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -43,6 +51,7 @@ class Usage:
             self.output_tokens + other.output_tokens,
             self.estimated or other.estimated,
             self.cache_write_tokens + other.cache_write_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
         )
 
 

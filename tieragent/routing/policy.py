@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..core.config import BudgetConfig, RoutingConfig
-from ..core.vocab import MID, TIERS, Risk, TaskClass, Tier
+from ..core.vocab import MID, TIERS, Effort, Risk, TaskClass, Tier
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,18 @@ class Rung:
     attempt: int  # 1-based, within the tier
     why: str
     whole_files: tuple[str, ...] = ()  # ask for these files' complete content instead of diffs
+    effort: Effort | None = None  # the task class's reasoning effort (routing.reasoning_effort); None: the tier's
+    effort_raise: int = 0  # levels of effort above that (routing.raise_effort_before_escalating)
 
     @property
     def edit_format(self) -> EditFormat:
         return "whole" if self.whole_files else "diff"
+
+    def describe(self) -> str:
+        """The rung as the route shows it."""
+        effort = f"; effort {self.effort}" if self.effort else ""
+        raised = f"; effort +{self.effort_raise}" if self.effort_raise else ""
+        return f"{self.tier} #{self.attempt}: {self.why}{effort}{raised}"
 
 
 @dataclass(frozen=True)
@@ -89,16 +97,22 @@ def start_tier(policy: RoutingConfig, c: Classification) -> tuple[Tier, str]:
 
 
 def patch_ladder(policy: RoutingConfig, c: Classification) -> list[Rung]:
-    """Every patch attempt in order: the start tier's attempts, then each tier above it."""
+    """Every patch attempt in order: the start tier's attempts, then each tier above it. With
+    `raise_effort_before_escalating`, a tier below the last one gets one more attempt, with more effort."""
     first, why = start_tier(policy, c)
+    effort = policy.reasoning_effort.get(c.task_class)
+    tiers = [t for t in TIERS[TIERS.index(first) :] if policy.attempts.get(t, 0)]
     rungs: list[Rung] = []
-    for tier in TIERS[TIERS.index(first) :]:
-        for n in range(1, policy.attempts.get(tier, 0) + 1):
+    for tier in tiers:
+        attempts = policy.attempts[tier]
+        for n in range(1, attempts + 1):
             if tier == first:
                 reason = f"starts at {tier}: {why}" if n == 1 else f"retry {n - 1} at {tier} with the failure"
             else:
                 reason = "escalated: cheaper attempts failed" if n == 1 else f"retry {n - 1} at {tier} with the failure"
-            rungs.append(Rung(tier, n, reason))
+            rungs.append(Rung(tier, n, reason, effort=effort))
+        if policy.raise_effort_before_escalating and tier != tiers[-1]:
+            rungs.append(Rung(tier, attempts + 1, f"retry at {tier} with more effort", effort=effort, effort_raise=1))
     return rungs
 
 
@@ -108,6 +122,15 @@ def skip_tier(ladder: list[Rung], position: int, tier: Tier) -> int:
     while i < len(ladder) and ladder[i].tier == tier:
         i += 1
     return i
+
+
+def effort_retry(ladder: list[Rung], position: int, tier: Tier) -> int | None:
+    """The position of `tier`'s attempt with more effort after `position`, if it has one: what a tier
+    whose retries would repeat the same failure tries before moving up."""
+    for i in range(position + 1, skip_tier(ladder, position, tier)):
+        if ladder[i].effort_raise:
+            return i
+    return None
 
 
 @dataclass(frozen=True)
@@ -136,12 +159,14 @@ def plan_route(policy: RoutingConfig, budget: BudgetConfig, c: Classification, r
         "risk": effective.risk,
         "start": tier,
         "why": why,
-        "ladder": [f"{r.tier} #{r.attempt}: {r.why}" for r in ladder],
+        "ladder": [r.describe() for r in ladder],
         "policy": {
             "start": dict(policy.start),
             "high_risk": policy.high_risk,
             "attempts": dict(policy.attempts),
             "review_high_risk": policy.review_high_risk,
+            "reasoning_effort": dict(policy.reasoning_effort),
+            "raise_effort_before_escalating": policy.raise_effort_before_escalating,
         },
         "budget": {"max_cost_usd": budget.max_cost_usd, "max_calls": budget.max_calls},
     }

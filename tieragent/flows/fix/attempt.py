@@ -85,6 +85,8 @@ def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Atte
         _prompt(s, task, rung, feedback),
         note=rung.why if rung.whole_files else "",
         edit_format=rung.edit_format,
+        effort=rung.effort,
+        effort_raise=rung.effort_raise,
     )
     if call.reply is None:  # the tier is unavailable, or the prompt too big for it; the gateway recorded it and warned
         over = isinstance(call.error, ProviderError) and call.error.kind == "context_window"

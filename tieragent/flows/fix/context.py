@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ...core.vocab import Step, Tier
 from ...judge.testresults import target_tests
 from ...judge.validation import Baseline
 from ...repo.context import FileContext, context_budget, gather_files
@@ -40,7 +41,9 @@ def gather(s: Session, request: str, plan: RoutePlan, baseline: Baseline) -> Pat
     for name in plan.effective.files:  # the small model's picks, checked against the repository
         resolved = name if (s.ws.root / name).is_file() else s.repo_map().resolve(name)
         picked.append(resolved or name)
-    route = {r.tier: s.cfg.tier(r.tier).max_output_tokens for r in plan.ladder}
+    route: dict[Tier, int] = {}  # the most each tier on the route may write, its reasoning included
+    for r in plan.ladder:
+        route[r.tier] = max(route.get(r.tier, 0), s.gw.output_cap(Step.PATCH, r.tier, r.effort, r.effort_raise))
     budget = context_budget(
         s.cfg.context.max_file_tokens, {t: (s.context_windows.get(t), out) for t, out in route.items()}
     )

@@ -1,8 +1,9 @@
 """The ladder of patch attempts: which tier tries next, with which edit format, until one is accepted.
 
 Each failure is fed to the next attempt; an unavailable tier is skipped; a retry that would repeat
-the same failure is skipped (unless `routing.retry_same_failure`); a tier whose diffs do not land
-writes whole files instead.
+the same failure is skipped (unless `routing.retry_same_failure`), but not the tier's attempt with
+more reasoning effort (`routing.raise_effort_before_escalating`), which is skipped only when the model
+cannot reason harder; a tier whose diffs do not land writes whole files instead.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import replace
 from ...core.tokens import estimate_tokens
 from ...core.vocab import Outcome, Tier
 from ...model.ledger import read_history
+from ...model.reasoning import can_raise
 from ...repo.patching import whole_file_eligible
-from ...routing.policy import Rung, choose_format, skip_tier
+from ...routing.policy import Rung, choose_format, effort_retry, skip_tier
 from ..ledger_summary import diff_record
 from .attempt import Attempt, PatchTask, make_attempt
 from .session import Session
@@ -35,6 +37,10 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
     whole_targets = _whole_targets(s, task)
     while i < len(ladder):
         rung = ladder[i]
+        if rung.effort_raise and not _can_raise(s, rung):
+            s.events.info(f"{rung.tier}: its model cannot reason harder; not retrying at {rung.tier} with more effort")
+            i += 1
+            continue
         if not rung.whole_files and rung.tier not in went_whole and whole_targets:
             fmt, why = _tier_format(s, rung.tier, whole_targets)
             if fmt == "whole":
@@ -61,7 +67,7 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
         if failure is not None and failure == before and not s.cfg.routing.retry_same_failure:
             # the same tests failing the same way again: feedback did not help, so the tier's retry is skipped
             s.events.info(f"{rung.tier} failed the same way as before; not retrying at {rung.tier}")
-            i = skip_tier(ladder, i, rung.tier)
+            i = effort_retry(ladder, i, rung.tier) or skip_tier(ladder, i, rung.tier)
             continue
         if failure is not None:
             before = failure
@@ -74,7 +80,10 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
         ):
             # a tier with a single attempt (small, by default) is asked once more when its reply was unusable
             format_retried.add(rung.tier)
-            ladder.insert(i + 1, Rung(rung.tier, rung.attempt + 1, f"retry at {rung.tier}: the reply was unusable"))
+            retry = Rung(
+                rung.tier, rung.attempt + 1, f"retry at {rung.tier}: the reply was unusable", effort=rung.effort
+            )
+            ladder.insert(i + 1, retry)
         feedback = f"\nA previous attempt ({rung.tier} tier) failed: {attempt.row.note}\n{attempt.feedback}\n"
         if not rung.whole_files and attempt.outcome in (Outcome.APPLY_FAILED, Outcome.FORMAT_ERROR):
             failed_diffs[rung.tier] = failed_diffs.get(rung.tier, 0) + 1
@@ -93,12 +102,19 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
                     rung.attempt + 1,
                     f"whole-file fallback for {', '.join(whole_targets)}",
                     whole_files=whole_targets,
+                    effort=rung.effort,
                 )
                 if later:
-                    ladder[later[0]] = replace(fallback, attempt=ladder[later[0]].attempt)
+                    nxt = ladder[later[0]]
+                    ladder[later[0]] = replace(fallback, attempt=nxt.attempt, effort_raise=nxt.effort_raise)
                 else:
                     ladder.insert(i + 1, fallback)
         i += 1
+
+
+def _can_raise(s: Session, rung: Rung) -> bool:
+    cfg = s.cfg.tier(rung.tier)
+    return can_raise(cfg.model, rung.effort or cfg.reasoning_effort)
 
 
 def _whole_targets(s: Session, task: PatchTask) -> tuple[str, ...]:

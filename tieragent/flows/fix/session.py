@@ -24,15 +24,19 @@ from ..skeleton import Reporter
 
 Confirm = Callable[[str, str], bool]  # (question, diff) -> the user's answer
 
-# What each step of `fix` does when its tier cannot be reached (see model/gateway.py).
+# What each step of `fix` does when its tier cannot be reached (see model/gateway.py), and which steps
+# need so little thought that they run at the model's lowest reasoning effort.
 FIX_POLICIES: dict[Step, CallPolicy] = {
-    Step.CLASSIFY: CallPolicy(Unavailable.FALL_BACK, "the heuristic classifies"),
+    Step.CLASSIFY: CallPolicy(Unavailable.FALL_BACK, "the heuristic classifies", least_effort=True),
     Step.REPRO: CallPolicy(Unavailable.FAIL),
     Step.PATCH: CallPolicy(Unavailable.SKIP_TIER, "moving on to the next tier"),
-    Step.SUMMARIZE: CallPolicy(Unavailable.FALL_BACK, "the trimmed output is sent as it is"),
+    Step.SUMMARIZE: CallPolicy(Unavailable.FALL_BACK, "the trimmed output is sent as it is", least_effort=True),
     Step.REVIEW: CallPolicy(Unavailable.FALL_BACK, "the high-risk patch is not accepted unreviewed"),
     Step.COMMIT_MESSAGE: CallPolicy(
-        Unavailable.FALL_BACK, "the commit message is made from the request", over_budget_falls_back=True
+        Unavailable.FALL_BACK,
+        "the commit message is made from the request",
+        over_budget_falls_back=True,
+        least_effort=True,
     ),
 }
 

@@ -108,7 +108,7 @@ class Reviewer:
 
     def _budget(self, tier: Tier) -> int:
         window = self.models.context_windows.get(tier) or DEFAULT_CONTEXT_WINDOW
-        return window - self.config.tier(tier).max_output_tokens - PROMPT_RESERVE_TOKENS
+        return window - self.gw.output_cap(Step.REVIEW, tier) - PROMPT_RESERVE_TOKENS
 
     def _related(self, path: str) -> str:
         try:

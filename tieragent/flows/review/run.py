@@ -34,9 +34,12 @@ from .model import Assessed, FileChange, Finding, Hunk, ReviewResult, Severity, 
 from .prefilter import Prefiltered, Sides, prefilter
 from .reviewer import BatchReview, Contents, Reviewer
 
-# What each step of `review` does when its call cannot be made (see model/gateway.py).
+# What each step of `review` does when its call cannot be made (see model/gateway.py); triage runs at
+# the model's lowest reasoning effort.
 REVIEW_POLICIES: dict[Step, CallPolicy] = {
-    Step.REVIEW_TRIAGE: CallPolicy(Unavailable.FALL_BACK, "the risk rules decide alone", over_budget_falls_back=True),
+    Step.REVIEW_TRIAGE: CallPolicy(
+        Unavailable.FALL_BACK, "the risk rules decide alone", over_budget_falls_back=True, least_effort=True
+    ),
     Step.REVIEW: CallPolicy(Unavailable.FALL_BACK, "the hunk is listed as not reviewed", over_budget_falls_back=True),
 }
 REVIEWER: dict[Risk, Tier] = {"low": MID, "medium": MID, "high": FRONTIER}

@@ -1,6 +1,7 @@
 """Ollama's native chat (`/api/chat`), which unlike Ollama's OpenAI-compatible endpoint takes the
 context size per request: Ollama silently drops what does not fit its window (2,048 or 4,096 tokens
-by default), so tieragent always says how much it needs."""
+by default), so tieragent always says how much it needs. Thinking models take `think` (their
+thinking comes apart from the answer, in `message.thinking`); other models refuse it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from ...core.config import TierConfig
 from ...core.tokens import estimate_tokens
 from ..protocol import ModelRequest, Usage
+from ..reasoning import Control, family_of
 from .base import Reading, ReplyShapeError, Wire, error_message, parse_json, stream_error
 
 OLLAMA_CONTEXT_STEP = 8192  # num_ctx grows in steps, so that Ollama does not reload the model for every prompt size
@@ -36,6 +38,12 @@ class OllamaChat(Wire):
 
     def body(self, request: ModelRequest, cfg: TierConfig) -> dict[str, Any]:
         body = ollama_body(self.model, request, cfg.stream, cfg.max_context)
+        family = family_of(f"ollama/{self.model}")
+        if request.effort is not None and family is not None:
+            if family.control is Control.THINK:
+                body["think"] = request.effort != "none"
+            elif family.control is Control.THINK_LEVELS:
+                body["think"] = request.effort
         if cfg.temperature is not None:
             body["options"]["temperature"] = cfg.temperature  # Ollama takes sampling settings among its options
         return body
@@ -46,11 +54,13 @@ class OllamaChat(Wire):
         message = data.get("message")
         if not isinstance(message, dict):
             raise ReplyShapeError("no message")
-        return Reading(str(message.get("content") or ""), ollama_usage(data), data.get("done_reason"))
+        thinking = str(message.get("thinking") or "")
+        return Reading(str(message.get("content") or ""), ollama_usage(data, thinking), data.get("done_reason"))
 
     def read_stream(self, lines: Iterator[str]) -> Reading:
         """Newline-delimited JSON objects, the last with `done` and the counts."""
         parts: list[str] = []
+        thinking: list[str] = []
         usage, finish = None, None
         for line in lines:
             if not line.strip():
@@ -58,9 +68,11 @@ class OllamaChat(Wire):
             chunk = parse_json(line)
             if "error" in chunk:
                 raise stream_error(chunk)
-            parts.append(str((chunk.get("message") or {}).get("content") or ""))
+            message = chunk.get("message") or {}
+            parts.append(str(message.get("content") or ""))
+            thinking.append(str(message.get("thinking") or ""))
             if chunk.get("done"):
-                usage, finish = ollama_usage(chunk), chunk.get("done_reason")
+                usage, finish = ollama_usage(chunk, "".join(thinking)), chunk.get("done_reason")
                 break
         return Reading("".join(parts), usage, finish)
 
@@ -70,7 +82,7 @@ def ollama_context(request: ModelRequest, max_context: int | None) -> int:
     prompt and the longest answer, rounded up to a step (each new size makes Ollama reload the model)."""
     if max_context:
         return max_context
-    need = estimate_tokens(request.prompt_text()) * 5 // 4 + request.max_tokens  # estimates run low for code
+    need = estimate_tokens(request.prompt_text()) * 5 // 4 + request.output_cap  # estimates run low for code
     return math.ceil(need / OLLAMA_CONTEXT_STEP) * OLLAMA_CONTEXT_STEP
 
 
@@ -79,12 +91,14 @@ def ollama_body(model: str, request: ModelRequest, stream: bool, max_context: in
         "model": model,
         "messages": [dict(m) for m in request.messages],
         "stream": stream,
-        "options": {"num_ctx": ollama_context(request, max_context), "num_predict": request.max_tokens},
+        "options": {"num_ctx": ollama_context(request, max_context), "num_predict": request.output_cap},
     }
 
 
-def ollama_usage(data: dict[str, Any]) -> Usage | None:
+def ollama_usage(data: dict[str, Any], thinking: str = "") -> Usage | None:
+    """eval_count counts the thinking too; its share is estimated from the thinking's text."""
     prompt = data.get("prompt_eval_count")
     if not isinstance(prompt, int) or not prompt:
         return None
-    return Usage(prompt, 0, int(data.get("eval_count") or 0))
+    output = int(data.get("eval_count") or 0)
+    return Usage(prompt, 0, output, reasoning_tokens=min(estimate_tokens(thinking), output) if thinking else 0)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ...core.config import TierConfig
 from ..protocol import ModelRequest, Usage
+from ..reasoning import Control, family_of, output_with_reasoning, sends_temperature
 from .base import Reading, ReplyShapeError, Wire, sse_data, stream_error
 
 OPENAI_API = "https://api.openai.com/"
@@ -32,7 +33,10 @@ class OpenAIChat(Wire):
 
     def body(self, request: ModelRequest, cfg: TierConfig) -> dict[str, Any]:
         body = openai_body(self.model, request, cfg.stream, official=self.url.startswith(OPENAI_API))
-        if cfg.temperature is not None:
+        family = family_of(f"openai/{self.model}")
+        if request.effort is not None and family is not None and family.control is Control.EFFORT:
+            body["reasoning_effort"] = request.effort
+        if cfg.temperature is not None and sends_temperature(family, request.effort):
             body["temperature"] = cfg.temperature
         return body
 
@@ -65,7 +69,7 @@ def openai_body(model: str, request: ModelRequest, stream: bool, *, official: bo
     # API takes for every model; servers that copy the format (llama.cpp, vLLM, ...) know max_tokens.
     # A reasoning model behind a proxy gets the new name, as litellm does it.
     wants_new_name = official or REASONING_MODEL.match(model.rsplit("/", 1)[-1]) is not None
-    body["max_completion_tokens" if wants_new_name else "max_tokens"] = request.max_tokens
+    body["max_completion_tokens" if wants_new_name else "max_tokens"] = request.output_cap
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
@@ -73,8 +77,16 @@ def openai_body(model: str, request: ModelRequest, stream: bool, *, official: bo
 
 
 def openai_usage(usage: Any) -> Usage | None:
+    """Usage with cached prompt tokens and reasoning tokens (`completion_tokens_details.reasoning_tokens`)."""
     if not isinstance(usage, dict) or not usage.get("prompt_tokens"):
         return None
+    prompt = int(usage["prompt_tokens"])
     details = usage.get("prompt_tokens_details") or {}
     cached = int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0
-    return Usage(int(usage["prompt_tokens"]), cached, int(usage.get("completion_tokens") or 0))
+    out_details = usage.get("completion_tokens_details") or {}
+    reasoning = int(out_details.get("reasoning_tokens") or 0) if isinstance(out_details, dict) else 0
+    total = usage.get("total_tokens")
+    output = output_with_reasoning(
+        prompt, int(usage.get("completion_tokens") or 0), reasoning, total if isinstance(total, int) else None
+    )
+    return Usage(prompt, cached, output, reasoning_tokens=reasoning)
