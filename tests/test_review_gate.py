@@ -119,7 +119,10 @@ def test_a_handed_in_diff_of_python_is_judged_by_its_tokens_against_head(tmp_pat
     for diff, skipped in ((spacing, True), (in_string, False)):
         source = changes.from_text(diff, "-")
         sides = Sides(
-            lambda p: changes.old_content(ws, source, p), lambda p: changes.new_content(ws, source, p), {}, {}
+            lambda p, source=source: changes.old_content(ws, source, p),
+            lambda p, source=source: changes.new_content(ws, source, p),
+            {},
+            {},
         )
         filtered = prefilter(parse_diff(diff), sides)
         assert (not filtered.hunks and [s.reason for s in filtered.skipped] == ["whitespace only"]) is skipped

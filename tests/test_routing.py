@@ -101,7 +101,7 @@ def test_readme_routing_table_matches_the_code():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     table = readme.split("### Routing", 1)[1].split("\n\n", 3)[2]
-    rows = [r for r in table.splitlines() if r.startswith("| `") or r.startswith("| any")]
+    rows = [r for r in table.splitlines() if r.startswith(("| `", "| any"))]
     assert len(rows) == 5
     for row in rows:
         label, start, then = [cell.strip() for cell in row.strip("|").split("|")]

@@ -312,9 +312,7 @@ def bench(
         False, "--keep-checkouts", help="Keep each run's checkout (for a look at what the patch did)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object on stdout."),
-    csv_out: Path | None = typer.Option(
-        None, "--csv", metavar="FILE", help="Also write the per-policy report as CSV."
-    ),
+    csv_out: Path | None = typer.Option(None, "--csv", metavar="FILE", help="Also write the per-policy report as CSV."),
     plot: Path | None = typer.Option(
         None,
         "--plot",
@@ -358,8 +356,8 @@ def bench(
         fail(e, as_json)
     with bench_progress(err, enabled=True) as view:
         view.info(
-            f"bench: {len(plan.tasks)} task(s) × {len(plan.policies)} polic{'y' if len(plan.policies) == 1 else 'ies'}; "
-            f"work directory {plan.ctx.workdir}"
+            f"bench: {len(plan.tasks)} task(s) × {len(plan.policies)} "
+            f"polic{'y' if len(plan.policies) == 1 else 'ies'}; work directory {plan.ctx.workdir}"
         )
         run = run_bench(
             plan.tasks, plan.policies, plan.ctx, plan.results, jobs=jobs, max_cost=max_cost, on_progress=view

@@ -108,7 +108,8 @@ def run_doctor(
                 "ping",
                 FAIL,
                 "not sent: the repository's config names key variables and is not trusted yet",
-                "Run tieragent fix or review on a terminal to be asked once, or pass them --trust-config; then ping again.",
+                "Run tieragent fix or review on a terminal to be asked once, or pass them --trust-config; then "
+                "ping again.",
             )
         )
     command_checks(cfg, sources, ws, baseline, add)
@@ -264,7 +265,8 @@ def tier_checks(cfg: Config, environ: dict[str, str], ping: bool, add: Emit) -> 
                     f"{t} tier",
                     FAIL,
                     f"no model: tiers.{t}.model is not set",
-                    f"Run `tieragent init`, or set tiers.{t}.model in .tieragent.yaml (or TIERAGENT_TIERS__{t.upper()}__MODEL).",
+                    f"Run `tieragent init`, or set tiers.{t}.model in .tieragent.yaml (or "
+                    f"TIERAGENT_TIERS__{t.upper()}__MODEL).",
                 )
             )
     if not configured:
@@ -493,7 +495,10 @@ def _judge_baseline(validator: Any, command: str, timeout_s: float) -> Check:
 
     run = validator.run_tests()
     r = run.result
-    hint = "Make validate.test a command that runs your tests here (try it in a shell), or pass --no-baseline to skip this check."
+    hint = (
+        "Make validate.test a command that runs your tests here (try it in a shell), or pass --no-baseline to "
+        "skip this check."
+    )
     if r.timed_out:
         return Check(
             "baseline",

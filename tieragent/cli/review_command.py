@@ -86,7 +86,7 @@ def review(
         ask = ask_on_terminal if mode.interactive and diff != "-" else None  # stdin holds the diff: nobody to ask
         deps, source, warnings = prepare_review(
             directory,
-            overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
+            overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier), strict=True))),
             kind,
             base,
             diff,

@@ -312,7 +312,8 @@ def to_markdown(result: ReviewResult) -> str:
                 finding += "<br>**Suggestion:** " + _md_cell(f.suggestion)
             sev = str(_sev(f))
             lines.append(
-                f"| {'**high**' if sev == 'high' else sev} | {_md_code(_location(f))} | {_md_cell(_category(f))} | {finding} |"
+                f"| {'**high**' if sev == 'high' else sev} | {_md_code(_location(f))} | {_md_cell(_category(f))} | "
+                f"{finding} |"
             )
         lines.append("")
     adjustments = _adjustments(result)
@@ -333,7 +334,7 @@ def to_markdown(result: ReviewResult) -> str:
     if result.warnings:
         lines += [f"> warning: {_md_cell(w)}" for w in dict.fromkeys(result.warnings)] + [""]
     if result.ledger and result.ledger.rows:
-        lines += ["<details><summary>Cost</summary>", ""] + _md_cost(result.ledger) + ["", "</details>", ""]
+        lines += ["<details><summary>Cost</summary>", "", *_md_cost(result.ledger), "", "</details>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -50,7 +50,7 @@ def init_cmd(
             err=_console(stderr=True),
         )
     except TieragentError as err:
-        raise typer.Exit(report_error(err, False))
+        raise typer.Exit(report_error(err, False)) from None
 
 
 def doctor_cmd(
@@ -91,7 +91,7 @@ def config_show_cmd(
     try:
         report = config_report(root, environ=dict(os.environ))
     except TieragentError as err:
-        raise typer.Exit(report_error(err, as_json))
+        raise typer.Exit(report_error(err, as_json)) from None
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:

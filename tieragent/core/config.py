@@ -49,13 +49,17 @@ class TierConfig(_Strict):
 
     model: str = Field(
         min_length=1,
-        description="'provider/model', as litellm names them, e.g. 'anthropic/claude-sonnet-4-5', 'openai/gpt-5-mini', "
-        "'ollama_chat/qwen2.5-coder'. openai/ (with api_base: any OpenAI-compatible server), anthropic/ and ollama/ are "
-        "called directly.",
+        description=(
+            "'provider/model', as litellm names them, e.g. 'anthropic/claude-sonnet-4-5', "
+            "'openai/gpt-5-mini', 'ollama_chat/qwen2.5-coder'. openai/ (with api_base: any OpenAI-compatible server), "
+            "anthropic/ and ollama/ are called directly."
+        ),
     )
     api_base: str | None = Field(
         default=None,
-        description="Endpoint URL (an OpenAI-compatible server such as vLLM or llama.cpp, Ollama, a LiteLLM proxy, ...).",
+        description=(
+            "Endpoint URL (an OpenAI-compatible server such as vLLM or llama.cpp, Ollama, a LiteLLM proxy, ...)."
+        ),
     )
     api_key_env: str | None = Field(
         default=None,
@@ -66,8 +70,11 @@ class TierConfig(_Strict):
     max_context: int | None = Field(
         default=None,
         gt=0,
-        description="Context window in tokens; unset: litellm's map, else 32,000. Ollama models are sent it as num_ctx "
-        "(unset: the prompt and answer's size, in 8,192-token steps), since Ollama silently cuts prompts at its default.",
+        description=(
+            "Context window in tokens; unset: litellm's map, else 32,000. Ollama models are sent it as "
+            "num_ctx (unset: the prompt and answer's size, in 8,192-token steps), since Ollama silently cuts prompts "
+            "at its default."
+        ),
     )
     max_output_tokens: int = Field(default=4096, gt=0, description="max_tokens sent with every request.")
     stream: bool = Field(default=False, description="Stream replies (some gateways need it for long replies).")
@@ -80,10 +87,12 @@ class TierConfig(_Strict):
     )
     edit_format: Literal["diff", "whole", "auto"] = Field(
         default="auto",
-        description="How this tier writes patches. diff: unified diffs only. whole: the complete new content of each file "
-        "(for files that fit max_output_tokens; bigger ones get diffs). auto: diffs, unless this model's recent diffs "
-        "in this repository mostly failed to apply or parse (at least 5 of them), then whole files; with whole or auto, "
-        "two failed diffs at the tier in one run also switch it to whole files.",
+        description=(
+            "How this tier writes patches. diff: unified diffs only. whole: the complete new content of "
+            "each file (for files that fit max_output_tokens; bigger ones get diffs). auto: diffs, unless this model's "
+            "recent diffs in this repository mostly failed to apply or parse (at least 5 of them), then whole files; "
+            "with whole or auto, two failed diffs at the tier in one run also switch it to whole files."
+        ),
     )
 
 
@@ -99,9 +108,11 @@ class ValidateConfig(_Strict):
     timeout_s: float = Field(default=600.0, gt=0, description="Seconds each command may run.")
     env_passthrough: list[str] = Field(
         default_factory=list,
-        description="Variables beyond the built-in allowlist (PATH, HOME, locale, the virtualenv, toolchains) that the test "
-        "and lint commands need, e.g. DATABASE_URL; every other variable is dropped. Taken from trusted layers only: a "
-        "repository's .tieragent.yaml that lists any is used once you trust it.",
+        description=(
+            "Variables beyond the built-in allowlist (PATH, HOME, locale, the virtualenv, toolchains) that "
+            "the test and lint commands need, e.g. DATABASE_URL; every other variable is dropped. Taken from trusted "
+            "layers only: a repository's .tieragent.yaml that lists any is used once you trust it."
+        ),
     )
     network: Literal["on", "off"] = Field(
         default="on",
@@ -110,10 +121,13 @@ class ValidateConfig(_Strict):
     )
     junit_xml: str | None = Field(
         default=None,
-        description="Glob, relative to the repository root, of the JUnit XML files the test command writes "
-        "(e.g. `reports/junit-*.xml`): per-test results are read from the files each run wrote, for any runner "
-        "(tox, nox, make, a custom script). Unset: tieragent adds a reporter itself where it knows the runner "
-        "(pytest, unittest, node --test, jest, vitest, mocha, go test, cargo test) and reads Maven's and Gradle's reports.",
+        description=(
+            "Glob, relative to the repository root, of the JUnit XML files the test command writes "
+            "(e.g. `reports/junit-*.xml`): per-test results are read from the files each run wrote, for any runner "
+            "(tox, nox, make, a custom script). Unset: tieragent adds a reporter itself where it knows the runner "
+            "(pytest, unittest, node --test, jest, vitest, mocha, go test, cargo test) and reads Maven's and Gradle's "
+            "reports."
+        ),
     )
     env: dict[str, str] = Field(
         default_factory=dict,
@@ -178,7 +192,9 @@ class RiskConfig(_Strict):
 
     sensitive_paths: list[str] | None = Field(
         default=None,
-        description="gitignore-style globs of sensitive paths; unset: the built-in list (auth, crypto, CI, manifests, ...).",
+        description=(
+            "gitignore-style globs of sensitive paths; unset: the built-in list (auth, crypto, CI, manifests, ...)."
+        ),
     )
     extra_sensitive_paths: list[str] = Field(default_factory=list, description="Globs added to the sensitive paths.")
     max_files: int = Field(default=6, gt=0, description="A patch touching more files than this is high-risk.")
@@ -203,9 +219,12 @@ class ProviderConfig(_Strict):
     )
     client: Literal["auto", "litellm"] = Field(
         default="auto",
-        description="auto: tiers with openai/... models (OpenAI and every OpenAI-compatible endpoint), anthropic/... and "
-        "ollama/... or ollama_chat/... models are called directly over HTTP, the others through litellm, which is imported only when one of those "
-        "tiers is configured (its import takes seconds). litellm: every tier through litellm.",
+        description=(
+            "auto: tiers with openai/... models (OpenAI and every OpenAI-compatible endpoint), "
+            "anthropic/... and ollama/... or ollama_chat/... models are called directly over HTTP, the others through "
+            "litellm, which is imported only when one of those tiers is configured (its import takes seconds). "
+            "litellm: every tier through litellm."
+        ),
     )
 
 
@@ -323,7 +342,7 @@ def _env_layers(environ: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
 
 def _merge(base: dict, layer: dict, source: str, origins: dict[tuple, str], path: tuple = ()) -> dict:
     for key, value in layer.items():
-        here = path + (key,)
+        here = (*path, key)
         origins[here] = source
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             base[key] = _merge(dict(base[key]), value, source, origins, here)
@@ -336,9 +355,9 @@ def _merge(base: dict, layer: dict, source: str, origins: dict[tuple, str], path
 
 def _record(d: dict, source: str, origins: dict[tuple, str], path: tuple) -> None:
     for k, v in d.items():
-        origins[path + (k,)] = source
+        origins[(*path, k)] = source
         if isinstance(v, dict):
-            _record(v, source, origins, path + (k,))
+            _record(v, source, origins, (*path, k))
 
 
 def _source_of(loc: tuple, origins: dict[tuple, str]) -> str:
@@ -449,7 +468,7 @@ def load_config_with_sources(
         loc = tuple(str(p) for p in err["loc"])
         raise ConfigError(_source_of(loc, origins), ".".join(loc), _reason(err)) from None
     # `validation:` is accepted for `validate:`; sources use the alias, like the dump
-    by_key = {(("validate",) + k[1:] if k[:1] == ("validation",) else k): v for k, v in origins.items()}
+    by_key = {(("validate", *k[1:]) if k[:1] == ("validation",) else k): v for k, v in origins.items()}
     sources = {
         key: FLAG_SOURCE if src == _OVERRIDES_LABEL else src
         for key, src in (

@@ -151,7 +151,7 @@ class Pytest(Adapter):
 
     def owns(self, test_id: str, path: str, cwd: Path) -> bool:
         module = path.removesuffix(".py").replace("/", ".")
-        return test_id.startswith(f"{module}::") or test_id.startswith(f"{module}.") or f".{module}::" in test_id
+        return test_id.startswith((f"{module}::", f"{module}.")) or f".{module}::" in test_id
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,8 @@ class GoTest(Adapter):
 
 @dataclass(frozen=True)
 class CargoTest(Adapter):
-    """libtest's stable text (its JSON output is unstable); `--no-fail-fast` runs every test binary even when one fails."""
+    """libtest's stable text (its JSON output is unstable); `--no-fail-fast` runs every test binary
+    even when one fails."""
 
     def command(self, command: str, report: Path | None, only: str | None, cwd: Path) -> str:
         if report is not None:

@@ -198,7 +198,7 @@ def _go_directives(text: str) -> dict[str, set[str]]:
             else:
                 out.setdefault(block, set()).add(" ".join(line.split()))
             continue
-        word, rest = (line.split(None, 1) + [""])[:2]
+        word, rest = ([*line.split(None, 1), ""])[:2]
         if rest.strip() == "(":
             block = word
             continue

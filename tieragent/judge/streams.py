@@ -116,18 +116,18 @@ def parse_go(output: str, cwd: Path) -> Parsed | None:
         tid = test_id(package, test)
         cases[tid] = st
         if st == FAILED:
-            text = "\n".join(l for l in logs.get((package, test), []) if not _GO_NOISE.match(l))
+            text = "\n".join(line for line in logs.get((package, test), []) if not _GO_NOISE.match(line))
             failures[tid] = failure(text, cwd, tid.split("::")[0] if tid.split("::")[0].endswith(".go") else None)
     for package, out in package_failed.items():
         if "\u0000failed" not in out or any(p == package and s == FAILED for (p, _), s in status.items()):
             continue
         tid = f"{go_package_dir(package, module)}::{BUILD_ERROR}"
         cases[tid] = FAILED
-        text = "\n".join([*plain, *(l for l in out if l != "\u0000failed")])
+        text = "\n".join([*plain, *(line for line in out if line != "\u0000failed")])
         failures[tid] = CaseFailure(
             None,
             None,
-            summary_line("\n".join(l for l in plain if not l.startswith("#")) or text),
+            summary_line("\n".join(line for line in plain if not line.startswith("#")) or text),
             True,
             cut_trace(text, cwd),
         )

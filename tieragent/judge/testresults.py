@@ -57,7 +57,8 @@ def with_junit(command: str, junit_path: Path, family: str = "xunit2") -> str:
 
 
 def junit_status(case: ET.Element) -> str:
-    """passed | failed | skipped | xfailed for one <testcase>; pytest writes an xfail as <skipped type="pytest.xfail">."""
+    """passed | failed | skipped | xfailed for one <testcase>; pytest writes an xfail as
+    <skipped type="pytest.xfail">."""
     if case.find("failure") is not None or case.find("error") is not None:
         return FAILED
     skipped = case.find("skipped")

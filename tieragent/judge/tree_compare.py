@@ -245,12 +245,16 @@ def _judge_tests(
     if before.cases is None or after.cases is None:
         report.notes.append(f"per-test results unavailable for `{command}`: judged by exit code")
         if before.result.exit_code == 0:
-            message = f"`{command}` passed before the change and now fails (exit {after.result.exit_code}): {_last_line(after.result.output)}"
+            message = (
+                f"`{command}` passed before the change and now fails (exit {after.result.exit_code}): "
+                f"{_last_line(after.result.output)}"
+            )
             report.findings.append(JudgeFinding(None, None, HIGH, TESTS, message))
         else:
             code = before.result.exit_code
             report.notes.append(
-                f"`{command}` already failed on the base (exit {code}): without per-test results the runs cannot be compared"
+                f"`{command}` already failed on the base (exit {code}): without per-test results the runs cannot "
+                "be compared"
             )
         return
     broken = sorted(before.passing & after.failing)
@@ -350,7 +354,10 @@ def _judge_lint(
         return
     if not found:
         if before.exit_code == 0:
-            message = f"`{command}` passed before the change and now fails (exit {after.exit_code}): {_last_line(after.output)}"
+            message = (
+                f"`{command}` passed before the change and now fails (exit {after.exit_code}): "
+                f"{_last_line(after.output)}"
+            )
             report.findings.append(JudgeFinding(None, None, MEDIUM, LINT, message))
         return
     new = Counter((p, m) for p, _, m in now) - Counter((p, m) for p, _, m in old if p in set(changed))

@@ -106,7 +106,8 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
         history = _share_history(ctx, policy, checkout)
         request_file = run_dir / "request.txt"
         request_file.write_text(task.request, encoding="utf-8")
-        argv = ctx.fix_argv(_script(task, ctx, run_dir)) + [
+        argv = [
+            *ctx.fix_argv(_script(task, ctx, run_dir)),
             "fix",
             "--json",
             "--trust-config",

@@ -55,7 +55,10 @@ OTHER_FACTOR = 0.8
 _CODE_TOKEN = re.compile(r"`([^`\n]{1,200})`|([A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::|#)[A-Za-z_][A-Za-z0-9_]*)*)(\s*\()?")
 _PATH_TOKEN = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)*\.([A-Za-z][A-Za-z0-9]{0,9}))(?![\w/])")
 _FILE_EXTS = frozenset(e.lstrip(".") for e in (*LANGUAGE_BY_EXT, *OTHER_SOURCE_EXTS)) | frozenset(
-    ["md", "rst", "txt", "json", "yaml", "yml", "toml", "cfg", "ini", "conf", "html", "htm", "css", "scss", "less", "xml", "proto", "graphql", "gql", "tf", "mk", "cmake", "in", "lock", "csv", "tsv", "sql", "j2", "jinja", "tpl", "mako", "po", "pot", "svg"]
+    (
+        "md rst txt json yaml yml toml cfg ini conf html htm css scss less xml proto graphql gql tf mk cmake in lock"
+        " csv tsv sql j2 jinja tpl mako po pot svg"
+    ).split()
 )
 _CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2,}[a-z]")
 _TEST_PATH = re.compile(
@@ -66,10 +69,11 @@ _DOC_PATH = re.compile(
     re.IGNORECASE,
 )
 _TEST_WORDS = frozenset(
-    stem(w) for w in ["test", "tests", "testing", "spec", "specs", "pytest", "unittest", "flaky", "fixture", "fixtures", "conftest"]
+    stem(w) for w in ("test tests testing spec specs pytest unittest flaky fixture fixtures conftest").split()
 )
 _DOC_WORDS = frozenset(
-    stem(w) for w in ["doc", "docs", "documentation", "documented", "readme", "changelog", "history", "typo", "docstring", "guide", "tutorial"]
+    stem(w)
+    for w in ("doc docs documentation documented readme changelog history typo docstring guide tutorial").split()
 )
 
 
@@ -180,7 +184,7 @@ class Ranker:
     def graph(self) -> list[dict[int, float]]:
         """out[u] = {v: weight}: file u uses names that file v defines."""
         if self._graph is None:
-            self._graph = [dict(zip(targets, weights)) for targets, weights in self.index.section("graph")]
+            self._graph = [dict(zip(targets, weights, strict=True)) for targets, weights in self.index.section("graph")]
         return self._graph
 
     def ref_df(self) -> dict[str, int]:
@@ -350,7 +354,7 @@ class Ranker:
             boosted = self._boosted(named)
             if boosted:
                 normalized = list(normalized)
-                for u, row in zip(boosted, normalize(list(boosted.values()))):
+                for u, row in zip(boosted, normalize(list(boosted.values())), strict=True):
                     normalized[u] = row
         pr = walk(normalized, seeds or None)
         pr_top = max(pr) or 1.0
@@ -398,7 +402,7 @@ class Ranker:
                 i, count = post[k], post[k + 1]
                 edges = boosted.get(i)
                 if edges is None:
-                    edges = boosted[i] = dict(zip(*graph[i]))
+                    edges = boosted[i] = dict(zip(*graph[i], strict=True))
                 w = base * math.sqrt(count)
                 for v in owners:
                     if v != i:

@@ -39,7 +39,10 @@ LANGUAGES = ("python", "javascript", "typescript", "tsx", "go", "rust", "java")
 
 # Source files without a grammar here still get their words indexed (for the lexical score).
 OTHER_SOURCE_EXTS = frozenset(
-    [".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".cs", ".rb", ".php", ".swift", ".kt", ".kts", ".scala", ".sh", ".bash", ".zsh", ".lua", ".pl", ".pm", ".r", ".m", ".mm", ".sql", ".ex", ".exs", ".erl", ".hs", ".ml", ".clj", ".dart", ".vue", ".svelte", ".groovy", ".gradle", ".ps1", ".jl", ".zig", ".nim", ".f90", ".pyx", ".pxd"]
+    (
+        ".c .h .cc .cpp .cxx .hh .hpp .cs .rb .php .swift .kt .kts .scala .sh .bash .zsh .lua .pl .pm .r .m .mm .sql"
+        " .ex .exs .erl .hs .ml .clj .dart .vue .svelte .groovy .gradle .ps1 .jl .zig .nim .f90 .pyx .pxd"
+    ).split()
 )
 
 # Kinds a definition can have. Functions inside classes become methods; definitions inside a

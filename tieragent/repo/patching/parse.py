@@ -220,12 +220,8 @@ class _Parser:
                     self.prose(line)
             elif line.startswith("@@"):
                 self.hunk()
-            elif (
-                (line.startswith("Binary files ")
-                and line.rstrip().endswith(" differ")
-                and self.cur is not None)
-                or (line.startswith("GIT binary patch")
-                and self.cur is not None)
+            elif (line.startswith("Binary files ") and line.rstrip().endswith(" differ") and self.cur is not None) or (
+                line.startswith("GIT binary patch") and self.cur is not None
             ):
                 self.cur.binary = True
                 self.i += 1
