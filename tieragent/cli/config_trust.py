@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.config import REPO_CONFIG_NAME, Config, RepoLayer, load_config_with_sources, parse_layer, read_repo_layer
+from ..core.config import REPO_CONFIG_NAME, Config, RepoLayer, load_config_with_sources, read_repo_layer
+from ..core.config_layers import parse_layer
 from ..core.errors import ConfigError, EnvironmentProblem, TieragentError, UsageError
 from ..core.trust import (
     changed_settings,

@@ -123,7 +123,8 @@ def run_doctor(
 def config_check(ws: Any, environ: dict[str, str], add: Emit) -> tuple[Any, dict[str, str], bool]:
     """The config loads; the detail names every layer that exists, in the order they apply. Then which
     layer each setting that routes keys or chooses commands came from, and whether it is trusted."""
-    from ..core.config import ENV_PREFIX, ENV_SEPARATOR, load_config_with_sources, user_config_path
+    from ..core.config import load_config_with_sources, user_config_path
+    from ..core.config_layers import ENV_PREFIX, ENV_SEPARATOR
     from .config_trust import load_trusted_config
 
     user = user_config_path()
@@ -410,7 +411,7 @@ def command_checks(cfg: Any, sources: dict[str, str], ws: Any, baseline: bool, a
             continue
         where = (
             f"validate.{kind} from {sources.get(f'validate.{kind}', 'default')}"
-            if configured
+            if configured or detected is None  # a command that is not configured was detected
             else detected.explain(kind)
         )
         problem = executable_problem(command, ws.root if ws else None)

@@ -79,7 +79,11 @@ def _insert_after(command: str, pattern: str, text: str) -> str:
     """`text` inserted after the first match of `pattern` in the command's last segment."""
     at = last_segment_start(command)
     head, last = command[:at], command[at:]
-    return head + re.sub(pattern, lambda m: m.group(0) + " " + text, last, count=1)
+
+    def with_text(m: re.Match[str]) -> str:
+        return m.group(0) + " " + text
+
+    return head + re.sub(pattern, with_text, last, count=1)
 
 
 @dataclass(frozen=True)

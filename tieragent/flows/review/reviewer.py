@@ -157,13 +157,14 @@ class Reviewer:
             related = ""
         if estimate_tokens(h.text + code) > budget:
             code = "(omitted: the change is too large to show its surroundings)"
-        pieces: list[Hunk] | None = [h]
+        pieces = [h]
         if estimate_tokens(h.text + code) > budget:
-            pieces = split_hunk(h, self.read.new(h.path), h.path, budget)
-            if pieces is None:
+            split = split_hunk(h, self.read.new(h.path), h.path, budget)
+            if split is None:
                 return CallOutcome.not_reviewed(
                     UnreviewedCause.TOO_LARGE, f"too large for the {tier} tier's context"
                 ).of(batch)
+            pieces = split
         found = CallOutcome()
         for piece in pieces:
             outcome = self._call(tier, [self._piece_part(a, piece, code, len(pieces) > 1)], related)

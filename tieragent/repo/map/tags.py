@@ -114,37 +114,39 @@ def is_source(path: str) -> bool:
     return ext in LANGUAGE_BY_EXT or ext in OTHER_SOURCE_EXTS
 
 
-def _grammar(language: str) -> Any:
+def _grammar(language: str) -> object:
     if language == "python":
-        import tree_sitter_python as m
+        import tree_sitter_python
 
-        return m.language()
+        return tree_sitter_python.language()
     if language == "javascript":
-        import tree_sitter_javascript as m
+        import tree_sitter_javascript
 
-        return m.language()
+        return tree_sitter_javascript.language()
     if language in ("typescript", "tsx"):
-        import tree_sitter_typescript as m
+        import tree_sitter_typescript
 
-        return m.language_tsx() if language == "tsx" else m.language_typescript()
+        if language == "tsx":
+            return tree_sitter_typescript.language_tsx()
+        return tree_sitter_typescript.language_typescript()
     if language == "go":
-        import tree_sitter_go as m
+        import tree_sitter_go
 
-        return m.language()
+        return tree_sitter_go.language()
     if language == "rust":
-        import tree_sitter_rust as m
+        import tree_sitter_rust
 
-        return m.language()
+        return tree_sitter_rust.language()
     if language == "java":
-        import tree_sitter_java as m
+        import tree_sitter_java
 
-        return m.language()
+        return tree_sitter_java.language()
     raise ValueError(f"no grammar for {language}")
 
 
 def query_text(language: str, what: str) -> str:
     name = f"{QUERY_SET.get(language, language)}-{what}.scm"
-    return resources.files(__package__).joinpath("queries", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("queries").joinpath(name).read_text(encoding="utf-8")
 
 
 @cache

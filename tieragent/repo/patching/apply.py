@@ -141,12 +141,13 @@ def _target_for(fd: FileDiff, root: Path, refuse: Callable[[str], str | None], o
             )
         )
         return None
-    if old is None:
-        rel = _check(new, root, refuse, out)  # type: ignore[arg-type]
-        return _Target("new", rel, None, fd.hunks) if rel else None
-    if new is None:
-        rel = _check(old, root, refuse, out)
-        return _Target("delete", rel, rel, fd.hunks) if rel else None
+    if old is None and new is not None:
+        created = _check(new, root, refuse, out)
+        return _Target("new", created, None, fd.hunks) if created else None
+    if new is None and old is not None:
+        deleted = _check(old, root, refuse, out)
+        return _Target("delete", deleted, deleted, fd.hunks) if deleted else None
+    assert old is not None and new is not None  # both None returned above
     rel_old = _check(old, root, refuse, out)
     rel_new = rel_old if new == old else _check(new, root, refuse, out)
     if rel_old is None or rel_new is None:

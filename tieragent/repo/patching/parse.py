@@ -316,6 +316,10 @@ class _Parser:
         elif fresh_fence:
             self.cur_fence_at = self.fence_opened_at
         m = HUNK_NUMBERS.search(header)
+        old_start: int | None
+        old_count: int | None
+        new_start: int | None
+        new_count: int | None
         if m:
             os_, oc, ns, nc = m.groups()
             old_start, new_start = int(os_), int(ns)
