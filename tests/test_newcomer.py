@@ -112,7 +112,7 @@ def test_a_good_baseline_is_not_reused_once_the_environment_breaks(calc_repo, tm
 def test_doctor_shows_the_runners_words_and_a_stale_baseline(calc_repo, tmp_path, monkeypatch):
     from flowkit import TEST_RUN_ENV, fix, scripted
 
-    from tieragent.cli.doctor import baseline_check
+    from tieragent.cli.doctor_commands import baseline_check
     from tieragent.repo.runner import SubprocessRunner
     from tieragent.repo.workspace import GitWorkspace
 

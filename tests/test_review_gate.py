@@ -13,7 +13,8 @@ from conftest import FAKE_KEY, git, make_repo, write_config
 from flowkit import review, scripted
 from rich.console import Console
 
-from tieragent.cli.review_formats import print_review, to_github, to_markdown, to_sarif
+from tieragent.cli.review_formats import print_review, to_github, to_markdown
+from tieragent.cli.review_sarif import to_sarif
 from tieragent.core.errors import ExitCode
 from tieragent.flows.review.diff import parse_diff
 from tieragent.flows.review.prefilter import Sides, prefilter

@@ -60,7 +60,8 @@ def doctor_cmd(
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
 ) -> None:
     """Check the config, each tier's model, key, price and window, git, and the test and lint commands."""
-    from .doctor import printer, run_doctor, summary
+    from .doctor import run_doctor
+    from .doctor_checks import printer, summary
 
     out = _console()
     emit = (lambda c: None) if as_json else printer(out)
