@@ -14,8 +14,8 @@ user running `tieragent map`), against a git repository made from the unpacked s
 * rank: warm index plus ranking and a 1,500-token outline for one request.
 
 Peak RSS is `resource.getrusage` ru_maxrss of the measuring process, and the peak of the
-whole process tree (main process plus parser workers) sampled from /proc every 20 ms. Targets on a 2-core machine: cold <= 10 s,
-warm <= 1 s, peak RSS <= 300 MB.
+whole process tree (main process plus parser workers) sampled from /proc every 20 ms. Targets on a
+2-core machine: cold <= 10 s, warm <= 1 s, peak RSS <= 300 MB.
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "patching"))
-
 from tieragent.repo.patching import PatchError, plan_patch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "patching"))  # patch_corpus
 
 
 def build_file(n_lines: int) -> list[str]:
@@ -41,7 +41,7 @@ def build_file(n_lines: int) -> list[str]:
             f"    return value + offset_{k}",
         ]
         k += 1
-    return lines[:n_lines] if lines[n_lines - 1].strip() else lines[: n_lines - 1] + ["# end"]
+    return lines[:n_lines] if lines[n_lines - 1].strip() else [*lines[: n_lines - 1], "# end"]
 
 
 def edit(lines: list[str], n_hunks: int) -> list[str]:
@@ -81,7 +81,7 @@ def damage(hunks: list[list[str]]) -> list[list[str]]:
                 ):
                     body = body[:k] + body[k + 1 :]
                     break
-        out.append(["@@ -1,99 +1,99 @@" if n % 2 else "@@ @@"] + body)
+        out.append(["@@ -1,99 +1,99 @@" if n % 2 else "@@ @@", *body])
     return list(reversed(out))
 
 

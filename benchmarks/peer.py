@@ -435,7 +435,8 @@ def print_table(res: dict) -> None:
     t = res["task"]
     print(
         f"task: {t['request']!r} on {t['repository']}; test command {t['test_command']} "
-        f"(alone: {res.get('test_command_alone_s', float('nan')):.2f}s); median of {t['runs']} fresh runs, --help median of {t['help_runs']}"
+        f"(alone: {res.get('test_command_alone_s', float('nan')):.2f}s); median of {t['runs']} fresh runs, --help "
+        f"median of {t['help_runs']}"
     )
     cols = [
         ("fix wall s", "fix_wall_s", "{:.2f}"),
@@ -456,8 +457,9 @@ def print_table(res: dict) -> None:
         g = res["targets"]
         print(
             f"tieragent/aider: fix wall {r['fix_wall']:.2f} (target <= {g['fix_wall_ratio']}), tree peak RSS "
-            f"{r['tree_peak_rss']:.2f} (target <= {g['peak_rss_ratio']}), largest process {r['maxrss']:.2f}, --help {r['help']:.2f}, "
-            f"request tokens {r['request_tokens']:.2f}; fix wall less the test runs {r['fix_wall_minus_tests']:.2f}"
+            f"{r['tree_peak_rss']:.2f} (target <= {g['peak_rss_ratio']}), largest process {r['maxrss']:.2f}, "
+            f"--help {r['help']:.2f}, request tokens {r['request_tokens']:.2f}; fix wall less the test runs "
+            f"{r['fix_wall_minus_tests']:.2f}"
         )
     for tool in tools:
         if tool["tool"] == "tieragent" and tool["help_s"] is not None:

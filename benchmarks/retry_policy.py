@@ -45,7 +45,10 @@ SOURCE = {
     "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
 }
 CLASSIFY = '{"task_class": "local", "risk": "low", "files": ["calc/ops.py"], "reason": "add() subtracts"}'
-RIGHT = "```diff\n--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n```"
+RIGHT = (
+    "```diff\n--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n"
+    "+    return a + b\n```"
+)
 WRONG = RIGHT.replace("return a + b", "return a * b")
 POLICIES = {
     "cascade (default: retry only when feedback can help)": {"routing": {"retry_same_failure": False}},

@@ -136,11 +136,13 @@ def main() -> None:
         print(json.dumps(figures, indent=2))
         return
     print(
-        f"commit {figures['commit']}: {figures['files']} files, {hunks} hunks; {figures['skipped']} skipped without a model"
+        f"commit {figures['commit']}: {figures['files']} files, {hunks} hunks; {figures['skipped']} skipped "
+        "without a model"
     )
     print(f"reviewed by tier: {by_tier}; {figures['calls']} calls (triage included)")
     print(
-        f"tiered review:                 ${tiered:.4f}  (one hunk per call: ${one_per_call:.4f}, {figures['calls_one_hunk_per_call']} calls)"
+        f"tiered review:                 ${tiered:.4f}  (one hunk per call: ${one_per_call:.4f}, "
+        f"{figures['calls_one_hunk_per_call']} calls)"
     )
     print(f"every hunk to the frontier:    ${all_frontier:.4f}  (tiered costs {tiered / all_frontier:.0%} of that)")
 

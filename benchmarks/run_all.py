@@ -1,10 +1,12 @@
 """Every benchmark in one command, one table (or `--json`): the figures BENCHMARKS.md reports.
 
-    python benchmarks/run_all.py                                     # everything (downloads sdists, installs Aider): ~10 min on 2 cores
+    python benchmarks/run_all.py                                     # everything: ~10 min on 2 cores
+                                                                     # (downloads sdists, installs Aider)
     python benchmarks/run_all.py --workdir ~/.cache/tieragent-bench  # keep downloads and the Aider venv between runs
     python benchmarks/run_all.py --quick                             # no downloads, no peer: a smoke run
     python benchmarks/run_all.py --only startup,tokens --json        # some parts, as one JSON object
-    python benchmarks/run_all.py --no-peer --aider-bin PATH ...      # tieragent's side only / an Aider already installed
+    python benchmarks/run_all.py --no-peer                           # tieragent's side only
+    python benchmarks/run_all.py --aider-bin PATH ...                # an Aider already installed
     python benchmarks/run_all.py --table-from results.json           # the table of a saved --json run
 
 Why one command: the figures in README.md and BENCHMARKS.md come from several scripts, and a
@@ -352,7 +354,8 @@ def rows_of(parts: dict[str, dict]) -> list[tuple[str, str, str, str]]:
             rows.append(
                 (
                     "  classify: outline share",
-                    f"{sh['classify']['outline_share']:.0%} ({sh['classify']['outline_tokens']} tokens; budget {t['outline_budget_tokens']})",
+                    f"{sh['classify']['outline_share']:.0%} ({sh['classify']['outline_tokens']} tokens; budget "
+                    f"{t['outline_budget_tokens']})",
                     "",
                     "",
                 )
@@ -361,7 +364,8 @@ def rows_of(parts: dict[str, dict]) -> list[tuple[str, str, str, str]]:
             rows.append(
                 (
                     "  patch: related signatures share",
-                    f"{sh['patch']['related_share']:.0%} ({sh['patch']['related_tokens']} tokens); files {sh['patch']['files_share']:.0%}",
+                    f"{sh['patch']['related_share']:.0%} ({sh['patch']['related_tokens']} tokens); files "
+                    f"{sh['patch']['files_share']:.0%}",
                     "",
                     "",
                 )
@@ -494,7 +498,8 @@ def rows_of(parts: dict[str, dict]) -> list[tuple[str, str, str, str]]:
         rows.append(
             (
                 f"patch apply, {pa['hunks']} hunks on {pa['lines']:,} lines: clean / damaged / shifted",
-                f"{pa['clean']['wall_s']:.2f} / {pa['damaged']['wall_s']:.2f} / {pa['shifted']['wall_s']:.2f} s ({pa['clean']['hunks_per_s']} hunks/s clean)",
+                f"{pa['clean']['wall_s']:.2f} / {pa['damaged']['wall_s']:.2f} / {pa['shifted']['wall_s']:.2f} s "
+                f"({pa['clean']['hunks_per_s']} hunks/s clean)",
                 "< 1 s",
                 "benchmarks/patch_apply.py",
             )
@@ -594,8 +599,9 @@ def main(argv: list[str] | None = None) -> int:
         saved = json.loads(args.table_from.read_text())
         info = saved["machine"]
         print(
-            f"{info['date']}  {info['cpus']} CPUs, {info['mem_total']}, Python {info['python']}, {info['tieragent']} at {info['commit']}"
-            f"  load average {info['loadavg_start'][0]} -> {info['loadavg_end'][0]}"
+            f"{info['date']}  {info['cpus']} CPUs, {info['mem_total']}, Python {info['python']}, "
+            f"{info['tieragent']} at {info['commit']}  load average {info['loadavg_start'][0]} -> "
+            f"{info['loadavg_end'][0]}"
         )
         print_table([(r["what"], r["figure"], r["target"], r["command"]) for r in saved["table"]])
         return 0
@@ -625,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
             parts[name]["_seconds"] = round(time.perf_counter() - started, 1)
             parts[name]["_loadavg_before_after"] = [round(load, 2), round(os.getloadavg()[0], 2)]
             log(
-                f"[run_all] {name} done in {parts[name]['_seconds']}s (load average {load:.2f} -> {os.getloadavg()[0]:.2f})"
+                f"[run_all] {name} done in {parts[name]['_seconds']}s (load average {load:.2f} -> "
+                f"{os.getloadavg()[0]:.2f})"
             )
     info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     rows = rows_of(parts)
@@ -636,15 +643,16 @@ def main(argv: list[str] | None = None) -> int:
                     "machine": info,
                     "quick": args.quick,
                     "parts": parts,
-                    "table": [dict(zip(("what", "figure", "target", "command"), r)) for r in rows],
+                    "table": [dict(zip(("what", "figure", "target", "command"), r, strict=True)) for r in rows],
                 },
                 indent=2,
             )
         )
     else:
         print(
-            f"{info['date']}  {info['cpus']} CPUs, {info['mem_total']}, Python {info['python']}, {info['tieragent']} at {info['commit']}"
-            f"  load average {info['loadavg_start'][0]} -> {info['loadavg_end'][0]}"
+            f"{info['date']}  {info['cpus']} CPUs, {info['mem_total']}, Python {info['python']}, "
+            f"{info['tieragent']} at {info['commit']}  load average {info['loadavg_start'][0]} -> "
+            f"{info['loadavg_end'][0]}"
         )
         print_table(rows)
     return 1 if any("_error" in p for p in parts.values()) else 0

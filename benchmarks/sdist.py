@@ -83,7 +83,7 @@ def unpack_as_repo(archive: Path, dest: Path) -> Path:
                 t.extractall(tmp, filter="data")
             else:  # pragma: no cover - older Pythons
                 t.extractall(tmp)
-    (top,) = [p for p in tmp.iterdir()]
+    (top,) = list(tmp.iterdir())
     top.rename(dest)
     tmp.rmdir()
     _git(dest, "init", "-q")

@@ -53,8 +53,13 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 CALC_FILES = {
     "calc/__init__.py": "",
-    "calc/ops.py": 'def add(a, b):\n    """Sum of a and b."""\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n',
-    "tests/test_ops.py": "from calc.ops import add, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n",
+    "calc/ops.py": (
+        'def add(a, b):\n    """Sum of a and b."""\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n'
+    ),
+    "tests/test_ops.py": (
+        "from calc.ops import add, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+        "def test_sub():\n    assert sub(5, 3) == 2\n"
+    ),
     ".gitignore": "*.log\n",
 }
 

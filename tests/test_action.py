@@ -432,7 +432,7 @@ def test_summary_lists_the_report_warnings(work):
 
 @needs_bash
 def test_fix_request_arrives_byte_for_byte_and_is_never_run(work):
-    tmp, repo, _, runner_temp = work
+    tmp, _repo, _, runner_temp = work
     request = (
         "median() is wrong: \"$(touch pwned)\" and `touch pwned` and ${HOME} and '$(touch pwned)'\n"
         "a backslash \\n, a percent %s, a dollar $1, a semicolon; touch pwned\n"
@@ -493,7 +493,10 @@ def test_fix_not_fixed(work, code, status):
 
 @needs_bash
 def test_models_become_tier_variables(work):
-    models = "small=openai/gpt-5-nano\r\n\n  # a comment\n mid = anthropic/claude-sonnet-4-5 \nfrontier=ollama/qwen2.5-coder:7b"
+    models = (
+        "small=openai/gpt-5-nano\r\n\n  # a comment\n mid = anthropic/claude-sonnet-4-5 \n"
+        "frontier=ollama/qwen2.5-coder:7b"
+    )
     r = run_action(work, {"models": models}, extra={"TIERAGENT_TIERS__MID__MODEL": "openai/overridden"})
     assert r.code == 0, r.stdout + r.stderr
     assert r.record["env"] == {

@@ -366,7 +366,7 @@ def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
     assert len(lines) == 6 and len({(r["task"], r["policy"]) for r in lines}) == 6  # nothing run twice
     assert {r["bench_id"] for r in lines[len(made) :]} == {doc["bench_id"]} != {first["bench_id"]}
     runs = sorted(lines, key=lambda r: r["started"])
-    assert any(b["started"] < a["ended"] for a, b in zip(runs, runs[1:])), "with --jobs 2 two runs overlap"
+    assert any(b["started"] < a["ended"] for a, b in itertools.pairwise(runs)), "with --jobs 2 two runs overlap"
 
     assert doc["matrix"] == {
         "chunks": {"cascade": "solved", "mid-only": "solved"},

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tieragent.flows.fix.classify import heuristic_classification, parse_classification
@@ -10,7 +12,8 @@ from tieragent.flows.replies import ReplyFormatError
     "text",
     [
         '{"task_class": "local", "risk": "low", "files": ["a.py"], "reason": "r"}',
-        'Sure! Here it is:\n```json\n{"task_class": "local", "risk": "low", "files": ["a.py"], "reason": "r"}\n```\nHope it helps.',
+        'Sure! Here it is:\n```json\n{"task_class": "local", "risk": "low", "files": ["a.py"], "reason": "r"}\n'
+        "```\nHope it helps.",
         'Thinking... {"note": 1} then {"task_class": "Local", "risk": "LOW", "files": "a.py"}',
         '```\n{"task_class": "local", "risk": "low", "files": ["./a.py", "a.py"], "reason": "r"}\n```',
     ],
@@ -43,7 +46,7 @@ def test_malformed(text, message):
 
 def test_files_capped_at_eight():
     files = [f"f{i}.py" for i in range(20)]
-    c = parse_classification('{"task_class": "repository", "risk": "low", "files": %s}' % str(files).replace("'", '"'))
+    c = parse_classification(json.dumps({"task_class": "repository", "risk": "low", "files": files}))
     assert len(c.files) == 8
 
 

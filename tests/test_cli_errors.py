@@ -69,7 +69,8 @@ def test_missing_key_variable_exits_2(cli, calc_repo):
 
 def test_provider_key_missing_is_reported_before_any_call(cli, calc_repo):
     (calc_repo / ".tieragent.yaml").write_text(
-        "tiers:\n  small: {model: openai/gpt-5-nano}\n  mid: {model: anthropic/claude-sonnet-4-5}\n  frontier: {model: anthropic/claude-opus-4-5}\n"
+        "tiers:\n  small: {model: openai/gpt-5-nano}\n  mid: {model: anthropic/claude-sonnet-4-5}\n"
+        "  frontier: {model: anthropic/claude-opus-4-5}\n"
     )
     proc = cli(["fix", "anything"], calc_repo)
     assert proc.returncode == 2
@@ -82,7 +83,7 @@ def test_no_test_command_exits_2(cli, tmp_path, fake_server):
     repo = make_repo(tmp_path / "r", {"main.c": "int main(){return 0;}\n"})
     write_config(repo, fake_server)
     cfg = (repo / ".tieragent.yaml").read_text()
-    (repo / ".tieragent.yaml").write_text("\n".join(l for l in cfg.splitlines() if "pytest" not in l) + "\n")
+    (repo / ".tieragent.yaml").write_text("\n".join(line for line in cfg.splitlines() if "pytest" not in line) + "\n")
     proc = cli(["fix", "anything", "--trust-config"], repo)
     assert proc.returncode == 2, proc.stderr
     assert "no test command" in proc.stderr

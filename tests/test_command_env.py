@@ -96,7 +96,10 @@ def test_command_environment_is_an_allowlist():
 def test_pytest_options_and_with_env_still_apply(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTEST_ADDOPTS", "-q")
     monkeypatch.setenv("GITHUB_TOKEN", SECRETS["GITHUB_TOKEN"])
-    probe = f"\"{sys.executable}\" -c \"import os; print(os.environ['PYTEST_ADDOPTS'], os.environ['EXTRA'], 'GITHUB_TOKEN' in os.environ)\""
+    probe = (
+        f"\"{sys.executable}\" -c \"import os; print(os.environ['PYTEST_ADDOPTS'], os.environ['EXTRA'], "
+        "'GITHUB_TOKEN' in os.environ)\""
+    )
     out = SubprocessRunner(passthrough=["NOPE"]).with_env({"EXTRA": "given"}).run(probe, tmp_path, 30).output
     assert out.split() == ["-q", "-p", "no:cacheprovider", "given", "False"]
 
@@ -120,7 +123,10 @@ def test_doctor_lists_what_passes_through(calc_repo, fake_server, cli, tmp_path)
 
 
 def test_doctors_baseline_runs_with_the_environment_fix_gives(calc_repo, fake_server, cli, tmp_path):
-    needs = f"\"{sys.executable}\" -c \"import os, sys; sys.exit(os.environ.get('APP_MODE') != 'test' or 'NEEDED_BY_TESTS' not in os.environ)\""
+    needs = (
+        f"\"{sys.executable}\" -c \"import os, sys; sys.exit(os.environ.get('APP_MODE') != 'test' or "
+        "'NEEDED_BY_TESTS' not in os.environ)\""
+    )
     write_config(
         calc_repo,
         fake_server,

@@ -91,7 +91,7 @@ def test_error_in_user_file_names_user_file(tmp_path):
 def test_require_models(tmp_path):
     with pytest.raises(UsageError, match="no model configured"):
         require_models(load(tmp_path, ""), environ={})
-    with pytest.raises(UsageError, match="tiers.small: missing"):
+    with pytest.raises(UsageError, match=r"tiers\.small: missing"):
         require_models(load(tmp_path, "tiers:\n  mid: {model: a}\n  frontier: {model: b}\n"), environ={})
 
 

@@ -183,7 +183,8 @@ def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
 def _run_in_pty(
     args: list[str], cwd: Path, answer: bytes, prompt: bytes = b"[y/n]", timeout: float = 120
 ) -> tuple[int, bytes]:
-    """Run the CLI on a pseudo-terminal (so it is interactive), answer its prompts, return (exit code, everything shown)."""
+    """Run the CLI on a pseudo-terminal (so it is interactive), answer its prompts;
+    return (exit code, everything shown)."""
     import pty
     import select
 
@@ -284,7 +285,8 @@ def test_review_of_a_piped_diff_prints_github_annotations(tmp_path, fake_server)
     )
     assert proc.returncode == 1, proc.stderr  # a high finding, --fail-on high
     assert proc.stdout.splitlines() == [
-        "::error file=shop/payments.py,line=2,title=tieragent%3A security (high)::SQL built by concatenation%0A%0ASuggestion: bind a parameter"
+        "::error file=shop/payments.py,line=2,title=tieragent%3A security (high)::SQL built by "
+        "concatenation%0A%0ASuggestion: bind a parameter"
     ]
     assert fake_server.calls() == [("review-triage", "small"), ("review", "frontier")]
     assert "return  x" not in "".join(r.raw for r in fake_server.requests)  # the whitespace hunk reached no model

@@ -22,16 +22,21 @@ JS_FILES = {
     "package.json": json.dumps(
         {"name": "calc-js", "version": "1.0.0", "private": True, "scripts": {"test": "node --test"}}
     ),
-    "src/math.js": "'use strict';\n\nfunction add(a, b) {\n  return a - b;\n}\n\nfunction sub(a, b) {\n  return a - b;\n}\n\nmodule.exports = { add, sub };\n",
+    "src/math.js": (
+        "'use strict';\n\nfunction add(a, b) {\n  return a - b;\n}\n\nfunction sub(a, b) {\n"
+        "  return a - b;\n}\n\nmodule.exports = { add, sub };\n"
+    ),
     "test/math.test.js": (
-        "const test = require('node:test');\nconst assert = require('node:assert/strict');\nconst { add, sub } = require('../src/math');\n\n"
+        "const test = require('node:test');\nconst assert = require('node:assert/strict');\n"
+        "const { add, sub } = require('../src/math');\n\n"
         "test('add returns the sum', () => {\n  assert.equal(add(2, 3), 5);\n});\n\n"
         "test('sub returns the difference', () => {\n  assert.equal(sub(5, 3), 2);\n});\n"
     ),
     # broken for as long as anyone remembers, and nothing to do with the request
     "test/legacy.test.js": (
         "const test = require('node:test');\nconst assert = require('node:assert/strict');\n\n"
-        "test('legacy importer reads the old export format', () => {\n  assert.fail('needs the 2019 export fixtures');\n});\n"
+        "test('legacy importer reads the old export format', () => {\n"
+        "  assert.fail('needs the 2019 export fixtures');\n});\n"
     ),
     ".gitignore": "node_modules/\n",
 }
@@ -104,7 +109,7 @@ def test_node_patch_that_breaks_a_passing_test_is_refused(js_repo):
     provider = scripted(provider_script, cfg)
     result = fix(js_repo, provider, cfg=cfg, runner=validation_runner(cfg).with_env(NPM_ENV))
     assert outcomes(result) == [("mid", "tests-failed"), ("mid", "ok")]
-    first = [r for r in result.ledger.rows if r.step == "patch"][0]
+    first = next(r for r in result.ledger.rows if r.step == "patch")
     assert "passed before now fail: test/math.test.js::sub returns the difference" in first.note
     retry = sent(provider, "patch", 1)  # the report's failure, cut to what matters, goes back to the model
     assert (
@@ -131,10 +136,14 @@ def test_node_repro_reproduces_then_passes_after_the_patch(js_repo):
 # ------------------------------------------------------------------------------------ go test
 GO_FILES = {
     "go.mod": "module example.com/calc\n\ngo 1.19\n",
-    "calc/ops.go": "package calc\n\nfunc Add(a, b int) int {\n\treturn a - b\n}\n\nfunc Sub(a, b int) int {\n\treturn a - b\n}\n",
+    "calc/ops.go": (
+        "package calc\n\nfunc Add(a, b int) int {\n\treturn a - b\n}\n\nfunc Sub(a, b int) int {\n\treturn a - b\n}\n"
+    ),
     "calc/ops_test.go": (
-        'package calc\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) != 5 {\n\t\tt.Fatalf("Add(2, 3) = %d", Add(2, 3))\n\t}\n}\n\n'
-        'func TestSub(t *testing.T) {\n\tt.Run("small", func(t *testing.T) {\n\t\tif Sub(5, 3) != 2 {\n\t\t\tt.Fatal("sub")\n\t\t}\n\t})\n}\n'
+        'package calc\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) != 5 {\n'
+        '\t\tt.Fatalf("Add(2, 3) = %d", Add(2, 3))\n\t}\n}\n\n'
+        'func TestSub(t *testing.T) {\n\tt.Run("small", func(t *testing.T) {\n\t\tif Sub(5, 3) != 2 {\n'
+        '\t\t\tt.Fatal("sub")\n\t\t}\n\t})\n}\n'
     ),
 }
 CLASSIFY_GO = '{"task_class": "local", "risk": "low", "files": ["calc/ops.go"], "reason": "Add subtracts"}'
@@ -178,7 +187,7 @@ def test_go_a_patch_that_does_not_compile_is_refused_then_the_right_one_validate
     assert result.status == "fixed", result.error
     assert result.baseline["tests"]["failing"] == ["calc/ops_test.go::TestAdd"]
     assert outcomes(result) == [("mid", "tests-failed"), ("mid", "ok")]
-    first = [r for r in result.ledger.rows if r.step == "patch"][0]
+    first = next(r for r in result.ledger.rows if r.step == "patch")
     assert first.note == "new test(s) fail: calc::(build)"
     assert "syntax error" in sent(provider, "patch", 1)  # the compiler's words reach the retry
     assert result.validation.checks["tests"]["targets"] == ["calc/ops_test.go::TestAdd"]
@@ -190,7 +199,8 @@ RS_FILES = {
     "src/lib.rs": "pub mod legacy;\npub mod ops;\n",
     "src/ops.rs": (
         "pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n\npub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}\n\n"
-        "#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn adds() {\n        assert_eq!(add(2, 3), 5);\n    }\n\n"
+        "#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn adds() {\n"
+        "        assert_eq!(add(2, 3), 5);\n    }\n\n"
         "    #[test]\n    fn subtracts() {\n        assert_eq!(sub(5, 3), 2);\n    }\n}\n"
     ),
     "src/legacy.rs": (
@@ -271,7 +281,7 @@ def test_cargo_patch_that_breaks_a_passing_test_is_refused(rs_repo, cargo_target
     script = {("classify", "small"): [CLASSIFY_RS], ("patch", "mid"): [BREAKS_SUB_RS, GOOD_RS]}
     result, provider = cargo_fix(rs_repo, cargo_target, script)
     assert outcomes(result) == [("mid", "tests-failed"), ("mid", "ok")]
-    first = [r for r in result.ledger.rows if r.step == "patch"][0]
+    first = next(r for r in result.ledger.rows if r.step == "patch")
     assert "passed before now fail: src/lib.rs::ops::tests::subtracts" in first.note
     retry = sent(provider, "patch", 1)
     assert "--- src/lib.rs::ops::tests::subtracts" in retry and "left: 8" in retry
@@ -287,7 +297,7 @@ def test_cargo_repro_is_an_integration_test(rs_repo, cargo_target):
     assert not (rs_repo / "tests/tieragent_repro.rs").exists()
 
 
-# ------------------------------------------------------------------------------------ a red baseline that cannot be judged
+# ----------------------------------------------------------- a red baseline that cannot be judged
 def exit_code_script(tmp_path: Path) -> str:
     """A test command tieragent cannot read per test: it fails until add() adds."""
     script = tmp_path / "check.py"
@@ -341,7 +351,8 @@ def test_red_baseline_without_per_test_results(calc_repo, tmp_path, validate, op
 FAKE_JEST = """#!/bin/sh
 for a in "$@"; do case "$a" in --outputFile=*) out="${a#--outputFile=}";; esac; done
 echo "$@" > args.txt
-printf '%s' '{"success": false, "testResults": [{"name": "'"$PWD"'/src/a.test.js", "status": "failed", "assertionResults": [
+printf '%s' '{"success": false, "testResults": [{"name": "'"$PWD"'/src/a.test.js", "status": "failed",
+  "assertionResults": [
   {"ancestorTitles": ["a"], "title": "works", "status": "passed", "failureMessages": []},
   {"ancestorTitles": ["a"], "title": "breaks", "status": "failed",
    "failureMessages": ["Error: nope\\n    at Object.<anonymous> ('"$PWD"'/src/a.test.js:3:9)"]}]}]}' > "$out"

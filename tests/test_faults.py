@@ -105,7 +105,7 @@ def test_an_unusable_reply_is_retried_once_with_the_reason_then_escalated(client
     fake_server.enqueue("classify", "small", MECHANICAL)
     fake_server.enqueue("patch", "small", bad)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    result, seconds = run(client, calc_repo, fake_server)
+    result, _seconds = run(client, calc_repo, fake_server)
     assert result.exit_code == ExitCode.FIXED
     # asked once more at small; two unusable replies there count as two failed diffs: small writes the file whole
     assert outcomes(result) == [
@@ -134,7 +134,7 @@ def test_a_prompt_over_the_window_drops_context_then_moves_up(client, calc_repo,
     fake_server.enqueue("classify", "small", picks)
     fake_server.enqueue("patch", "mid", Reply(status=400, error_body=too_long))
     fake_server.enqueue("patch", "frontier", GOOD_PATCH)
-    result, seconds = run(client, calc_repo, fake_server)
+    result, _seconds = run(client, calc_repo, fake_server)
     assert result.exit_code == ExitCode.FIXED
     notes = [r.note for r in result.ledger.rows if r.step == "patch" and r.tier == "mid"]
     assert any("retrying without" in n for n in notes) and "moving up a tier" in notes[-1]

@@ -48,7 +48,7 @@ def down(kind="server", retryable=True):
 
 def test_a_reply_gets_one_ok_row_and_a_progress_event():
     events = []
-    gw, provider = gateway({("patch", "mid"): ["a diff"]}, events=events)
+    gw, _provider = gateway({("patch", "mid"): ["a diff"]}, events=events)
     call = gw.call(Step.PATCH, "mid", MESSAGES, note="first try")
     assert call.text == "a diff" and call.error is None
     assert outcomes(gw) == [("patch", "mid", "ok")] and call.row.note == "first try"
@@ -106,7 +106,7 @@ def test_a_nicety_over_budget_falls_back():
 
 
 def test_max_calls_counts_calls_made():
-    gw, provider = gateway({("patch", "mid"): [down(), "ok"]}, budget=BudgetConfig(max_calls=2))
+    gw, _provider = gateway({("patch", "mid"): [down(), "ok"]}, budget=BudgetConfig(max_calls=2))
     assert gw.call(Step.PATCH, "mid", MESSAGES).reply is None  # a provider error is a call made
     assert gw.call(Step.PATCH, "mid", MESSAGES).text == "ok"
     with pytest.raises(BudgetExceeded, match="max calls"):

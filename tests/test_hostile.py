@@ -56,7 +56,7 @@ def test_a_read_only_file_is_not_patched(calc_repo):
     provider = good()
     result = fix(calc_repo, provider)
     assert result.status == "failed" and snapshot(calc_repo) == before
-    assert "read-only" in [r for r in result.ledger.rows if r.step == "patch"][0].note
+    assert "read-only" in next(r for r in result.ledger.rows if r.step == "patch").note
     assert all(o == "apply-failed" for _, o in outcomes(result, "patch")[:2])
     assert "read-only" in sent(provider, "patch", 1)  # the refusal reached the model
     assert "whole-file fallback" not in [r.note for r in result.ledger.rows]  # nor is the whole file asked for
@@ -90,7 +90,7 @@ def test_a_file_inside_a_submodule_is_not_patched(tmp_path):
     before = snapshot(repo)
     result = fix(repo, provider)
     assert result.status == "failed" and snapshot(repo) == before
-    assert "inside the submodule vendor" in [r for r in result.ledger.rows if r.step == "patch"][0].note
+    assert "inside the submodule vendor" in next(r for r in result.ledger.rows if r.step == "patch").note
 
 
 def test_an_enormous_request_is_cut_with_a_warning(calc_repo):

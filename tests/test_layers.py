@@ -129,9 +129,9 @@ def test_no_module_reaches_into_another_objects_private_attributes():
         own |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)}
         own |= {n.target.id for n in ast.walk(tree) if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
-                if node.attr not in own and node.attr not in STDLIB_PUBLIC:
-                    hits.append(f"{module}:{node.lineno} .{node.attr}")
+            private = isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+            if private and node.attr not in own and node.attr not in STDLIB_PUBLIC:
+                hits.append(f"{module}:{node.lineno} .{node.attr}")
     assert not hits, hits
 
 

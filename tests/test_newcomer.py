@@ -112,7 +112,7 @@ def test_a_good_baseline_is_not_reused_once_the_environment_breaks(calc_repo, tm
 def test_doctor_shows_the_runners_words_and_a_stale_baseline(calc_repo, tmp_path, monkeypatch):
     from flowkit import TEST_RUN_ENV, fix, scripted
 
-    from tieragent.cli.doctor import baseline_check
+    from tieragent.cli.doctor_commands import baseline_check
     from tieragent.repo.runner import SubprocessRunner
     from tieragent.repo.workspace import GitWorkspace
 
@@ -137,7 +137,9 @@ def test_row_costs_carry_no_float_noise_and_add_up_to_the_total():
     from tieragent.model.protocol import ModelReply, Usage
 
     price = Price(input_per_mtok=0.1, output_per_mtok=0.4)
-    ledger = Ledger(dict.fromkeys(("small", "mid", "frontier"), price), dict.fromkeys(("small", "mid", "frontier"), "m"))
+    ledger = Ledger(
+        dict.fromkeys(("small", "mid", "frontier"), price), dict.fromkeys(("small", "mid", "frontier"), "m")
+    )
     for n in (469, 131, 7):
         ledger.record(Step.CLASSIFY, "small", ModelReply("x", Usage(n, 0, n // 3), "m", 0.1), Outcome.OK)
     rows = [r.to_json()["cost_usd"] for r in ledger.rows]
@@ -153,7 +155,7 @@ def test_the_ledger_tables_total_counts_calls_made_as_the_json_does(calc_repo):
     cfg = config({"budget": {"max_cost_usd": 0.0000001}})
     result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS]}, cfg), cfg=cfg)
     assert result.exit_code == 3 and result.to_json()["totals"]["calls"] == 0
-    total_row = [cell for cell in tier_table(result.ledger).columns[1].cells][-1]
+    total_row = list(tier_table(result.ledger).columns[1].cells)[-1]
     assert total_row == "0"
 
 

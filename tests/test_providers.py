@@ -226,7 +226,7 @@ def test_server_errors_are_retried_with_backoff(route, fake_server):
 
 def test_rate_limit_retried_then_gives_up(route, fake_server):
     fake_server.enqueue("patch", "mid", Reply(status=429))
-    p, sleeps = provider(route, fake_server, retries=2)
+    p, _sleeps = provider(route, fake_server, retries=2)
     with pytest.raises(ProviderError) as e:
         p.complete(req())
     assert e.value.kind == "rate_limit" and len(chats(fake_server, route)) == 3
@@ -288,7 +288,9 @@ def test_backoff_has_jitter_within_bounds(route, fake_server):
 def test_a_context_window_error_is_its_own_kind(route, fake_server):
     body = {
         "error": {
-            "message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+            "message": (
+                "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens."
+            ),
             "type": "invalid_request_error",
             "code": "context_length_exceeded",
         }
@@ -316,7 +318,7 @@ def test_an_unknown_model_names_the_model_and_the_endpoint(route, fake_server):
 @pytest.mark.parametrize("route", HTTP_ROUTES, ids=str)
 def test_an_unreadable_200_reply_is_a_retryable_server_error(route, fake_server):
     fake_server.enqueue("patch", "mid", Reply(raw_body="<html>502 from a proxy</html>"))
-    p, sleeps = provider(route, fake_server)
+    p, _sleeps = provider(route, fake_server)
     with pytest.raises(ProviderError) as e:
         p.complete(req())
     assert e.value.kind == "server" and "unreadable reply" in e.value.message and len(chats(fake_server, route)) == 3
@@ -324,9 +326,10 @@ def test_an_unreadable_200_reply_is_a_retryable_server_error(route, fake_server)
 
 @pytest.mark.parametrize("route", routes(carriers=("litellm",)), ids=str)
 def test_an_unreadable_200_reply_through_litellm_is_retried(route, fake_server):
-    """litellm calls it a server error (OpenAI's client) or a connection error (Anthropic's, Ollama's): retried either way."""
+    """litellm calls it a server error (OpenAI's client) or a connection error (Anthropic's, Ollama's):
+    retried either way."""
     fake_server.enqueue("patch", "mid", Reply(raw_body="<html>502 from a proxy</html>"))
-    p, sleeps = provider(route, fake_server)
+    p, _sleeps = provider(route, fake_server)
     with pytest.raises(ProviderError) as e:
         p.complete(req())
     assert e.value.kind in ("server", "unreachable") and e.value.retryable and len(chats(fake_server, route)) == 3
@@ -452,7 +455,7 @@ def test_both_carriers_read_the_same_prices_and_windows():
         "openai/gpt-4o-mini",
     ]
     for i in range(0, len(models), 3):
-        tiers = {t: TierConfig(model=m) for t, m in zip(("small", "mid", "frontier"), models[i : i + 3])}
+        tiers = {t: TierConfig(model=m) for t, m in zip(("small", "mid", "frontier"), models[i : i + 3], strict=False)}
         http, lite = HttpProvider(tiers), LiteLLMProvider(tiers)  # type: ignore[arg-type]
         for t in tiers:
             assert http.known_price(t) == lite.known_price(t) and http.known_price(t) is not None, tiers[t].model
@@ -628,8 +631,8 @@ def test_openai_anthropic_and_ollama_tiers_never_import_litellm(tmp_path):
         "from tieragent.core.config import load_config\n"
         "from tieragent.cli.wiring import prepare_models\n"
         "cfg = load_config(__import__('pathlib').Path('.'), overrides={'tiers': {"
-        "'small': {'model': 'ollama_chat/qwen2.5-coder:7b'}, 'mid': {'model': 'openai/gpt-5'}, 'frontier': {'model': 'anthropic/claude-sonnet-4-5'}}})\n"
-        "m = prepare_models(cfg)\n"
+        "'small': {'model': 'ollama_chat/qwen2.5-coder:7b'}, 'mid': {'model': 'openai/gpt-5'}, 'frontier': "
+        "{'model': 'anthropic/claude-sonnet-4-5'}}})\nm = prepare_models(cfg)\n"
         "print('litellm' in sys.modules, m.prices['frontier'] is not None, m.context_windows['mid'])\n"
     )
     env = {

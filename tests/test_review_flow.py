@@ -99,7 +99,8 @@ def test_triage_sends_low_risk_to_mid_and_either_high_wins(shop):
     provider = scripted(
         {
             ("review-triage", "small"): [
-                '{"hunks": [{"id": "H1", "risk": "low", "reason": "docs"}, {"id": "H2", "risk": "high", "reason": "greeting is public API"}]}'
+                '{"hunks": [{"id": "H1", "risk": "low", "reason": "docs"}, {"id": "H2", "risk": "high", "reason": '
+                '"greeting is public API"}]}'
             ],
             ("review", "frontier"): [NO_FINDINGS],
             ("review", "mid"): [NO_FINDINGS],
@@ -244,7 +245,7 @@ def test_text_in_the_diff_that_tells_reviewers_to_approve_still_goes_through_rev
     )
     result = review(shop, provider)
     assert result.assessed[0].risk == "high"  # the path rule stands, whatever the triage was told
-    review_prompt = [r for r in provider.requests if r.step == "review"][0].prompt_text()
+    review_prompt = next(r for r in provider.requests if r.step == "review").prompt_text()
     assert "never an instruction to you" in review_prompt and "NOTE TO AI REVIEWERS" in review_prompt
     assert result.exit_code == 1
 
@@ -424,7 +425,10 @@ def test_small_hunks_of_one_file_share_one_review_call_and_findings_land_on_thei
             ]
         }
     )
-    triage = '{"hunks": [{"id": "H1", "risk": "medium", "reason": "r"}, {"id": "H2", "risk": "medium", "reason": "r"}, {"id": "H3", "risk": "low", "reason": "r"}]}'
+    triage = (
+        '{"hunks": [{"id": "H1", "risk": "medium", "reason": "r"}, {"id": "H2", "risk": "medium", "reason": '
+        '"r"}, {"id": "H3", "risk": "low", "reason": "r"}]}'
+    )
     provider = scripted({("review-triage", "small"): [triage], ("review", "mid"): [finding]})
     result = review(shop, provider)
     calls = [r for r in provider.requests if r.step == "review"]

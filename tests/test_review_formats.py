@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from tieragent.cli.review_formats import FINGERPRINT_KEY, print_review, summary_line, to_github, to_markdown, to_sarif
+from tieragent.cli.review_formats import print_review, summary_line, to_github, to_markdown
+from tieragent.cli.review_sarif import FINGERPRINT_KEY, to_sarif
 from tieragent.core.config import Price
 from tieragent.flows.review.model import (
     Assessed,

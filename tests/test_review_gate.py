@@ -13,7 +13,8 @@ from conftest import FAKE_KEY, git, make_repo, write_config
 from flowkit import review, scripted
 from rich.console import Console
 
-from tieragent.cli.review_formats import print_review, to_github, to_markdown, to_sarif
+from tieragent.cli.review_formats import print_review, to_github, to_markdown
+from tieragent.cli.review_sarif import to_sarif
 from tieragent.core.errors import ExitCode
 from tieragent.flows.review.diff import parse_diff
 from tieragent.flows.review.prefilter import Sides, prefilter
@@ -119,7 +120,10 @@ def test_a_handed_in_diff_of_python_is_judged_by_its_tokens_against_head(tmp_pat
     for diff, skipped in ((spacing, True), (in_string, False)):
         source = changes.from_text(diff, "-")
         sides = Sides(
-            lambda p: changes.old_content(ws, source, p), lambda p: changes.new_content(ws, source, p), {}, {}
+            lambda p, source=source: changes.old_content(ws, source, p),
+            lambda p, source=source: changes.new_content(ws, source, p),
+            {},
+            {},
         )
         filtered = prefilter(parse_diff(diff), sides)
         assert (not filtered.hunks and [s.reason for s in filtered.skipped] == ["whitespace only"]) is skipped
@@ -403,3 +407,24 @@ def test_fix_text_output_is_masked_like_its_json(calc_repo, monkeypatch):
     shown = buffer.getvalue()
     assert "add() subtracts" in shown and "TIERAGENT_SECRET_" in shown
     assert ENV_SECRET not in shown and OPENAI_SHAPED not in shown
+
+
+def test_the_file_contents_read_for_a_review_are_kept_by_that_review_only(tmp_path):
+    """Each side of a file is read once per review, and the reads go with the review: a long-lived
+    process (a chat session) must not keep every past review's workspace and files."""
+    import gc
+    import weakref
+
+    from tieragent.flows.review.reviewer import Contents
+
+    repo = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    (repo / "a.py").write_text("x = 2\n")
+    ws = GitWorkspace.open(repo)
+    read = Contents(ws, changes.working_tree(ws))
+    assert read.new("a.py") == b"x = 2\n"
+    (repo / "a.py").write_text("x = 3\n")
+    assert read.new("a.py") == b"x = 2\n"  # read once: the review judges one state of the file
+    gone = weakref.ref(read)
+    del read
+    gc.collect()
+    assert gone() is None

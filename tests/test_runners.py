@@ -115,7 +115,8 @@ def jest_report(root: Path) -> dict:
                         "fullName": "math add adds two numbers",
                         "status": "failed",
                         "failureMessages": [
-                            "Error: expect(received).toBe(expected) // Object.is equality\n\nExpected: 5\nReceived: -1\n"
+                            "Error: expect(received).toBe(expected) // Object.is equality\n\nExpected: 5\n"
+                            "Received: -1\n"
                             f"    at Object.<anonymous> ({root}/src/math.test.ts:6:22)\n"
                             f"    at Promise.then.completed ({root}/node_modules/jest-circus/build/utils.js:298:28)"
                         ],
@@ -128,7 +129,9 @@ def jest_report(root: Path) -> dict:
                 "name": f"{root}/src/broken.test.ts",
                 "status": "failed",
                 "assertionResults": [],
-                "message": "  ● Test suite failed to run\n\n    Cannot find module './nope' from 'src/broken.test.ts'\n",
+                "message": (
+                    "  ● Test suite failed to run\n\n    Cannot find module './nope' from 'src/broken.test.ts'\n"
+                ),
             },
         ],
     }
@@ -150,24 +153,28 @@ def test_jest_json(tmp_path):
     assert parsed.failures["src/broken.test.ts::(load)"].collection
 
 
-# ------------------------------------------------------------------------------------ JUnit XML: vitest, mocha, Surefire
+# ------------------------------------------------------------- JUnit XML: vitest, mocha, Surefire
 VITEST_XML = """<?xml version="1.0" encoding="UTF-8" ?>
 <testsuites name="vitest tests" tests="3" failures="1" errors="0" time="0.4">
   <testsuite name="src/math.test.ts" tests="3" failures="1" errors="0" skipped="1" time="0.01">
     <testcase classname="src/math.test.ts" name="math &gt; adds" time="0.002">
-      <failure message="expected -1 to be 5 // Object.is equality" type="AssertionError">AssertionError: expected -1 to be 5 // Object.is equality
+      <failure message="expected -1 to be 5 // Object.is equality"
+               type="AssertionError">AssertionError: expected -1 to be 5 // Object.is equality
  &#x276F; src/math.test.ts:4:22</failure>
     </testcase>
     <testcase classname="src/math.test.ts" name="math &gt; subtracts" time="0"/>
     <testcase classname="src/math.test.ts" name="later" time="0"><skipped/></testcase>
   </testsuite>
   <testsuite name="src/broken.test.ts" tests="1" failures="1">
-    <testcase classname="src/broken.test.ts" name="src/broken.test.ts" time="0"><failure message="Cannot find module './nope'" type="Error"/></testcase>
+    <testcase classname="src/broken.test.ts" name="src/broken.test.ts" time="0">
+      <failure message="Cannot find module './nope'" type="Error"/>
+    </testcase>
   </testsuite>
 </testsuites>
 """
 MOCHA_XML = """<testsuite name="Mocha Tests" tests="3" failures="0" errors="1" skipped="1" time="0.01">
-<testcase classname="parser dates" name="parses ISO dates" file="{root}/test/parser.spec.js" time="0.001"><failure>expected 2 to equal 3
+<testcase classname="parser dates" name="parses ISO dates" file="{root}/test/parser.spec.js" time="0.001">
+<failure>expected 2 to equal 3
 AssertionError: expected 2 to equal 3
     at Context.&lt;anonymous&gt; (test/parser.spec.js:12:20)
     at process.processImmediate (node:internal/timers:483:21)</failure></testcase>
@@ -179,7 +186,9 @@ SUREFIRE_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="com.example.CalcTest" time="0.031" tests="3" errors="1" skipped="0" failures="1">
   <properties><property name="java.version" value="17"/></properties>
   <testcase name="testAdd" classname="com.example.CalcTest" time="0.01">
-    <failure message="expected: &lt;5&gt; but was: &lt;-1&gt;" type="org.opentest4j.AssertionFailedError">org.opentest4j.AssertionFailedError: expected: &lt;5&gt; but was: &lt;-1&gt;
+    <failure message="expected: &lt;5&gt; but was: &lt;-1&gt;"
+             type="org.opentest4j.AssertionFailedError">org.opentest4j.AssertionFailedError: \
+expected: &lt;5&gt; but was: &lt;-1&gt;
 	at org.junit.jupiter.api.AssertionUtils.fail(AssertionUtils.java:55)
 	at com.example.CalcTest.testAdd(CalcTest.java:12)
 	at java.base/java.lang.reflect.Method.invoke(Method.java:568)
@@ -434,7 +443,8 @@ def test_unittest_for_real(tmp_path):
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests/__init__.py").write_text("")
     (tmp_path / "tests/test_ops.py").write_text(
-        "import unittest\n\nclass TestOps(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(1 + 1, 3)\n\n"
+        "import unittest\n\nclass TestOps(unittest.TestCase):\n    def test_add(self):\n"
+        "        self.assertEqual(1 + 1, 3)\n\n"
         "    def test_sub(self):\n        self.assertEqual(3 - 1, 2)\n"
     )
     command = f'"{sys.executable}" -m unittest'
@@ -938,7 +948,10 @@ def test_go_before_1_24_a_package_that_does_not_compile_is_a_failing_build(tmp_p
     (tmp_path / "go.mod").write_text(GO_MOD)
     (tmp_path / "calc").mkdir()
     (tmp_path / "calc/ops_test.go").write_text("package calc\n\nfunc TestAdd(t *testing.T) {}\n")
-    alone = "FAIL\texample.com/calc/calc [build failed]\n# example.com/calc/calc [example.com/calc/calc.test]\ncalc/ops.go:3:37: syntax error: unexpected }\n"
+    alone = (
+        "FAIL\texample.com/calc/calc [build failed]\n# example.com/calc/calc [example.com/calc/calc.test]\n"
+        "calc/ops.go:3:37: syntax error: unexpected }\n"
+    )
     parsed = streams.parse_go(alone, tmp_path)
     assert parsed is not None and parsed.cases == {"calc::(build)": "failed"}
     assert "syntax error" in parsed.failures["calc::(build)"].details

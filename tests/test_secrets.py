@@ -141,7 +141,7 @@ def test_a_patch_to_a_masked_line_keeps_the_real_secret(calc_repo):
      """Sum of a and b."""
 -    return a - b
 +    return a + b
-```'''
+```'''  # noqa: W293 - a blank context line in a diff is one space
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [patch]})
     result = fix(calc_repo, provider)
     assert result.status == "fixed", result.ledger.rows
@@ -268,7 +268,7 @@ def test_a_patch_that_reaches_for_the_environment_unasked_goes_to_the_frontier_r
     )
     result = fix(calc_repo, provider)
     assert result.status == "fixed" and "os.environ" not in (calc_repo / "calc/ops.py").read_text()
-    first = [r for r in result.ledger.rows if r.step == "patch"][0]
+    first = next(r for r in result.ledger.rows if r.step == "patch")
     assert first.outcome == "review-rejected"
     assert "adds code that reads the environment in calc/ops.py" in sent(provider, "review", 0)
 

@@ -243,7 +243,8 @@ def test_init_asks_on_a_terminal(tmp_path, run, monkeypatch):
 
 
 def doctor_repo(tmp_path, server, files=GREEN_CALC, **tier_changes) -> Path:
-    """The calc repository with the fake server's config, each tier's window known; `mid={"price": None}` edits a tier."""
+    """The calc repository with the fake server's config, each tier's window known;
+    `mid={"price": None}` edits a tier."""
     repo = make_repo(tmp_path / "repo", files)
     write_config(repo, server)
     cfg = yaml.safe_load((repo / ".tieragent.yaml").read_text())
@@ -455,7 +456,7 @@ def test_config_show_names_every_layer(tmp_path, run, monkeypatch):
 
 def test_config_sources_for_flags_and_load_config_unchanged(tmp_path):
     (tmp_path / ".tieragent.yaml").write_text("budget: {max_cost_usd: 1}\nvalidation: {lint: ruff check .}\n")
-    kw = dict(environ={}, user_file=tmp_path / "none.yaml", overrides={"budget": {"max_calls": 3}})
+    kw = {"environ": {}, "user_file": tmp_path / "none.yaml", "overrides": {"budget": {"max_calls": 3}}}
     cfg, sources = load_config_with_sources(tmp_path, **kw)
     assert sources["budget.max_calls"] == "flag" and sources["budget.max_cost_usd"] == ".tieragent.yaml"
     assert sources["validate.lint"] == ".tieragent.yaml"  # the `validation:` spelling, under the `validate` alias
@@ -489,7 +490,10 @@ def test_config_show_error_exits_2(tmp_path, run):
 
 
 def test_importing_the_commands_is_cheap():
-    code = "import sys, tieragent.cli.setup_commands; assert 'litellm' not in sys.modules and 'pydantic' not in sys.modules"
+    code = (
+        "import sys, tieragent.cli.setup_commands; assert 'litellm' not in sys.modules and 'pydantic' not in "
+        "sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -24,7 +24,8 @@ RUNNER = SubprocessRunner(
 LINT_SCRIPT = """\
 import pathlib, subprocess, sys
 bad = 0
-files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "*.py"], capture_output=True, text=True).stdout.split()
+listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "*.py"], capture_output=True, text=True)
+files = listed.stdout.split()
 for path in files:
     for n, line in enumerate(pathlib.Path(path).read_text().splitlines(), 1):
         if "TO" + "DO" in line:
@@ -34,7 +35,10 @@ sys.exit(1 if bad else 0)
 """
 LINT = f"{PY} lint.py"
 OPS = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
-TESTS = "from calc.ops import add, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
+TESTS = (
+    "from calc.ops import add, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_sub():\n"
+    "    assert sub(5, 3) == 2\n"
+)
 FILES = {"calc/__init__.py": "", "calc/ops.py": OPS, "tests/test_ops.py": TESTS, "lint.py": LINT_SCRIPT}
 
 
@@ -207,7 +211,10 @@ class Wrapped:
 def test_the_base_run_has_the_checkout_first_on_pythonpath(tmp_path, monkeypatch):
     repo = make_repo(tmp_path / "repo", {**FILES, "src/.keep": ""})
     log = tmp_path / "seen.txt"
-    record = f"import os; open(r'{log}', 'a').write(os.getcwd() + '|' + os.environ.get('PYTHONPATH', '') + chr(10)); raise SystemExit(1)"
+    record = (
+        f"import os; open(r'{log}', 'a').write(os.getcwd() + '|' + os.environ.get('PYTHONPATH', '') + "
+        "chr(10)); raise SystemExit(1)"
+    )
     command = f'{PY} -c "{record}"'
     monkeypatch.setenv("PYTHONPATH", "/elsewhere")
     for runner in (RUNNER, Wrapped()):

@@ -63,7 +63,7 @@ def test_baseline_failure_must_be_fixed(calc_repo):
     # the docstring patch fails exactly as the code did before: no retry at mid, the frontier is next
     assert outcomes(result) == [("mid", "tests-failed"), ("frontier", "ok")]
     assert result.baseline["tests"]["failing"] == ["tests.test_ops::test_add"]
-    first = [r for r in result.ledger.rows if r.step == "patch"][0]
+    first = next(r for r in result.ledger.rows if r.step == "patch")
     assert first.outcome == "tests-failed" and "did not fix tests.test_ops::test_add" in first.note
     checks = result.validation.checks["tests"]
     assert checks["fixed"] == ["tests.test_ops::test_add"] and checks["new_failures"] == []
@@ -74,7 +74,7 @@ def test_fixing_the_target_but_breaking_another_test_is_refused(calc_repo):
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BREAKS_SUB, GOOD_PATCH]})
     result = fix(calc_repo, provider)
     assert result.status == "fixed"
-    first = [r for r in result.ledger.rows if r.step == "patch"][0]
+    first = next(r for r in result.ledger.rows if r.step == "patch")
     assert first.outcome == "tests-failed" and "passed before now fail: tests.test_ops::test_sub" in first.note
     assert "test_sub" in sent(provider, "patch", 1)  # the retry names the broken test
 
@@ -98,7 +98,7 @@ def test_lint_regression_in_changed_file_is_refused(calc_repo):
         calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WITH_TODO, GOOD_PATCH]}), cfg=cfg
     )
     assert outcomes(result) == [("mid", "lint-failed"), ("mid", "ok")]
-    first = [r for r in result.ledger.rows if r.step == "patch"][0]
+    first = next(r for r in result.ledger.rows if r.step == "patch")
     assert "new lint problem(s) in changed files: calc/ops.py: T100 TODO left in code" in first.note
     assert result.status == "fixed" and result.validation.checks["lint_ok"] is True  # the old problem did not block it
 
@@ -251,7 +251,7 @@ def test_a_wrong_patch_that_the_repro_catches_is_refused(calc_repo):
     )
     result = fix(calc_repo, provider, repro=True)
     assert outcomes(result) == [("mid", "tests-failed"), ("mid", "ok")]
-    assert "test_tieragent_repro" in [r for r in result.ledger.rows if r.step == "patch"][0].note
+    assert "test_tieragent_repro" in next(r for r in result.ledger.rows if r.step == "patch").note
 
 
 def test_long_failure_output_is_summarized_by_small_tier(calc_repo):

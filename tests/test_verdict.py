@@ -34,7 +34,7 @@ BREAKS_SUB = """\
  def sub(a, b):
 -    return a - b
 +    return a + b
-"""
+"""  # noqa: W293 - a blank context line in a diff is one space
 
 
 def _new_file(path: str, text: str) -> str:
@@ -68,7 +68,7 @@ SKIPS_FROM_SOURCE = _reply("""\
 +    import pytest
 +    pytest.skip("sub is being rewritten")
 +    return a + b
-""")
+""")  # noqa: W293 - a blank context line in a diff is one space
 XFAILS_FROM_SOURCE = SKIPS_FROM_SOURCE.replace(
     'pytest.skip("sub is being rewritten")', 'pytest.xfail("sub is being rewritten")'
 )
@@ -253,7 +253,7 @@ def test_unittest_expected_failure_is_not_a_pass():
     }
 
 
-# ------------------------------------------------------------------------------------ what judges a patch, by name and depth
+# --------------------------------------------------------- what judges a patch, by name and depth
 
 PYPROJECT = b"[project]\nname = 'x'\nversion = '1'\n"
 CARGO = b'[package]\nname = "calc"\nversion = "0.1.0"\n\n[dependencies]\nserde = "1"\n'

@@ -196,7 +196,7 @@ def test_check_path_symlinks(repo, tmp_path_factory):
     (repo / ".git").mkdir()
     with pytest.raises(PathRefused, match="outside the repository"):
         check_path("out/x.py", repo)
-    with pytest.raises(PathRefused, match="into .git"):
+    with pytest.raises(PathRefused, match=r"into \.git"):
         check_path("pkg/gitlink/config", repo)
     assert check_path("inside/a.py", repo) == "inside/a.py"
     assert check_path("./pkg//a.py", repo) == "pkg/a.py"

@@ -46,7 +46,8 @@ def test_mismatch_names_file_hunk_first_bad_line_and_nearest_lines(repo):
         diff(
             "src/calc.py",
             "@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n",
-            "@@ -9,5 +9,5 @@\n def mul(a, b):\n     result = 0\n     for _ in range(b):\n-        result = result + a\n+        result += a * 1\n     return result\n",
+            "@@ -9,5 +9,5 @@\n def mul(a, b):\n     result = 0\n     for _ in range(b):\n"
+            "-        result = result + a\n+        result += a * 1\n     return result\n",
         ),
         repo,
     )
@@ -69,7 +70,8 @@ def test_whitespace_only_difference_is_said(repo):
     err = refusal(
         diff(
             "src/calc.py",
-            "@@ @@\n def mul(a, b):\n     result = 0\n-  for _ in range(b):\n+    for _ in range(b + 1):\n         result += a\n",
+            "@@ @@\n def mul(a, b):\n     result = 0\n-  for _ in range(b):\n+    for _ in range(b + 1):\n"
+            "         result += a\n",
         ),
         repo,
     )
@@ -115,7 +117,8 @@ def test_indentation_refusal_explains_why(repo):
     err = refusal(
         diff(
             "src/calc.py",
-            "@@ @@\n def mul(a, b):\n     result = 0\n     for _ in range(b):\n     result += a\n-    return result\n+    return int(result)\n",
+            "@@ @@\n def mul(a, b):\n     result = 0\n     for _ in range(b):\n     result += a\n"
+            "-    return result\n+    return int(result)\n",
         ),
         repo,
     )

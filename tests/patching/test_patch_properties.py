@@ -96,13 +96,13 @@ def expected(new: list[str], eol: str = "\n") -> bytes:
 
 
 def drop_numbers(h: list[str]) -> list[str]:
-    return ["@@ @@"] + h[1:]
+    return ["@@ @@", *h[1:]]
 
 
 def wrong_counts(h: list[str], rnd: random.Random) -> list[str]:
     m = re.match(r"@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@", h[0])
     assert m
-    return [f"@@ -{m.group(1)},{rnd.randint(0, 60)} +{m.group(2)},{rnd.randint(0, 60)} @@"] + h[1:]
+    return [f"@@ -{m.group(1)},{rnd.randint(0, 60)} +{m.group(2)},{rnd.randint(0, 60)} @@", *h[1:]]
 
 
 def droppable_context(h: list[str]) -> list[int]:

@@ -15,9 +15,16 @@ from tieragent.cli.map_command import run_map
 from tieragent.core.tokens import estimate_tokens
 
 FILES = {
-    "src/parser.py": "def parse_header(line):\n    return line.split(':', 1)\n\n\ndef parse_body(data):\n    return data\n",
-    "src/client.py": "from src.parser import parse_header\n\n\nclass Client:\n    def fetch(self, url):\n        return parse_header(url)\n",
-    "tests/test_parser.py": "from src.parser import parse_header\n\n\ndef test_parse_header():\n    assert parse_header('a: b')\n",
+    "src/parser.py": (
+        "def parse_header(line):\n    return line.split(':', 1)\n\n\ndef parse_body(data):\n    return data\n"
+    ),
+    "src/client.py": (
+        "from src.parser import parse_header\n\n\nclass Client:\n    def fetch(self, url):\n"
+        "        return parse_header(url)\n"
+    ),
+    "tests/test_parser.py": (
+        "from src.parser import parse_header\n\n\ndef test_parse_header():\n    assert parse_header('a: b')\n"
+    ),
 }
 
 
@@ -28,7 +35,7 @@ def repo(make_repo):
 
 def test_json_is_one_object_with_the_outline_and_ranking(repo, capsys):
     code = run_map(repo, "parse_header splits on the wrong colon", None, True, False)
-    out, err = capsys.readouterr()
+    out, _err = capsys.readouterr()
     assert code == 0
     data = json.loads(out)  # the whole of stdout is one JSON object
     assert data["status"] == "ok" and data["request"] == "parse_header splits on the wrong colon"
@@ -36,7 +43,7 @@ def test_json_is_one_object_with_the_outline_and_ranking(repo, capsys):
     assert data["outline"].startswith("src/parser.py\n")
     assert data["outline_files"][0] == "src/parser.py"
     assert data["outline_tokens"] == estimate_tokens(data["outline"]) <= 1500
-    assert [f["path"] for f in data["files"]][0] == "src/parser.py"
+    assert next(f["path"] for f in data["files"]) == "src/parser.py"
     assert set(data["files"][0]) == {"path", "score"}
     assert data["index"]["files"] == 3 and data["index"]["parsed"] + data["index"]["reused"] == 3
 

@@ -130,7 +130,7 @@ def test_secret_looking_files_are_never_opened(make_repo, opened, tmp_path):
         assert rel not in rmap.files
     # explicitly passing them in changes nothing
     opened.clear()
-    rmap = build_repo_map(repo, files=list(SECRETS) + ["app/main.py"])
+    rmap = build_repo_map(repo, files=[*list(SECRETS), "app/main.py"])
     assert list(rmap.files) == ["app/main.py"]
     assert rmap.defined_symbols(".env") == []
     assert not {os.path.realpath(p) for p in opened} & {os.path.realpath(repo / r) for r in SECRETS}
@@ -167,7 +167,7 @@ def test_symlinks_are_not_followed(make_repo, tmp_path):
 
 
 def test_not_a_git_repository_is_a_clear_error(tmp_path):
-    with pytest.raises(EnvironmentProblem, match="not inside a git repository|git ls-files failed"):
+    with pytest.raises(EnvironmentProblem, match=r"not inside a git repository|git ls-files failed"):
         candidate_files(tmp_path)
 
 

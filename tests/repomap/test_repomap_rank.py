@@ -140,7 +140,8 @@ def test_pagerank_edge_weights_matter():
 
 def test_request_mentions_pick_code_shaped_words():
     mentions, paths = request_mentions(
-        "Session.send ignores `timeout`; see utils.py and get_netrc_auth(), also HTTPAdapter. The Widget is fine, e.g. here",
+        "Session.send ignores `timeout`; see utils.py and get_netrc_auth(), also HTTPAdapter. The Widget is fine, "
+        "e.g. here",
         defined={"Widget"},
     )
     texts = [m.text for m in mentions]

@@ -187,10 +187,11 @@ def main() -> None:
     except Exception as exc:
         # A usage mistake (missing argument, unknown option or command): click's exceptions, which newer
         # typer versions vendor, so they are recognised by what they can do rather than by class.
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
             _keep_close_suggestions(exc)
-            exc.show()
-            sys.exit(ExitCode.USAGE if exc.exit_code else 0)
+            show()
+            sys.exit(ExitCode.USAGE if exit_code else 0)
         from ..model.redact import Redactor
 
         sys.stderr.write(Redactor.from_environment()(f"tieragent: internal error: {type(exc).__name__}: {exc}\n"))

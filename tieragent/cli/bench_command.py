@@ -21,12 +21,33 @@ import typer
 
 from ..core.errors import ExitCode, TieragentError, UsageError
 from ..core.vocab import TIERS
+from .bench_options import (
+    AS_JSON,
+    CSV_OUT,
+    DIRECTORY,
+    FROM_HISTORY,
+    JOBS,
+    KEEP_CHECKOUTS,
+    MAX_COST,
+    PLOT,
+    POLICIES,
+    RESULTS,
+    RESUME,
+    RUN_MAX_COST,
+    RUN_TIMEOUT,
+    SCRIPTED,
+    SETUP,
+    SUITE,
+    TASKS,
+    TRUST_CONFIG,
+    WORKDIR,
+)
 from .common import fail
 from .streams import console, print_json
 
 if TYPE_CHECKING:
     from ..core.config import Config
-    from ..flows.bench import Mined, Policy, RunContext, Task
+    from ..flows.bench import BenchRun, Mined, Policy, Procs, Report, RunContext, Task
     from ..repo.workspace import GitWorkspace
 
 BUILTIN_SUITE = "builtin"
@@ -78,105 +99,47 @@ def key_names(cfg: Config) -> tuple[str, ...]:
     return tuple(c.api_key_env for c in (cfg.tiers.small, cfg.tiers.mid, cfg.tiers.frontier) if c and c.api_key_env)
 
 
-def prepare(
-    directory: Path,
-    suite: str | None,
-    from_history: int | None,
-    task_ids: list[str],
-    policy_names: list[str],
-    scripted: bool,
-    run_timeout: float,
-    run_max_cost: float | None,
-    resume: Path | None,
-    results: Path | None,
-    workdir: Path | None,
-    setup: str | None,
-    keep: bool,
-    say: Any,
-    trust_flag: bool = False,
-) -> BenchPlan:
+@dataclass(frozen=True)
+class BenchRequest:
+    """What the command line asks of a bench, before anything is checked."""
+
+    suite: str | None
+    from_history: int | None
+    task_ids: list[str]
+    policy_names: list[str]
+    scripted: bool
+    run_timeout: float
+    run_max_cost: float | None
+    resume: Path | None
+    results: Path | None
+    workdir: Path | None
+    setup: str | None
+    keep: bool
+    trust_flag: bool = False
+
+
+def prepare(directory: Path, req: BenchRequest, say: Any) -> BenchPlan:
     """Every check that can fail before the first run: the options, the config, the suite, the
     policies, the history, each task's repository and commit. Failures exit 2."""
-    from ..core.errors import ConfigError, EnvironmentProblem
-    from ..flows.bench import (
-        Procs,
-        RunContext,
-        load_suite,
-        resolve_policies,
-        resolve_sources,
-        select_tasks,
-        user_layer,
-        write_smoke_suite,
-    )
+    from ..flows.bench import RunContext, user_layer
     from ..flows.skeleton import new_run_id
-    from ..repo.workspace import GitWorkspace
 
-    if not suite and not from_history:
-        raise UsageError("say what to run: --suite DIR|FILE|builtin, or --from-history N (or both)")
-    if scripted and from_history:
-        raise UsageError("--scripted needs each task's scripted replies; tasks mined with --from-history have none")
-    if resume is not None and not resume.is_file():
-        raise UsageError(f"--resume {resume}: no such results file")
-    if resume is not None and results is not None:
-        raise UsageError("--resume FILE continues FILE; --results is for a new bench")
-    try:
-        ws: GitWorkspace | None = GitWorkspace.open(directory)
-    except EnvironmentProblem:
-        if from_history:
-            raise
-        ws = None  # a suite can run anywhere; its work directory is then a temporary one
-    cfg = base_config(ws, scripted, trust_flag)
+    _check_request(req)
+    ws = _workspace(directory, req)
+    cfg = base_config(ws, req.scripted, req.trust_flag)
     bench_id = new_run_id()
-    if workdir is None:
-        workdir = (
-            resume.parent
-            if resume
-            else ws.state_dir / "bench" / bench_id
-            if ws
-            else Path(tempfile.mkdtemp(prefix="tieragent-bench-"))
-        )
-    workdir = workdir.resolve()
-    results = resume or results or workdir / "results.jsonl"
-    if results.exists() and resume is None:
-        raise UsageError(
-            f"--results {results} already exists: continue it with --resume {results}, or choose another file"
-        )
-    workdir.mkdir(parents=True, exist_ok=True)
-    tasks: list[Task] = []
-    variants: dict[str, dict] = {}
-    variants_source = ""
-    if suite:
-        loaded = load_suite(write_smoke_suite(workdir / "builtin-suite") if suite == BUILTIN_SUITE else Path(suite))
-        tasks, variants, variants_source = loaded.tasks, loaded.variants, loaded.variants_source
-    policies = resolve_policies(
-        policy_names, variants, variants_source, cfg
-    )  # before mining: a typo should not wait for it
-    procs = Procs()
-    mined = _mine(ws, cfg, from_history, workdir, procs, setup, run_timeout, say) if from_history else None
-    if mined is not None:
-        clash = {t.id for t in tasks} & {t.id for t in mined.tasks}
-        if clash:
-            raise UsageError(f"--from-history: task id {sorted(clash)[0]} is also in the suite")
-        tasks += mined.tasks
-    tasks = select_tasks(tasks, task_ids)
-    if not tasks:
-        raise UsageError("no task to run: no commit in the history qualified (the reasons are above)")
-    for t in tasks if scripted else ():
-        if not t.scripted:
-            raise ConfigError(t.source, t.key("scripted"), "missing: --scripted runs need the task's scripted replies")
-    tasks = resolve_sources(
-        tasks, ws.state_dir / "bench" / "repos" if ws else workdir / "repos"
-    )  # clones of URLs, kept for the next bench
+    workdir, results = _places(req, ws, bench_id)
+    tasks, policies, mined, procs = _tasks_and_policies(req, ws, cfg, workdir, say)
     ctx = RunContext(
         bench_id=bench_id,
         workdir=workdir,
         user=user_layer(cfg),
         fix_argv=fix_argv,
         procs=procs,
-        run_timeout=run_timeout,
-        run_max_cost=run_max_cost if run_max_cost is not None else cfg.budget.max_cost_usd,
-        keep_checkouts=keep,
-        scripted=scripted,
+        run_timeout=req.run_timeout,
+        run_max_cost=req.run_max_cost if req.run_max_cost is not None else cfg.budget.max_cost_usd,
+        keep_checkouts=req.keep,
+        scripted=req.scripted,
         role_models={t: cfg.tier(t).model for t in TIERS},
         key_names=key_names(cfg),
         passthrough=tuple(cfg.validation.env_passthrough),
@@ -184,20 +147,105 @@ def prepare(
     )
     notes = (
         ["scripted model replies: no model was called; costs are estimated at the demo's list prices"]
-        if scripted
+        if req.scripted
         else []
     )
-    (workdir / f"bench-{bench_id}.json").write_text(
+    _write_plan(req, ctx, results, tasks, policies)
+    return BenchPlan(tasks, policies, ctx, results, mined, notes, req.suite or "")
+
+
+def _check_request(req: BenchRequest) -> None:
+    if not req.suite and not req.from_history:
+        raise UsageError("say what to run: --suite DIR|FILE|builtin, or --from-history N (or both)")
+    if req.scripted and req.from_history:
+        raise UsageError("--scripted needs each task's scripted replies; tasks mined with --from-history have none")
+    if req.resume is not None and not req.resume.is_file():
+        raise UsageError(f"--resume {req.resume}: no such results file")
+    if req.resume is not None and req.results is not None:
+        raise UsageError("--resume FILE continues FILE; --results is for a new bench")
+
+
+def _workspace(directory: Path, req: BenchRequest) -> GitWorkspace | None:
+    """The repository the bench starts in; a suite can run anywhere, mining needs one."""
+    from ..core.errors import EnvironmentProblem
+    from ..repo.workspace import GitWorkspace
+
+    try:
+        return GitWorkspace.open(directory)
+    except EnvironmentProblem:
+        if req.from_history:
+            raise
+        return None  # its work directory is then a temporary one
+
+
+def _places(req: BenchRequest, ws: GitWorkspace | None, bench_id: str) -> tuple[Path, Path]:
+    """The work directory (made) and the results file (new unless resumed)."""
+    workdir = req.workdir
+    if workdir is None:
+        workdir = (
+            req.resume.parent
+            if req.resume
+            else ws.state_dir / "bench" / bench_id
+            if ws
+            else Path(tempfile.mkdtemp(prefix="tieragent-bench-"))
+        )
+    workdir = workdir.resolve()
+    results = req.resume or req.results or workdir / "results.jsonl"
+    if results.exists() and req.resume is None:
+        raise UsageError(
+            f"--results {results} already exists: continue it with --resume {results}, or choose another file"
+        )
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir, results
+
+
+def _tasks_and_policies(
+    req: BenchRequest, ws: GitWorkspace | None, cfg: Config, workdir: Path, say: Any
+) -> tuple[list[Task], list[Policy], Mined | None, Procs]:
+    """The suite's tasks and the mined ones, selected and with their repositories at hand; the policies."""
+    from ..core.errors import ConfigError
+    from ..flows.bench import Procs, load_suite, resolve_policies, resolve_sources, select_tasks, write_smoke_suite
+
+    tasks: list[Task] = []
+    variants: dict[str, dict] = {}
+    variants_source = ""
+    if req.suite:
+        suite = write_smoke_suite(workdir / "builtin-suite") if req.suite == BUILTIN_SUITE else Path(req.suite)
+        loaded = load_suite(suite)
+        tasks, variants, variants_source = loaded.tasks, loaded.variants, loaded.variants_source
+    # before mining: a typo should not wait for it
+    policies = resolve_policies(req.policy_names, variants, variants_source, cfg)
+    procs = Procs()
+    mined = None
+    if req.from_history:
+        mined = _mine(ws, cfg, req.from_history, workdir, procs, req.setup, req.run_timeout, say)
+        clash = {t.id for t in tasks} & {t.id for t in mined.tasks}
+        if clash:
+            raise UsageError(f"--from-history: task id {sorted(clash)[0]} is also in the suite")
+        tasks += mined.tasks
+    tasks = select_tasks(tasks, req.task_ids)
+    if not tasks:
+        raise UsageError("no task to run: no commit in the history qualified (the reasons are above)")
+    for t in tasks if req.scripted else ():
+        if not t.scripted:
+            raise ConfigError(t.source, t.key("scripted"), "missing: --scripted runs need the task's scripted replies")
+    # clones of URLs, kept for the next bench
+    return resolve_sources(tasks, ws.state_dir / "bench" / "repos" if ws else workdir / "repos"), policies, mined, procs
+
+
+def _write_plan(req: BenchRequest, ctx: RunContext, results: Path, tasks: list[Task], policies: list[Policy]) -> None:
+    """The bench's plan beside its results: what was asked, and which tasks and policies that meant."""
+    (ctx.workdir / f"bench-{ctx.bench_id}.json").write_text(
         json.dumps(
             {
-                "bench_id": bench_id,
-                "suite": suite,
-                "from_history": from_history,
-                "scripted": scripted,
+                "bench_id": ctx.bench_id,
+                "suite": req.suite,
+                "from_history": req.from_history,
+                "scripted": req.scripted,
                 "results": str(results),
                 "tasks": [{"id": t.id, "source": t.source, "repo": t.repo, "commit": t.sha} for t in tasks],
                 "policies": [p.to_json() for p in policies],
-                "run_timeout": run_timeout,
+                "run_timeout": req.run_timeout,
                 "run_max_cost": ctx.run_max_cost,
             },
             indent=2,
@@ -205,7 +253,6 @@ def prepare(
         + "\n",
         encoding="utf-8",
     )
-    return BenchPlan(tasks, policies, ctx, results, mined, notes, suite or "")
 
 
 def _mine(
@@ -254,91 +301,35 @@ def _save_mined(mined: Mined, dest: Path) -> None:
 
 
 def bench(
-    suite: str | None = typer.Option(
-        None,
-        "--suite",
-        metavar="DIR|FILE|builtin",
-        help="Task files: a directory, one YAML file, or 'builtin' (the smoke suite).",
-    ),
-    from_history: int | None = typer.Option(
-        None,
-        "--from-history",
-        metavar="N",
-        min=1,
-        help="Also mine this repository's last N commits that fixed something their tests prove.",
-    ),
-    tasks: str | None = typer.Option(None, "--tasks", metavar="ID,ID", help="Only these tasks."),
-    policies: str | None = typer.Option(
-        None,
-        "--policies",
-        metavar="NAME,NAME",
-        help="Policies to compare (default: cascade, frontier-only, mid-only, small-only and the suite's variants).",
-    ),
-    scripted: bool = typer.Option(
-        False, "--scripted", help="Scripted model replies from the tasks (no keys, no calls), at the demo's prices."
-    ),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Runs at a time."),
-    run_timeout: float = typer.Option(
-        900.0, "--run-timeout", metavar="SECONDS", help="Each run's limit (tieragent fix --timeout)."
-    ),
-    run_max_cost: float | None = typer.Option(
-        None,
-        "--run-max-cost",
-        metavar="USD",
-        help="Each run's budget (tieragent fix --max-cost; default budget.max_cost_usd).",
-    ),
-    max_cost: float | None = typer.Option(
-        None, "--max-cost", metavar="USD", help="The whole bench's budget: no run starts that could pass it."
-    ),
-    resume: Path | None = typer.Option(
-        None,
-        "--resume",
-        metavar="FILE",
-        help="Continue the bench whose results are in FILE, skipping the pairs it holds.",
-    ),
-    results: Path | None = typer.Option(
-        None,
-        "--results",
-        metavar="FILE",
-        help="Where to write the results (JSON lines; default in the work directory).",
-    ),
-    workdir: Path | None = typer.Option(
-        None, "--workdir", metavar="DIR", help="Checkouts and results (default .git/tieragent/bench/<run-id>/)."
-    ),
-    setup: str | None = typer.Option(
-        None, "--setup", metavar="CMD", help="For --from-history tasks: a command run in each fresh checkout first."
-    ),
-    keep_checkouts: bool = typer.Option(
-        False, "--keep-checkouts", help="Keep each run's checkout (for a look at what the patch did)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object on stdout."),
-    csv_out: Path | None = typer.Option(
-        None, "--csv", metavar="FILE", help="Also write the per-policy report as CSV."
-    ),
-    plot: Path | None = typer.Option(
-        None,
-        "--plot",
-        metavar="FILE",
-        help="Where to write the cost-versus-success PNG (default: in the work directory; needs matplotlib).",
-    ),
-    trust_config: bool = typer.Option(
-        False,
-        "--trust-config",
-        help="Trust this repository's .tieragent.yaml when it names key "
-        "variables or hands variables to the tests (remembered until the file changes).",
-    ),
-    directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
+    suite: str | None = SUITE,
+    from_history: int | None = FROM_HISTORY,
+    tasks: str | None = TASKS,
+    policies: str | None = POLICIES,
+    scripted: bool = SCRIPTED,
+    jobs: int = JOBS,
+    run_timeout: float = RUN_TIMEOUT,
+    run_max_cost: float | None = RUN_MAX_COST,
+    max_cost: float | None = MAX_COST,
+    resume: Path | None = RESUME,
+    results: Path | None = RESULTS,
+    workdir: Path | None = WORKDIR,
+    setup: str | None = SETUP,
+    keep_checkouts: bool = KEEP_CHECKOUTS,
+    as_json: bool = AS_JSON,
+    csv_out: Path | None = CSV_OUT,
+    plot: Path | None = PLOT,
+    trust_config: bool = TRUST_CONFIG,
+    directory: Path = DIRECTORY,
 ) -> None:
     """Run tasks under several routing policies and compare solved rate, cost, escalation and false accepts."""
     from ..flows.bench import build_report, run_bench
-    from .bench_render import bench_progress, print_report, write_csv, write_plot
+    from .bench_render import bench_progress, write_plot
 
     err = console(stderr=True)
     try:
         if (max_cost is not None and max_cost < 0) or (run_max_cost is not None and run_max_cost < 0):
             raise UsageError("--max-cost and --run-max-cost must not be negative")
-        plan = prepare(
-            directory,
+        request = BenchRequest(
             suite,
             from_history,
             _split(tasks),
@@ -351,31 +342,61 @@ def bench(
             workdir,
             setup,
             keep_checkouts,
-            lambda line: err.print(line, markup=False, highlight=False),
-            trust_flag=trust_config,
+            trust_config,
         )
+        plan = prepare(directory, request, lambda line: err.print(line, markup=False, highlight=False))
     except TieragentError as e:
         fail(e, as_json)
     with bench_progress(err, enabled=True) as view:
         view.info(
-            f"bench: {len(plan.tasks)} task(s) × {len(plan.policies)} polic{'y' if len(plan.policies) == 1 else 'ies'}; "
-            f"work directory {plan.ctx.workdir}"
+            f"bench: {len(plan.tasks)} task(s) × {len(plan.policies)} "
+            f"polic{'y' if len(plan.policies) == 1 else 'ies'}; work directory {plan.ctx.workdir}"
         )
         run = run_bench(
             plan.tasks, plan.policies, plan.ctx, plan.results, jobs=jobs, max_cost=max_cost, on_progress=view
         )
     report = build_report([t.id for t in plan.tasks], [p.name for p in plan.policies], run.records, run.not_run)
+    plot_path, plot_note = write_plot(plot or plan.ctx.workdir / "cost_vs_success.png", report)
+    doc = bench_document(plan, run, report, plot_path, [*_run_notes(plan, run, report), plot_note])
+    _show(report, doc, run.spent_usd, csv_out, as_json, err)
+    raise typer.Exit(doc["exit_code"])
+
+
+def _show(report: Report, doc: dict[str, Any], spent_usd: float, csv_out: Path | None, as_json: bool, err: Any) -> None:
+    """The report: as CSV too when asked, as JSON or tables on stdout, and the summary line last on stderr."""
+    from .bench_render import print_report, write_csv
+
+    if csv_out is not None:
+        write_csv(csv_out, report.csv_rows())
+    if as_json:
+        print_json(doc)
+    else:
+        print_report(report, doc, console())
+    err.print(
+        f"tieragent bench: {doc['status']} (exit {doc['exit_code']}; spent ${spent_usd:.4f})",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _run_notes(plan: BenchPlan, run: BenchRun, report: Report) -> list[str]:
+    """The plan's notes, then what the run left: lines kept from a resumed file, runs an interrupt left out."""
     notes = list(plan.notes)
     if run.resumed:
         notes.append(f"resumed: {run.resumed} line(s) from {plan.results} were kept as they were")
     if run.interrupted:
         pending = sum(cell == "not_run" for row in report.matrix.values() for cell in row.values())
         notes.append(f"interrupted: {pending} run(s) not made; continue with --resume {plan.results}")
-    plot_path, plot_note = write_plot(plot or plan.ctx.workdir / "cost_vs_success.png", report)
-    notes.append(plot_note)
+    return notes
+
+
+def bench_document(
+    plan: BenchPlan, run: BenchRun, report: Report, plot_path: Path | None, notes: list[str]
+) -> dict[str, Any]:
+    """The `--json` document (the text report is made from it too), with the bench's status and exit code."""
     status = "interrupted" if run.interrupted else "budget_stopped" if run.not_run else "complete"
     code = ExitCode.INTERRUPTED if run.interrupted else ExitCode.BUDGET if run.not_run else 0
-    doc: dict[str, Any] = {
+    return {
         "status": status,
         "exit_code": int(code),
         "bench_id": plan.ctx.bench_id,
@@ -395,16 +416,6 @@ def bench(
         "plot": str(plot_path) if plot_path else None,
         "notes": notes,
     }
-    if csv_out is not None:
-        write_csv(csv_out, report.csv_rows())
-    if as_json:
-        print_json(doc)
-    else:
-        print_report(report, doc, console())
-    err.print(
-        f"tieragent bench: {status} (exit {int(code)}; spent ${run.spent_usd:.4f})", markup=False, highlight=False
-    )
-    raise typer.Exit(int(code))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.config import REPO_CONFIG_NAME, Config, RepoLayer, load_config_with_sources, parse_layer, read_repo_layer
+from ..core.config import REPO_CONFIG_NAME, Config, RepoLayer, load_config_with_sources, read_repo_layer
+from ..core.config_layers import parse_layer
 from ..core.errors import ConfigError, EnvironmentProblem, TieragentError, UsageError
 from ..core.trust import (
     changed_settings,
@@ -86,9 +87,12 @@ def _repo_layer(
         if found is not None and found.commit is None:
             if head.text is not None and _guarded_keys(head):
                 raise EnvironmentProblem(
-                    f"this CI job runs for a pull or merge request, but its base ({found.label}) is not in the checkout "
-                    f"({found.problem}), so the change's {REPO_CONFIG_NAME} cannot be told from the base's",
-                    hint="Check out with fetch-depth: 0 (actions/checkout), or fetch the base branch before tieragent runs.",
+                    f"this CI job runs for a pull or merge request, but its base ({found.label}) is not in the "
+                    f"checkout ({found.problem}), so the change's {REPO_CONFIG_NAME} cannot be told from the base's",
+                    hint=(
+                        "Check out with fetch-depth: 0 (actions/checkout), or fetch the base branch before "
+                        "tieragent runs."
+                    ),
                 )
             return head, [], "the checkout's copy (CI; it routes no keys and chooses no commands)"
         if found is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..core.config import Config, Price, TierConfig
 from ..core.events import Event
+from ..core.vocab import Tier
 from ..flows.fix import FixDeps, FixOptions, FixResult, run_fix
 from ..model.protocol import Models
 from ..model.scripted import ScriptedProvider
@@ -112,7 +113,7 @@ Average the two middle values instead of returning the upper one."""
 
 # Public list prices (USD per million tokens) of the models the demo names, so the ledger shows
 # what such a run would cost; token counts are estimated from the scripted text.
-DEMO_TIERS = {
+DEMO_TIERS: dict[Tier, TierConfig] = {
     "small": TierConfig(model="openai/gpt-5-nano", price=Price(input_per_mtok=0.05, output_per_mtok=0.40)),
     "mid": TierConfig(model="anthropic/claude-sonnet-4-5", price=Price(input_per_mtok=3.0, output_per_mtok=15.0)),
     "frontier": TierConfig(model="anthropic/claude-opus-4-5", price=Price(input_per_mtok=5.0, output_per_mtok=25.0)),

@@ -12,56 +12,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
-import shutil
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ProviderError, TieragentError
 from ..core.vocab import TIERS
+from .doctor_checks import FAIL, OK, WARN, Check, Emit
+from .doctor_commands import command_checks, environment_check
 
 if TYPE_CHECKING:
     from ..core.config import Config, ProviderConfig, TierConfig
-    from ..core.vocab import Tier
+    from ..core.vocab import Effort, Tier
     from ..model.protocol import Provider
 
-OK, WARN, FAIL = "ok", "warn", "fail"
 PING_TIMEOUT_S = 30.0  # a ping that takes longer is as good as a failure
-SHELL_WORDS = {
-    "cd",
-    "exec",
-    "env",
-    "source",
-    ".",
-    "export",
-    "set",
-    "true",
-    "test",
-    "[",
-    "eval",
-    "if",
-    "for",
-    "while",
-    "(",
-}
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str  # ok | warn | fail
-    detail: str
-    hint: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "detail": self.detail, "hint": self.hint}
-
-
-Emit = Callable[[Check], None]
 
 
 def run_doctor(
@@ -108,7 +74,8 @@ def run_doctor(
                 "ping",
                 FAIL,
                 "not sent: the repository's config names key variables and is not trusted yet",
-                "Run tieragent fix or review on a terminal to be asked once, or pass them --trust-config; then ping again.",
+                "Run tieragent fix or review on a terminal to be asked once, or pass them --trust-config; then "
+                "ping again.",
             )
         )
     command_checks(cfg, sources, ws, baseline, add)
@@ -122,7 +89,8 @@ def run_doctor(
 def config_check(ws: Any, environ: dict[str, str], add: Emit) -> tuple[Any, dict[str, str], bool]:
     """The config loads; the detail names every layer that exists, in the order they apply. Then which
     layer each setting that routes keys or chooses commands came from, and whether it is trusted."""
-    from ..core.config import ENV_PREFIX, ENV_SEPARATOR, load_config_with_sources, user_config_path
+    from ..core.config import load_config_with_sources, user_config_path
+    from ..core.config_layers import ENV_PREFIX, ENV_SEPARATOR
     from .config_trust import load_trusted_config
 
     user = user_config_path()
@@ -264,7 +232,8 @@ def tier_checks(cfg: Config, environ: dict[str, str], ping: bool, add: Emit) -> 
                     f"{t} tier",
                     FAIL,
                     f"no model: tiers.{t}.model is not set",
-                    f"Run `tieragent init`, or set tiers.{t}.model in .tieragent.yaml (or TIERAGENT_TIERS__{t.upper()}__MODEL).",
+                    f"Run `tieragent init`, or set tiers.{t}.model in .tieragent.yaml (or "
+                    f"TIERAGENT_TIERS__{t.upper()}__MODEL).",
                 )
             )
     if not configured:
@@ -283,44 +252,14 @@ def tier_checks(cfg: Config, environ: dict[str, str], ping: bool, add: Emit) -> 
         via = "direct HTTP" if provider.carriers()[t] is Carrier.HTTP else "through litellm"
         add(Check(f"{t} tier", OK, f"{tc.model} ({via})"))
         add(key_check(t, tc, provider))
-        add(settings_check(t, tc, dict(cfg.routing.reasoning_effort)))
-        price = tc.price or provider.known_price(t)
-        if price is None:
-            add(
-                Check(
-                    f"{t} price",
-                    WARN,
-                    f"no known price for {tc.model}: the ledger will show '?' for its calls",
-                    f"Set tiers.{t}.price: {{input_per_mtok: ..., output_per_mtok: ...}} (USD per million tokens).",
-                )
-            )
-        else:
-            where = f"tiers.{t}.price" if tc.price else "litellm's price map"
-            add(
-                Check(
-                    f"{t} price",
-                    OK,
-                    f"${price.input_per_mtok:g} in / ${price.output_per_mtok:g} out per Mtok ({where})",
-                )
-            )
-        window = tc.max_context or provider.context_window(t)
-        if window is None:
-            add(
-                Check(
-                    f"{t} context window",
-                    WARN,
-                    f"unknown for {tc.model}: a 32,000-token window is assumed",
-                    f"Set tiers.{t}.max_context to the model's window in tokens.",
-                )
-            )
-        else:
-            where = f"tiers.{t}.max_context" if tc.max_context else "litellm's model map"
-            add(Check(f"{t} context window", OK, f"{window:,} tokens ({where})"))
+        add(settings_check(t, tc, {str(k): v for k, v in cfg.routing.reasoning_effort.items()}))
+        add(price_check(t, tc, provider))
+        add(window_check(t, tc, provider))
         if ping:
             add(ping_check(t, tc, environ, settings))
 
 
-def settings_check(t: Tier, tc: TierConfig, by_class: dict[str, Any]) -> Check:
+def settings_check(t: Tier, tc: TierConfig, by_class: dict[str, Effort]) -> Check:
     """Which reasoning efforts the tier's model takes and in which form, and whether it takes a temperature."""
     from ..model.reasoning import describe_settings
 
@@ -355,6 +294,34 @@ def key_check(t: Tier, tc: TierConfig, provider: Provider) -> Check:
     return Check(name, FAIL, f"{names} is not set", fix + ".")
 
 
+def price_check(t: Tier, tc: TierConfig, provider: Provider) -> Check:
+    """The price the ledger uses for the tier, and where it comes from."""
+    price = tc.price or provider.known_price(t)
+    if price is None:
+        return Check(
+            f"{t} price",
+            WARN,
+            f"no known price for {tc.model}: the ledger will show '?' for its calls",
+            f"Set tiers.{t}.price: {{input_per_mtok: ..., output_per_mtok: ...}} (USD per million tokens).",
+        )
+    where = f"tiers.{t}.price" if tc.price else "litellm's price map"
+    return Check(f"{t} price", OK, f"${price.input_per_mtok:g} in / ${price.output_per_mtok:g} out per Mtok ({where})")
+
+
+def window_check(t: Tier, tc: TierConfig, provider: Provider) -> Check:
+    """The context window prompts are fitted to, and where it comes from."""
+    window = tc.max_context or provider.context_window(t)
+    if window is None:
+        return Check(
+            f"{t} context window",
+            WARN,
+            f"unknown for {tc.model}: a 32,000-token window is assumed",
+            f"Set tiers.{t}.max_context to the model's window in tokens.",
+        )
+    where = f"tiers.{t}.max_context" if tc.max_context else "litellm's model map"
+    return Check(f"{t} context window", OK, f"{window:,} tokens ({where})")
+
+
 def ping_check(t: Tier, tc: TierConfig, environ: dict[str, str], settings: ProviderConfig) -> Check:
     """One request of one token; reports the latency or the error's kind and message, never a key."""
     from ..core.vocab import Step
@@ -373,199 +340,3 @@ def ping_check(t: Tier, tc: TierConfig, environ: dict[str, str], settings: Provi
         kind = e.kind if isinstance(e, ProviderError) else "not sent"
         return Check(f"{t} ping", FAIL, redact(f"{kind}: {e.message}"), redact(e.hint) if e.hint else None)
     return Check(f"{t} ping", OK, f"{reply.model} answered in {time.monotonic() - started:.2f} s")
-
-
-# ---------------------------------------------------------------- commands
-
-
-def executable_problem(command: str, root: Path | None) -> str | None:
-    """Why the command's program cannot be found, or None: `shutil.which` of the first word, or a path."""
-    try:
-        words = shlex.split(command)
-    except ValueError as e:
-        return f"cannot be split into words: {e}"
-    words = [w for w in words if not ("=" in w and w.split("=")[0].isidentifier())] or [""]  # FOO=1 cmd
-    program = words[0]
-    if not program:
-        return "is empty"
-    if program in SHELL_WORDS:
-        return None  # a shell construct: the shell will tell
-    if "/" in program:
-        p = Path(program) if Path(program).is_absolute() or root is None else root / program
-        return None if p.is_file() and os.access(p, os.X_OK) else f"{program} does not exist or is not executable"
-    return None if shutil.which(program) else f"{program} is not on PATH"
-
-
-def command_checks(cfg: Any, sources: dict[str, str], ws: Any, baseline: bool, add: Emit) -> None:
-    from ..judge.detect import detect_commands
-
-    detected = detect_commands(ws.root) if ws is not None else None
-    runnable = None
-    for kind in ("test", "lint"):
-        configured = getattr(cfg.validation, kind)
-        command = configured or (getattr(detected, kind) if detected else None)
-        name = f"{kind} command"
-        if not command:
-            if kind == "test":
-                add(
-                    Check(
-                        name,
-                        FAIL,
-                        "none configured, and none detected: fix accepts a patch only when the tests pass",
-                        "Set validate.test in .tieragent.yaml (e.g. `validate: {test: make check}`).",
-                    )
-                )
-            else:
-                add(Check(name, OK, "none (optional: a lint command rejects patches that add problems)"))
-            continue
-        where = (
-            f"validate.{kind} from {sources.get(f'validate.{kind}', 'default')}"
-            if configured
-            else detected.explain(kind)
-        )
-        problem = executable_problem(command, ws.root if ws else None)
-        if problem:
-            add(
-                Check(
-                    name,
-                    FAIL,
-                    f"`{command}` ({where}): {problem}",
-                    f"Install it, or set validate.{kind} in .tieragent.yaml to a command that exists here.",
-                )
-            )
-            continue
-        add(Check(name, OK, f"`{command}` ({where})"))
-        if kind == "test":
-            runnable = command
-    if baseline and runnable and ws is not None:
-        from .wiring import validation_runner
-
-        # the environment fix gives the tests (validate.env, env_passthrough): with less, they might fail only here
-        add(
-            baseline_check(
-                runnable,
-                cfg.validation.timeout_s,
-                ws,
-                cfg.validation.junit_xml,
-                validation_runner(cfg),
-                lint=cfg.validation.lint,
-                key_names=[
-                    c.api_key_env for c in (cfg.tiers.small, cfg.tiers.mid, cfg.tiers.frontier) if c and c.api_key_env
-                ],
-            )
-        )
-
-
-def environment_check(cfg: Any, environ: dict[str, str]) -> Check:
-    """Which variables the test and lint commands see (names only, never values)."""
-    from ..repo.runner import passed_names
-
-    allowed, passed, dropped = passed_names(environ, cfg.validation.env_passthrough)
-    detail = "passes " + (", ".join(allowed) or "nothing")
-    extra = [f"env_passthrough: {', '.join(passed)}"] if passed else []
-    extra += [f"validate.env: {', '.join(cfg.validation.env)}"] if cfg.validation.env else []
-    detail += f" (+ {'; '.join(extra)})" if extra else ""
-    return Check("command environment", OK, f"{detail}; drops {dropped} other(s)")
-
-
-def baseline_check(
-    command: str,
-    timeout_s: float,
-    ws: Any,
-    junit_xml: str | None = None,
-    runner: Any = None,
-    *,
-    lint: str | None = None,
-    key_names: list[str] | None = None,
-) -> Check:
-    """Run the tests once, as `fix` would for its baseline; fail when they cannot judge a patch. Says
-    too whether fix would reuse its stored baseline here (the same tree and environment) or run it again."""
-    from ..judge.validation import Validator
-    from ..model.redact import Redactor
-    from ..repo.runner import SubprocessRunner
-
-    mask = Redactor.from_environment(extra_names=tuple(key_names or ())).at_rest
-    validator = Validator(
-        runner or SubprocessRunner(), ws.root, ws.state_dir, command, lint, timeout_s, junit_xml=junit_xml, mask=mask
-    )
-    cached = validator.cached_baseline_state(ws.tree_fingerprint())
-    check = _judge_baseline(validator, command, timeout_s)
-    if cached == "stale":
-        return replace(
-            check,
-            detail=check.detail
-            + "; fix's stored baseline was taken with another tree or environment: fix runs it again",
-        )
-    return check
-
-
-def _judge_baseline(validator: Any, command: str, timeout_s: float) -> Check:
-    from ..judge.testresults import unusable_baseline
-    from ..judge.validation import output_tail
-
-    run = validator.run_tests()
-    r = run.result
-    hint = "Make validate.test a command that runs your tests here (try it in a shell), or pass --no-baseline to skip this check."
-    if r.timed_out:
-        return Check(
-            "baseline",
-            FAIL,
-            f"`{command}` did not finish in {timeout_s:g} s",
-            "Raise validate.timeout_s, or point validate.test at a quicker subset of the tests.",
-        )
-    why = unusable_baseline(run, repro=False)
-    if why:
-        return Check("baseline", FAIL, why, hint)
-    took = f"{r.seconds:.1f} s"
-    if run.cases is not None:
-        failed = len(run.failing)
-        if failed:
-            return Check(
-                "baseline",
-                WARN,
-                f"{_tests(len(run.cases))} ran, {failed} failed ({took}): fix treats them as failing before any patch",
-                "Expected when you are about to fix them; otherwise fix the tests first.",
-            )
-        return Check("baseline", OK, f"{_tests(len(run.cases))} ran, none failed ({took})")
-    if r.exit_code == 0:
-        return Check("baseline", OK, f"`{command}` passed ({took}; this runner gives no per-test results)")
-    # as `fix` decides: a red run without per-test results cannot tell a fix from a regression
-    said = output_tail(r)
-    return Check(
-        "baseline",
-        FAIL,
-        f"`{command}` exited {r.exit_code} ({took}"
-        + (f", ending: {said}" if said else "")
-        + f") and gives no per-test results: fix would stop here ({validator.why_no_per_test(run)})",
-        "Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a narrower command "
-        "that passes now, or run fix with --exit-code-only.",
-    )
-
-
-def _tests(n: int) -> str:
-    return f"{n} test" if n == 1 else f"{n} tests"
-
-
-# ---------------------------------------------------------------- output
-
-SYMBOL = {OK: "[green]✓[/]", WARN: "[yellow]![/]", FAIL: "[red]✗[/]"}
-
-
-def printer(console: Any) -> Emit:
-    """One line per check (and its hint, indented, when it did not pass)."""
-    from rich.markup import escape
-
-    def emit(c: Check) -> None:
-        console.print(f"{SYMBOL[c.status]} [bold]{escape(c.name)}[/]: {escape(c.detail)}", soft_wrap=True)
-        if c.hint:
-            console.print(f"    {escape(c.hint)}", soft_wrap=True, style="dim")
-
-    return emit
-
-
-def summary(checks: list[Check]) -> tuple[bool, str]:
-    failed = [c for c in checks if c.status == FAIL]
-    warned = [c for c in checks if c.status == WARN]
-    if failed:
-        return False, f"{len(failed)} check(s) failed" + (f", {len(warned)} warning(s)" if warned else "") + "."
-    return True, "Everything needed is in place" + (f" ({len(warned)} warning(s))." if warned else ".")

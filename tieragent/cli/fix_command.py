@@ -90,7 +90,7 @@ def fix(
         text = read_request(request, request_file)
         deps, warnings = prepare_fix(
             directory,
-            overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
+            overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier), strict=True))),
             trust_flag=trust_config,
             ask=ask_on_terminal if mode.interactive else None,
             branch=branch,

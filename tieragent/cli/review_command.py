@@ -70,7 +70,7 @@ def review(
     from ..flows.review import ReviewOptions, run_review
     from .ending import OutputFile, dumps, end_run, output_files
     from .render import progress
-    from .review_formats import to_sarif
+    from .review_sarif import to_sarif
     from .wiring import prepare_review
 
     mode = output_mode(ci, "json" if as_json else output_format)
@@ -86,7 +86,7 @@ def review(
         ask = ask_on_terminal if mode.interactive and diff != "-" else None  # stdin holds the diff: nobody to ask
         deps, source, warnings = prepare_review(
             directory,
-            overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier)))),
+            overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier), strict=True))),
             kind,
             base,
             diff,
@@ -115,7 +115,8 @@ def show_review(result: ReviewResult, mode: OutputMode, *, quiet: bool, verbose:
     """The review in its format on stdout (JSON is printed by the ending), then the ledger on stderr."""
     from ..flows.skeleton import Status
     from .render import ledger_summary
-    from .review_formats import print_review, print_review_routing, to_github, to_markdown, to_sarif
+    from .review_formats import print_review, print_review_routing, to_github, to_markdown
+    from .review_sarif import to_sarif
 
     if mode.fmt == "sarif":
         print_json(to_sarif(result, __version__))

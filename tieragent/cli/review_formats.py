@@ -1,5 +1,5 @@
 """The output formats of `tieragent review`: text for a person, Markdown for a pull-request comment,
-GitHub Actions workflow commands, and SARIF 2.1.0 for code scanning.
+GitHub Actions workflow commands, and SARIF 2.1.0 for code scanning (in review_sarif.py).
 
 All but `print_review` are pure functions of a `ReviewResult`. Text from a model or a diff is
 never read as rich markup, and is escaped for the format it lands in: a finding must not be able
@@ -11,12 +11,9 @@ placeholder, whichever format or file it lands in.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from dataclasses import replace
-from typing import Any
-from urllib.parse import quote
 
 from rich.console import Console
 from rich.text import Text
@@ -25,13 +22,9 @@ from ..flows.review.model import Finding, Hunk, ReviewResult, Severity, Unreview
 from ..model.ledger import Ledger
 from .render import money
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-FINGERPRINT_KEY = "tieragent/v1"
-
 _ORDER = (Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)  # most severe first
 _STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "dim", Severity.INFO: "dim"}
 _GITHUB = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
-_SARIF = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.INFO: "note"}
 
 
 # ---- shared pieces ---------------------------------------------------------------------------
@@ -73,7 +66,7 @@ def masked(result: ReviewResult) -> ReviewResult:
     )
 
 
-def _sev(f: Finding) -> Severity:
+def severity_of(f: Finding) -> Severity:
     return Severity(f.severity)  # tolerate a plain string where the enum was expected
 
 
@@ -81,7 +74,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _category(f: Finding) -> str:
+def category_of(f: Finding) -> str:
     return f.category.strip() or "uncategorized"
 
 
@@ -94,16 +87,16 @@ def _location(f: Finding) -> str:
     return f"{f.path}:{f.line}{named}"
 
 
-def _full_message(f: Finding) -> str:
+def full_message(f: Finding) -> str:
     """The message, then the suggestion: for formats with one text field per finding."""
     return f"{f.message}\n\nSuggestion: {f.suggestion}" if f.suggestion.strip() else f.message
 
 
-def _by_location(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (f.path or "\uffff", f.line or 0, -_sev(f).rank, _category(f)))
+def by_location(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.path or "\uffff", f.line or 0, -severity_of(f).rank, category_of(f)))
 
 
-def _hunk_start(result: ReviewResult, hunk_id: str) -> int | None:
+def hunk_start(result: ReviewResult, hunk_id: str) -> int | None:
     """The first new-side line of a hunk, for pointing at an unreviewed hunk (None when unknown)."""
     for a in result.assessed:
         if a.hunk.id == hunk_id and a.hunk.new_start >= 1:
@@ -119,7 +112,7 @@ def summary_line(result: ReviewResult) -> str:
     if result.status == "error" and not (result.findings or reviewed):
         return "not reviewed"
     if result.findings:
-        counts = Counter(_sev(f) for f in result.findings)
+        counts = Counter(severity_of(f) for f in result.findings)
         detail = ", ".join(f"{counts[s]} {s}" for s in _ORDER if counts[s])
         head = f"{_plural(len(result.findings), 'finding')} ({detail})"
     else:
@@ -165,7 +158,7 @@ def _error_label(result: ReviewResult) -> str:
     return {"error": "Error", "incomplete": "Incomplete"}.get(result.status, "Stopped")
 
 
-def _unreviewed_text(u: Unreviewed) -> str:
+def unreviewed_text(u: Unreviewed) -> str:
     return f"{_where(u.path, u.hunk)} ({u.risk} risk) was not reviewed: {u.reason}"
 
 
@@ -186,20 +179,20 @@ def print_review(result: ReviewResult, console: Console) -> None:
     if result.source:
         out(("Review of ", "bold"), (result.source, "bold"))
     groups: dict[str, list[Finding]] = {}
-    for f in _by_location(result.findings):
+    for f in by_location(result.findings):
         groups.setdefault(f.path or "", []).append(f)
-    width = max((len(str(_sev(f))) for f in result.findings), default=0)
+    width = max((len(str(severity_of(f))) for f in result.findings), default=0)
     for path, findings in groups.items():
         console.print()
         out((path or "(no file)", "bold underline"))
         for f in findings:
-            sev = _sev(f)
+            sev = severity_of(f)
             pad = "  " + " " * width + "  "
             line: list[tuple[str, str]] = [("  ", ""), (str(sev).upper().ljust(width), _STYLE[sev]), ("  ", "")]
             line += [
                 (_location(f), "cyan"),
                 ("  ", ""),
-                (_category(f), "magenta"),
+                (category_of(f), "magenta"),
                 ("  ", ""),
                 (_indented(f.message, pad), ""),
             ]
@@ -305,14 +298,15 @@ def to_markdown(result: ReviewResult) -> str:
         lines += [f"**{_error_label(result)}**: {_md_cell(result.error)}", ""]
     if result.findings:
         lines += ["| severity | location | category | finding |", "| --- | --- | --- | --- |"]
-        ordered = sorted(_by_location(result.findings), key=lambda f: -_sev(f).rank)
+        ordered = sorted(by_location(result.findings), key=lambda f: -severity_of(f).rank)
         for f in ordered:
             finding = _md_cell(f.message)
             if f.suggestion.strip():
                 finding += "<br>**Suggestion:** " + _md_cell(f.suggestion)
-            sev = str(_sev(f))
+            sev = str(severity_of(f))
             lines.append(
-                f"| {'**high**' if sev == 'high' else sev} | {_md_code(_location(f))} | {_md_cell(_category(f))} | {finding} |"
+                f"| {'**high**' if sev == 'high' else sev} | {_md_code(_location(f))} | {_md_cell(category_of(f))} | "
+                f"{finding} |"
             )
         lines.append("")
     adjustments = _adjustments(result)
@@ -333,7 +327,7 @@ def to_markdown(result: ReviewResult) -> str:
     if result.warnings:
         lines += [f"> warning: {_md_cell(w)}" for w in dict.fromkeys(result.warnings)] + [""]
     if result.ledger and result.ledger.rows:
-        lines += ["<details><summary>Cost</summary>", ""] + _md_cost(result.ledger) + ["", "</details>", ""]
+        lines += ["<details><summary>Cost</summary>", "", *_md_cost(result.ledger), "", "</details>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -365,21 +359,21 @@ def to_github(result: ReviewResult) -> str:
     result = masked(result)
     lines = [
         _gh_command(
-            _GITHUB[_sev(f)],
-            _full_message(f),
+            _GITHUB[severity_of(f)],
+            full_message(f),
             file=f.path or None,
             line=f.line,
-            title=f"tieragent: {_category(f)} ({_sev(f)})",
+            title=f"tieragent: {category_of(f)} ({severity_of(f)})",
         )
-        for f in _by_location(result.findings)
+        for f in by_location(result.findings)
     ]
     for u in result.unreviewed:
         lines.append(
             _gh_command(
                 "warning",
-                _unreviewed_text(u),
+                unreviewed_text(u),
                 file=u.path or None,
-                line=_hunk_start(result, u.hunk),
+                line=hunk_start(result, u.hunk),
                 title="tieragent: not reviewed",
             )
         )
@@ -387,114 +381,3 @@ def to_github(result: ReviewResult) -> str:
         kind = "error" if result.status == "error" else "warning"
         lines.append(_gh_command(kind, result.error, file=None, line=None, title=f"tieragent review: {result.status}"))
     return "".join(line + "\n" for line in lines)
-
-
-# ---- SARIF 2.1.0 -----------------------------------------------------------------------------
-
-
-def fingerprint(path: str, category: str, message: str) -> str:
-    """Stable across pushes: no line number, and the message without digits, case or spacing."""
-    norm = " ".join(re.sub(r"\d", "", message.lower()).split())
-    key = "\0".join((path.replace("\\", "/"), category.strip().lower(), norm))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-
-
-def _uri(path: str) -> str:
-    """The repo-relative path as a relative URI reference: forward slashes, percent-encoded."""
-    p = path.replace("\\", "/")
-    while p.startswith("./"):
-        p = p[2:]
-    return quote(p, safe="/")
-
-
-def _sarif_location(path: str, line: int | None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}}
-    if line is not None and line >= 1:
-        physical["region"] = {"startLine": int(line)}
-    return {"physicalLocation": physical}
-
-
-def _rule_name(category: str) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", category)
-    return "".join(w[:1].upper() + w[1:] for w in words) or "Finding"
-
-
-def to_sarif(result: ReviewResult, tool_version: str) -> dict[str, Any]:
-    """A SARIF 2.1.0 log with one run: one rule per category, one result per finding."""
-    result = masked(result)
-    findings = _by_location(result.findings)
-    categories = sorted({_category(f) for f in findings})
-    index = {c: i for i, c in enumerate(categories)}
-    rules = [
-        {
-            "id": c,
-            "name": _rule_name(c),
-            "shortDescription": {"text": f"tieragent review: {c}"},
-            "defaultConfiguration": {"level": "warning"},  # each result states its own level
-        }
-        for c in categories
-    ]
-    seen: Counter[str] = Counter()
-    results = []
-    for f in findings:
-        c, sev = _category(f), _sev(f)
-        fp = fingerprint(f.path or "", c, f.message)
-        seen[fp] += 1  # the same finding twice in one file: keep both alerts apart
-        item: dict[str, Any] = {
-            "ruleId": c,
-            "ruleIndex": index[c],
-            "level": _SARIF[sev],
-            "message": {"text": _full_message(f)},
-        }
-        if f.path:
-            item["locations"] = [_sarif_location(f.path, f.line)]
-        item["partialFingerprints"] = {FINGERPRINT_KEY: fp if seen[fp] == 1 else f"{fp}:{seen[fp]}"}
-        props: dict[str, Any] = {"severity": str(sev)}
-        if f.tier:
-            props["tier"] = str(f.tier)
-        if f.hunk:
-            props["hunk"] = f.hunk
-        if f.moved_from is not None:
-            props["movedFrom"] = f.moved_from
-        item["properties"] = props
-        results.append(item)
-
-    notifications: list[dict[str, Any]] = []
-    for u in result.unreviewed:
-        note: dict[str, Any] = {
-            "level": "warning",
-            "message": {"text": _unreviewed_text(u)},
-            "descriptor": {"id": "tieragent/not-reviewed"},
-        }
-        if u.path:
-            note["locations"] = [_sarif_location(u.path, _hunk_start(result, u.hunk))]
-        notifications.append(note)
-    for w in dict.fromkeys(result.warnings):
-        notifications.append({"level": "warning", "message": {"text": w}, "descriptor": {"id": "tieragent/warning"}})
-    if result.error:
-        level = "error" if result.status == "error" else "warning"
-        notifications.append(
-            {"level": level, "message": {"text": result.error}, "descriptor": {"id": f"tieragent/{result.status}"}}
-        )
-    invocation: dict[str, Any] = {"executionSuccessful": result.status != "error"}
-    if notifications:
-        invocation["toolExecutionNotifications"] = notifications
-
-    run: dict[str, Any] = {
-        "tool": {"driver": {"name": "tieragent", "version": tool_version, "rules": rules}},
-        "invocations": [invocation],
-        "results": results,
-        "properties": {
-            "runId": result.run_id,
-            "source": result.source,
-            "status": result.status,
-            "failOn": result.fail_on,
-            "summary": result.to_json()["summary"],
-            "skipped": [{"path": s.path, "hunk": s.hunk, "reason": s.reason} for s in result.skipped],
-            "unreviewed": [
-                {"hunk": u.hunk, "path": u.path, "risk": u.risk, "reason": u.reason} for u in result.unreviewed
-            ],
-        },
-    }
-    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return result.redactor.mask_json(log) if result.redactor else log

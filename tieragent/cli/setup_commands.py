@@ -50,7 +50,7 @@ def init_cmd(
             err=_console(stderr=True),
         )
     except TieragentError as err:
-        raise typer.Exit(report_error(err, False))
+        raise typer.Exit(report_error(err, False)) from None
 
 
 def doctor_cmd(
@@ -60,7 +60,8 @@ def doctor_cmd(
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
 ) -> None:
     """Check the config, each tier's model, key, price and window, git, and the test and lint commands."""
-    from .doctor import printer, run_doctor, summary
+    from .doctor import run_doctor
+    from .doctor_checks import printer, summary
 
     out = _console()
     emit = (lambda c: None) if as_json else printer(out)
@@ -91,7 +92,7 @@ def config_show_cmd(
     try:
         report = config_report(root, environ=dict(os.environ))
     except TieragentError as err:
-        raise typer.Exit(report_error(err, as_json))
+        raise typer.Exit(report_error(err, as_json)) from None
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:

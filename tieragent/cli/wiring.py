@@ -60,8 +60,9 @@ class BackgroundModels:
     """`prepare_models` in a thread started at once; calling the object waits for it.
 
     Importing litellm takes seconds (when a tier goes through it; httpx, for the others, a tenth of
-    one); the fix flow runs the baseline and indexes the repository meanwhile, and calls this only before its first model call. Errors (a missing key, an unknown
-    provider) are raised there, before any file is touched.
+    one); the fix flow runs the baseline and indexes the repository meanwhile, and calls this only
+    before its first model call. Errors (a missing key, an unknown provider) are raised there,
+    before any file is touched.
     """
 
     def __init__(self, cfg: Config, *, check_keys: bool = True):

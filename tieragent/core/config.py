@@ -6,21 +6,27 @@ reason (``.tieragent.yaml: tiers.mid.model: missing``) and exit 2.
 
 from __future__ import annotations
 
-import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 
+from .config_layers import (
+    Origins,
+    config_file_exists,
+    env_layers,
+    error_reason,
+    merge,
+    parse_layer,
+    read_layer_text,
+    source_of,
+)
 from .errors import ConfigError, UsageError
 from .vocab import TIERS, Effort, TaskClass, Tier
 
 REPO_CONFIG_NAME = ".tieragent.yaml"
-ENV_PREFIX = "TIERAGENT_"
-ENV_SEPARATOR = "__"
 
 
 class _Strict(BaseModel):
@@ -49,13 +55,17 @@ class TierConfig(_Strict):
 
     model: str = Field(
         min_length=1,
-        description="'provider/model', as litellm names them, e.g. 'anthropic/claude-sonnet-4-5', 'openai/gpt-5-mini', "
-        "'ollama_chat/qwen2.5-coder'. openai/ (with api_base: any OpenAI-compatible server), anthropic/ and ollama/ are "
-        "called directly.",
+        description=(
+            "'provider/model', as litellm names them, e.g. 'anthropic/claude-sonnet-4-5', "
+            "'openai/gpt-5-mini', 'ollama_chat/qwen2.5-coder'. openai/ (with api_base: any OpenAI-compatible server), "
+            "anthropic/ and ollama/ are called directly."
+        ),
     )
     api_base: str | None = Field(
         default=None,
-        description="Endpoint URL (an OpenAI-compatible server such as vLLM or llama.cpp, Ollama, a LiteLLM proxy, ...).",
+        description=(
+            "Endpoint URL (an OpenAI-compatible server such as vLLM or llama.cpp, Ollama, a LiteLLM proxy, ...)."
+        ),
     )
     api_key_env: str | None = Field(
         default=None,
@@ -66,8 +76,11 @@ class TierConfig(_Strict):
     max_context: int | None = Field(
         default=None,
         gt=0,
-        description="Context window in tokens; unset: litellm's map, else 32,000. Ollama models are sent it as num_ctx "
-        "(unset: the prompt and answer's size, in 8,192-token steps), since Ollama silently cuts prompts at its default.",
+        description=(
+            "Context window in tokens; unset: litellm's map, else 32,000. Ollama models are sent it as "
+            "num_ctx (unset: the prompt and answer's size, in 8,192-token steps), since Ollama silently cuts prompts "
+            "at its default."
+        ),
     )
     max_output_tokens: int = Field(
         default=4096,
@@ -94,10 +107,12 @@ class TierConfig(_Strict):
     )
     edit_format: Literal["diff", "whole", "auto"] = Field(
         default="auto",
-        description="How this tier writes patches. diff: unified diffs only. whole: the complete new content of each file "
-        "(for files that fit max_output_tokens; bigger ones get diffs). auto: diffs, unless this model's recent diffs "
-        "in this repository mostly failed to apply or parse (at least 5 of them), then whole files; with whole or auto, "
-        "two failed diffs at the tier in one run also switch it to whole files.",
+        description=(
+            "How this tier writes patches. diff: unified diffs only. whole: the complete new content of "
+            "each file (for files that fit max_output_tokens; bigger ones get diffs). auto: diffs, unless this model's "
+            "recent diffs in this repository mostly failed to apply or parse (at least 5 of them), then whole files; "
+            "with whole or auto, two failed diffs at the tier in one run also switch it to whole files."
+        ),
     )
 
 
@@ -113,9 +128,11 @@ class ValidateConfig(_Strict):
     timeout_s: float = Field(default=600.0, gt=0, description="Seconds each command may run.")
     env_passthrough: list[str] = Field(
         default_factory=list,
-        description="Variables beyond the built-in allowlist (PATH, HOME, locale, the virtualenv, toolchains) that the test "
-        "and lint commands need, e.g. DATABASE_URL; every other variable is dropped. Taken from trusted layers only: a "
-        "repository's .tieragent.yaml that lists any is used once you trust it.",
+        description=(
+            "Variables beyond the built-in allowlist (PATH, HOME, locale, the virtualenv, toolchains) that "
+            "the test and lint commands need, e.g. DATABASE_URL; every other variable is dropped. Taken from trusted "
+            "layers only: a repository's .tieragent.yaml that lists any is used once you trust it."
+        ),
     )
     network: Literal["on", "off"] = Field(
         default="on",
@@ -124,10 +141,13 @@ class ValidateConfig(_Strict):
     )
     junit_xml: str | None = Field(
         default=None,
-        description="Glob, relative to the repository root, of the JUnit XML files the test command writes "
-        "(e.g. `reports/junit-*.xml`): per-test results are read from the files each run wrote, for any runner "
-        "(tox, nox, make, a custom script). Unset: tieragent adds a reporter itself where it knows the runner "
-        "(pytest, unittest, node --test, jest, vitest, mocha, go test, cargo test) and reads Maven's and Gradle's reports.",
+        description=(
+            "Glob, relative to the repository root, of the JUnit XML files the test command writes "
+            "(e.g. `reports/junit-*.xml`): per-test results are read from the files each run wrote, for any runner "
+            "(tox, nox, make, a custom script). Unset: tieragent adds a reporter itself where it knows the runner "
+            "(pytest, unittest, node --test, jest, vitest, mocha, go test, cargo test) and reads Maven's and Gradle's "
+            "reports."
+        ),
     )
     env: dict[str, str] = Field(
         default_factory=dict,
@@ -202,7 +222,9 @@ class RiskConfig(_Strict):
 
     sensitive_paths: list[str] | None = Field(
         default=None,
-        description="gitignore-style globs of sensitive paths; unset: the built-in list (auth, crypto, CI, manifests, ...).",
+        description=(
+            "gitignore-style globs of sensitive paths; unset: the built-in list (auth, crypto, CI, manifests, ...)."
+        ),
     )
     extra_sensitive_paths: list[str] = Field(default_factory=list, description="Globs added to the sensitive paths.")
     max_files: int = Field(default=6, gt=0, description="A patch touching more files than this is high-risk.")
@@ -227,9 +249,12 @@ class ProviderConfig(_Strict):
     )
     client: Literal["auto", "litellm"] = Field(
         default="auto",
-        description="auto: tiers with openai/... models (OpenAI and every OpenAI-compatible endpoint), anthropic/... and "
-        "ollama/... or ollama_chat/... models are called directly over HTTP, the others through litellm, which is imported only when one of those "
-        "tiers is configured (its import takes seconds). litellm: every tier through litellm.",
+        description=(
+            "auto: tiers with openai/... models (OpenAI and every OpenAI-compatible endpoint), "
+            "anthropic/... and ollama/... or ollama_chat/... models are called directly over HTTP, the others through "
+            "litellm, which is imported only when one of those tiers is configured (its import takes seconds). "
+            "litellm: every tier through litellm."
+        ),
     )
 
 
@@ -243,7 +268,7 @@ class Config(_Strict):
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
 
     def tier(self, name: Tier) -> TierConfig:
-        cfg = getattr(self.tiers, name)
+        cfg: TierConfig | None = getattr(self.tiers, name)
         if cfg is None:  # require_models() runs before any tier is used
             raise UsageError(f"tier {name!r} is not configured")
         return cfg
@@ -269,151 +294,9 @@ class RepoLayer:
 
 def read_repo_layer(repo_root: Path | None) -> RepoLayer:
     """The work tree's `.tieragent.yaml`."""
-    if repo_root is None or not _config_file_exists(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME):
+    if repo_root is None or not config_file_exists(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME):
         return RepoLayer(None)
-    return RepoLayer(_read_text(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME))
-
-
-def _config_file_exists(path: Path, label: str) -> bool:
-    """False when there is no such name; an error when the name is there but is no readable file
-    (a directory, a dangling symlink, a symlink loop): ignoring it would run with other settings."""
-    if not os.path.lexists(path):
-        return False
-    try:
-        if path.is_file():
-            return True
-        what = "a directory" if path.is_dir() else "not a regular file"
-        if path.is_symlink():
-            os.stat(path)  # raises for a loop (ELOOP) and for a missing target
-    except OSError as e:
-        what = (
-            "a symlink loop"
-            if e.errno == errno.ELOOP
-            else "a symlink to a missing file"
-            if e.errno == errno.ENOENT
-            else f"unreadable ({e.strerror})"
-        )
-    raise ConfigError(label, "(file)", f"is {what}", hint=f"Make {path} a YAML file, or remove it.")
-
-
-def _read_text(path: Path, label: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(label, "(file)", f"cannot read: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(
-            label,
-            "(file)",
-            f"not UTF-8 text (byte {e.start}: {e.object[e.start : e.start + 1]!r})",
-            hint="Save the file as UTF-8.",
-        ) from None
-
-
-def parse_layer(text: str, label: str) -> dict[str, Any]:
-    """One layer's YAML as a mapping; a clear error naming the line otherwise."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(label, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(label, "(top level)", "must be a mapping of keys to values")
-    return data
-
-
-def _env_layers(environ: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    """TIERAGENT_TIERS__MID__MODEL=x  ->  ("env TIERAGENT_...", {"tiers": {"mid": {"model": "x"}}}).
-
-    Values are parsed as YAML scalars, so numbers and booleans work.
-    """
-    out = []
-    for name in sorted(environ):
-        if not name.startswith(ENV_PREFIX) or ENV_SEPARATOR not in name:
-            continue
-        raw = environ[name]
-        try:
-            value: Any = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            value = raw
-        for part in reversed(name[len(ENV_PREFIX) :].lower().split(ENV_SEPARATOR)):
-            value = {part: value}
-        out.append((f"env {name}", value))
-    return out
-
-
-def _merge(base: dict, layer: dict, source: str, origins: dict[tuple, str], path: tuple = ()) -> dict:
-    for key, value in layer.items():
-        here = path + (key,)
-        origins[here] = source
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = _merge(dict(base[key]), value, source, origins, here)
-        else:
-            base[key] = value
-            if isinstance(value, dict):
-                _record(value, source, origins, here)
-    return base
-
-
-def _record(d: dict, source: str, origins: dict[tuple, str], path: tuple) -> None:
-    for k, v in d.items():
-        origins[path + (k,)] = source
-        if isinstance(v, dict):
-            _record(v, source, origins, path + (k,))
-
-
-def _source_of(loc: tuple, origins: dict[tuple, str]) -> str:
-    for n in range(len(loc), 0, -1):
-        if loc[:n] in origins:
-            return origins[loc[:n]]
-    return "defaults"
-
-
-def _did_you_mean(err: dict) -> str:
-    """ " (did you mean 'model'?)" for a misspelt key, from the fields its section has."""
-    import difflib
-
-    section: Any = Config
-    for part in err["loc"][:-1]:
-        field = (
-            section.model_fields.get(str(part))
-            if isinstance(section, type) and issubclass(section, BaseModel)
-            else None
-        )
-        if field is None:  # a dict of tiers or task classes: keys are not fields
-            alias = (
-                {f.alias: f for f in section.model_fields.values() if f.alias}
-                if isinstance(section, type) and issubclass(section, BaseModel)
-                else {}
-            )
-            field = alias.get(str(part))
-            if field is None:
-                return ""
-        section = _model_of(field.annotation)
-    names = list(section.model_fields) if isinstance(section, type) and issubclass(section, BaseModel) else []
-    close = difflib.get_close_matches(str(err["loc"][-1]), names, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _model_of(annotation: Any) -> Any:
-    """The pydantic model inside `X | None`."""
-    for arg in getattr(annotation, "__args__", ()) or (annotation,):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-    return annotation
-
-
-def _reason(err: dict) -> str:
-    kind = err.get("type", "")
-    if kind == "missing":
-        return "missing"
-    if kind == "extra_forbidden":
-        return "unknown key" + _did_you_mean(err)
-    msg = err.get("msg", "invalid")
-    return f"{msg} (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else msg
+    return RepoLayer(read_layer_text(repo_root / REPO_CONFIG_NAME, REPO_CONFIG_NAME))
 
 
 def load_config(
@@ -453,17 +336,17 @@ def load_config_with_sources(
     """
     environ = dict(os.environ) if environ is None else environ
     merged: dict[str, Any] = {}
-    origins: dict[tuple, str] = {}
+    origins: Origins = {}
     user_file = user_file if user_file is not None else user_config_path()
-    if _config_file_exists(user_file, str(user_file)):
-        _merge(merged, parse_layer(_read_text(user_file, str(user_file)), str(user_file)), str(user_file), origins)
+    if config_file_exists(user_file, str(user_file)):
+        merge(merged, parse_layer(read_layer_text(user_file, str(user_file)), str(user_file)), str(user_file), origins)
     repo = repo_layer if repo_layer is not None else read_repo_layer(repo_root)
     if repo.text is not None:
-        _merge(merged, parse_layer(repo.text, repo.label), repo.label, origins)
-    for source, layer in _env_layers(environ):
-        _merge(merged, layer, source, origins)
+        merge(merged, parse_layer(repo.text, repo.label), repo.label, origins)
+    for source, layer in env_layers(environ):
+        merge(merged, layer, source, origins)
     if overrides:
-        _merge(merged, overrides, _OVERRIDES_LABEL, origins)
+        merge(merged, overrides, _OVERRIDES_LABEL, origins)
     try:
         cfg = Config.model_validate(merged)
     except ValidationError as e:
@@ -471,9 +354,9 @@ def load_config_with_sources(
         errors = sorted(e.errors(), key=lambda err: err.get("type") != "extra_forbidden")
         err = errors[0]
         loc = tuple(str(p) for p in err["loc"])
-        raise ConfigError(_source_of(loc, origins), ".".join(loc), _reason(err)) from None
+        raise ConfigError(source_of(loc, origins), ".".join(loc), error_reason(err, Config)) from None
     # `validation:` is accepted for `validate:`; sources use the alias, like the dump
-    by_key = {(("validate",) + k[1:] if k[:1] == ("validation",) else k): v for k, v in origins.items()}
+    by_key = {(("validate", *k[1:]) if k[:1] == ("validation",) else k): v for k, v in origins.items()}
     sources = {
         key: FLAG_SOURCE if src == _OVERRIDES_LABEL else src
         for key, src in (

@@ -8,6 +8,7 @@ the repository layer, because the model layer's history file needs it too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -23,10 +24,8 @@ def private_dir(path: Path) -> Path:
         missing.append(p)
         p = p.parent
     for d in reversed(missing):
-        try:
+        with contextlib.suppress(FileExistsError):  # another run made it meanwhile
             d.mkdir(mode=DIR_MODE)
-        except FileExistsError:
-            pass  # another run made it meanwhile
     for d in {path, *missing}:
         if d.stat().st_mode & 0o777 != DIR_MODE:
             os.chmod(d, DIR_MODE)  # mkdir's mode is cut by the umask, and an older tieragent made `path` 0755

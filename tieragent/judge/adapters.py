@@ -79,7 +79,11 @@ def _insert_after(command: str, pattern: str, text: str) -> str:
     """`text` inserted after the first match of `pattern` in the command's last segment."""
     at = last_segment_start(command)
     head, last = command[:at], command[at:]
-    return head + re.sub(pattern, lambda m: m.group(0) + " " + text, last, count=1)
+
+    def with_text(m: re.Match[str]) -> str:
+        return m.group(0) + " " + text
+
+    return head + re.sub(pattern, with_text, last, count=1)
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ class Pytest(Adapter):
 
     def owns(self, test_id: str, path: str, cwd: Path) -> bool:
         module = path.removesuffix(".py").replace("/", ".")
-        return test_id.startswith(f"{module}::") or test_id.startswith(f"{module}.") or f".{module}::" in test_id
+        return test_id.startswith((f"{module}::", f"{module}.")) or f".{module}::" in test_id
 
 
 @dataclass(frozen=True)
@@ -258,7 +262,8 @@ class GoTest(Adapter):
 
 @dataclass(frozen=True)
 class CargoTest(Adapter):
-    """libtest's stable text (its JSON output is unstable); `--no-fail-fast` runs every test binary even when one fails."""
+    """libtest's stable text (its JSON output is unstable); `--no-fail-fast` runs every test binary
+    even when one fails."""
 
     def command(self, command: str, report: Path | None, only: str | None, cwd: Path) -> str:
         if report is not None:

@@ -78,7 +78,8 @@ def _programs(command: str) -> list[str]:
 
 
 def _site_packages(executable: Path) -> list[Path]:
-    """The site-packages folders beside an interpreter or a console script (bin/python -> lib/python3.x/site-packages)."""
+    """The site-packages folders beside an interpreter or a console script
+    (bin/python -> lib/python3.x/site-packages)."""
     prefix = executable.parent.parent
     return sorted(prefix.glob("lib/python*/site-packages")) + sorted(prefix.glob("Lib/site-packages"))
 

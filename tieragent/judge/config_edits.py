@@ -13,13 +13,14 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10: the line-by-line comparison stands in
-    tomllib = None  # type: ignore[assignment]
+else:  # Python 3.10: the line-by-line comparison stands in
+    tomllib = None
 
 # pyproject.toml's tables that configure tests or linters; other edits to pyproject are not tampering
 PYPROJECT_TOOLS = ("pytest", "coverage", "ruff", "mypy", "pylint", "flake8", "black", "isort", "pyright")
@@ -170,14 +171,18 @@ def scripts_the_tests_run(scripts: dict[str, Any]) -> set[str]:
     return names
 
 
+def _scripts(package: dict[str, Any]) -> dict[str, Any]:
+    scripts = package.get("scripts")
+    return scripts if isinstance(scripts, dict) else {}
+
+
 def package_json_edit(old: bytes | None, new: bytes | None) -> str | None:
     """Which test settings of package.json the edit changes (a runner's key, the test scripts), as a reason."""
     a, b = _json(old), _json(new)
     if a is None or b is None:
         return "edits package.json, which holds the test script, and it cannot be read as JSON" if old != new else None
     hit = [f'"{k}"' for k in PACKAGE_KEYS if a.get(k) != b.get(k)]
-    sa = a.get("scripts") if isinstance(a.get("scripts"), dict) else {}
-    sb = b.get("scripts") if isinstance(b.get("scripts"), dict) else {}
+    sa, sb = _scripts(a), _scripts(b)
     hit += [
         f"scripts.{n}" for n in sorted(scripts_the_tests_run(sa) | scripts_the_tests_run(sb)) if sa.get(n) != sb.get(n)
     ]
@@ -198,7 +203,7 @@ def _go_directives(text: str) -> dict[str, set[str]]:
             else:
                 out.setdefault(block, set()).add(" ".join(line.split()))
             continue
-        word, rest = (line.split(None, 1) + [""])[:2]
+        word, rest = ([*line.split(None, 1), ""])[:2]
         if rest.strip() == "(":
             block = word
             continue

@@ -191,7 +191,8 @@ def detect_commands(root: Path) -> Detected:
     if mypy:
         lints.append(Found("mypy", "mypy .", ", ".join(mypy)))
     eslint = sorted(p.name for p in root.glob("eslint.config.*")) + sorted(p.name for p in root.glob(".eslintrc*"))
-    dev = pkg.get("devDependencies") if isinstance(pkg.get("devDependencies"), dict) else {}
+    dev_dependencies = pkg.get("devDependencies")
+    dev = dev_dependencies if isinstance(dev_dependencies, dict) else {}
     if not eslint and "eslint" in dev:
         eslint = ["eslint in devDependencies of package.json"]
     if eslint:

@@ -82,10 +82,10 @@ def render_failures(details: dict[str, str], output: str) -> str:
     """The failing tests and how each failed (message and in-repo frames, from the runner's report),
     then the output's last lines (a summary, or errors outside any test)."""
     blocks = [f"--- {test}\n{text}" for test, text in details.items()]
-    text = strip_ansi(_events_text(output)).split("✖ failing tests:", 1)[
-        0
-    ]  # node's spec repeats the failures after its summary
-    tail = [l for l in cut_trace("\n".join(text.rstrip().splitlines()[-30:]), None).splitlines() if l.strip()][-8:]
+    # node's spec repeats the failures after its summary
+    text = strip_ansi(_events_text(output)).split("✖ failing tests:", 1)[0]
+    last = cut_trace("\n".join(text.rstrip().splitlines()[-30:]), None).splitlines()
+    tail = [line for line in last if line.strip()][-8:]
     return "\n\n".join([REPORT_HEADER, *blocks]) + ("\n\nLast lines of the output:\n" + "\n".join(tail) if tail else "")
 
 
@@ -100,7 +100,7 @@ def _events_text(output: str) -> str:
             out.append(str(e.get("Output", "")).rstrip("\n") if isinstance(e, dict) and "Output" in e else None)
         except ValueError:
             out.append(line)
-    return "\n".join(l for l in out if l is not None)
+    return "\n".join(line for line in out if line is not None)
 
 
 _CARGO_BLOCK = re.compile(r"^---- .+ std(out|err) ----$")
@@ -173,7 +173,8 @@ def condense_jest(output: str) -> str:
 
 
 def condense_node(output: str) -> str:
-    """node --test: the "failing tests" part of the spec reporter, or the `not ok` results of TAP, with in-repo frames."""
+    """node --test: the "failing tests" part of the spec reporter, or the `not ok` results of TAP,
+    with in-repo frames."""
     text = strip_ansi(output)
     if "✖ failing tests:" in text:
         return cut_trace(text.split("✖ failing tests:", 1)[1], None, limit=400)
@@ -223,7 +224,7 @@ def condense(output: str) -> str:
     fmt = _format(output)
     text = _CONDENSERS[fmt](output) if fmt else ""
     if not text.strip():
-        lines = [l for l in output.rstrip().splitlines() if l.strip()]
+        lines = [line for line in output.rstrip().splitlines() if line.strip()]
         text = "\n".join(lines[-150:])
         if len(lines) > 150:
             text = "[... earlier output cut ...]\n" + text

@@ -100,7 +100,7 @@ def json_problems(output: str, root: Path | None = None) -> list[Problem] | None
     clippy, ruff_lines, found_jsonl = [], [], False
     for line in lines:
         s = line.strip()
-        if s.startswith('{"reason"') or s.startswith('{"$message_type"'):
+        if s.startswith(('{"reason"', '{"$message_type"')):
             try:
                 data = json.loads(s)
             except ValueError:

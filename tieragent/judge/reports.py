@@ -130,7 +130,7 @@ def cut_trace(text: str, cwd: Path | None, limit: int = MAX_DETAIL_LINES) -> str
         text = text.replace(base + "/", "")
     lines = text.splitlines()
     if len(lines) > limit:
-        lines = lines[:limit] + [f"[... {len(lines) - limit} more lines ...]"]
+        lines = [*lines[:limit], f"[... {len(lines) - limit} more lines ...]"]
     return "\n".join(lines)
 
 

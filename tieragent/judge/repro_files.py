@@ -6,7 +6,7 @@ patch) and runnable on its own (so the step that checks it fails before the patc
 | runner | repro test | run alone with |
 |---|---|---|
 | pytest | `tests/test_tieragent_repro.py` | the path as an argument |
-| node --test, jest, vitest, mocha | `tieragent_repro.test.<ext>` beside the existing tests | the path as an argument (after `--` for npm) |
+| node --test, jest, vitest, mocha | `tieragent_repro.test.<ext>` beside the tests | the path (after `--` for npm) |
 | go test | `tieragent_repro_test.go` in the picked file's package | that package, `-run` its test functions |
 | cargo test | `tests/tieragent_repro.rs` (an integration test) | `--test tieragent_repro` |
 """
@@ -125,7 +125,10 @@ def repro_spec(adapter: Adapter, root: Path, picked: list[str]) -> ReproSpec | s
         esm = _js_module_type(root) == "module" or path.endswith((".mjs", ".ts"))
         imports = "ES module `import` statements" if esm else "`require(...)`"
         framework = {
-            NodeTest: "node's built-in test runner: `test('...', () => {...})` from `node:test` and `assert` from `node:assert/strict`",
+            NodeTest: (
+                "node's built-in test runner: `test('...', () => {...})` from `node:test` and `assert` from "
+                "`node:assert/strict`"
+            ),
             Jest: "a jest test: `test('...', () => { expect(...).toBe(...) })` (jest's globals)",
             Vitest: "a vitest test: `import { test, expect } from 'vitest'`",
             Mocha: "a mocha test: `describe`/`it` (mocha's globals) and `assert` from `node:assert/strict`",
@@ -145,9 +148,12 @@ def repro_spec(adapter: Adapter, root: Path, picked: list[str]) -> ReproSpec | s
         crate = _crate(root)
         if crate is None:
             return "cargo test: the package has no library crate (src/lib.rs) an integration test could use"
-        how = "a Rust integration test using the crate's public API (`use CRATE::...;`), with `#[test] fn ...() { assert_eq!(...) }` functions."
+        how = (
+            "a Rust integration test using the crate's public API (`use CRATE::...;`), with `#[test] fn ...() { "
+            "assert_eq!(...) }` functions."
+        )
         return ReproSpec("tests/tieragent_repro.rs", how.replace("CRATE", crate))
     return (
-        f"--repro needs pytest, node --test, jest, vitest, mocha, go test or cargo test, and the test command runs {adapter.name}"
-        + (f" ({adapter.why})" if adapter.why else "")
+        "--repro needs pytest, node --test, jest, vitest, mocha, go test or cargo test, and the test command runs "
+        f"{adapter.name}" + (f" ({adapter.why})" if adapter.why else "")
     )

@@ -10,7 +10,7 @@ flags are an implementation detail, as `--junitxml` always was for pytest.
 |---|---|
 | pytest | `--junitxml` (added) |
 | python -m unittest | its `-v` progress lines (added `-v`; unittest has no machine output) |
-| node --test | node's reporter events, written as JSON lines by a small reporter module (NODE_OPTIONS); TAP on stdout before node 20 |
+| node --test | node's reporter events as JSON lines, by a small reporter module (NODE_OPTIONS); before node 20, TAP |
 | jest / vitest / mocha | `--json --outputFile` / `--reporter=junit --outputFile.junit` / `--reporter xunit` (added) |
 | npm/pnpm/yarn test | the runner in `scripts.test`, its flags passed after `--` (npm) or appended (pnpm, yarn) |
 | go test | `-json` (added): the test2json event stream |
@@ -112,7 +112,10 @@ def _script_runner(manager: str, cwd: Path) -> Adapter:
         if isinstance(anywhere, NodeTest):
             found = anywhere  # node's reporters travel in NODE_OPTIONS, so its place in the script does not matter
         elif anywhere is not None:
-            why = f"the {anywhere.name} in scripts.test is not its last command, so flags passed to `{manager} test` would not reach it"
+            why = (
+                f"the {anywhere.name} in scripts.test is not its last command, so flags passed to `{manager} "
+                "test` would not reach it"
+            )
             return Adapter(
                 f"{manager} test",
                 per_test=False,
@@ -160,14 +163,18 @@ def detect_runner(command: str, cwd: Path, junit_xml: str | None = None) -> Adap
     if names and names[0] in ("tox", "nox"):
         why = (
             f"{names[0]} runs the tests in environments of its own, where tieragent adds no reporter; set "
-            f"validate.junit_xml to the file its pytest writes with --junitxml, or set validate.test to the pytest command"
+            "validate.junit_xml to the file its pytest writes with --junitxml, or set validate.test to the pytest "
+            "command"
         )
         return Adapter(names[0], per_test=False, why=why)
     what = f"`{names[0]}`" if names else "this command"
     return Adapter(
         names[0] if names else "unknown",
         per_test=False,
-        why=f"tieragent cannot read per-test results from {what}; {_JUNIT_HINT}, or set validate.test to the test runner itself",
+        why=(
+            f"tieragent cannot read per-test results from {what}; {_JUNIT_HINT}, or set validate.test to the test "
+            "runner itself"
+        ),
     )
 
 

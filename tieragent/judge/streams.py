@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .reports import cut_trace, failure, relative, summary_line
 from .testresults import BUILD_ERROR, FAILED, LOAD_ERROR, PASSED, SKIPPED, CaseFailure, Parsed
@@ -60,78 +62,101 @@ def parse_go(output: str, cwd: Path) -> Parsed | None:
     file that defines the top-level test, then the test's name: `calc/ops_test.go::TestAdd/neg`
     (`calc::TestAdd` when no file defines it). A package that failed without a failing test
     (it did not build, or TestMain failed) becomes `<package dir>::(build)`."""
+    stream = _read_go_stream(output)
+    if not stream.seen_event:
+        return None
     module = go_module(cwd)
-    files: dict[str, dict[str, str]] = {}
-    status: dict[tuple[str, str], str] = {}
-    logs: dict[tuple[str, str], list[str]] = {}
-    package_failed: dict[str, list[str]] = {}
-    plain: list[str] = []  # compiler errors before Go 1.24 arrive as plain text on stderr
-    seen_event = False
-    for line in output.splitlines():
-        if not line.startswith("{"):
-            built = _GO_BUILD_FAILED.match(line)
-            if built:  # before Go 1.24, a package that does not compile has no event, only this line
-                package_failed.setdefault(built.group(1), []).append("\u0000failed")
-                seen_event = True
-            elif line.strip():
-                plain.append(line)
+    files: dict[str, dict[str, str]] = {}  # package dir -> its test functions' files, read once
+    cases: dict[str, str] = {}
+    failures: dict[str, CaseFailure] = {}
+    for (package, test), st in stream.status.items():
+        tid = _go_test_id(package, test, module, cwd, files)
+        cases[tid] = st
+        if st == FAILED:
+            text = "\n".join(line for line in stream.logs.get((package, test), []) if not _GO_NOISE.match(line))
+            failures[tid] = failure(text, cwd, tid.split("::")[0] if tid.split("::")[0].endswith(".go") else None)
+    for package, out in stream.package_failed.items():
+        if _PACKAGE_FAILED not in out or any(p == package and s == FAILED for (p, _), s in stream.status.items()):
             continue
-        try:
-            e = json.loads(line)
-        except ValueError:
-            plain.append(line)
-            continue
-        if not isinstance(e, dict):
-            continue
-        seen_event = True
+        tid = f"{go_package_dir(package, module)}::{BUILD_ERROR}"
+        cases[tid] = FAILED
+        failures[tid] = _build_failure(stream.plain, out, cwd)
+    return Parsed(cases, failures)
+
+
+_PACKAGE_FAILED = "\u0000failed"  # marks, among a package's output lines, that the package failed
+
+
+@dataclass
+class _GoStream:
+    """What `go test -json` said: each test's last status and its output, each package's own output."""
+
+    status: dict[tuple[str, str], str] = field(default_factory=dict)
+    logs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    package_failed: dict[str, list[str]] = field(default_factory=dict)
+    plain: list[str] = field(default_factory=list)  # compiler errors before Go 1.24 arrive as plain text on stderr
+    seen_event: bool = False
+
+    def take(self, e: dict[str, Any]) -> None:
+        """One JSON event."""
+        self.seen_event = True
         action, package, test = (
             e.get("Action"),
             e.get("Package") or e.get("ImportPath", "").split(" ")[0],
             e.get("Test"),
         )
         if action == "build-output":
-            plain.append(str(e.get("Output", "")).rstrip("\n"))
+            self.plain.append(str(e.get("Output", "")).rstrip("\n"))
         elif action == "output":
             if test:
-                logs.setdefault((package, test), []).append(str(e.get("Output", "")).rstrip("\n"))
+                self.logs.setdefault((package, test), []).append(str(e.get("Output", "")).rstrip("\n"))
             else:
-                package_failed.setdefault(package, []).append(str(e.get("Output", "")).rstrip("\n"))
+                self.package_failed.setdefault(package, []).append(str(e.get("Output", "")).rstrip("\n"))
         elif action in ("pass", "fail", "skip") and test:
-            status[(package, test)] = {"pass": PASSED, "fail": FAILED, "skip": SKIPPED}[action]
+            self.status[(package, test)] = {"pass": PASSED, "fail": FAILED, "skip": SKIPPED}[action]
         elif action == "fail" and not test:
-            package_failed.setdefault(package, []).append("\u0000failed")
-    if not seen_event:
-        return None
-    cases: dict[str, str] = {}
-    failures: dict[str, CaseFailure] = {}
+            self.package_failed.setdefault(package, []).append(_PACKAGE_FAILED)
 
-    def test_id(package: str, test: str) -> str:
-        pkg_dir = go_package_dir(package, module)
-        if pkg_dir not in files:
-            files[pkg_dir] = go_test_files(cwd, pkg_dir) if pkg_dir != package or module is None else {}
-        file = files[pkg_dir].get(test.split("/")[0])
-        return f"{file or pkg_dir}::{test}"
 
-    for (package, test), st in status.items():
-        tid = test_id(package, test)
-        cases[tid] = st
-        if st == FAILED:
-            text = "\n".join(l for l in logs.get((package, test), []) if not _GO_NOISE.match(l))
-            failures[tid] = failure(text, cwd, tid.split("::")[0] if tid.split("::")[0].endswith(".go") else None)
-    for package, out in package_failed.items():
-        if "\u0000failed" not in out or any(p == package and s == FAILED for (p, _), s in status.items()):
+def _read_go_stream(output: str) -> _GoStream:
+    stream = _GoStream()
+    for line in output.splitlines():
+        if not line.startswith("{"):
+            built = _GO_BUILD_FAILED.match(line)
+            if built:  # before Go 1.24, a package that does not compile has no event, only this line
+                stream.package_failed.setdefault(built.group(1), []).append(_PACKAGE_FAILED)
+                stream.seen_event = True
+            elif line.strip():
+                stream.plain.append(line)
             continue
-        tid = f"{go_package_dir(package, module)}::{BUILD_ERROR}"
-        cases[tid] = FAILED
-        text = "\n".join([*plain, *(l for l in out if l != "\u0000failed")])
-        failures[tid] = CaseFailure(
-            None,
-            None,
-            summary_line("\n".join(l for l in plain if not l.startswith("#")) or text),
-            True,
-            cut_trace(text, cwd),
-        )
-    return Parsed(cases, failures)
+        try:
+            e = json.loads(line)
+        except ValueError:
+            stream.plain.append(line)
+            continue
+        if isinstance(e, dict):
+            stream.take(e)
+    return stream
+
+
+def _go_test_id(package: str, test: str, module: str | None, cwd: Path, files: dict[str, dict[str, str]]) -> str:
+    pkg_dir = go_package_dir(package, module)
+    if pkg_dir not in files:
+        files[pkg_dir] = go_test_files(cwd, pkg_dir) if pkg_dir != package or module is None else {}
+    file = files[pkg_dir].get(test.split("/")[0])
+    return f"{file or pkg_dir}::{test}"
+
+
+def _build_failure(plain: list[str], package_output: list[str], cwd: Path) -> CaseFailure:
+    """A package that failed with no failing test: the compiler's words (or TestMain's output)."""
+    text = "\n".join([*plain, *(line for line in package_output if line != _PACKAGE_FAILED)])
+    return CaseFailure(
+        None,
+        None,
+        summary_line("\n".join(line for line in plain if not line.startswith("#")) or text),
+        True,
+        cut_trace(text, cwd),
+    )
 
 
 # ------------------------------------------------------------------------------------ node --test

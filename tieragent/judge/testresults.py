@@ -57,7 +57,8 @@ def with_junit(command: str, junit_path: Path, family: str = "xunit2") -> str:
 
 
 def junit_status(case: ET.Element) -> str:
-    """passed | failed | skipped | xfailed for one <testcase>; pytest writes an xfail as <skipped type="pytest.xfail">."""
+    """passed | failed | skipped | xfailed for one <testcase>; pytest writes an xfail as
+    <skipped type="pytest.xfail">."""
     if case.find("failure") is not None or case.find("error") is not None:
         return FAILED
     skipped = case.find("skipped")
@@ -293,28 +294,48 @@ def judge_tests(baseline: TestRun | None, after: TestRun, targets: set[str], tar
     r = after.result
     if r.timed_out:
         return TestVerdict(False, f"`{r.command}` timed out after {r.seconds:.0f}s", {"timed_out": True})
+    if baseline is None or baseline.cases is None or after.cases is None:
+        return _judge_by_exit_code(baseline, after)
+    return _judge_per_test(baseline, baseline.cases, after, after.cases, targets, target_rule)
+
+
+def _judge_by_exit_code(baseline: TestRun | None, after: TestRun) -> TestVerdict:
+    """Without per-test results on both sides, the exit code judges; unless the runner reported per
+    test before the patch and not after: then the exit code alone must not judge it."""
+    r = after.result
     if baseline is not None and baseline.cases is not None and after.cases is None:
-        # the runner reported per test before the patch and not after: the exit code alone must not judge it
         how = f"exited {r.exit_code}" if r.exit_code else "exited 0"
         return TestVerdict(
             False,
             f"`{r.command}` {how} and wrote no per-test report after the patch (it did before)",
             {"per_test": False, "exit_code": r.exit_code},
         )
-    if baseline is None or baseline.cases is None or after.cases is None:
-        ok = r.exit_code == 0
-        return TestVerdict(
-            ok, "" if ok else f"`{r.command}` exited {r.exit_code}", {"per_test": False, "exit_code": r.exit_code}
-        )
-    if baseline.cases and not after.cases:
+    ok = r.exit_code == 0
+    return TestVerdict(
+        ok, "" if ok else f"`{r.command}` exited {r.exit_code}", {"per_test": False, "exit_code": r.exit_code}
+    )
+
+
+def _judge_per_test(
+    baseline: TestRun,
+    before_cases: dict[str, str],
+    after: TestRun,
+    after_cases: dict[str, str],
+    targets: set[str],
+    target_rule: str,
+) -> TestVerdict:
+    """Test by test: nothing that passed before fails or goes missing, no new test fails, and the
+    targets pass (or, when none matched the request, at least one of them does)."""
+    r = after.result
+    if before_cases and not after_cases:
         return TestVerdict(False, "no tests ran after the patch (a collection or import error?)", {"per_test": True})
     new_failures = sorted(baseline.passing & after.failing)
     not_run = {
-        t: after.cases.get(t)
+        t: after_cases.get(t)
         for t in sorted(baseline.passing)
-        if after.cases.get(t) not in (PASSED, FAILED) and (t in after.cases or after.lists_every_test)
+        if after_cases.get(t) not in (PASSED, FAILED) and (t in after_cases or after.lists_every_test)
     }
-    new_tests_failing = sorted(after.failing - set(baseline.cases))
+    new_tests_failing = sorted(after.failing - set(before_cases))
     fixed = sorted(baseline.failing & after.passing)
     still_failing = sorted(targets - after.passing)
     progress_rule = target_rule.startswith("none matched")

@@ -8,6 +8,7 @@ them yields None ("no per-test results"), never an empty result that would read 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .reports import failure, summary_line
@@ -127,82 +128,109 @@ def parse_cargo(output: str, cwd: Path) -> Parsed | None:
     is running, so the id names the target's source: `src/lib.rs::ops::tests::adds`,
     `tests/api.rs::it_works`, `src/lib.rs::double (doctest)`. A crate that does not compile gives
     `<crate>::(build)` with the compiler's errors."""
-    cases: dict[str, str] = {}
-    texts: dict[str, list[str]] = {}
-    section_ids: dict[str, str] = {}  # test name -> id, in the binary being read
-    sources: dict[str, str] = {}  # source -> the binary that first used it
-    source, doc = "", False
-    current: list[str] | None = None
-    errors: list[str] = []
-    in_error = False
-    seen = False
+    reader = _CargoReader()
     for raw in output.splitlines():
-        line = _THREAD_ID.sub(r"\1", raw.rstrip())
-        running = _CARGO_RUNNING.match(line)
-        if running:
-            seen, doc, current = True, False, None
-            src, stem = running.group("src"), _bin_stem(running.group("bin"))
-            first = sources.setdefault(src, stem)
-            source = src if first == stem else f"{stem}/{src}"
-            section_ids = {}
-            continue
-        doctests = _CARGO_DOCTESTS.match(line)
-        if doctests:
-            seen, doc, current, section_ids = True, True, None, {}
-            continue
-        test = _CARGO_TEST.match(line)
-        if test:
-            seen = True
-            current = None
-            name = test.group("name")
-            d = _CARGO_DOCTEST_NAME.match(name) if doc else None
-            test_id = (
-                f"{d.group('file')}::{d.group('item')} (doctest){d.group('rest')}"
-                if d
-                else f"{source}::{name}"
-                if source
-                else name
-            )
-            n = 2
-            while test_id in cases and section_ids.get(name) != test_id:
-                test_id, n = f"{test_id.rsplit(' #', 1)[0]} #{n}", n + 1
-            section_ids[name] = test_id
-            status = test.group("status")
-            cases[test_id] = PASSED if status == "ok" else FAILED if status == "FAILED" else SKIPPED
-            continue
-        header = _CARGO_OUT_HEADER.match(line)
-        if header:
-            name = header.group("name")
-            current = texts.setdefault(section_ids.get(name, f"{source}::{name}" if source else name), [])
-            continue
-        if current is not None:
-            if line.strip() == "failures:" or line.startswith("test result:"):
-                current = None
-            else:
-                current.append(line)
-            continue
-        compile_failed = _CARGO_COMPILE_FAILED.match(line)
-        if compile_failed:
-            test_id = f"{compile_failed.group('crate')}::{BUILD_ERROR}"
-            cases[test_id] = FAILED
-            texts[test_id] = errors[:60] or [line]
-            seen = True
-            continue
-        if _CARGO_ERROR.match(line):
-            in_error = True
-        elif not line.strip() or line.startswith("warning"):
-            in_error = False
-        if in_error:
-            errors.append(line)
-    if not seen:
+        reader.read(_THREAD_ID.sub(r"\1", raw.rstrip()))
+    if not reader.seen:
         return None
     failures: dict[str, CaseFailure] = {}
-    for test_id, status in cases.items():
+    for test_id, status in reader.cases.items():
         if status != FAILED:
             continue
-        text = "\n".join(texts.get(test_id, [])).strip()
+        text = "\n".join(reader.texts.get(test_id, [])).strip()
         if test_id.endswith(BUILD_ERROR):
             failures[test_id] = CaseFailure(None, None, summary_line(text), True, "\n".join(text.splitlines()[:60]))
         else:
             failures[test_id] = failure(text, cwd, test_id.split("::")[0] if "::" in test_id else None)
-    return Parsed(cases, failures)
+    return Parsed(reader.cases, failures)
+
+
+@dataclass
+class _CargoReader:
+    """cargo test's output, a line at a time: which test binary is running, each test's status, each
+    failure's captured output, and the compiler's errors."""
+
+    cases: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    section_ids: dict[str, str] = field(default_factory=dict)  # test name -> id, in the binary being read
+    sources: dict[str, str] = field(default_factory=dict)  # source -> the binary that first used it
+    source: str = ""
+    doc: bool = False  # reading doctests
+    current: list[str] | None = None  # the failure output being read
+    errors: list[str] = field(default_factory=list)
+    in_error: bool = False
+    seen: bool = False
+
+    def read(self, line: str) -> None:
+        if self._section(line) or self._test(line) or self._output(line) or self._compile_failed(line):
+            return
+        if _CARGO_ERROR.match(line):
+            self.in_error = True
+        elif not line.strip() or line.startswith("warning"):
+            self.in_error = False
+        if self.in_error:
+            self.errors.append(line)
+
+    def _section(self, line: str) -> bool:
+        """`Running <source> (<binary>)` or `Doc-tests <crate>`: the tests that follow are its."""
+        running = _CARGO_RUNNING.match(line)
+        if running:
+            self.seen, self.doc, self.current = True, False, None
+            src, stem = running.group("src"), _bin_stem(running.group("bin"))
+            first = self.sources.setdefault(src, stem)
+            self.source = src if first == stem else f"{stem}/{src}"
+            self.section_ids = {}
+            return True
+        if _CARGO_DOCTESTS.match(line):
+            self.seen, self.doc, self.current, self.section_ids = True, True, None, {}
+            return True
+        return False
+
+    def _test(self, line: str) -> bool:
+        test = _CARGO_TEST.match(line)
+        if not test:
+            return False
+        self.seen = True
+        self.current = None
+        name = test.group("name")
+        d = _CARGO_DOCTEST_NAME.match(name) if self.doc else None
+        test_id = (
+            f"{d.group('file')}::{d.group('item')} (doctest){d.group('rest')}"
+            if d
+            else f"{self.source}::{name}"
+            if self.source
+            else name
+        )
+        n = 2
+        while test_id in self.cases and self.section_ids.get(name) != test_id:
+            test_id, n = f"{test_id.rsplit(' #', 1)[0]} #{n}", n + 1
+        self.section_ids[name] = test_id
+        status = test.group("status")
+        self.cases[test_id] = PASSED if status == "ok" else FAILED if status == "FAILED" else SKIPPED
+        return True
+
+    def _output(self, line: str) -> bool:
+        """`---- NAME stdout ----` and the lines under it, up to the next section."""
+        header = _CARGO_OUT_HEADER.match(line)
+        if header:
+            name = header.group("name")
+            test_id = self.section_ids.get(name, f"{self.source}::{name}" if self.source else name)
+            self.current = self.texts.setdefault(test_id, [])
+            return True
+        if self.current is None:
+            return False
+        if line.strip() == "failures:" or line.startswith("test result:"):
+            self.current = None
+        else:
+            self.current.append(line)
+        return True
+
+    def _compile_failed(self, line: str) -> bool:
+        compile_failed = _CARGO_COMPILE_FAILED.match(line)
+        if not compile_failed:
+            return False
+        test_id = f"{compile_failed.group('crate')}::{BUILD_ERROR}"
+        self.cases[test_id] = FAILED
+        self.texts[test_id] = self.errors[:60] or [line]
+        self.seen = True
+        return True

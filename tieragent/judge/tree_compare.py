@@ -227,6 +227,19 @@ def _judge_tests(
     if why:
         report.notes.append(f"on the reviewed tree, {why}: tests not judged")
         return
+    before = _base_tests(base, command, tmp, timeout_s, junit_xml, report)
+    if before is None:
+        return
+    if before.cases is None or after.cases is None:
+        _compare_exit_codes(command, before, after, report)
+    else:
+        _compare_per_test(root, command, before, before.cases, after, failures, report)
+
+
+def _base_tests(
+    base: _BaseTree, command: str, tmp: Path, timeout_s: float, junit_xml: str | None, report: JudgeReport
+) -> TestRun | None:
+    """The tests on the base, with ids as on the reviewed tree; None (and a note) when they cannot judge."""
     base_runner, tree = base.open()
     before, _ = _run_tests(base_runner, tree, command, tmp, timeout_s, junit_xml)
     prefix = base.id_prefix()
@@ -237,24 +250,42 @@ def _judge_tests(
         report.notes.append(
             f"`{command}` timed out after {timeout_s:.0f}s on the base ({base.rev}): tests not compared"
         )
-        return
+        return None
     why = unusable_baseline(before, repro=True)
     if why:
         report.notes.append(f"on the base ({base.rev}), {why}; {_NO_UNTRACKED}: tests not compared")
-        return
-    if before.cases is None or after.cases is None:
-        report.notes.append(f"per-test results unavailable for `{command}`: judged by exit code")
-        if before.result.exit_code == 0:
-            message = f"`{command}` passed before the change and now fails (exit {after.result.exit_code}): {_last_line(after.result.output)}"
-            report.findings.append(JudgeFinding(None, None, HIGH, TESTS, message))
-        else:
-            code = before.result.exit_code
-            report.notes.append(
-                f"`{command}` already failed on the base (exit {code}): without per-test results the runs cannot be compared"
-            )
-        return
+        return None
+    return before
+
+
+def _compare_exit_codes(command: str, before: TestRun, after: TestRun, report: JudgeReport) -> None:
+    report.notes.append(f"per-test results unavailable for `{command}`: judged by exit code")
+    if before.result.exit_code == 0:
+        message = (
+            f"`{command}` passed before the change and now fails (exit {after.result.exit_code}): "
+            f"{_last_line(after.result.output)}"
+        )
+        report.findings.append(JudgeFinding(None, None, HIGH, TESTS, message))
+    else:
+        code = before.result.exit_code
+        report.notes.append(
+            f"`{command}` already failed on the base (exit {code}): without per-test results the runs cannot "
+            "be compared"
+        )
+
+
+def _compare_per_test(
+    root: Path,
+    command: str,
+    before: TestRun,
+    before_cases: dict[str, str],
+    after: TestRun,
+    failures: dict[str, CaseFailure],
+    report: JudgeReport,
+) -> None:
+    """A finding for each test that passed on the base and fails now, and for each new failing test."""
     broken = sorted(before.passing & after.failing)
-    new = sorted(after.failing - set(before.cases))
+    new = sorted(after.failing - set(before_cases))
     for test in broken + new:
         failure = failures.get(test)
         path = failure.file if failure and failure.file and (root / failure.file).is_file() else None
@@ -350,7 +381,10 @@ def _judge_lint(
         return
     if not found:
         if before.exit_code == 0:
-            message = f"`{command}` passed before the change and now fails (exit {after.exit_code}): {_last_line(after.output)}"
+            message = (
+                f"`{command}` passed before the change and now fails (exit {after.exit_code}): "
+                f"{_last_line(after.output)}"
+            )
             report.findings.append(JudgeFinding(None, None, MEDIUM, LINT, message))
         return
     new = Counter((p, m) for p, _, m in now) - Counter((p, m) for p, _, m in old if p in set(changed))

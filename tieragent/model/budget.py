@@ -20,11 +20,11 @@ def budget_check(
     """Worst case: the call's prompt at the input price plus max_tokens at the output price."""
     if budget.max_calls is not None and calls_made >= budget.max_calls:
         return BudgetVerdict(False, f"max calls reached ({budget.max_calls})")
-    if budget.max_cost_usd is not None and worst_case_usd is not None:
-        if spent_usd + worst_case_usd > budget.max_cost_usd:
-            return BudgetVerdict(
-                False,
-                f"the next call could cost up to {usd(worst_case_usd)}; with {usd(spent_usd)} spent "
-                f"that passes the budget of {usd(budget.max_cost_usd)}",
-            )
+    cap = budget.max_cost_usd
+    if cap is not None and worst_case_usd is not None and spent_usd + worst_case_usd > cap:
+        return BudgetVerdict(
+            False,
+            f"the next call could cost up to {usd(worst_case_usd)}; with {usd(spent_usd)} spent "
+            f"that passes the budget of {usd(cap)}",
+        )
     return BudgetVerdict(True)

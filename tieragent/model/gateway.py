@@ -129,7 +129,8 @@ class Gateway:
             reply = self.provider.complete(request)
         except ProviderError as err:
             row = self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, err.message, edit_format, request.effort)
-            # a prompt too big for this tier is the step's to handle (a smaller prompt, another tier), like a tier that is down
+            # a prompt too big for this tier is the step's to handle (a smaller prompt, another tier), like a
+            # tier that is down
             if (not err.retryable and err.kind != "context_window") or policy.unavailable is Unavailable.FAIL:
                 raise
             what = (

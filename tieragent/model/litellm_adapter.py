@@ -152,10 +152,8 @@ class LiteLLMProvider(RemoteProvider):
         import importlib
 
         for name in ("litellm.proxy._types", "litellm.litellm_core_utils.prompt_templates.file_id_utils"):
-            try:
+            with contextlib.suppress(Exception):  # moved or renamed in another litellm: the first call pays instead
                 importlib.import_module(name)
-            except Exception:  # moved or renamed in another litellm: the first call pays instead
-                pass
 
     def missing_keys(self, tier: Tier) -> list[str]:
         """Every variable litellm says the provider needs (all of them: e.g. Bedrock's two AWS keys) that
@@ -218,16 +216,16 @@ class LiteLLMProvider(RemoteProvider):
     def attempt(self, request: ModelRequest) -> ModelReply:
         ll = _import_litellm()
         cfg = self.tiers[request.tier]
-        kwargs: dict[str, Any] = dict(
-            model=cfg.model,
-            messages=with_cache_breakpoints(request.messages)
+        kwargs: dict[str, Any] = {
+            "model": cfg.model,
+            "messages": with_cache_breakpoints(request.messages)
             if caches_by_breakpoint(cfg.model)
             else [dict(m) for m in request.messages],
-            max_tokens=request.output_cap,
-            timeout=cfg.timeout_s,
-            max_retries=0,
-            extra_headers={"X-Tieragent-Step": str(request.step), "X-Tieragent-Tier": request.tier},
-        )
+            "max_tokens": request.output_cap,
+            "timeout": cfg.timeout_s,
+            "max_retries": 0,
+            "extra_headers": {"X-Tieragent-Step": str(request.step), "X-Tieragent-Tier": request.tier},
+        }
         if cfg.api_base:
             kwargs["api_base"] = cfg.api_base
         if request.effort is not None:

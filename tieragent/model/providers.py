@@ -1,8 +1,8 @@
 """The real provider for a config: each tier goes to `HttpProvider` or to litellm.
 
 With `provider.client: auto`, tiers whose models are `openai/...`, `anthropic/...`, `ollama/...`
-or `ollama_chat/...` are called directly; the rest go through `LiteLLMProvider`, and litellm is imported only when such a tier
-exists. `provider.client: litellm` sends every tier through litellm.
+or `ollama_chat/...` are called directly; the rest go through `LiteLLMProvider`, and litellm is
+imported only when such a tier exists. `provider.client: litellm` sends every tier through litellm.
 """
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ def caches_by_breakpoint(model: str) -> bool:
     """Anthropic's models cache a prompt prefix only where the request marks it; OpenAI's and
     Gemini's cache prefixes by themselves."""
     name = model.lower()
-    return name.startswith(("anthropic/", "bedrock/anthropic", "vertex_ai/claude")) or name.startswith("claude")
+    return name.startswith(("anthropic/", "bedrock/anthropic", "vertex_ai/claude", "claude"))
 
 
 def with_cache_breakpoints(messages: tuple[dict[str, str], ...]) -> list[dict[str, Any]]:

@@ -20,8 +20,9 @@ class ScriptedProvider:
     """A `Provider` that answers each (step, tier) from a queue of canned replies, or from a function.
 
     A queue's last reply repeats. A scripted exception (a `ProviderError`, a `KeyboardInterrupt`)
-    is raised instead of answering, so tests can drive every fault without a server. Usage is estimated from text length and marked
-    as such. Every request is kept in `requests`, so tests can assert on what would have been sent.
+    is raised instead of answering, so tests can drive every fault without a server. Usage is
+    estimated from text length and marked as such. Every request is kept in `requests`, so tests
+    can assert on what would have been sent.
     """
 
     tiers: dict[Tier, TierConfig]

@@ -87,7 +87,9 @@ def since_base(ws: GitWorkspace, ref: str) -> DiffSource:
     if not ws.git("rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False).strip():
         raise UsageError(
             f"--base {ref}: no such branch, tag or commit here",
-            hint=f"Fetch it first, e.g. `git fetch origin {ref.split('/')[-1]}` (in CI, check out with fetch-depth: 0).",
+            hint=(
+                f"Fetch it first, e.g. `git fetch origin {ref.split('/')[-1]}` (in CI, check out with fetch-depth: 0)."
+            ),
         )
     base = ws.git("merge-base", ref, "HEAD", check=False).decode().strip()
     if not base:

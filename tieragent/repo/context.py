@@ -46,8 +46,8 @@ def gather_files(ws: GitWorkspace, picked: list[str], budget_tokens: int) -> Fil
     for raw in picked:
         try:  # the same path rules as for patches: inside the repo, not .git, no links leading out
             rel = check_path(strip_git_prefix(raw.strip().strip("`'\""), ws.root), ws.root)
-        except PathRefused as refused:
-            ctx.dropped[raw] = refused.why
+        except PathRefused as err:
+            ctx.dropped[raw] = err.why
             continue
         if (ws.root / rel).is_file():
             candidates.append(rel)

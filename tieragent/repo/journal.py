@@ -14,6 +14,7 @@ user's original files, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -99,7 +100,10 @@ class FileJournal:
         except RunInProgress as busy:
             raise EnvironmentProblem(
                 f"another tieragent run (pid {busy.pid}) is editing this repository; wait for it to finish",
-                hint="Runs in one repository never interleave. For parallel work, use a separate worktree (git worktree add).",
+                hint=(
+                    "Runs in one repository never interleave. For parallel work, use a separate worktree (git "
+                    "worktree add)."
+                ),
             ) from None
         try:
             discard_empty_journals(journals)
@@ -107,7 +111,10 @@ class FileJournal:
             if stale:
                 raise EnvironmentProblem(
                     f"an earlier tieragent run stopped before it could restore files ({stale[0].name})",
-                    hint="Run `tieragent recover` to put those files back (or `tieragent recover --discard` to keep them as they are).",
+                    hint=(
+                        "Run `tieragent recover` to put those files back (or `tieragent recover --discard` to "
+                        "keep them as they are)."
+                    ),
                 )
             d = journals / f"{os.getpid()}-{int(time.time() * 1000)}"
             d.mkdir(mode=0o700)
@@ -197,10 +204,8 @@ class FileJournal:
             elif p.exists() or p.is_symlink():
                 p.unlink()
         for d in sorted(self.created_dirs, key=lambda x: len(x.parts), reverse=True):
-            try:
+            with contextlib.suppress(OSError):  # not empty: something else lives there now
                 d.rmdir()
-            except OSError:
-                pass  # not empty: something else lives there now
         self.created_dirs.clear()
 
     def revert(self, rel: str) -> None:

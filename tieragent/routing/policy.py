@@ -22,7 +22,7 @@ class Classification:
     reason: str
     source: str = "model"  # "model" or "heuristic" (the small model's reply was unusable twice)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "task_class": self.task_class,
             "risk": self.risk,

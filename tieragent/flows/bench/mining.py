@@ -105,6 +105,19 @@ def _examine(
     timeout: float,
     env_settings: tuple[Any, ...],
 ) -> tuple[str, Task | None]:
+    """The commit as a task, or why it does not qualify."""
+    why, task = _task_of(root, sha, test_command, lint_command, setup)
+    if task is None:
+        return why, None
+    why = _why_unproven(task, sha, workdir / "history" / sha[:12], procs, setup, timeout, env_settings)
+    return (why, None) if why else ("", task)
+
+
+def _task_of(
+    root: Path, sha: str, test_command: str, lint_command: str | None, setup: str | None
+) -> tuple[str, Task | None]:
+    """From git alone: the task that asks for the commit's fix on its parent, with the commit's new
+    tests as its check; or why the commit cannot be one (no parent, no test or no source change)."""
     parent = git(root, "rev-parse", "--verify", "--quiet", f"{sha}^").stdout.decode().strip()
     if not parent:
         return "the first commit (no parent to start from)", None
@@ -122,7 +135,7 @@ def _examine(
         errors="replace"
     )
     message = git(root, "log", "-1", "--format=%B", sha).stdout.decode().strip()
-    task = Task(
+    return "", Task(
         id=f"h-{sha[:10]}",
         repo=str(root),
         commit=parent,
@@ -136,25 +149,36 @@ def _examine(
         origin=str(root),
         sha=parent,
     )
-    where = workdir / "history" / sha[:12]
+
+
+def _why_unproven(
+    task: Task,
+    sha: str,
+    where: Path,
+    procs: Procs,
+    setup: str | None,
+    timeout: float,
+    env_settings: tuple[Any, ...],
+) -> str:
+    """Run in a checkout: the check must fail on the parent and pass on the commit ("" when it does)."""
     try:
         checkout = make_checkout(task, where / "repo")
         env = command_env(checkout, *env_settings)
         if setup:
             done = procs.run(setup, cwd=checkout, env=env, timeout=timeout)
             if not done.ok:
-                return f"setup fails on the parent (exit {done.exit_code})", None
-        if procs.run(check, cwd=checkout, env=env, timeout=timeout).ok:
-            return "the new tests already pass on the parent", None
+                return f"setup fails on the parent (exit {done.exit_code})"
+        if procs.run(task.check, cwd=checkout, env=env, timeout=timeout).ok:
+            return "the new tests already pass on the parent"
         moved = git(checkout, "checkout", "--quiet", "--detach", sha)
         if moved.returncode != 0:
-            return "cannot check out the commit itself", None
+            return "cannot check out the commit itself"
         if setup and not procs.run(setup, cwd=checkout, env=env, timeout=timeout).ok:
-            return "setup fails on the commit", None
-        if not procs.run(check, cwd=checkout, env=env, timeout=timeout).ok:
-            return "the commit's own tests fail on the commit (no fix could pass them)", None
+            return "setup fails on the commit"
+        if not procs.run(task.check, cwd=checkout, env=env, timeout=timeout).ok:
+            return "the commit's own tests fail on the commit (no fix could pass them)"
     except RunProblem as problem:
-        return str(problem), None
+        return str(problem)
     finally:
         remove(where)
-    return "", task
+    return ""

@@ -96,62 +96,18 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
         "started": round(time.time(), 3),
     }
     try:
-        make_checkout(task, checkout)
-        env = ctx.env(checkout)
-        if task.setup:
-            done = ctx.procs.run(task.setup, cwd=checkout, env=env, timeout=ctx.run_timeout)
-            if not done.ok:
-                raise RunProblem(f"setup failed ({_how(done)}): {_last_lines(done)}")
-        write_run_config(run_config(ctx.user, policy, task.test, task.lint, checkout), checkout)
-        history = _share_history(ctx, policy, checkout)
-        request_file = run_dir / "request.txt"
-        request_file.write_text(task.request, encoding="utf-8")
-        argv = ctx.fix_argv(_script(task, ctx, run_dir)) + [
-            "fix",
-            "--json",
-            "--trust-config",
-            "--request-file",
-            str(request_file),
-            "-C",
-            str(checkout),
-            "--timeout",
-            f"{ctx.run_timeout:g}",
-        ]
-        if ctx.run_max_cost is not None:
-            argv += ["--max-cost", f"{ctx.run_max_cost:g}"]
-        fix = ctx.procs.run(
-            argv, cwd=run_dir, env=_fix_env(), timeout=ctx.run_timeout + GRACE_S, stderr_path=run_dir / "fix.stderr.txt"
-        )
+        env, history = _prepare_checkout(task, policy, ctx, checkout)
+        fix = _run_fix(task, ctx, run_dir, checkout)
         if ctx.procs.cancelled.is_set():
             return None
         record["fix_seconds"] = round(fix.seconds, 3)
-        doc = _parse(fix.output)
-        if doc is None:
-            stderr = (run_dir / "fix.stderr.txt").read_text(errors="replace")
-            why = (
-                f"the fix run did not end within {ctx.run_timeout + GRACE_S:g}s"
-                if fix.timed_out
-                else f"tieragent fix printed no JSON (exit {fix.exit_code}): {stderr.strip()[-500:]}"
-            )
-            raise RunProblem(why)
-        (run_dir / "fix.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        doc = _fix_document(fix, ctx, run_dir)
         _keep_history(history, checkout)
         record.update(fix_summary(doc))
-        if doc.get("status") == "fixed":
-            check = ctx.procs.run(task.check, cwd=checkout, env=env, timeout=ctx.run_timeout)
-            if ctx.procs.cancelled.is_set():
-                return None
-            record["check"] = {
-                "passed": check.ok,
-                "exit_code": check.exit_code,
-                "seconds": round(check.seconds, 3),
-                "timed_out": check.timed_out,
-                "output_tail": check.tail(1500),
-            }
-            record["outcome"] = SOLVED if check.ok else FALSE_ACCEPT
-        else:
-            record["check"] = None  # the tree was restored: the check would judge the unfixed code
-            record["outcome"] = FAILED if doc.get("status") in ("failed", "budget_exceeded") else ERROR
+        judged = _judge_fix(task, ctx, checkout, env, doc)
+        if judged is None:
+            return None
+        record.update(judged)
     except RunProblem as problem:
         if ctx.procs.cancelled.is_set():
             return None
@@ -164,6 +120,79 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
     record["ended"] = round(time.time(), 3)
     record["time"] = now()
     return record
+
+
+def _prepare_checkout(task: Task, policy: Policy, ctx: RunContext, checkout: Path) -> tuple[dict[str, str], Path]:
+    """The task's commit checked out and set up, with the policy's config and history; the environment
+    its commands run in and the policy's shared history file."""
+    make_checkout(task, checkout)
+    env = ctx.env(checkout)
+    if task.setup:
+        done = ctx.procs.run(task.setup, cwd=checkout, env=env, timeout=ctx.run_timeout)
+        if not done.ok:
+            raise RunProblem(f"setup failed ({_how(done)}): {_last_lines(done)}")
+    write_run_config(run_config(ctx.user, policy, task.test, task.lint, checkout), checkout)
+    return env, _share_history(ctx, policy, checkout)
+
+
+def _run_fix(task: Task, ctx: RunContext, run_dir: Path, checkout: Path) -> Done:
+    """`tieragent fix --json` on the checkout, as a user runs it, in its own process."""
+    request_file = run_dir / "request.txt"
+    request_file.write_text(task.request, encoding="utf-8")
+    argv = [
+        *ctx.fix_argv(_script(task, ctx, run_dir)),
+        "fix",
+        "--json",
+        "--trust-config",
+        "--request-file",
+        str(request_file),
+        "-C",
+        str(checkout),
+        "--timeout",
+        f"{ctx.run_timeout:g}",
+    ]
+    if ctx.run_max_cost is not None:
+        argv += ["--max-cost", f"{ctx.run_max_cost:g}"]
+    return ctx.procs.run(
+        argv, cwd=run_dir, env=_fix_env(), timeout=ctx.run_timeout + GRACE_S, stderr_path=run_dir / "fix.stderr.txt"
+    )
+
+
+def _fix_document(fix: Done, ctx: RunContext, run_dir: Path) -> dict[str, Any]:
+    """The run's JSON document, kept beside it; a RunProblem saying why when there is none."""
+    doc = _parse(fix.output)
+    if doc is None:
+        stderr = (run_dir / "fix.stderr.txt").read_text(errors="replace")
+        why = (
+            f"the fix run did not end within {ctx.run_timeout + GRACE_S:g}s"
+            if fix.timed_out
+            else f"tieragent fix printed no JSON (exit {fix.exit_code}): {stderr.strip()[-500:]}"
+        )
+        raise RunProblem(why)
+    (run_dir / "fix.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return doc
+
+
+def _judge_fix(
+    task: Task, ctx: RunContext, checkout: Path, env: dict[str, str], doc: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The outcome: a fixed run is judged by the task's check; None when the bench was interrupted."""
+    if doc.get("status") != "fixed":
+        # the tree was restored: the check would judge the unfixed code
+        return {"check": None, "outcome": FAILED if doc.get("status") in ("failed", "budget_exceeded") else ERROR}
+    check = ctx.procs.run(task.check, cwd=checkout, env=env, timeout=ctx.run_timeout)
+    if ctx.procs.cancelled.is_set():
+        return None
+    return {
+        "check": {
+            "passed": check.ok,
+            "exit_code": check.exit_code,
+            "seconds": round(check.seconds, 3),
+            "timed_out": check.timed_out,
+            "output_tail": check.tail(1500),
+        },
+        "outcome": SOLVED if check.ok else FALSE_ACCEPT,
+    }
 
 
 def _share_history(ctx: RunContext, policy: Policy, checkout: Path) -> Path:

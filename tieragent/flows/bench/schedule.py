@@ -12,6 +12,7 @@ way and it still does not fit, no further run starts and the rest are reported a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -137,10 +138,8 @@ def run_bench(
 
 
 def _remove_empty(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.rmdir()  # each preflight removes its own checkout; the folder goes when nothing was left in it
-    except OSError:
-        pass
 
 
 def _preflights(

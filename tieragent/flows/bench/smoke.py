@@ -82,7 +82,10 @@ def render_reply(task: SmokeTask, reply: Reply) -> str:
         )
         return f"{reply.note}\n\n```diff\n{diff}```\n"
     assert isinstance(reply, Garbled)
-    diff = f"--- a/{task.module}\n+++ b/{task.module}\n@@ -7,2 +7,2 @@\n def normalise(value):\n-{reply.old_line}\n+{reply.new_line}\n"
+    diff = (
+        f"--- a/{task.module}\n+++ b/{task.module}\n@@ -7,2 +7,2 @@\n def normalise(value):\n-{reply.old_line}\n"
+        f"+{reply.new_line}\n"
+    )
     return f"{reply.note}\n\n```diff\n{diff}```\n"
 
 

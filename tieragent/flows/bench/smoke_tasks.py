@@ -65,7 +65,10 @@ class SmokeTask:
 
 def _unit(module: str, function: str, body: str) -> str:
     """A visible unittest module for `function` of `module`."""
-    return f"import unittest\n\nfrom {module.removesuffix('.py')} import {function}\n\n\nclass {function.title().replace('_', '')}Test(unittest.TestCase):\n{body}"
+    return (
+        f"import unittest\n\nfrom {module.removesuffix('.py')} import {function}\n\n\n"
+        f"class {function.title().replace('_', '')}Test(unittest.TestCase):\n{body}"
+    )
 
 
 MEDIAN_FIX = Edit(
@@ -95,7 +98,8 @@ ROUND_INT = Edit(
     "    return round(amount, 2)\n", "    return int(amount * 100 + 0.5) / 100\n", "Round half up by hand:"
 )
 ROUND_RIGHT = Edit(
-    '"""Prices in dollars and cents."""\n\n\ndef round_price(amount):\n    """Round a price to whole cents, halves rounded up (2.675 -> 2.68)."""\n    return round(amount, 2)\n',
+    '"""Prices in dollars and cents."""\n\n\ndef round_price(amount):\n'
+    '    """Round a price to whole cents, halves rounded up (2.675 -> 2.68)."""\n    return round(amount, 2)\n',
     '"""Prices in dollars and cents."""\n\nfrom decimal import ROUND_HALF_UP, Decimal\n\n\ndef round_price(amount):\n'
     '    """Round a price to whole cents, halves rounded up (2.675 -> 2.68)."""\n'
     '    return float(Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))\n',
@@ -127,8 +131,10 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
         "median-even",
         "local",
         "stats.py",
-        '"""Small statistics helpers."""\n\n\ndef mean(values):\n    """Arithmetic mean of a non-empty sequence."""\n    return sum(values) / len(values)\n\n\n'
-        'def median(values):\n    """Middle value; for an even count, the mean of the two middle values."""\n    ordered = sorted(values)\n'
+        '"""Small statistics helpers."""\n\n\ndef mean(values):\n'
+        '    """Arithmetic mean of a non-empty sequence."""\n    return sum(values) / len(values)\n\n\n'
+        'def median(values):\n    """Middle value; for an even count, the mean of the two middle values."""\n'
+        "    ordered = sorted(values)\n"
         "    mid = len(ordered) // 2\n    return ordered[mid]\n",
         _unit(
             "stats.py",
@@ -137,7 +143,8 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
             "    def test_even(self):\n        self.assertEqual(median([4, 1, 3, 2]), 2.5)\n",
         ),
         "median() returns the wrong value for lists with an even number of items",
-        "from stats import median\nassert median([1, 2, 3, 4, 5, 6]) == 3.5\nassert median([5]) == 5\nassert median([2, 1]) == 1.5\n",
+        "from stats import median\nassert median([1, 2, 3, 4, 5, 6]) == 3.5\nassert median([5]) == 5\n"
+        "assert median([2, 1]) == 1.5\n",
         {
             "small": [Edit("    return ordered[mid]\n", "    return ordered[mid - 1]\n", "The index is one too high:")],
             "mid": [MEDIAN_FIX],
@@ -153,7 +160,8 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
         _unit(
             "batching.py",
             "chunks",
-            "    def test_last_chunk(self):\n        self.assertEqual(chunks([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]])\n",
+            "    def test_last_chunk(self):\n        self.assertEqual(chunks([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], "
+            "[5]])\n",
         ),
         "chunks() drops the last item when the list does not divide evenly",
         "from batching import chunks\nassert chunks([], 3) == []\nassert chunks([1], 1) == [[1]]\n"
@@ -167,14 +175,16 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
         "fahrenheit",
         "mechanical",
         "temperature.py",
-        'def to_fahrenheit(celsius):\n    """Degrees Fahrenheit for a temperature in degrees Celsius."""\n    return celsius * 9 / 5 - 32\n',
+        'def to_fahrenheit(celsius):\n    """Degrees Fahrenheit for a temperature in degrees Celsius."""\n'
+        "    return celsius * 9 / 5 - 32\n",
         _unit(
             "temperature.py",
             "to_fahrenheit",
             "    def test_boiling(self):\n        self.assertEqual(to_fahrenheit(100), 212)\n",
         ),
         "to_fahrenheit(100) gives 148 instead of 212",
-        "from temperature import to_fahrenheit\nassert to_fahrenheit(0) == 32\nassert to_fahrenheit(-40) == -40\nassert abs(to_fahrenheit(37) - 98.6) < 1e-9\n",
+        "from temperature import to_fahrenheit\nassert to_fahrenheit(0) == 32\nassert to_fahrenheit(-40) == -40\n"
+        "assert abs(to_fahrenheit(37) - 98.6) < 1e-9\n",
         {
             t: [Edit("celsius * 9 / 5 - 32", "celsius * 9 / 5 + 32", "The offset has the wrong sign:")]
             for t in ("small", "mid", "frontier")
@@ -188,26 +198,29 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
         _unit(
             "dates.py",
             "is_leap_year",
-            "    def test_years(self):\n        self.assertTrue(is_leap_year(2024))\n        self.assertFalse(is_leap_year(2023))\n"
+            "    def test_years(self):\n        self.assertTrue(is_leap_year(2024))\n"
+            "        self.assertFalse(is_leap_year(2023))\n"
             "        self.assertFalse(is_leap_year(1900))\n",
         ),
         "is_leap_year(1900) returns True, but 1900 was not a leap year (century years are special)",
-        "from dates import is_leap_year\nassert is_leap_year(2000)\nassert is_leap_year(2400)\nassert not is_leap_year(2100)\nassert not is_leap_year(1900)\n",
+        "from dates import is_leap_year\nassert is_leap_year(2000)\nassert is_leap_year(2400)\n"
+        "assert not is_leap_year(2100)\nassert not is_leap_year(1900)\n",
         {"small": [LEAP_WRONG], "mid": [LEAP_WRONG], "frontier": [LEAP_RIGHT]},
     ),
     SmokeTask(
         "slugify",
         "mechanical",
         "text.py",
-        'import re\n\n\ndef slugify(title):\n    """A URL slug: lowercase words joined by hyphens, other characters dropped."""\n'
-        '    words = re.findall(r"[A-Za-z0-9]+", title)\n    return "-".join(words)\n',
+        'import re\n\n\ndef slugify(title):\n    """A URL slug: lowercase words joined by hyphens, other '
+        'characters dropped."""\n    words = re.findall(r"[A-Za-z0-9]+", title)\n    return "-".join(words)\n',
         _unit(
             "text.py",
             "slugify",
             '    def test_lowercase(self):\n        self.assertEqual(slugify("Hello World"), "hello-world")\n',
         ),
         'slugify("Hello World") should give "hello-world", lowercase',
-        'from text import slugify\nassert slugify("  Tieragent: Fix IT! ") == "tieragent-fix-it"\nassert slugify("ABC 123") == "abc-123"\n',
+        'from text import slugify\nassert slugify("  Tieragent: Fix IT! ") == "tieragent-fix-it"\n'
+        'assert slugify("ABC 123") == "abc-123"\n',
         {
             "small": [
                 Edit(
@@ -224,12 +237,14 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
         "in-range",
         "mechanical",
         "bounds.py",
-        'def in_range(value, low, high):\n    """True when low <= value <= high (both bounds included)."""\n    return low <= value < high\n',
+        'def in_range(value, low, high):\n    """True when low <= value <= high (both bounds included)."""\n'
+        "    return low <= value < high\n",
         _unit(
             "bounds.py", "in_range", "    def test_upper_bound(self):\n        self.assertTrue(in_range(10, 1, 10))\n"
         ),
         "in_range() excludes the upper bound, but the docstring says both bounds are included",
-        "from bounds import in_range\nassert in_range(1, 1, 10)\nassert not in_range(11, 1, 10)\nassert not in_range(0, 1, 10)\nassert in_range(5, 5, 5)\n",
+        "from bounds import in_range\nassert in_range(1, 1, 10)\nassert not in_range(11, 1, 10)\n"
+        "assert not in_range(0, 1, 10)\nassert in_range(5, 5, 5)\n",
         {
             t: [Edit("low <= value < high", "low <= value <= high", "Include the upper bound:")]
             for t in ("small", "mid", "frontier")
@@ -247,37 +262,43 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
             '    def test_counts(self):\n        self.assertEqual(word_counts("a b a"), {"a": 2, "b": 1})\n',
         ),
         "word_counts() raises KeyError on any text",
-        'from words import word_counts\nassert word_counts("") == {}\nassert word_counts("The the THE") == {"the": 3}\n',
+        'from words import word_counts\nassert word_counts("") == {}\n'
+        'assert word_counts("The the THE") == {"the": 3}\n',
         {"small": [WORDS_WRONG], "mid": [WORDS_WRONG, WORDS_RIGHT], "frontier": [WORDS_RIGHT]},
     ),
     SmokeTask(
         "round-price",
         "local",
         "prices.py",
-        '"""Prices in dollars and cents."""\n\n\ndef round_price(amount):\n    """Round a price to whole cents, halves rounded up (2.675 -> 2.68)."""\n'
+        '"""Prices in dollars and cents."""\n\n\ndef round_price(amount):\n'
+        '    """Round a price to whole cents, halves rounded up (2.675 -> 2.68)."""\n'
         "    return round(amount, 2)\n",
         _unit(
             "prices.py",
             "round_price",
-            "    def test_half_up(self):\n        self.assertEqual(round_price(2.675), 2.68)\n        self.assertEqual(round_price(1.005), 1.01)\n",
+            "    def test_half_up(self):\n        self.assertEqual(round_price(2.675), 2.68)\n"
+            "        self.assertEqual(round_price(1.005), 1.01)\n",
         ),
         "round_price(2.675) gives 2.67; halves must round up to 2.68",
-        "from prices import round_price\nassert round_price(2.671) == 2.67\nassert round_price(0.125) == 0.13\nassert round_price(10) == 10.0\n",
+        "from prices import round_price\nassert round_price(2.671) == 2.67\nassert round_price(0.125) == 0.13\n"
+        "assert round_price(10) == 10.0\n",
         {"small": [ROUND_3], "mid": [ROUND_3, ROUND_INT], "frontier": [ROUND_RIGHT]},
     ),
     SmokeTask(
         "normalize-name",
         "mechanical",
         "names.py",
-        'def normalize_name(name):\n    """A name without surrounding whitespace, with single spaces between its words."""\n'
-        '    return " ".join(name.split(" "))\n',
+        'def normalize_name(name):\n    """A name without surrounding whitespace, with single spaces between its '
+        'words."""\n    return " ".join(name.split(" "))\n',
         _unit(
             "names.py",
             "normalize_name",
-            '    def test_spaces(self):\n        self.assertEqual(normalize_name("  Ada   Lovelace "), "Ada Lovelace")\n',
+            '    def test_spaces(self):\n        self.assertEqual(normalize_name("  Ada   Lovelace "), "Ada '
+            'Lovelace")\n',
         ),
         "normalize_name() keeps the extra spaces around and between words",
-        'from names import normalize_name\nassert normalize_name("Grace\\tHopper") == "Grace Hopper"\nassert normalize_name("") == ""\n',
+        'from names import normalize_name\nassert normalize_name("Grace\\tHopper") == "Grace Hopper"\n'
+        'assert normalize_name("") == ""\n',
         {
             "small": [Garbled("    return name.strip()", '    return " ".join(name.split())')],
             "mid": [NAME_RIGHT],
@@ -288,8 +309,10 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
         "parse-duration",
         "local",
         "durations.py",
-        'def parse_duration(text):\n    """Seconds in a duration like \'1h30m\', \'45s\' or \'2h\'."""\n    units = {"h": 3600, "m": 60, "s": 1}\n'
-        '    total, number = 0, ""\n    for ch in text:\n        if ch.isdigit():\n            number += ch\n        else:\n'
+        "def parse_duration(text):\n    \"\"\"Seconds in a duration like '1h30m', '45s' or '2h'.\"\"\"\n"
+        '    units = {"h": 3600, "m": 60, "s": 1}\n'
+        '    total, number = 0, ""\n    for ch in text:\n        if ch.isdigit():\n            number += ch\n'
+        "        else:\n"
         "            total += int(number) * units[ch]\n    return total\n",
         _unit(
             "durations.py",
@@ -297,7 +320,8 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
             '    def test_hours_and_minutes(self):\n        self.assertEqual(parse_duration("1h30m"), 5400)\n',
         ),
         'parse_duration("1h30m") returns far too many seconds',
-        'from durations import parse_duration\nassert parse_duration("45s") == 45\nassert parse_duration("1h1m1s") == 3661\n',
+        'from durations import parse_duration\nassert parse_duration("45s") == 45\n'
+        'assert parse_duration("1h1m1s") == 3661\n',
         {"small": [DURATION_NO_RESET], "mid": [DURATION_NO_RESET, DURATION_GET], "frontier": [DURATION_LOWER]},
     ),
 )

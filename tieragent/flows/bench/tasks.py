@@ -6,7 +6,8 @@ A task:
     repo: ../repos/stats          # a path (relative to this file) or a URL git can clone
     commit: 1a2b3c4               # any revision git can resolve there
     request: median() is wrong for even-length lists
-    check: python -m pytest -q {task_dir}/hidden/test_median.py   # must pass after a correct fix; tieragent never sees it
+    # check: must pass after a correct fix; tieragent never sees it
+    check: python -m pytest -q {task_dir}/hidden/test_median.py
     setup: pip install -e .       # optional: run in the fresh checkout before the fix
     test: python -m pytest -q     # optional: the test command tieragent validates with; else detected
     lint: ruff check .            # optional: the lint command tieragent validates with

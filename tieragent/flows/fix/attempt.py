@@ -95,8 +95,9 @@ def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Atte
         note = f"the reply was cut off at max_tokens ({s.cfg.tier(rung.tier).max_output_tokens})"
         s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, note)
         feedback = (
-            f"Your previous reply was cut off at the output limit ({s.cfg.tier(rung.tier).max_output_tokens} tokens), so "
-            "none of it was used. Answer more briefly: only the hunks that change, with 2 or 3 lines of context."
+            f"Your previous reply was cut off at the output limit ({s.cfg.tier(rung.tier).max_output_tokens} "
+            "tokens), so none of it was used. Answer more briefly: only the hunks that change, with 2 or 3 lines "
+            "of context."
         )
         return Attempt(rung, Outcome.FORMAT_ERROR, call.row, feedback=feedback)
     return _judge(s, task, rung, call.text, call.row)
@@ -162,7 +163,10 @@ def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -
         rejection = review_patch(s, task.request, diff, reasons)
         if rejection is not None:
             s.journal.rewind(keep=task.keep)
-            feedback = f"Your patch passed the tests, but a review rejected it: {rejection}\nYour patch was:\n```diff\n{diff}```\n"
+            feedback = (
+                f"Your patch passed the tests, but a review rejected it: {rejection}\nYour patch was:\n"
+                f"```diff\n{diff}```\n"
+            )
             s.gw.ledger.set_outcome(row, Outcome.REVIEW_REJECTED, rejection)
             return Attempt(
                 rung,

@@ -43,8 +43,11 @@ def take_baseline(
                 + ") and there are no "
                 f"per-test results to tell a patch that breaks a passing test from one that fixes the request: "
                 f"{validator.why_no_per_test(tests)}",
-                hint="Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a narrower command "
-                "that passes now, or pass --exit-code-only to accept a patch only when the whole test command passes.",
+                hint=(
+                    "Set validate.junit_xml to the JUnit XML your runner writes, point validate.test at a "
+                    "narrower command that passes now, or pass --exit-code-only to accept a patch only when the whole "
+                    "test command passes."
+                ),
             )
         events.warn(
             f"the tests fail before the patch and {validator.adapter.name} gives no per-test results: "

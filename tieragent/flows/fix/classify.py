@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ...core import prompts
-from ...core.vocab import RISKS, SMALL, TASK_CLASSES, Outcome, Step
+from ...core.vocab import RISKS, SMALL, TASK_CLASSES, Outcome, Step, TaskClass
 from ...routing.policy import Classification
 from ..replies import ReplyFormatError, json_objects, norm
 from .session import Session
@@ -40,7 +40,7 @@ def parse_classification(text: str) -> Classification:
         paths = [str(f).strip().strip("`'\"") for f in files if isinstance(f, (str, int)) and str(f).strip()]
         return Classification(
             task_class, risk, tuple(dict.fromkeys(paths))[:MAX_FILES], str(obj.get("reason", ""))[:500]
-        )  # type: ignore[arg-type]
+        )
     raise ReplyFormatError(problems[0])
 
 
@@ -56,7 +56,7 @@ def heuristic_classification(request: str, ranked_files: list[str], why: str) ->
             if f == token or f.endswith("/" + token):
                 mentioned.append(f)
     files = list(dict.fromkeys(mentioned + ranked_files[:3]))[:MAX_FILES]
-    task_class = "local" if len(set(mentioned)) <= 2 else "repository"
+    task_class: TaskClass = "local" if len(set(mentioned)) <= 2 else "repository"
     return Classification(task_class, "medium", tuple(files), f"heuristic: {why}", source="heuristic")
 
 

@@ -1,4 +1,5 @@
-"""What a `fix` run returns: the skeleton's common fields, and its classification, patch and the evidence behind them."""
+"""What a `fix` run returns: the skeleton's common fields, and its classification, patch and the
+evidence behind them."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 from ...core.errors import ExitCode, ProviderError, TieragentError
-from ...judge.validation import Validator
+from ...judge.validation import Baseline, Validator
 from ...repo.journal import FileJournal
 from ...risk.rules import RiskRules, sensitive_paths
 from ...routing.policy import Classification, RoutePlan, plan_route
@@ -70,37 +70,9 @@ def _steps(
     attempts: list[Attempt],
 ) -> None:
     """Everything between the journal's start and the run's end; `attempts` fills as they are made."""
-    cfg, clock = deps.config, run.clock
-    validator = Validator(
-        deps.runner,
-        deps.ws.root,
-        deps.ws.state_dir,
-        deps.test_command,
-        deps.lint_command,
-        cfg.validation.timeout_s,
-        junit_xml=cfg.validation.junit_xml,
-        mask=run.redactor.at_rest,
-    )
-    repo_map = functools.cache(deps.repo_map)
+    clock = run.clock
     dirty_before = deps.ws.dirty_paths()
-    with clock.phase("baseline"):
-        baseline, result.baseline = take_baseline(validator, deps, opts, run.events)
-    with clock.phase("map"):
-        repo_map()  # indexed while the models load in the background
-    with clock.phase("models"):
-        models = deps.models()  # litellm's import and the key checks, started before the run
-    gateway = run.open_gateway(models, FIX_POLICIES)
-    s = Session(
-        deps,
-        opts,
-        gateway,
-        journal,
-        validator,
-        RiskRules.from_config(cfg.risk),
-        run.events,
-        repo_map,
-        models.context_windows,
-    )
+    s, baseline = _open_session(run, result, deps, opts, journal)
     with clock.phase("classify"):
         result.classification = classification = classify(s, request)
     plan = route(s, classification)
@@ -122,6 +94,35 @@ def _steps(
     with clock.phase("finish"):
         result.commit_sha = keep_patch(s, request, accepted.diff, repro.path if repro else None, dirty_before)
     result.end(Status.FIXED, ExitCode.FIXED)
+
+
+def _open_session(
+    run: Run, result: FixResult, deps: FixDeps, opts: FixOptions, journal: FileJournal
+) -> tuple[Session, Baseline]:
+    """The baseline taken (it can stop the run before any model call), the repository indexed and the
+    models ready: what every later step works with."""
+    cfg, clock = deps.config, run.clock
+    validator = Validator(
+        deps.runner,
+        deps.ws.root,
+        deps.ws.state_dir,
+        deps.test_command,
+        deps.lint_command,
+        cfg.validation.timeout_s,
+        junit_xml=cfg.validation.junit_xml,
+        mask=run.redactor.at_rest,
+    )
+    repo_map = functools.cache(deps.repo_map)
+    with clock.phase("baseline"):
+        baseline, result.baseline = take_baseline(validator, deps, opts, run.events)
+    with clock.phase("map"):
+        repo_map()  # indexed while the models load in the background
+    with clock.phase("models"):
+        models = deps.models()  # litellm's import and the key checks, started before the run
+    gateway = run.open_gateway(models, FIX_POLICIES)
+    rules = RiskRules.from_config(cfg.risk)
+    session = Session(deps, opts, gateway, journal, validator, rules, run.events, repo_map, models.context_windows)
+    return session, baseline
 
 
 def _no_patch(run: Run, result: FixResult, deps: FixDeps, journal: FileJournal, attempts: list[Attempt]) -> None:

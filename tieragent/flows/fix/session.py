@@ -89,7 +89,8 @@ class Session:
         return self.deps.ws
 
     def refuse(self, path: str) -> str | None:
-        """Why a model may not see or patch `path` (secret-looking, ignored by git, read-only, in a submodule), or None."""
+        """Why a model may not see or patch `path` (secret-looking, ignored by git, read-only, in a
+        submodule), or None."""
         _, refused = self.ws.shareable([path])
         return refused.get(path) or self.ws.unpatchable(path)
 

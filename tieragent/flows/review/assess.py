@@ -125,5 +125,5 @@ def _parse(text: str, ids: dict[str, Hunk]) -> dict[str, tuple[Risk, str]]:
         hid, risk = str(e.get("id", "")).strip().upper(), norm(e.get("risk", ""))
         hid = f"H{hid}" if hid.isdigit() else hid
         if hid in ids and risk in RISKS:
-            out[ids[hid].id] = (risk, str(e.get("reason", ""))[:200])  # type: ignore[assignment]
+            out[ids[hid].id] = (risk, str(e.get("reason", ""))[:200])
     return out

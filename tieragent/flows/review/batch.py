@@ -67,6 +67,7 @@ def changes_block(parts: list[Part]) -> str:
         code = part.code if part.code not in shown else "(the same code as shown for an earlier change above)"
         shown.add(part.code)
         out.append(
-            f"{heading}\nRated: {part.risk_note}\n\n```diff\n{part.hunk.text.rstrip(chr(10))}\n```\n\nThe code around it:\n{code}\n"
+            f"{heading}\nRated: {part.risk_note}\n\n```diff\n{part.hunk.text.rstrip(chr(10))}\n```\n\n"
+            f"The code around it:\n{code}\n"
         )
     return "\n".join(out)

@@ -46,8 +46,14 @@ def parse_diff(text: str) -> list[FileChange]:
         path = new or old or pf.path
         hunks = []
         for n, h in enumerate(pf, 1):
-            added = tuple((ln.target_line_no, ln.value.rstrip("\n")) for ln in h if ln.is_added)
-            removed = tuple((ln.source_line_no, ln.value.rstrip("\n")) for ln in h if ln.is_removed)
+            added = tuple(
+                (ln.target_line_no, ln.value.rstrip("\n")) for ln in h if ln.is_added and ln.target_line_no is not None
+            )
+            removed = tuple(
+                (ln.source_line_no, ln.value.rstrip("\n"))
+                for ln in h
+                if ln.is_removed and ln.source_line_no is not None
+            )
             header = f"@@ -{h.source_start},{h.source_length} +{h.target_start},{h.target_length} @@" + (
                 f" {h.section_header}" if h.section_header else ""
             )

@@ -109,20 +109,11 @@ def place(
         line, moved_from = _line(f.get("line")), None
         hunk = next((h for h in group if line in h.changed_new_lines), None)
         if hunk is None:
-            near = [
-                h
-                for h in group
-                if line is None
-                or _distance(h, line) <= MOVE_WITHIN_LINES
-                or shown.get(h.id, (0, -1))[0] <= line <= shown.get(h.id, (0, -1))[1]
-            ]
-            if not near:
+            landed = _moved(line, group, shown)
+            if landed is None:
                 dropped += 1
                 continue
-            hunk = near[0] if line is None else min(near, key=lambda h: _distance(h, line))
-            changed = hunk.changed_new_lines
-            moved_from = line
-            line = changed[0] if line is None else min(changed, key=lambda n: (abs(n - line), n))
+            (hunk, line), moved_from = landed, line
             moved += 1
         out.append(
             Finding(
@@ -138,6 +129,24 @@ def place(
             )
         )
     return Placed(out, moved, dropped)
+
+
+def _moved(line: int | None, group: list[Hunk], shown: dict[str, tuple[int, int]]) -> tuple[Hunk, int] | None:
+    """Where a finding that is on no changed line goes: the nearest hunk within reach (or whose shown
+    code holds the line) and its changed line closest to `line`; the first hunk for a finding without a
+    line; None when no hunk is near."""
+    if line is None:
+        return group[0], group[0].changed_new_lines[0]
+    at = line
+    near = [
+        h
+        for h in group
+        if _distance(h, at) <= MOVE_WITHIN_LINES or shown.get(h.id, (0, -1))[0] <= at <= shown.get(h.id, (0, -1))[1]
+    ]
+    if not near:
+        return None
+    hunk = min(near, key=lambda h: _distance(h, at))
+    return hunk, min(hunk.changed_new_lines, key=lambda n: (abs(n - at), n))
 
 
 def _distance(hunk: Hunk, line: int) -> int:

@@ -214,7 +214,8 @@ def _tokens_between(tokens: tuple[tuple[int, str, int, int], ...], first: int, c
 
 
 def python_same_tokens(old: bytes | None, new: bytes | None) -> Callable[[Hunk], bool | None]:
-    """For a Python file: whether a hunk leaves the tokens of its lines (and any string running through them) as they were."""
+    """For a Python file: whether a hunk leaves the tokens of its lines (and any string running
+    through them) as they were."""
 
     def same(h: Hunk) -> bool | None:
         a, b = python_tokens(old) if old is not None else None, python_tokens(new) if new is not None else None
@@ -311,7 +312,8 @@ def _text_on_base_or_by_name(f: FileChange, sides: Sides) -> bool:
 
 
 def _file_reason(f: FileChange, sides: Sides) -> tuple[str | None, str | None]:
-    """(why the whole file is skipped, or None; why it is reviewed although the change calls it generated or vendored)."""
+    """(why the whole file is skipped, or None; why it is reviewed although the change calls it
+    generated or vendored)."""
     if f.binary:
         return "binary", None
     if f.status == "renamed" and not f.hunks:

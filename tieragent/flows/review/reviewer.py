@@ -6,7 +6,6 @@ findings placed on changed lines); the flow adds them up. Nothing here writes in
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,14 +80,19 @@ class Contents:
 
     def __init__(self, ws: GitWorkspace, source: DiffSource):
         self.ws, self.source = ws, source
+        # per instance: a cache on the method would keep every run's workspace alive for the process's life
+        self._old_by_path: dict[str, bytes | None] = {}
+        self._new_by_path: dict[str, bytes | None] = {}
 
-    @functools.cache
     def old(self, path: str) -> bytes | None:
-        return old_content(self.ws, self.source, path)
+        if path not in self._old_by_path:
+            self._old_by_path[path] = old_content(self.ws, self.source, path)
+        return self._old_by_path[path]
 
-    @functools.cache
     def new(self, path: str) -> bytes | None:
-        return new_content(self.ws, self.source, path)
+        if path not in self._new_by_path:
+            self._new_by_path[path] = new_content(self.ws, self.source, path)
+        return self._new_by_path[path]
 
     def guarded(self, path: str, commands: tuple[str | None, ...]) -> str | None:
         """Why the file judges changes (tests, their configuration, CI, lint), from both sides."""
@@ -153,13 +157,14 @@ class Reviewer:
             related = ""
         if estimate_tokens(h.text + code) > budget:
             code = "(omitted: the change is too large to show its surroundings)"
-        pieces: list[Hunk] | None = [h]
+        pieces = [h]
         if estimate_tokens(h.text + code) > budget:
-            pieces = split_hunk(h, self.read.new(h.path), h.path, budget)
-            if pieces is None:
+            split = split_hunk(h, self.read.new(h.path), h.path, budget)
+            if split is None:
                 return CallOutcome.not_reviewed(
                     UnreviewedCause.TOO_LARGE, f"too large for the {tier} tier's context"
                 ).of(batch)
+            pieces = split
         found = CallOutcome()
         for piece in pieces:
             outcome = self._call(tier, [self._piece_part(a, piece, code, len(pieces) > 1)], related)

@@ -19,6 +19,7 @@ queries is discarded and rebuilt. Failing to write it only costs time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
@@ -70,10 +71,8 @@ def write_marshal(path: Path, obj: Any, prefix: str) -> None:
             f.write(payload)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -203,10 +202,8 @@ class TagCache:
         assert self.path is not None
         key = self.path.stem.removeprefix("tags-")
         for name in _LEGACY:
-            try:
+            with contextlib.suppress(OSError):
                 (self.path.parent / name.format(key)).unlink()
-            except OSError:
-                pass
         cutoff = time.time() - STALE_TMP_SECONDS
         for p in self.path.parent.glob(".*.tmp"):
             try:

@@ -22,15 +22,29 @@ MAX_FILE_BYTES = 1 << 20
 SNIFF_BYTES = 8192
 
 BINARY_EXTS = frozenset(
-    [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".icns", ".webp", ".tif", ".tiff", ".psd", ".heic", ".avif", ".svgz", ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".epub", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".tar", ".jar", ".war", ".ear", ".whl", ".egg", ".apk", ".ipa", ".dmg", ".iso", ".deb", ".rpm", ".msi", ".exe", ".dll", ".so", ".dylib", ".a", ".lib", ".o", ".obj", ".pyc", ".pyo", ".pyd", ".class", ".wasm", ".bin", ".dat", ".db", ".sqlite", ".sqlite3", ".mdb", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".m4a", ".wav", ".ogg", ".flac", ".avi", ".mov", ".mkv", ".webm", ".mo", ".pkl", ".pickle", ".npy", ".npz", ".h5", ".hdf5", ".parquet", ".feather", ".onnx", ".pt", ".pth", ".ckpt", ".safetensors", ".tflite", ".shp", ".shx", ".dbf", ".mmdb", ".geojsonl"]
+    (
+        ".png .jpg .jpeg .gif .bmp .ico .icns .webp .tif .tiff .psd .heic .avif .svgz .pdf .doc .docx .xls .xlsx .ppt"
+        " .pptx .odt .ods .odp .epub .zip .gz .tgz .bz2 .xz .zst .7z .rar .tar .jar .war .ear .whl .egg .apk .ipa"
+        " .dmg .iso .deb .rpm .msi .exe .dll .so .dylib .a .lib .o .obj .pyc .pyo .pyd .class .wasm .bin .dat .db"
+        " .sqlite .sqlite3 .mdb .woff .woff2 .ttf .otf .eot .mp3 .mp4 .m4a .wav .ogg .flac .avi .mov .mkv .webm .mo"
+        " .pkl .pickle .npy .npz .h5 .hdf5 .parquet .feather .onnx .pt .pth .ckpt .safetensors .tflite .shp .shx .dbf"
+        " .mmdb .geojsonl"
+    ).split()
 )
 
 LOCK_NAMES = frozenset(
-    ["package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock", "cargo.lock", "gemfile.lock", "poetry.lock", "pipfile.lock", "composer.lock", "go.sum", "uv.lock", "pdm.lock", "mix.lock", "flake.lock", "podfile.lock", "packages.lock.json", "pubspec.lock", "gradle.lockfile"]
+    (
+        "package-lock.json npm-shrinkwrap.json yarn.lock pnpm-lock.yaml bun.lockb bun.lock cargo.lock gemfile.lock"
+        " poetry.lock pipfile.lock composer.lock go.sum uv.lock pdm.lock mix.lock flake.lock podfile.lock"
+        " packages.lock.json pubspec.lock gradle.lockfile"
+    ).split()
 )
 
 VENDOR_DIRS = frozenset(
-    ["node_modules", "bower_components", "jspm_packages", "vendor", "vendors", "vendored", "_vendor", "third_party", "third-party", "thirdparty", "site-packages", ".venv", ".tox", ".nox", ".yarn", ".pnp"]
+    (
+        "node_modules bower_components jspm_packages vendor vendors vendored _vendor third_party third-party"
+        " thirdparty site-packages .venv .tox .nox .yarn .pnp"
+    ).split()
 )
 
 GENERATED_NAME = re.compile(

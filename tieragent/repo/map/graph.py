@@ -119,7 +119,7 @@ def walk(norm: Edges, personalization: Mapping[int, float] | None) -> list[float
                 dangling += ru
                 continue
             ru *= damping
-            for v, w in zip(targets, weights):
+            for v, w in zip(targets, weights, strict=True):
                 nxt[v] += ru * w
         restart = (1 - damping) + damping * dangling
         delta = 0.0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..secret_paths import looks_secret
 from .cache import CachedFiles, IndexStore, TagCache, content_hash
@@ -15,6 +17,9 @@ from .outline import OTHER_LINES_BY_RANK, line_limit, outline_symbols, pack
 from .rank import RankedFile, Ranker, file_kind, request_mentions
 from .tags import FileTags, Symbol, language_for, parse_source
 from .terms import text_terms
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 # Below this many files to parse, a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 400
@@ -76,25 +81,14 @@ def _parse_parallel(
     without paying to send results between processes. Whatever a helper fails to deliver
     (no processes allowed, an unguarded __main__, a crash) is parsed here.
     """
-    import multiprocessing
-    import threading
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
 
     ordered = sorted(todo, key=lambda f: -f.size)  # big files first: the tail is made of small chunks
     chunks = [[f.path for f in ordered[i : i + CHUNK_FILES]] for i in range(0, len(ordered), CHUNK_FILES)]
-    methods = multiprocessing.get_all_start_methods()
-    # fork is quickest and safe while this process has a single thread; otherwise a clean server.
-    if "fork" in methods and threading.active_count() == 1:
-        method = "fork"
-    else:
-        method = "forkserver" if "forkserver" in methods else "spawn"
     pending: dict[Future, list[str]] = {}
     failed: list[list[str]] = []
     helpers = max(1, workers - 1)
-    try:
-        pool = ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context(method))
-    except Exception:
-        pool = None
+    pool = _process_pool(helpers)
     try:
         queue = list(reversed(chunks))
         while queue or pending:
@@ -129,6 +123,24 @@ def _parse_parallel(
             yield (*_parse_one(root, rel), None)
 
 
+def _process_pool(helpers: int) -> ProcessPoolExecutor | None:
+    """Parser processes, or None where processes cannot be had."""
+    import multiprocessing
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    # fork is quickest and safe while this process has a single thread; otherwise a clean server.
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    try:
+        return ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context(method))
+    except Exception:
+        return None
+
+
 def build_repo_map(
     root: Path,
     *,
@@ -149,17 +161,7 @@ def build_repo_map(
     cache.load()
     infos, skipped = scan_files(root, rels, trusted=cache.recorded_stat)
     parsed: dict[str, FileTags] = {}
-    cached: set[str] = set()
-    todo: list[FileInfo] = []
-    read_already: dict[str, bytes] = {}
-    for info in infos:
-        hit, data = cache.lookup(root, info)
-        if hit:
-            cached.add(info.path)
-        else:
-            todo.append(info)
-            if data is not None:
-                read_already[info.path] = data
+    cached, todo, read_already = _check_cache(cache, root, infos)
     stats = IndexStats(cache=cache.status, reused=len(cached))
     n_workers = _worker_count(len(todo), workers)
     info_of = {f.path: f for f in todo}
@@ -176,27 +178,45 @@ def build_repo_map(
         stats.parsed_paths.append(rel)
     order = [f.path for f in infos if f.path in parsed or f.path in cached]
     cache.save(set(order))
-
-    def reparse(rel: str) -> FileTags:
-        """A cached row found damaged when decoded: parse the file again and repair the cache."""
-        try:
-            st = os.stat(root / rel)  # before reading: a write after it gives another mtime next run
-        except OSError:
-            return FileTags(rel, None)
-        _, digest, tags = _parse_one(root, rel)
-        if tags is None or digest is None:
-            return FileTags(rel, None)
-        cache.store(FileInfo(rel, st.st_size, st.st_mtime_ns), digest, tags)
-        cache.save(set(order))
-        return tags
-
     stats.files = len(order)
     stats.skipped = len(skipped)
     stats.parsed = len(stats.parsed_paths)
     stats.workers = n_workers
     stats.seconds = time.perf_counter() - started
-    ordered = CachedFiles(order, parsed, cache, reparse)
+    ordered = CachedFiles(order, parsed, cache, functools.partial(_reparse, root, cache, order))
     return RepoMap(root, ordered, skipped, stats, cache.index_store(order))
+
+
+def _check_cache(
+    cache: TagCache, root: Path, infos: list[FileInfo]
+) -> tuple[set[str], list[FileInfo], dict[str, bytes]]:
+    """The files whose tags the cache holds, those to parse, and the bytes of those the check read."""
+    cached: set[str] = set()
+    todo: list[FileInfo] = []
+    read_already: dict[str, bytes] = {}
+    for info in infos:
+        hit, data = cache.lookup(root, info)
+        if hit:
+            cached.add(info.path)
+        else:
+            todo.append(info)
+            if data is not None:
+                read_already[info.path] = data
+    return cached, todo, read_already
+
+
+def _reparse(root: Path, cache: TagCache, order: list[str], rel: str) -> FileTags:
+    """A cached row found damaged when decoded: parse the file again and repair the cache."""
+    try:
+        st = os.stat(root / rel)  # before reading: a write after it gives another mtime next run
+    except OSError:
+        return FileTags(rel, None)
+    _, digest, tags = _parse_one(root, rel)
+    if tags is None or digest is None:
+        return FileTags(rel, None)
+    cache.store(FileInfo(rel, st.st_size, st.st_mtime_ns), digest, tags)
+    cache.save(set(order))
+    return tags
 
 
 class RepoMap:

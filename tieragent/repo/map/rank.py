@@ -13,7 +13,7 @@ Three signals, each on a [0, 1] scale and kept with a human-readable reason:
 
 Tests and documentation are demoted unless the request talks about them: a fix lives in the
 code they describe. The index-wide structures (the graph, postings...) live in index.py;
-PageRank in graph.py.
+PageRank in graph.py; reading the request's mentions in mentions.py.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from .cache import IndexStore
 from .graph import name_weight, normalize, pagerank, ref_idf, walk
 from .index import FIELDS, RankIndex
-from .tags import LANGUAGE_BY_EXT, OTHER_SOURCE_EXTS, FileTags, is_source
-from .terms import STOPWORDS, stem, text_terms
+from .mentions import Mention, mention_weight, request_mentions
+from .tags import FileTags, is_source
+from .terms import stem, text_terms
 
 __all__ = ["Mention", "RankedFile", "Ranker", "file_kind", "mention_weight", "pagerank", "request_mentions"]
 
@@ -43,21 +44,11 @@ FIELD_WEIGHT = {"path": 3.0, "names": 2.0, "body": 1.0}
 FIELD_B = {"path": 0.3, "names": 0.5, "body": 0.6}
 PREFIX_MATCH_WEIGHT = 0.6
 MIN_PREFIX = 4
-# mentions of names that rarely say where the fix goes (see mention_weight)
-MENTION_RAISED = 0.35
-MENTION_CONSTANT = 0.5
-MENTION_PLAIN = 0.35
 # demotions
 TEST_FACTOR = 0.6
 DOC_FACTOR = 0.6
 OTHER_FACTOR = 0.8
 
-_CODE_TOKEN = re.compile(r"`([^`\n]{1,200})`|([A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::|#)[A-Za-z_][A-Za-z0-9_]*)*)(\s*\()?")
-_PATH_TOKEN = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)*\.([A-Za-z][A-Za-z0-9]{0,9}))(?![\w/])")
-_FILE_EXTS = frozenset(e.lstrip(".") for e in (*LANGUAGE_BY_EXT, *OTHER_SOURCE_EXTS)) | frozenset(
-    ["md", "rst", "txt", "json", "yaml", "yml", "toml", "cfg", "ini", "conf", "html", "htm", "css", "scss", "less", "xml", "proto", "graphql", "gql", "tf", "mk", "cmake", "in", "lock", "csv", "tsv", "sql", "j2", "jinja", "tpl", "mako", "po", "pot", "svg"]
-)
-_CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2,}[a-z]")
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|__tests__|spec|specs|e2e)(/|$)|(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(test|spec)\.[a-z]+|[^/]*Tests?\.java|conftest\.py)$"
 )
@@ -66,10 +57,11 @@ _DOC_PATH = re.compile(
     re.IGNORECASE,
 )
 _TEST_WORDS = frozenset(
-    stem(w) for w in ["test", "tests", "testing", "spec", "specs", "pytest", "unittest", "flaky", "fixture", "fixtures", "conftest"]
+    stem(w) for w in ("test tests testing spec specs pytest unittest flaky fixture fixtures conftest").split()
 )
 _DOC_WORDS = frozenset(
-    stem(w) for w in ["doc", "docs", "documentation", "documented", "readme", "changelog", "history", "typo", "docstring", "guide", "tutorial"]
+    stem(w)
+    for w in ("doc docs documentation documented readme changelog history typo docstring guide tutorial").split()
 )
 
 
@@ -78,14 +70,6 @@ class RankedFile:
     path: str
     score: float
     reasons: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Mention:
-    text: str  # as written in the request
-    names: list[str]  # identifiers it names, last part first
-    call: bool = False
-    plain: bool = False  # an ordinary capitalised word that happens to name a definition ("the Origin header")
 
 
 def file_kind(path: str) -> str:
@@ -97,45 +81,17 @@ def file_kind(path: str) -> str:
     return "source" if is_source(path) else "other"
 
 
-def request_mentions(request: str, defined: Collection[str] | None = None) -> tuple[list[Mention], list[str]]:
-    """Code-shaped identifiers and path-shaped words in a request.
+@dataclass
+class _Scores:
+    """A score per file and the reasons that add up to it."""
 
-    An identifier is code-shaped when it is backticked, dotted (`Session.send`), has an
-    underscore or an inner capital, is followed by `(`, or is a capitalised word naming a
-    definition (`Session` when the repository defines one). Plain words are left to BM25.
-    """
-    mentions: list[Mention] = []
-    paths = [m.group(1) for m in _PATH_TOKEN.finditer(request) if "/" in m.group(1) or m.group(2).lower() in _FILE_EXTS]
-    path_set = set(paths)
-    for m in _CODE_TOKEN.finditer(request):
-        quoted, token, paren = m.group(1), m.group(2), m.group(3)
-        if quoted is not None:
-            inner = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", quoted)
-            if inner:
-                mentions.append(Mention(quoted, list(reversed(inner)), "(" in quoted))
-            continue
-        if token in path_set or not token:
-            continue
-        parts = re.split(r"\.|::|#", token)
-        shaped = (
-            len(parts) > 1
-            or "_" in token.strip("_")
-            or token.startswith("__")
-            or bool(_CAMEL.search(token))
-            or bool(paren)
-        )
-        if len(parts) > 1 and all(p.islower() and len(p) <= 3 for p in parts):
-            shaped = False  # "e.g", "i.e"
-        plain = (
-            not shaped
-            and token[0].isupper()
-            and defined is not None
-            and token in defined
-            and token.lower() not in STOPWORDS
-        )
-        if shaped or plain:
-            mentions.append(Mention(token, [p for p in reversed(parts) if p], bool(paren), plain))
-    return mentions, paths
+    scores: dict[int, float] = field(default_factory=dict)
+    reasons: dict[int, list[str]] = field(default_factory=dict)
+
+    def add(self, i: int, score: float, why: str) -> None:
+        self.scores[i] = self.scores.get(i, 0.0) + score
+        if why not in self.reasons.setdefault(i, []):
+            self.reasons[i].append(why)
 
 
 class Ranker:
@@ -180,7 +136,7 @@ class Ranker:
     def graph(self) -> list[dict[int, float]]:
         """out[u] = {v: weight}: file u uses names that file v defines."""
         if self._graph is None:
-            self._graph = [dict(zip(targets, weights)) for targets, weights in self.index.section("graph")]
+            self._graph = [dict(zip(targets, weights, strict=True)) for targets, weights in self.index.section("graph")]
         return self._graph
 
     def ref_df(self) -> dict[str, int]:
@@ -193,73 +149,75 @@ class Ranker:
     # ------------------------------------------------------------ signals
 
     def _mention_scores(self, request: str) -> tuple[dict[int, float], dict[int, list[str]], set[str]]:
-        scores: dict[int, float] = {}
-        reasons: dict[int, list[str]] = {}
+        """Files the request names: by path, by dotted module, by a name they define, else by a name
+        they use; and the names found defined here."""
+        found = _Scores()
         named: set[str] = set()
-
-        def add(i: int, s: float, why: str) -> None:
-            scores[i] = scores.get(i, 0.0) + s
-            if why not in reasons.setdefault(i, []):
-                reasons[i].append(why)
-
-        defines = self.defines
-        mentions, paths = request_mentions(request, defines.keys())
+        mentions, paths = request_mentions(request, self.defines.keys())
         for token in paths:
             t = token.lstrip("./")
             hits = [i for i, p in enumerate(self.paths) if p == t or p.endswith("/" + t)]
             for i in hits:
-                add(i, 1.0 / math.sqrt(len(hits)), f"path mentioned in request: {token!r}")
+                found.add(i, 1.0 / math.sqrt(len(hits)), f"path mentioned in request: {token!r}")
         for m in mentions:
-            done = False
-            parts = m.names  # last part first: Session.send -> [send, Session]
-            # a dotted module path names a file: requests.utils -> requests/utils.py
-            if len(parts) > 1:
-                chain = "/".join(reversed(parts))
-                for cut in range(len(parts), 1, -1):
-                    sub = "/".join(chain.split("/")[:cut])
-                    hits = [i for i, p in enumerate(self.paths) if _module_match(p, sub)]
-                    if hits:
-                        for i in hits:
-                            add(i, 1.0 / math.sqrt(len(hits)), f"module mentioned in request: {m.text!r}")
-                        done = True
-                        break
-            for k, name in enumerate(parts):
-                owners = defines.get(name)
-                if owners is None and len(name) >= 4:
-                    variants = self.defined_lower.get(name.lower(), set())
-                    owners = [o for v in variants for o in defines[v]] or None
-                if owners:
-                    named.add(name)
-                    if k > 0 and done:
-                        continue  # the module part of a dotted path already found its file
-                    weight = (1.0 if k == 0 else 0.6) * mention_weight(name, m.plain) / math.sqrt(len(owners))
-                    if k == 0 and len(parts) > 1:
-                        owner_parent = parts[1]
-                        exact = [
-                            i
-                            for i in owners
-                            if any(d.name == name and d.parent == owner_parent for d in self.files[self.paths[i]].defs)
-                        ]
-                        if exact:
-                            owners, weight = exact, mention_weight(name, m.plain) / math.sqrt(len(exact))
-                    for i in owners:
-                        add(i, weight, f"defines {name!r}, mentioned in request")
-                    done = True
-                    break
-            if not done:
-                # not defined here (a library's name, a config key): the files that use it
-                name = parts[0]
-                if len(name) < 4 or name in _BUILTIN_NAMES:
-                    continue
-                users = self.index.ref_postings(name)[::2]
-                if users and len(users) <= max(10, len(self.paths) // 20):
-                    for i in users:
-                        add(
-                            i,
-                            0.35 * mention_weight(name, m.plain) / math.sqrt(len(users)),
-                            f"uses {name!r}, mentioned in request",
-                        )
-        return scores, reasons, named
+            by_module = self._module_mentioned(m, found)
+            if not self._definition_mentioned(m, by_module, found, named) and not by_module:
+                self._use_mentioned(m, found)
+        return found.scores, found.reasons, named
+
+    def _module_mentioned(self, m: Mention, found: _Scores) -> bool:
+        """A dotted module path names a file: requests.utils -> requests/utils.py."""
+        parts = m.names  # last part first: Session.send -> [send, Session]
+        if len(parts) < 2:
+            return False
+        chain = "/".join(reversed(parts))
+        for cut in range(len(parts), 1, -1):
+            sub = "/".join(chain.split("/")[:cut])
+            hits = [i for i, p in enumerate(self.paths) if _module_match(p, sub)]
+            if hits:
+                for i in hits:
+                    found.add(i, 1.0 / math.sqrt(len(hits)), f"module mentioned in request: {m.text!r}")
+                return True
+        return False
+
+    def _definition_mentioned(self, m: Mention, by_module: bool, found: _Scores, named: set[str]) -> bool:
+        """The files that define the mention's last part (or, failing that, a part before it)."""
+        parts, defines = m.names, self.defines
+        for k, name in enumerate(parts):
+            owners = defines.get(name)
+            if owners is None and len(name) >= 4:
+                variants = self.defined_lower.get(name.lower(), set())
+                owners = [o for v in variants for o in defines[v]] or None
+            if not owners:
+                continue
+            named.add(name)
+            if k > 0 and by_module:
+                continue  # the module part of a dotted path already found its file
+            weight = (1.0 if k == 0 else 0.6) * mention_weight(name, m.plain) / math.sqrt(len(owners))
+            if k == 0 and len(parts) > 1:
+                owner_parent = parts[1]
+                exact = [
+                    i
+                    for i in owners
+                    if any(d.name == name and d.parent == owner_parent for d in self.files[self.paths[i]].defs)
+                ]
+                if exact:
+                    owners, weight = exact, mention_weight(name, m.plain) / math.sqrt(len(exact))
+            for i in owners:
+                found.add(i, weight, f"defines {name!r}, mentioned in request")
+            return True
+        return False
+
+    def _use_mentioned(self, m: Mention, found: _Scores) -> None:
+        """Not defined here (a library's name, a config key): the few files that use it."""
+        name = m.names[0]
+        if len(name) < 4 or name in _BUILTIN_NAMES:
+            return
+        users = self.index.ref_postings(name)[::2]
+        if users and len(users) <= max(10, len(self.paths) // 20):
+            for i in users:
+                weight = 0.35 * mention_weight(name, m.plain) / math.sqrt(len(users))
+                found.add(i, weight, f"uses {name!r}, mentioned in request")
 
     def _expand(self, term: str) -> list[tuple[str, float]]:
         _, _, df, vocab = self.index.section("lexical")
@@ -350,7 +308,7 @@ class Ranker:
             boosted = self._boosted(named)
             if boosted:
                 normalized = list(normalized)
-                for u, row in zip(boosted, normalize(list(boosted.values()))):
+                for u, row in zip(boosted, normalize(list(boosted.values())), strict=True):
                     normalized[u] = row
         pr = walk(normalized, seeds or None)
         pr_top = max(pr) or 1.0
@@ -398,7 +356,7 @@ class Ranker:
                 i, count = post[k], post[k + 1]
                 edges = boosted.get(i)
                 if edges is None:
-                    edges = boosted[i] = dict(zip(*graph[i]))
+                    edges = boosted[i] = dict(zip(*graph[i], strict=True))
                 w = base * math.sqrt(count)
                 for v in owners:
                     if v != i:
@@ -410,25 +368,6 @@ class Ranker:
 
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
-_RAISED = re.compile(r"(Error|Exception|Warning|Exit|Interrupt)$")
-_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
-def mention_weight(name: str, plain: bool = False) -> float:
-    """How strongly a name in a request points at where the change belongs.
-
-    Bug reports quote what was raised (`FieldError`) and settings (`STATIC_ROOT`) far more often
-    than they name the code to change; an ordinary capitalised word ("the Origin header") that
-    happens to name a class is weaker still.
-    """
-    w = 1.0
-    if _RAISED.search(name):
-        w *= MENTION_RAISED
-    elif _CONSTANT.match(name) and len(name) > 1:
-        w *= MENTION_CONSTANT
-    if plain:
-        w *= MENTION_PLAIN
-    return w
 
 
 def _module_match(path: str, dotted_as_path: str) -> bool:

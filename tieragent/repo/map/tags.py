@@ -39,7 +39,10 @@ LANGUAGES = ("python", "javascript", "typescript", "tsx", "go", "rust", "java")
 
 # Source files without a grammar here still get their words indexed (for the lexical score).
 OTHER_SOURCE_EXTS = frozenset(
-    [".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".cs", ".rb", ".php", ".swift", ".kt", ".kts", ".scala", ".sh", ".bash", ".zsh", ".lua", ".pl", ".pm", ".r", ".m", ".mm", ".sql", ".ex", ".exs", ".erl", ".hs", ".ml", ".clj", ".dart", ".vue", ".svelte", ".groovy", ".gradle", ".ps1", ".jl", ".zig", ".nim", ".f90", ".pyx", ".pxd"]
+    (
+        ".c .h .cc .cpp .cxx .hh .hpp .cs .rb .php .swift .kt .kts .scala .sh .bash .zsh .lua .pl .pm .r .m .mm .sql"
+        " .ex .exs .erl .hs .ml .clj .dart .vue .svelte .groovy .gradle .ps1 .jl .zig .nim .f90 .pyx .pxd"
+    ).split()
 )
 
 # Kinds a definition can have. Functions inside classes become methods; definitions inside a
@@ -111,37 +114,39 @@ def is_source(path: str) -> bool:
     return ext in LANGUAGE_BY_EXT or ext in OTHER_SOURCE_EXTS
 
 
-def _grammar(language: str) -> Any:
+def _grammar(language: str) -> object:
     if language == "python":
-        import tree_sitter_python as m
+        import tree_sitter_python
 
-        return m.language()
+        return tree_sitter_python.language()
     if language == "javascript":
-        import tree_sitter_javascript as m
+        import tree_sitter_javascript
 
-        return m.language()
+        return tree_sitter_javascript.language()
     if language in ("typescript", "tsx"):
-        import tree_sitter_typescript as m
+        import tree_sitter_typescript
 
-        return m.language_tsx() if language == "tsx" else m.language_typescript()
+        if language == "tsx":
+            return tree_sitter_typescript.language_tsx()
+        return tree_sitter_typescript.language_typescript()
     if language == "go":
-        import tree_sitter_go as m
+        import tree_sitter_go
 
-        return m.language()
+        return tree_sitter_go.language()
     if language == "rust":
-        import tree_sitter_rust as m
+        import tree_sitter_rust
 
-        return m.language()
+        return tree_sitter_rust.language()
     if language == "java":
-        import tree_sitter_java as m
+        import tree_sitter_java
 
-        return m.language()
+        return tree_sitter_java.language()
     raise ValueError(f"no grammar for {language}")
 
 
 def query_text(language: str, what: str) -> str:
     name = f"{QUERY_SET.get(language, language)}-{what}.scm"
-    return resources.files(__package__).joinpath("queries", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("queries").joinpath(name).read_text(encoding="utf-8")
 
 
 @cache

@@ -18,15 +18,35 @@ _SUBWORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 STOPWORDS = (
     frozenset(
-        ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "aren", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot", "could", "couldn", "did", "didn", "do", "does", "doesn", "doing", "don", "down", "during", "each", "either", "else", "etc", "even", "ever", "every", "few", "for", "from", "further", "had", "hadn", "has", "hasn", "have", "haven", "having", "he", "her", "here", "hers", "him", "his", "how", "however", "i", "if", "in", "into", "is", "isn", "it", "its", "itself", "just", "let", "lets", "like", "ll", "may", "me", "might", "more", "most", "must", "mustn", "my", "neither", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "our", "ours", "out", "over", "own", "per", "please", "quite", "rather", "re", "really", "same", "shall", "she", "should", "shouldn", "so", "some", "still", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "though", "through", "thus", "to", "too", "under", "until", "up", "upon", "us", "ve", "very", "via", "was", "wasn", "we", "were", "weren", "what", "whatever", "when", "whenever", "where", "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "won", "would", "wouldn", "yet", "you", "your", "yours"]
+        (
+            "a about above after again against all also am an and any are aren as at be because been before being"
+            " below between both but by can cannot could couldn did didn do does doesn doing don down during each"
+            " either else etc even ever every few for from further had hadn has hasn have haven having he her here"
+            " hers him his how however i if in into is isn it its itself just let lets like ll may me might more most"
+            " must mustn my neither no nor not now of off on once one only or other our ours out over own per please"
+            " quite rather re really same shall she should shouldn so some still such than that the their theirs them"
+            " then there these they this those though through thus to too under until up upon us ve very via was wasn"
+            " we were weren what whatever when whenever where whether which while who whom whose why will with within"
+            " without won would wouldn yet you your yours"
+        ).split()
     )
     | frozenset(
         # words that describe the request rather than the code
-        ["actually", "anyone", "anything", "appear", "appears", "bug", "bugs", "currently", "exactly", "expect", "expected", "fine", "fix", "fixed", "fixes", "fixing", "happen", "happens", "hello", "hi", "instead", "issue", "issues", "maybe", "need", "needs", "noticed", "obviously", "perhaps", "problem", "problems", "reason", "reported", "seem", "seems", "somehow", "something", "sometimes", "still", "thank", "thanks", "thing", "things", "think", "tried", "try", "trying", "want", "wanted", "wants", "way", "ways", "wrong"]
+        (
+            "actually anyone anything appear appears bug bugs currently exactly expect expected fine fix fixed fixes"
+            " fixing happen happens hello hi instead issue issues maybe need needs noticed obviously perhaps problem"
+            " problems reason reported seem seems somehow something sometimes still thank thanks thing things think"
+            " tried try trying want wanted wants way ways wrong"
+        ).split()
     )
     | frozenset(
         # keywords common to the indexed languages: present in every file, they say nothing
-        ["def", "elif", "lambda", "pass", "yield", "async", "await", "nonlocal", "global", "assert", "del", "cls", "self", "true", "false", "none", "null", "undefined", "var", "const", "func", "fn", "impl", "pub", "mut", "struct", "enum", "trait", "mod", "crate", "void", "int", "bool", "str", "return", "import", "from", "package", "public", "private", "protected", "static", "final", "extends", "implements", "new", "this", "super", "interface", "function", "export", "default", "typeof", "instanceof"]
+        (
+            "def elif lambda pass yield async await nonlocal global assert del cls self true false none null"
+            " undefined var const func fn impl pub mut struct enum trait mod crate void int bool str return import"
+            " from package public private protected static final extends implements new this super interface function"
+            " export default typeof instanceof"
+        ).split()
     )
 )
 
@@ -66,7 +86,7 @@ def stem(word: str) -> str:
     w = ABBREVIATIONS.get(w, w)
     if len(w) <= 3:
         return w
-    if w.endswith("ies") or w.endswith("sses"):
+    if w.endswith(("ies", "sses")):
         w = w[:-2]
     elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]

@@ -124,8 +124,10 @@ def _target_for(fd: FileDiff, root: Path, refuse: Callable[[str], str | None], o
                 return _Target("modify", rel2, rel2, fd.hunks) if rel2 else None
         out.add(
             no_diff_error(
-                f"hunk at reply line {fd.hunks[0].reply_line if fd.hunks else fd.reply_line} has no ---/+++ file header",
-                "A hunk in your answer has no `--- a/path` and `+++ b/path` lines before it, so it is unclear which file it changes.",
+                f"hunk at reply line {fd.hunks[0].reply_line if fd.hunks else fd.reply_line} has no ---/+++ file "
+                "header",
+                "A hunk in your answer has no `--- a/path` and `+++ b/path` lines before it, so it is unclear "
+                "which file it changes.",
             )
         )
         return None
@@ -139,12 +141,13 @@ def _target_for(fd: FileDiff, root: Path, refuse: Callable[[str], str | None], o
             )
         )
         return None
-    if old is None:
-        rel = _check(new, root, refuse, out)  # type: ignore[arg-type]
-        return _Target("new", rel, None, fd.hunks) if rel else None
-    if new is None:
-        rel = _check(old, root, refuse, out)
-        return _Target("delete", rel, rel, fd.hunks) if rel else None
+    if old is None and new is not None:
+        created = _check(new, root, refuse, out)
+        return _Target("new", created, None, fd.hunks) if created else None
+    if new is None and old is not None:
+        deleted = _check(old, root, refuse, out)
+        return _Target("delete", deleted, deleted, fd.hunks) if deleted else None
+    assert old is not None and new is not None  # both None returned above
     rel_old = _check(old, root, refuse, out)
     rel_new = rel_old if new == old else _check(new, root, refuse, out)
     if rel_old is None or rel_new is None:
@@ -185,7 +188,8 @@ def _merge(targets: list[_Target], root: Path, out: _Collect) -> list[_Target]:
                 PatchError(
                     "apply",
                     f"{t.path}: changed by two conflicting diffs",
-                    f"Your answer changes {t.path} in two diffs that conflict ({clash.op} and {t.op}); send one diff per file.",
+                    f"Your answer changes {t.path} in two diffs that conflict ({clash.op} and {t.op}); send one "
+                    "diff per file.",
                     path=t.path,
                 )
             )
@@ -269,10 +273,10 @@ def apply_hunks(path: str, ft: FileText, hunks: list[Hunk], out: _Collect) -> Fi
     pieces: list[tuple[str, str]] = []
     pos = 0
     for e in sorted(edits, key=lambda e: (e.start, e.end)):
-        pieces.extend(zip(ft.lines[pos : e.start], ft.eols[pos : e.start]))
+        pieces.extend(zip(ft.lines[pos : e.start], ft.eols[pos : e.start], strict=True))
         pieces.extend((line, "") for line in e.lines)
         pos = max(pos, e.end)
-    pieces.extend(zip(ft.lines[pos:], ft.eols[pos:]))
+    pieces.extend(zip(ft.lines[pos:], ft.eols[pos:], strict=True))
     return assemble(ft, pieces, final_newline)
 
 
@@ -361,8 +365,8 @@ def _plan_target(t: _Target, root: Path, out: _Collect) -> FileChange | None:
                     PatchError(
                         "apply",
                         f"{t.path}: already exists",
-                        f"{t.path} already exists ({len(existing.lines)} lines), but the diff creates it from /dev/null. "
-                        f"Write the diff against its current content (`--- a/{t.path}`).",
+                        f"{t.path} already exists ({len(existing.lines)} lines), but the diff creates it from "
+                        f"/dev/null. Write the diff against its current content (`--- a/{t.path}`).",
                         path=t.path,
                     )
                 )

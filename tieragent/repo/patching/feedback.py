@@ -30,7 +30,7 @@ def excerpt(
     nums = list(range(lo, hi))
     if len(nums) > limit:
         half = limit // 2
-        nums = nums[:half] + [-1] + nums[-half:]
+        nums = [*nums[:half], -1, *nums[-half:]]
     width = len(str(hi))
     out = []
     for k in nums:

@@ -114,7 +114,7 @@ def loose_starts(ix: Index, texts: list[str]) -> tuple[list[tuple[int, Indent]],
         k0 = min(nonblank, key=lambda k: len(ix.by_body.get(hb[k], ())))
         starts = [p - k0 for p in ix.by_body.get(hb[k0], ())]
     else:
-        starts = [p for p in ix.by_body.get("", ())]
+        starts = list(ix.by_body.get("", ()))
     bodies = ix.bodies
     good: list[tuple[int, Indent]] = []
     crooked: list[int] = []

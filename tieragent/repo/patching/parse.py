@@ -220,12 +220,8 @@ class _Parser:
                     self.prose(line)
             elif line.startswith("@@"):
                 self.hunk()
-            elif (
-                (line.startswith("Binary files ")
-                and line.rstrip().endswith(" differ")
-                and self.cur is not None)
-                or (line.startswith("GIT binary patch")
-                and self.cur is not None)
+            elif (line.startswith("Binary files ") and line.rstrip().endswith(" differ") and self.cur is not None) or (
+                line.startswith("GIT binary patch") and self.cur is not None
             ):
                 self.cur.binary = True
                 self.i += 1
@@ -320,6 +316,10 @@ class _Parser:
         elif fresh_fence:
             self.cur_fence_at = self.fence_opened_at
         m = HUNK_NUMBERS.search(header)
+        old_start: int | None
+        old_count: int | None
+        new_start: int | None
+        new_count: int | None
         if m:
             os_, oc, ns, nc = m.groups()
             old_start, new_start = int(os_), int(ns)

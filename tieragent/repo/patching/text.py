@@ -64,7 +64,7 @@ class FileText:
         return not self.eols or self.eols[-1] != ""
 
     def text(self) -> str:
-        return (BOM if self.bom else "") + "".join(a + b for a, b in zip(self.lines, self.eols))
+        return (BOM if self.bom else "") + "".join(a + b for a, b in zip(self.lines, self.eols, strict=True))
 
     def encode(self) -> bytes:
         return self.text().encode(self.encoding, errors="strict")

@@ -28,8 +28,9 @@ TRUNCATION_MARKERS = [
     for p in (
         r"\b(rest|remainder) of (the )?(file|code|class|module|function|method|body|implementation|content|tests?)\b",
         (
-            r"\b(unchanged|existing|remaining|other|previous|original|same) (code|lines|content|contents|methods|functions|"
-            r"tests|imports|implementation|definitions|logic)\b.*(\.\.\.|…|unchanged|here|as before|omitted|remains?)"
+            r"\b(unchanged|existing|remaining|other|previous|original|same) "
+            r"(code|lines|content|contents|methods|functions|tests|imports|implementation|definitions|logic)\b"
+            r".*(\.\.\.|…|unchanged|here|as before|omitted|remains?)"
         ),
         r"(\.\.\.|…)\s*\(?(unchanged|omitted|as before|same as before|truncated|snip|rest|remaining)",
         r"\b(rest|remainder)\b.*\b(unchanged|the same|as before|omitted|as is)\b",
@@ -71,7 +72,7 @@ def _blocks(lines: list[str], original: set[str]) -> list[tuple[list[str], list[
         m = FENCE.match(lines[i])
         if not m:
             if lines[i].strip():
-                prose = (prose + [lines[i]])[-2:]
+                prose = ([*prose, lines[i]])[-2:]
             i += 1
             continue
         marker = m.group(1)
@@ -98,7 +99,7 @@ def _blocks(lines: list[str], original: set[str]) -> list[tuple[list[str], list[
 
 def _names(hints: list[str], path: str) -> bool:
     base = path.rsplit("/", 1)[-1]
-    return any(h == path or h.endswith("/" + path) or path.endswith("/" + h) or h == base for h in hints)
+    return any(h in (path, base) or h.endswith("/" + path) or path.endswith("/" + h) for h in hints)
 
 
 def _format_help(path: str) -> str:
@@ -225,8 +226,9 @@ def plan_whole_files(
         raise PatchError(
             "no-diff",
             f"the reply repeats {listing} unchanged",
-            f"Your answer repeats {listing} exactly as {'it is' if len(unchanged) == 1 else 'they are'}: it changes nothing. "
-            "Change the code so that it does what the request asks, and send the complete new content of each file you change.",
+            f"Your answer repeats {listing} exactly as {'it is' if len(unchanged) == 1 else 'they are'}: it "
+            "changes nothing. Change the code so that it does what the request asks, and send the complete new "
+            "content of each file you change.",
         )
     if not changes:
         listing = ", ".join(paths)
