@@ -17,7 +17,7 @@ from ..flows.chat.views import (
     HelpView,
     Level,
     Notice,
-    TestView,
+    SuiteRunView,
     View,
 )
 from ..flows.skeleton import Status
@@ -49,7 +49,7 @@ def render(view: View, out: Console) -> None:
         out.print(f"({view.tier} tier: {view.why}; {money(view.message.cost_usd)})", style="dim", markup=False)
     elif isinstance(view, DiffView):
         out.print(diff_syntax(view.diff))
-    elif isinstance(view, TestView):
+    elif isinstance(view, SuiteRunView):
         code = "timed out" if view.exit_code is None else f"exit {view.exit_code}"
         style = "green" if view.exit_code == 0 else "red"
         out.print(f"{view.command}: {code} in {view.seconds:.1f}s", style=style, markup=False, highlight=False)

@@ -14,7 +14,7 @@ from ...repo.patching import PathRefused, check_path, strip_git_prefix
 from .result import session_ledger
 from .session import Kind, Message
 from .state import Chat
-from .views import CostView, DiffView, HelpView, Level, TestView, cost_line
+from .views import CostView, DiffView, HelpView, Level, SuiteRunView, cost_line
 
 COMMANDS: list[tuple[str, str]] = [
     ("/ask QUESTION", "answer without editing (small or mid tier, by a rule)"),
@@ -63,7 +63,7 @@ def handle_test(chat: Chat) -> None:
         result = deps.runner.run(deps.test_command, deps.ws.root, deps.config.validation.timeout_s)
     lines = result.output.rstrip().splitlines()[-TEST_TAIL_LINES:]
     tail = chat.run.redactor("\n".join(lines)) if lines else output_tail(result)
-    chat.show(TestView(deps.test_command, None if result.timed_out else result.exit_code, tail, result.seconds))
+    chat.show(SuiteRunView(deps.test_command, None if result.timed_out else result.exit_code, tail, result.seconds))
 
 
 def handle_pin(chat: Chat, arg: str, add: bool) -> None:

@@ -52,7 +52,7 @@ class DiffView:
 
 
 @dataclass(frozen=True)
-class TestView:
+class SuiteRunView:
     command: str
     exit_code: int | None  # None: timed out
     tail: str  # the output's last lines, masked
@@ -86,7 +86,7 @@ class HelpView:
     commands: list[tuple[str, str]] = field(default_factory=list)  # (usage, what it does)
 
 
-View = Union[Notice, FixView, AnswerView, DiffView, TestView, CostView, HelpView]  # noqa: UP007 (3.10 runtime)
+View = Union[Notice, FixView, AnswerView, DiffView, SuiteRunView, CostView, HelpView]  # noqa: UP007 (3.10 runtime)
 
 
 def cost_line(m: Message) -> CostLine:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 from ...core.errors import ExitCode, ProviderError, TieragentError
-from ...judge.validation import Validator
+from ...judge.validation import Baseline, Validator
 from ...repo.journal import FileJournal
 from ...risk.rules import RiskRules, sensitive_paths
 from ...routing.policy import Classification, RoutePlan, plan_route
@@ -131,6 +131,9 @@ def _steps(
     with clock.phase("finish"):
         result.commit_sha = keep_patch(s, request, accepted.diff, repro.path if repro else None, dirty_before)
     result.kept = kept_edits(journal)
+    v = accepted.validation
+    if v is not None and v.tests is not None and (repro is None or opts.keep_repro):  # the tree as it was validated
+        validator.remember(deps.ws.tree_fingerprint(), Baseline(v.tests, v.lint))
     result.end(Status.FIXED, ExitCode.FIXED)
 
 
