@@ -6,16 +6,20 @@ import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ..core.errors import TieragentError, UsageError
 from ..core.vocab import TIERS
-from ..flows.fix import FixDeps, FixOptions, FixResult
 from . import options
 from .common import ask_on_terminal, fail, overrides
 from .streams import ci_mode, console, is_terminal
+
+if TYPE_CHECKING:  # the flows load when a command runs, not for --help
+    from ..flows.chat import SessionRecord
+    from ..flows.chat.session import FixCall
+    from ..flows.fix import FixDeps, FixOptions, FixResult
 
 NO_TERMINAL = (
     "tieragent chat needs a terminal (stdin and stdout); for one request without one, use "
@@ -23,7 +27,7 @@ NO_TERMINAL = (
 )
 
 
-def fix_for_chat(deps: FixDeps, base: FixOptions) -> Any:
+def fix_for_chat(deps: FixDeps, base: FixOptions) -> FixCall:
     """The fix flow as chat calls it: each message with its own budget, follow-up and keep question."""
     from ..flows.chat import FollowUp
     from ..flows.fix import run_fix
@@ -66,6 +70,7 @@ def chat(
 ) -> None:
     """An interactive session: each request patched at the tier it needs, shown, and kept only if you say so."""
     from ..flows.chat import COMMANDS, ChatDeps, ChatOptions, run_chat, store
+    from ..flows.fix import FixOptions
     from .chat_terminal import TerminalIO
     from .wiring import prepare_fix
 
@@ -127,7 +132,7 @@ def _mask() -> Any:
     return Redactor.from_environment().at_rest
 
 
-def continued_options(deps: FixDeps, fix_options: FixOptions) -> tuple[FixOptions, Any, set[str]]:
+def continued_options(deps: FixDeps, fix_options: FixOptions) -> tuple[FixOptions, SessionRecord, set[str]]:
     """`fix --continue`: the options that make the run a follow-up of the last run or session, that session,
     and the files with uncommitted changes of the user's own (not the session's kept patches)."""
     from ..flows.chat import store
@@ -145,7 +150,7 @@ def continued_options(deps: FixDeps, fix_options: FixOptions) -> tuple[FixOption
     return options, record, yours
 
 
-def record_continued(deps: FixDeps, record: Any, request: str, result: FixResult, yours: set[str]) -> None:
+def record_continued(deps: FixDeps, record: SessionRecord, request: str, result: FixResult, yours: set[str]) -> None:
     """The follow-up added to the session it continued (saved; a warning when it cannot be)."""
     from ..flows.chat import store
     from ..flows.chat.requests import follow_up
