@@ -17,7 +17,7 @@ from .common import ask_on_terminal, fail, overrides
 from .streams import ci_mode, console, is_terminal
 
 if TYPE_CHECKING:  # the flows load when a command runs, not for --help
-    from ..flows.chat import SessionRecord
+    from ..flows.chat import ChatDeps, SessionRecord
     from ..flows.chat.session import FixCall
     from ..flows.fix import FixDeps, FixOptions, FixResult
 
@@ -69,9 +69,8 @@ def chat(
     directory: Path = options.DIRECTORY,
 ) -> None:
     """An interactive session: each request patched at the tier it needs, shown, and kept only if you say so."""
-    from ..flows.chat import COMMANDS, ChatDeps, ChatOptions, run_chat, store
+    from ..flows.chat import ChatOptions, run_chat, store
     from ..flows.fix import FixOptions
-    from .chat_terminal import TerminalIO
     from .wiring import prepare_fix
 
     if ci_mode(None) or not (is_terminal(sys.stdin) and is_terminal(sys.stdout)):
@@ -88,48 +87,45 @@ def chat(
             raise UsageError("no saved session in this repository to resume; start one with `tieragent chat`")
     except TieragentError as err:
         fail(err, False)
-    out, errors = console(), console(stderr=True)
+    out = console()
     for w in warnings:
-        errors.print("warning: " + w, style="yellow", markup=False)
-    io = TerminalIO(
-        out,
-        errors,
-        deps.ws.state_dir,
-        [usage.split()[0] for usage, _ in COMMANDS] + ["/exit"],
-        deps.ws.list_files,
-        _mask(),
-    )
-    stopping: list[bool] = []
-
-    def terminate(signum: int, frame: Any) -> None:  # SIGTERM: cancel what runs (the tree restored), then leave
-        stopping.append(True)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
+        console(stderr=True).print("warning: " + w, style="yellow", markup=False)
     out.print("tieragent chat: type a request, or /help. Ctrl-D leaves.", style="bold", markup=False)
     result = run_chat(
-        ChatDeps(
-            ws=deps.ws,
-            config=deps.config,
-            models=deps.models,
-            repo_map=deps.repo_map,
-            runner=deps.runner,
-            test_command=deps.test_command,
-            fix=fix_for_chat(deps, FixOptions(allow_test_edits=allow_test_edits)),
-            io=io,
-            should_stop=lambda: bool(stopping),
-        ),
+        _session_deps(deps, FixOptions(allow_test_edits=allow_test_edits)),
         ChatOptions(keep_all=yes, max_message_cost_usd=max_message_cost, resume=record),
     )
     out.print(f"session {result.session_id} saved; `tieragent chat --resume` continues it", style="dim", markup=False)
     raise typer.Exit(int(result.exit_code))
 
 
-def _mask() -> Any:
-    """What the prompt's history file is masked with: the environment's secrets, at rest."""
-    from ..model.redact import Redactor
+def _session_deps(deps: FixDeps, base: FixOptions) -> ChatDeps:
+    """The session's parts: the fix flow, the terminal, and SIGTERM ending the session after what runs."""
+    from ..flows.chat import COMMANDS, ChatDeps
+    from ..flows.skeleton import redactor_for
+    from .chat_terminal import TerminalIO
 
-    return Redactor.from_environment().at_rest
+    commands = [usage.split()[0] for usage, _ in COMMANDS]
+    mask = redactor_for(deps.config).at_rest  # the prompt's history is kept masked, like every file of tieragent's
+    io = TerminalIO(console(), console(stderr=True), deps.ws.state_dir, commands, deps.ws.list_files, mask)
+    stopping: list[bool] = []
+
+    def terminate(signum: int, frame: Any) -> None:  # cancel what runs (the tree restored), then leave
+        stopping.append(True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    return ChatDeps(
+        ws=deps.ws,
+        config=deps.config,
+        models=deps.models,
+        repo_map=deps.repo_map,
+        runner=deps.runner,
+        test_command=deps.test_command,
+        fix=fix_for_chat(deps, base),
+        io=io,
+        should_stop=lambda: bool(stopping),
+    )
 
 
 def continued_options(deps: FixDeps, fix_options: FixOptions) -> tuple[FixOptions, SessionRecord, set[str]]:
