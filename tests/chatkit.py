@@ -6,20 +6,24 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flowkit import config, deps
+from flowkit import PYTEST, config, deps
 
 from tieragent.cli.chat_command import fix_for_chat
-from tieragent.core.config import Config
 from tieragent.core.events import Event
 from tieragent.flows.chat import ChatDeps, ChatOptions, ChatResult, run_chat
 from tieragent.flows.chat.views import CostView, Notice, View
 from tieragent.flows.fix import FixOptions
 from tieragent.flows.skeleton import Decision
+
+# The calc repository's checks as one quick command (a tenth of pytest's start-up): sessions run many fix
+# runs, each with a baseline and a validation. It gives no per-test results, so runs judge by its exit code.
+QUICK_TEST = f'"{sys.executable}" -c "import calc.ops as o; assert o.add(2, 3) == 5 and o.sub(5, 3) == 2"'
 
 Line = str | BaseException | Callable[[], str]  # a callable runs between two lines (a user's edit), then is the line
 
@@ -93,12 +97,14 @@ def chat(
     decisions: list[str] = (),  # type: ignore[assignment]
     amends: list[str | None] = (),  # type: ignore[assignment]
     confirms: list[bool] = (),  # type: ignore[assignment]
-    cfg: Config | None = None,
+    budget: dict | None = None,
+    pytest: bool = False,
     windows: dict | None = None,
     **options: Any,
 ) -> tuple[ChatResult, ScriptedIO]:
-    """One session in-process; `options` are ChatOptions fields (keep_all, max_message_cost_usd, resume)."""
-    cfg = cfg or config()
+    """One session in-process; `options` are ChatOptions fields (keep_all, max_message_cost_usd, resume).
+    `pytest`: the repository's real pytest run (per-test results) instead of QUICK_TEST."""
+    cfg = config({"validate": {"test": PYTEST if pytest else QUICK_TEST}, "budget": budget or {}})
     fix_deps = deps(repo, provider, cfg, windows=dict(windows or {}))
     io = ScriptedIO(lines, decisions, amends, confirms)
     chat_deps = ChatDeps(
@@ -108,7 +114,7 @@ def chat(
         repo_map=fix_deps.repo_map,
         runner=fix_deps.runner,
         test_command=fix_deps.test_command,
-        fix=fix_for_chat(fix_deps, FixOptions()),
+        fix=fix_for_chat(fix_deps, FixOptions(exit_code_only=not pytest)),
         io=io,
     )
     return run_chat(chat_deps, ChatOptions(**options)), io

@@ -10,7 +10,7 @@ import stat
 import pytest
 from chatkit import chat
 from conftest import CLASSIFY_OPS, EDITS_TEST, GOOD_PATCH, git, snapshot
-from flowkit import config, scripted, sent
+from flowkit import scripted, sent
 
 from tieragent.core.vocab import Outcome
 from tieragent.flows.chat import Kind, store
@@ -52,7 +52,8 @@ def test_a_request_kept_then_a_follow_up_that_relies_on_it(calc_repo):
     provider = scripted(
         {("classify", "small"): [CLASSIFY_OPS, CLASSIFY_NONE], ("patch", "mid"): [GOOD_PATCH, MUL_PATCH]}
     )
-    result, io = chat(calc_repo, provider, [FIX_ADD, "now also add mul() next to it"], decisions=["y", "y"])
+    lines = [FIX_ADD, "now also add mul() next to it"]
+    result, io = chat(calc_repo, provider, lines, decisions=["y", "y"], pytest=True)
     assert [m.status for m in result.messages] == ["fixed", "fixed"]
     assert "+    return a + b" in io.diffs[0]  # the validated diff was shown before the question
     assert (calc_repo / "calc/ops.py").read_text() == FIXED_OPS + "\n\ndef mul(a, b):\n    return a * b\n"
@@ -159,6 +160,16 @@ def test_yes_keeps_without_asking_and_commit_commits_with_the_small_tiers_messag
     assert "use `git revert" in io.notices()[-1]  # a committed patch is not undone behind git's back
 
 
+def test_commit_refuses_files_that_held_changes_of_yours(calc_repo):
+    ops = calc_repo / "calc/ops.py"
+    ops.write_text(ops.read_text() + "# my uncommitted note\n")
+    provider = scripted(fix_script())
+    result, io = chat(calc_repo, provider, [FIX_ADD, "/commit"], decisions=["y"])
+    assert result.messages[0].kept and result.messages[0].mixed == ["calc/ops.py"]
+    assert "not committed: calc/ops.py had uncommitted changes of yours" in io.notices()[-1]
+    assert git(calc_repo, "log", "--format=%s") == "initial\n" and ("commit-message", "small") not in provider.calls()
+
+
 def test_exit_saves_a_private_masked_session_that_resume_continues(calc_repo, monkeypatch):
     secret = "sk-proj-" + "x7Q2" * 8
     monkeypatch.setenv("OPENAI_API_KEY", secret)
@@ -214,21 +225,20 @@ def test_the_budget_is_per_session_and_per_message(calc_repo):
     first, _ = chat(calc_repo, scripted(fix_script()), [FIX_ADD], decisions=["y"])
     spent = first.messages[0].cost_usd
     # enough left to classify, not for the mid tier's worst case (its prompt and 4,096 tokens out: ~$0.065)
-    for cfg, options in [
-        (config({"budget": {"max_cost_usd": spent + 0.03}}), {}),  # what the session has left
-        (config(), {"max_message_cost_usd": 0.03}),  # the message's own cap
+    for budget, options in [
+        ({"max_cost_usd": spent + 0.03}, {}),  # what the session has left
+        ({}, {"max_message_cost_usd": 0.03}),  # the message's own cap
     ]:
         provider = scripted(fix_script())
         result, io = chat(
-            calc_repo, provider, ["also handle floats"], cfg=cfg, resume=store.load_latest(state), **options
+            calc_repo, provider, ["also handle floats"], budget=budget, resume=store.load_latest(state), **options
         )
         assert result.messages[-1].status == Status.BUDGET_EXCEEDED
         assert provider.calls() == [("classify", "small")]
     provider = scripted(fix_script())
-    cfg = config({"budget": {"max_cost_usd": spent / 2}})
-    result, io = chat(
-        calc_repo, provider, ["also handle floats", "/ask what?"], cfg=cfg, resume=store.load_latest(state)
-    )
+    budget = {"max_cost_usd": spent / 2}
+    lines = ["also handle floats", "/ask what?"]
+    result, io = chat(calc_repo, provider, lines, budget=budget, resume=store.load_latest(state))
     assert provider.calls() == [] and len(result.messages) == 3  # nothing more was sent, or recorded
     assert all("the session's budget" in n for n in io.notices()[1:])
     assert (calc_repo / "calc/ops.py").read_text() == FIXED_OPS

@@ -9,8 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
+from chatkit import QUICK_TEST
 from conftest import CLASSIFY_OPS, GOOD_PATCH, snapshot, write_config
-from flowkit import fix, scripted, sent
+from flowkit import config, fix, scripted, sent
 
 from tieragent.core.errors import ExitCode
 from tieragent.core.vocab import Step
@@ -20,12 +21,13 @@ from tieragent.model.ledger import read_history
 from tieragent.routing.questions import ask_tier
 
 SCRIPT = {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}
+QUICK = {"cfg": config({"validate": {"test": QUICK_TEST}}), "exit_code_only": True}  # one quick command, not pytest
 
 
 def test_the_session_so_far_and_pinned_files_reach_the_models_but_not_the_record(calc_repo):
     provider = scripted(SCRIPT)
     earlier = "Earlier in this session (oldest first):\n1. Request: make sub() safe"
-    result = fix(calc_repo, provider, "now add() too", earlier=earlier, pinned=("tests/test_ops.py",))
+    result = fix(calc_repo, provider, "now add() too", earlier=earlier, pinned=("tests/test_ops.py",), **QUICK)
     assert result.status == Status.FIXED
     for step in ("classify", "patch"):
         assert earlier in sent(provider, step, 0) and "now add() too" in sent(provider, step, 0)
@@ -36,7 +38,7 @@ def test_the_session_so_far_and_pinned_files_reach_the_models_but_not_the_record
 
 def test_a_start_tier_chosen_by_the_user_starts_the_ladder(calc_repo):
     provider = scripted({**SCRIPT, ("patch", "small"): [GOOD_PATCH]})
-    result = fix(calc_repo, provider, start_tier="small")
+    result = fix(calc_repo, provider, start_tier="small", **QUICK)
     assert provider.calls() == [("classify", "small"), ("patch", "small")]
     assert result.routing["start"] == "small" and "chosen by the user" in result.routing["why"]
 
@@ -49,13 +51,13 @@ def test_discard_restores_the_tree_and_keep_records_the_kept_edits(calc_repo):
         shown.append(diff)
         return Decision.DISCARD
 
-    result = fix(calc_repo, scripted(SCRIPT), keep=discard)
+    result = fix(calc_repo, scripted(SCRIPT), keep=discard, **QUICK)
     assert "+    return a + b" in shown[0]
     assert result.status == Status.DISCARDED and result.exit_code == ExitCode.NOT_FIXED
     assert result.decision is Decision.DISCARD and result.kept == []
     assert snapshot(calc_repo) == before
 
-    result = fix(calc_repo, scripted(SCRIPT), keep=lambda diff: Decision.KEEP)
+    result = fix(calc_repo, scripted(SCRIPT), keep=lambda diff: Decision.KEEP, **QUICK)
     [edit] = result.kept
     assert edit.path == "calc/ops.py" and edit.before == before["calc/ops.py"]
     assert edit.after == (calc_repo / "calc/ops.py").read_bytes() and edit.mode is not None
@@ -63,14 +65,14 @@ def test_discard_restores_the_tree_and_keep_records_the_kept_edits(calc_repo):
 
 
 def test_fix_continue_follows_up_the_last_run_and_keeps_a_session(cli, calc_repo, fake_server):
-    write_config(calc_repo, fake_server)
+    write_config(calc_repo, fake_server, extra={"validate": {"test": QUICK_TEST}})
     proc = cli(["fix", "--continue", "now also sub"], calc_repo)
     assert proc.returncode == 2 and "nothing to continue" in proc.stderr
     fake_server.enqueue("classify", "small", CLASSIFY_OPS, CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH, "no diff")
     fake_server.enqueue("patch", "frontier", "no diff")
-    assert cli(["fix", "add() returns the wrong result"], calc_repo).returncode == 0
-    proc = cli(["fix", "--continue", "now make sub() check its types", "--json"], calc_repo)
+    assert cli(["fix", "add() returns the wrong result", "--exit-code-only"], calc_repo).returncode == 0
+    proc = cli(["fix", "--continue", "now make sub() check its types", "--json", "--exit-code-only"], calc_repo)
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["request"] == "now make sub() check its types"
     follow_up = [r.text() for r in fake_server.requests if r.step == "patch"][1]

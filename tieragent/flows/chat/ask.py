@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 
 from ...core import prompts
+from ...core.errors import TieragentError
 from ...core.vocab import MID, TIERS, Outcome, Step, Tier
 from ...repo.context import FileContext, context_budget, gather_files
+from ...repo.map import RepoMap
 from ...routing.questions import ask_tier
 from .session import Kind, Message
 from .state import Chat
@@ -32,9 +34,9 @@ def handle_ask(chat: Chat, question: str, escalate: bool) -> None:
     earlier = chat.earlier()
     gw = chat.gateway()
     cfg = chat.deps.config
-    repo_map = chat.repo_map()
+    repo_map = chat.deps.repo_map()  # built again for each question: kept patches change what it shows
     outline = repo_map.outline(question, cfg.context.outline_tokens)
-    files = _files(chat, question)
+    files = _files(chat, repo_map, question)
     tier, why = ask_tier(question, files.tokens, chat.record.start_tier, escalate)
     messages = prompts.render(
         "ask",
@@ -43,15 +45,18 @@ def handle_ask(chat: Chat, question: str, escalate: bool) -> None:
         earlier=f"\n{earlier}\n" if earlier else "",
         question=question,
     )
-    answered_by, text = tier, ""
-    with chat.io.busy():
-        for t in _tiers_from(tier):
-            call = gw.call(Step.ASK, t, messages, note=why)
-            if call.reply is not None:
-                answered_by, text = t, call.text.strip()
-                if not text:
-                    gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, "empty answer")
-                break
+    answered_by, text, error = tier, "", None
+    try:
+        with chat.io.busy():
+            for t in _tiers_from(tier):
+                call = gw.call(Step.ASK, t, messages, note=why)
+                if call.reply is not None:
+                    answered_by, text = t, call.text.strip()
+                    if not text:
+                        gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, "empty answer")
+                    break
+    except TieragentError as err:  # over the budget, or a provider error no retry helps: the row is written
+        error = err
     answer = chat.run.redactor(text)
     message = Message(
         chat.record.next_n(),
@@ -62,6 +67,9 @@ def handle_ask(chat: Chat, question: str, escalate: bool) -> None:
         answer=answer,
     )
     chat.add(message)
+    if error is not None:
+        chat.say(f"not answered: {error}", Level.ERROR)
+        return
     chat.show(AnswerView(message, answered_by, why))
 
 
@@ -71,8 +79,7 @@ def _tiers_from(tier: Tier) -> tuple[Tier, ...]:
     return TIERS[start : max(start, TIERS.index(MID)) + 1]
 
 
-def _files(chat: Chat, question: str) -> FileContext:
-    repo_map = chat.repo_map()
+def _files(chat: Chat, repo_map: RepoMap, question: str) -> FileContext:
     named = [p for token in _PATHLIKE.findall(question) if (p := repo_map.resolve(token))]
     ranked = [f.path for f in repo_map.rank(question)[:RANKED_FILES]]
     cfg = chat.deps.config

@@ -126,7 +126,7 @@ def handle_commit(chat: Chat) -> None:
         chat.say("nothing to commit: no kept patch of this session is uncommitted")
         return
     root = chat.deps.ws.root
-    mixed = sorted({p for m in todo for p in m.mixed} | {p for m in todo for p in m.files if p in chat.dirty_at_start})
+    mixed = sorted({p for m in todo for p in m.mixed})
     last_after = {e.path: e.after for m in todo for e in m.edits}
     changed = sorted(p for p, after in last_after.items() if _current(root, p) != after)
     if mixed or changed:

@@ -3,14 +3,11 @@ calls, the budget left, and saving after each message."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from ...core.config import BudgetConfig
+from ...core.errors import TieragentError
 from ...core.vocab import Step
 from ...model.gateway import CallPolicy, Gateway, Unavailable
 from ...model.ledger import LedgerRow
-from ...repo.map import RepoMap
 from ..skeleton import Run
 from . import store
 from .context import compact, history_limit, render_earlier
@@ -34,8 +31,6 @@ CHAT_POLICIES: dict[Step, CallPolicy] = {
 class Chat:
     def __init__(self, deps: ChatDeps, opts: ChatOptions, run: Run, result: ChatResult, record: SessionRecord):
         self.deps, self.opts, self.run, self.result, self.record = deps, opts, run, result, record
-        self.repo_map: Callable[[], RepoMap] = functools.cache(deps.repo_map)
-        self.dirty_at_start = deps.ws.dirty_paths()
         self._gateway: Gateway | None = None
         self._base: tuple[float, int] = (0.0, 0)  # chat's own spending and calls when the message began
         self._left: float | None = None
@@ -107,8 +102,13 @@ class Chat:
         if not self.record.messages:
             return ""
         limit = history_limit(self.deps.models().context_windows)
-        for warning in compact(self.gateway(), self.record, limit):
-            self.run.events.warn(warning)
+        try:
+            for warning in compact(self.gateway(), self.record, limit):
+                self.run.events.warn(warning)
+        except TieragentError as err:  # a provider error no retry helps: the oldest messages are left out instead
+            self.run.events.warn(
+                f"the session could not be summarized ({err.message}); its oldest messages are left out"
+            )
         return render_earlier(self.record, limit)
 
     def pinned(self) -> tuple[str, ...]:
