@@ -41,7 +41,9 @@ def fix_for_chat(deps: FixDeps, base: FixOptions) -> FixCall:
             confirm=follow.confirm,
             on_event=follow.on_event,
         )
-        opts = replace(base, earlier=follow.earlier, pinned=follow.pinned, start_tier=follow.start_tier)
+        opts = replace(
+            base, earlier=follow.earlier, pinned=follow.pinned, start_tier=follow.start_tier, next_baseline=True
+        )
         return run_fix(request, run_deps, opts)
 
     return call

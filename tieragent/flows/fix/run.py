@@ -132,7 +132,8 @@ def _steps(
         result.commit_sha = keep_patch(s, request, accepted.diff, repro.path if repro else None, dirty_before)
     result.kept = kept_edits(journal)
     v = accepted.validation
-    if v is not None and v.tests is not None and (repro is None or opts.keep_repro):  # the tree as it was validated
+    validated_tree = repro is None or opts.keep_repro  # else the repro test, validated with it, is gone
+    if opts.next_baseline and v is not None and v.tests is not None and validated_tree:
         validator.remember(deps.ws.tree_fingerprint(), Baseline(v.tests, v.lint))
     result.end(Status.FIXED, ExitCode.FIXED)
 

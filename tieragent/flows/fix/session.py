@@ -51,6 +51,9 @@ class FixOptions:
     earlier: str = ""
     pinned: tuple[str, ...] = ()  # files always shown to the patch step (chat's /add, and files kept patches touched)
     start_tier: Tier | None = None  # the user's start of the ladder (chat's /tier); None: routing decides
+    # chat: the kept patch's test run becomes the baseline of the next message, which starts from that tree
+    # (it replaces the stored baseline of the tree before the patch, so `fix` alone does not do it)
+    next_baseline: bool = False
 
 
 @dataclass
