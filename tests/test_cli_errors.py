@@ -98,13 +98,13 @@ def test_commands_that_call_no_model_never_import_litellm(calc_repo):
         "r = CliRunner().invoke(app, ['--help'])\n"
         "assert r.exit_code == 0, r.output\n"
         "r = CliRunner().invoke(app, ['map', '-C', sys.argv[1]])\n"
-        "print('litellm' in sys.modules, 'openai' in sys.modules)\n"
+        "print('litellm' in sys.modules, 'openai' in sys.modules, 'prompt_toolkit' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(calc_repo)], capture_output=True, text=True, env=cli_env(calc_repo.parent)
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "False False"
+    assert out.stdout.strip().splitlines()[-1] == "False False False"  # chat's prompt library: only for chat
 
 
 def test_empty_request_exits_2(cli, calc_repo):

@@ -20,6 +20,7 @@ import typer
 from ..core.errors import ExitCode, TieragentError
 from ..core.version import __version__
 from .bench_command import register as register_bench_command
+from .chat_command import chat
 from .common import fail as _fail
 from .fix_command import fix
 from .review_command import review
@@ -56,6 +57,7 @@ def _root(
 
 app.command()(fix)
 app.command()(review)
+app.command()(chat)
 register_setup_commands(app)  # init, doctor, config show
 register_bench_command(app)
 

@@ -57,6 +57,11 @@ def fix(
         "--repro", "First write a test that reproduces the request; the patch must make it pass."
     ),
     keep_repro: bool = options.flag("--keep-repro", "Keep the --repro test in the tree."),
+    follow_up: bool = options.flag(
+        "--continue",
+        "Follow up the last run or chat session: the models see the earlier requests, and the files their "
+        "kept patches changed.",
+    ),
     allow_test_edits: bool = options.flag("--allow-test-edits", "Accept patches that edit tests, CI or lint config."),
     trust_config: bool = options.TRUST_CONFIG,
     exit_code_only: bool = options.flag(
@@ -105,6 +110,14 @@ def fix(
         allow_test_edits=allow_test_edits,
         exit_code_only=exit_code_only,
     )
+    continued = None
+    if follow_up:
+        from .chat_command import continued_options
+
+        try:
+            fix_options, continued, yours = continued_options(deps, fix_options)
+        except TieragentError as err:
+            fail(err, mode.machine, {"request": request})
     with progress(mode, quiet=quiet) as shown:
         deps.on_event = shown.on_event
         deps.confirm = shown.confirm if mode.interactive else None
@@ -112,6 +125,10 @@ def fix(
             shown.on_event(Event("warning", w))
         with time_limit(timeout):
             result = run_fix(text, deps, fix_options)
+    if continued is not None:
+        from .chat_command import record_continued
+
+        record_continued(deps, continued, text, result, yours)
     result.warnings[:0] = warnings
     if os.environ.get("TIERAGENT_PROFILE"):
         mode.console(stderr=True).print(

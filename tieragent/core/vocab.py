@@ -45,6 +45,8 @@ class Step(StrEnum):
     COMMIT_MESSAGE = "commit-message"  # fix --commit
     REVIEW_TRIAGE = "review-triage"  # review: the small tier rates each hunk's risk
     PING = "ping"  # doctor --ping: a one-token request to see that a tier answers
+    ASK = "ask"  # chat /ask: a question answered without edits
+    COMPACT = "compact"  # chat: the session so far, summarized when it outgrows the smallest window
 
 
 class Outcome(StrEnum):

@@ -3,6 +3,8 @@
 - `fix/`: `tieragent fix` (baseline, classify, route, context, attempts, finish).
 - `review/`: `tieragent review` (prefilter, triage, batches reviewed per tier, verdict).
 - `bench/`: `tieragent bench` (tasks, policies, runs of `tieragent fix` as subprocesses, report).
+- `chat/`: `tieragent chat` (a session of messages: requests through the fix flow, handed in by the CLI;
+  /ask, /undo, /commit and the other commands; sessions saved under `.git/tieragent/sessions/`).
 - `skeleton`: the run skeleton every flow shares (the result's common fields and ending, the stop
   causes, the redactor, ledger and gateway, the history line); `replies`: reading model replies
   leniently; `ledger_summary`: the summary behind `tieragent ledger`.

@@ -41,6 +41,26 @@ class Status(StrEnum):
     INCOMPLETE = "incomplete"  # review: hunks left unreviewed
     BUDGET_EXCEEDED = "budget_exceeded"
     ERROR = "error"  # exit 2, 4 or 70; 130 when interrupted
+    DISCARDED = "discarded"  # fix in a chat session: a patch validated, and the user chose not to keep it
+    ENDED = "ended"  # chat: the session ended (/exit or Ctrl-D)
+
+
+class Decision(StrEnum):
+    """What the user said of a validated patch before it is kept (chat asks; `fix` keeps without asking)."""
+
+    KEEP = "keep"
+    DISCARD = "discard"  # the tree is restored byte for byte
+    AMEND = "amend"  # discarded too, and the user rewords the request
+
+
+@dataclass(frozen=True)
+class KeptEdit:
+    """One file a kept patch changed, as it was before and after (None: no such file), for chat's /undo."""
+
+    path: str
+    before: bytes | None
+    after: bytes | None
+    mode: int | None = None  # the file's mode before the patch (None: it did not exist)
 
 
 class Stop(StrEnum):

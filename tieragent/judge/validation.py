@@ -180,6 +180,11 @@ class Validator:
         self._save(fingerprint, b)
         return b, False
 
+    def remember(self, fingerprint: str, baseline: Baseline) -> None:
+        """A validated patch's test (and lint) run, kept as the baseline of the tree it left: the next run on
+        that tree (a chat follow-up) reuses it instead of running the tests again."""
+        self._save(fingerprint, baseline)
+
     def _key(self, fingerprint: str) -> dict:
         key = {
             "fingerprint": fingerprint,

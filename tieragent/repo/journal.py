@@ -188,6 +188,11 @@ class FileJournal:
         o = self.originals.get(rel)
         return o.data if o else None
 
+    def mode(self, rel: str) -> int | None:
+        """The file's mode before the run (None: it did not exist, or was never touched)."""
+        o = self.originals.get(rel)
+        return o.mode if o else None
+
     def rewind(self, keep: frozenset[str] | set[str] = frozenset()) -> None:
         """Put every touched file (but those in `keep`) back as it was before the run; the journal stays open.
         After `close()` there is nothing to rewind: the tree is in its final state."""

@@ -89,17 +89,21 @@ def choose_format(configured: str, diffs: FormatRecord | None, files_fit: bool) 
     return "diff", f"edit_format: {configured}"
 
 
-def start_tier(policy: RoutingConfig, c: Classification) -> tuple[Tier, str]:
+def start_tier(policy: RoutingConfig, c: Classification, chosen: Tier | None = None) -> tuple[Tier, str]:
+    """Where the ladder starts, and why; `chosen` is the user's own start (chat's /tier), which wins."""
+    if chosen is not None:
+        return chosen, f"chosen by the user ({chosen})"
     if c.risk == "high":
         return policy.high_risk, "high risk"
     tier = policy.start.get(c.task_class, MID)
     return tier, f"task class {c.task_class}"
 
 
-def patch_ladder(policy: RoutingConfig, c: Classification) -> list[Rung]:
-    """Every patch attempt in order: the start tier's attempts, then each tier above it. With
-    `raise_effort_before_escalating`, a tier below the last one gets one more attempt, with more effort."""
-    first, why = start_tier(policy, c)
+def patch_ladder(policy: RoutingConfig, c: Classification, chosen: Tier | None = None) -> list[Rung]:
+    """Every patch attempt in order: the start tier's attempts (`chosen`: the user's own start), then each
+    tier above it. With `raise_effort_before_escalating`, a tier below the last one gets one more attempt,
+    with more effort."""
+    first, why = start_tier(policy, c, chosen)
     effort = policy.reasoning_effort.get(c.task_class)
     tiers = [t for t in TIERS[TIERS.index(first) :] if policy.attempts.get(t, 0)]
     rungs: list[Rung] = []
@@ -146,12 +150,19 @@ class RoutePlan:
     explanation: dict[str, Any] = field(default_factory=dict)  # for --explain-routing and --json
 
 
-def plan_route(policy: RoutingConfig, budget: BudgetConfig, c: Classification, rule_reasons: list[str]) -> RoutePlan:
-    """Either the model or a rule saying high makes the task high-risk."""
+def plan_route(
+    policy: RoutingConfig,
+    budget: BudgetConfig,
+    c: Classification,
+    rule_reasons: list[str],
+    chosen: Tier | None = None,
+) -> RoutePlan:
+    """Either the model or a rule saying high makes the task high-risk. `chosen`: the user's start tier
+    (chat's /tier); a high-risk patch from below the frontier is still reviewed."""
     effective = replace(c, risk="high") if rule_reasons else c
     reasons = ([f"the small model said {c.risk} risk"] if c.risk == "high" else []) + list(rule_reasons)
-    tier, why = start_tier(policy, effective)
-    ladder = tuple(patch_ladder(policy, effective))
+    tier, why = start_tier(policy, effective, chosen)
+    ladder = tuple(patch_ladder(policy, effective, chosen))
     explanation = {
         "task_class": effective.task_class,
         "model_risk": c.risk,

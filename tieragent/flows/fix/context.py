@@ -37,7 +37,7 @@ class PatchContext:
 
 
 def gather(s: Session, request: str, plan: RoutePlan, baseline: Baseline) -> PatchContext:
-    picked = []
+    picked = list(s.opts.pinned)  # the user's (chat's) pinned files come first
     for name in plan.effective.files:  # the small model's picks, checked against the repository
         resolved = name if (s.ws.root / name).is_file() else s.repo_map().resolve(name)
         picked.append(resolved or name)

@@ -9,6 +9,8 @@ from ...core import prompts
 from ...core.errors import TieragentError
 from ...core.private_files import private_dir, write_private
 from ...core.vocab import SMALL, Outcome, Step
+from ...repo.journal import FileJournal
+from ..skeleton import KeptEdit
 from .attempt import Attempt
 from .session import Session
 
@@ -76,3 +78,14 @@ def commit_message(s: Session, request: str, patch: str) -> str:
     if not text:
         s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, "empty commit message")
     return text or fallback
+
+
+def kept_edits(journal: FileJournal) -> list[KeptEdit]:
+    """Each file the kept patch changed, before and after (the journal's originals and the tree now),
+    for chat's /undo; read before the journal's memory of them is gone."""
+    edits = []
+    for rel in journal.touched():
+        path = journal.root / rel
+        after = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        edits.append(KeptEdit(rel, journal.original(rel), after, journal.mode(rel)))
+    return edits

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...judge.validation import Validation
 from ...routing.policy import Classification
-from ..skeleton import RunResult
+from ..skeleton import Decision, KeptEdit, RunResult
 
 if TYPE_CHECKING:
     from .attempt import Attempt
@@ -29,6 +29,8 @@ class FixResult(RunResult):
     repro: dict[str, Any] | None = None
     test_edits: list[dict[str, Any]] = field(default_factory=list)
     accepted_step: int | None = None  # index in the ledger of the call whose patch was accepted
+    decision: Decision | None = None  # what the user said of the validated patch, when asked (FixDeps.keep)
+    kept: list[KeptEdit] = field(default_factory=list, repr=False)  # each file the kept patch changed, for chat's /undo
 
     def record_attempt(self, attempt: Attempt) -> None:
         self.route.append(f"{attempt.rung.tier} #{attempt.rung.attempt}: {attempt.rung.why}")

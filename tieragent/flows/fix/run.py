@@ -16,12 +16,12 @@ from ...judge.validation import Baseline, Validator
 from ...repo.journal import FileJournal
 from ...risk.rules import RiskRules, sensitive_paths
 from ...routing.policy import Classification, RoutePlan, plan_route
-from ..skeleton import Run, Status, signals_held
+from ..skeleton import Decision, Run, Status, signals_held
 from .attempt import Attempt, PatchTask
 from .baseline import take_baseline
 from .classify import classify
 from .context import gather
-from .finish import keep_patch, save_best
+from .finish import keep_patch, kept_edits, save_best
 from .ladder import walk_ladder
 from .repro import write_repro
 from .result import FixResult
@@ -73,17 +73,19 @@ def _steps(
     clock = run.clock
     dirty_before = deps.ws.dirty_paths()
     s, baseline = _open_session(run, result, deps, opts, journal)
+    task_request = with_earlier(request, opts.earlier)  # what the models read: the session so far, then the request
     with clock.phase("classify"):
-        result.classification = classification = classify(s, request)
+        result.classification = classification = classify(s, task_request)
     plan = route(s, classification)
     result.routing = dict(plan.explanation)
     with clock.phase("context"):
-        context = gather(s, request, plan, baseline)
-        repro = write_repro(s, request, context.files) if opts.repro else None
+        context = gather(s, task_request, plan, baseline)
+        repro = write_repro(s, task_request, context.files) if opts.repro else None
     result.repro = repro.info if repro else None
     keep = frozenset({repro.path}) if repro and repro.path else frozenset()
     with clock.phase("attempts"):
-        for attempt in walk_ladder(s, PatchTask(request, context, baseline, plan.risk_reasons, keep), plan.ladder):
+        task = PatchTask(task_request, context, baseline, plan.risk_reasons, keep)
+        for attempt in walk_ladder(s, task, plan.ladder):
             attempts.append(attempt)
             result.record_attempt(attempt)
     accepted = attempts[-1] if attempts and attempts[-1].accepted else None
@@ -91,8 +93,20 @@ def _steps(
         _no_patch(run, result, deps, journal, attempts)
         return
     result.accept(accepted)
+    if deps.keep is not None:  # chat: the user sees the validated diff and says whether to keep it
+        result.decision = deps.keep(accepted.diff)
+        if result.decision is not Decision.KEEP:
+            with signals_held():
+                journal.restore()
+            result.end(Status.DISCARDED, ExitCode.NOT_FIXED)
+            return
     with clock.phase("finish"):
         result.commit_sha = keep_patch(s, request, accepted.diff, repro.path if repro else None, dirty_before)
+    result.kept = kept_edits(journal)
+    v = accepted.validation
+    validated_tree = repro is None or opts.keep_repro  # else the repro test, validated with it, is gone
+    if opts.next_baseline and v is not None and v.tests is not None and validated_tree:
+        s.validator.remember(deps.ws.tree_fingerprint(), Baseline(v.tests, v.lint))
     result.end(Status.FIXED, ExitCode.FIXED)
 
 
@@ -138,6 +152,13 @@ def _no_patch(run: Run, result: FixResult, deps: FixDeps, journal: FileJournal, 
     result.end(Status.FAILED, ExitCode.NOT_FIXED)
 
 
+def with_earlier(request: str, earlier: str) -> str:
+    """The request as the models read it in a follow-up: the session so far, then the request itself."""
+    if not earlier.strip():
+        return request
+    return f"{earlier.rstrip()}\n\nThe request now (it may refer to the earlier ones):\n{request}"
+
+
 def _within_limit(request: str, run: Run) -> str:
     if len(request) <= MAX_REQUEST_CHARS:
         return request
@@ -151,7 +172,7 @@ def _within_limit(request: str, run: Run) -> str:
 def route(s: Session, c: Classification) -> RoutePlan:
     """Risk from the model and from path rules (either saying high makes it high), then the ladder."""
     rules = sensitive_paths(c.files, s.risk_rules)
-    plan = plan_route(s.cfg.routing, s.cfg.budget, c, rules)
+    plan = plan_route(s.cfg.routing, s.cfg.budget, c, rules, s.opts.start_tier)
     s.events.routing(
         f"route: {plan.effective.task_class}, {plan.effective.risk} risk → starts at {plan.start} ({plan.why})"
         + (f"; {'; '.join(rules)}" if rules else "")
@@ -160,4 +181,10 @@ def route(s: Session, c: Classification) -> RoutePlan:
 
 
 def _record(run: Run, deps: FixDeps) -> None:
-    run.record(deps.ws.state_dir, leave_out=("patch", "validation", "baseline"), test_command=deps.test_command)
+    kept = [e.path for e in run.result.kept] if isinstance(run.result, FixResult) else []
+    run.record(  # kept_files: what a later `fix --continue` pins
+        deps.ws.state_dir,
+        leave_out=("patch", "validation", "baseline"),
+        test_command=deps.test_command,
+        kept_files=kept,
+    )

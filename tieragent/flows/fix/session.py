@@ -20,7 +20,7 @@ from ...repo.map import RepoMap
 from ...repo.runner import CommandRunner
 from ...repo.workspace import GitWorkspace
 from ...risk.rules import RiskRules
-from ..skeleton import Reporter
+from ..skeleton import Decision, Reporter
 
 Confirm = Callable[[str, str], bool]  # (question, diff) -> the user's answer
 
@@ -51,6 +51,13 @@ class FixOptions:
     exit_code_only: bool = (
         False  # a red baseline without per-test results is judged by exit code: the whole command must pass
     )
+    # a follow-up (chat, fix --continue): what came before, shown to the models with the request
+    earlier: str = ""
+    pinned: tuple[str, ...] = ()  # files always shown to the patch step (chat's /add, and files kept patches touched)
+    start_tier: Tier | None = None  # the user's start of the ladder (chat's /tier); None: routing decides
+    # chat: the kept patch's test run becomes the baseline of the next message, which starts from that tree
+    # (it replaces the stored baseline of the tree before the patch, so `fix` alone does not do it)
+    next_baseline: bool = False
 
 
 @dataclass
@@ -66,6 +73,7 @@ class FixDeps:
     lint_command: str | None = None
     on_event: OnEvent = ignore_events
     confirm: Confirm | None = None  # None: nobody to ask (CI, --json); protected edits are refused
+    keep: Callable[[str], Decision] | None = None  # asked with the validated diff before it is kept; None: kept
 
 
 @dataclass(frozen=True)
