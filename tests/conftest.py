@@ -24,12 +24,18 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
+REPO_CONFIG = (
+    "[user]\n\tname = Test User\n\temail = test@example.invalid\n"
+    "[commit]\n\tgpgsign = false\n[maintenance]\n\tauto = false\n"
+)
+
+
 def make_repo(root: Path, files: dict[str, str], *, commit: bool = True) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     git(root, "init", "-q")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "test@example.invalid")
-    git(root, "config", "commit.gpgsign", "false")
+    # what three `git config` calls would write, in one go; and no `git maintenance` after each commit
+    with (root / ".git" / "config").open("a") as config:
+        config.write(REPO_CONFIG)
     for rel, text in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)

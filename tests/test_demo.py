@@ -1,21 +1,14 @@
+"""`tieragent demo`, in-process (the `cli` fixture): test_wheel.py runs it from the installed entry point."""
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 
-from conftest import cli_env
 
-
-def test_demo_shows_one_escalation(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "tieragent", "demo", "--json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=cli_env(tmp_path),
-        timeout=300,
-    )
+def test_demo_shows_one_escalation(cli, tmp_path):
+    proc = cli(["demo", "--json"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["status"] == "fixed" and data["demo"]["scripted_replies"] is True
@@ -36,14 +29,7 @@ def test_demo_shows_one_escalation(tmp_path):
     assert data["totals"]["cost_usd"] > 0 and data["totals"]["frontier_only_estimate_usd"] > data["totals"]["cost_usd"]
 
 
-def test_demo_human_output_says_replies_are_scripted(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "tieragent", "demo"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=cli_env(tmp_path),
-        timeout=300,
-    )
+def test_demo_human_output_says_replies_are_scripted(cli, tmp_path):
+    proc = cli(["demo"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "SCRIPTED" in proc.stdout and "Cost ledger" in proc.stdout and "Frontier-only estimate" in proc.stdout

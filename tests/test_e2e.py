@@ -3,7 +3,10 @@ client for the `openai/` tiers, and litellm's where a test says `provider.client
 the fake OpenAI-compatible server. Only what needs a real process lives here: the JSON envelope on
 stdout, exit codes, headers and usage over HTTP, streaming, a 401, a refused connection, signals,
 kill -9 with recover, and a real terminal. Behaviour is tested in-process (test_fix_flow.py,
-test_validation_flow.py)."""
+test_validation_flow.py). Where the process is not the point, the CLI runs in-process (the `cli`
+fixture): the litellm variants (they add litellm's HTTP path to what the auto variants show, and a
+subprocess would pay litellm's import, seconds, once more), the commands after a kill -9, and the
+review that needs no key."""
 
 from __future__ import annotations
 
@@ -29,8 +32,8 @@ from conftest import (
 from fake_openai import Reply
 
 
-def fix_json(repo: Path, *extra: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:
-    proc = run_cli(["fix", "add() returns the wrong result", "--json", *extra], repo, env=env)
+def fix_json(repo: Path, *extra: str, env: dict | None = None, run=run_cli) -> tuple[subprocess.CompletedProcess, dict]:
+    proc = run(["fix", "add() returns the wrong result", "--json", *extra], repo, env=env)
     try:
         data = json.loads(proc.stdout)
     except ValueError:
@@ -63,11 +66,11 @@ def wait_until(condition, proc: subprocess.Popen | None = None, timeout: float =
 
 
 @pytest.mark.parametrize("client", ["auto", "litellm"])
-def test_json_envelope_headers_and_key(calc_repo, fake_server, client):
+def test_json_envelope_headers_and_key(calc_repo, fake_server, client, cli):
     write_config(calc_repo, fake_server, extra={"provider": {"client": client}})
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    proc, data = fix_json(calc_repo)
+    proc, data = fix_json(calc_repo, run=run_cli if client == "auto" else cli)
     assert proc.returncode == 0, proc.stderr
     assert fake_server.calls() == [("classify", "small"), ("patch", "mid")]
     for key in (
@@ -119,7 +122,7 @@ def test_json_envelope_headers_and_key(calc_repo, fake_server, client):
 
 
 @pytest.mark.parametrize("client", ["auto", "litellm"])
-def test_401_exits_4_names_the_variable_and_touches_nothing(calc_repo, fake_server, client):
+def test_401_exits_4_names_the_variable_and_touches_nothing(calc_repo, fake_server, client, cli):
     write_config(calc_repo, fake_server, extra={"provider": {"client": client}})
     before = snapshot(calc_repo)
     fake_server.enqueue(
@@ -127,7 +130,7 @@ def test_401_exits_4_names_the_variable_and_touches_nothing(calc_repo, fake_serv
         "small",
         Reply(status=401, error_body={"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}),
     )
-    proc, data = fix_json(calc_repo)
+    proc, data = fix_json(calc_repo, run=run_cli if client == "auto" else cli)
     assert proc.returncode == 4
     assert data["status"] == "error" and "authentication" in data["error"] and "FAKE_PROVIDER_KEY" in data["error"]
     assert FAKE_KEY not in proc.stdout + proc.stderr
@@ -155,7 +158,7 @@ def test_sigint_during_validation_restores_tree_and_prints_json(calc_repo, fake_
     assert not list((calc_repo / ".git/tieragent/journal").glob("*-*"))
 
 
-def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
+def test_kill_9_then_recover(calc_repo, fake_server, tmp_path, cli):
     marker = tmp_path / "tests-started"
     write_config(calc_repo, fake_server, extra={"validate": {"test": slow_when_patched(marker)}})
     before = snapshot(calc_repo)
@@ -173,9 +176,10 @@ def test_kill_9_then_recover(calc_repo, fake_server, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # left half-done by kill -9
-    blocked = run_cli(["fix", "again", "--json"], calc_repo)
+    # what comes after the kill runs in-process: the killed run was the other process
+    blocked = cli(["fix", "again", "--json"], calc_repo)
     assert blocked.returncode == 2 and "tieragent recover" in json.loads(blocked.stdout)["error"]
-    rec = run_cli(["recover"], calc_repo)
+    rec = cli(["recover"], calc_repo)
     assert rec.returncode == 0 and "restored calc/ops.py" in rec.stdout
     assert snapshot(calc_repo) == before
 
@@ -293,12 +297,12 @@ def test_review_of_a_piped_diff_prints_github_annotations(tmp_path, fake_server)
     assert "Cost ledger" in proc.stderr and "Frontier-only estimate" in proc.stderr  # the ledger goes to stderr
 
 
-def test_review_needs_no_key_for_a_tier_it_never_calls(tmp_path, fake_server):
+def test_review_needs_no_key_for_a_tier_it_never_calls(tmp_path, fake_server, cli):
     repo = shop_repo(tmp_path / "shop", fake_server)
     (repo / "shop/util.py").write_text("def f(x):\n    return  x\n")  # whitespace only: no model at all
     env = cli_env(repo.parent)
     env.pop("FAKE_PROVIDER_KEY")
-    proc = run_cli(["review"], repo, env=env)
+    proc = cli(["review"], repo, env=env)  # in-process: the key lookup is the point, not the process
     assert proc.returncode == 0, proc.stderr
     assert "whitespace only" in proc.stdout and fake_server.requests == []
 

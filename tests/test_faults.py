@@ -23,9 +23,14 @@ def client(request):
     return request.param
 
 
-def run(client, repo, server, extra=None, **kw):
+def run(client, repo, server, extra=None, sleep=None, **kw):
+    """`sleep`, when given, takes the providers' waits between retries instead of time.sleep."""
     cfg = http_config(server, {**(extra or {}), "provider": {"client": client}})
     provider = http_provider(cfg)
+    for carrier in {id(p): p for p in provider.by_tier.values()}.values():  # tiers share a carrier
+        assert carrier.sleep is time.sleep  # what a real run waits with
+        if sleep is not None:
+            carrier.sleep = sleep
     # as the CLI's wiring does before the run: litellm's import (seconds, more on a busy machine) is not the run's time
     provider.preflight(check_keys=False)
     provider.warm_up()
@@ -40,12 +45,13 @@ def test_rate_limit_honours_retry_after_then_moves_up_a_tier(client, calc_repo, 
         "patch", "mid", Reply(status=429, headers={"Retry-After": "1"}), Reply(status=429, headers={"Retry-After": "5"})
     )
     fake_server.enqueue("patch", "frontier", GOOD_PATCH)
-    result, seconds = run(client, calc_repo, fake_server)
+    waits: list[float] = []
+    result, seconds = run(client, calc_repo, fake_server, sleep=waits.append)
     assert result.exit_code == ExitCode.FIXED
     assert outcomes(result) == [("mid", "provider-error"), ("frontier", "ok")]  # 5 s more would pass max_wait_s (2 s)
     assert "rate limited" in result.ledger.rows[1].note
     assert [(r.step, r.tier) for r in fake_server.requests].count(("patch", "mid")) == 2
-    assert 1.0 <= seconds < 15
+    assert waits == [1.0] and seconds < 15  # the first Retry-After was waited, the second refused
 
 
 def test_server_errors_exhaust_the_retries_then_the_next_tier(client, calc_repo, fake_server):
@@ -74,10 +80,13 @@ def test_a_slow_tier_times_out_and_the_next_one_answers(client, calc_repo, fake_
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", Reply(GOOD_PATCH, delay_s=4))
     fake_server.enqueue("patch", "frontier", GOOD_PATCH)
-    result, seconds = run(client, calc_repo, fake_server, {"tiers": {"mid": {"timeout_s": 1}}})
+    arrived: dict[tuple, list[float]] = {}
+    fake_server.responder = lambda r: arrived.setdefault((r.step, r.tier), []).append(time.monotonic())
+    result, seconds = run(client, calc_repo, fake_server, {"tiers": {"mid": {"timeout_s": 0.25}}})
     assert result.exit_code == ExitCode.FIXED and outcomes(result) == [("mid", "provider-error"), ("frontier", "ok")]
     assert "timed out" in result.ledger.rows[1].note
-    assert seconds < 12  # two 1 s timeouts, not two 4 s waits
+    mid_to_frontier = arrived[("patch", "frontier")][0] - arrived[("patch", "mid")][0]
+    assert mid_to_frontier < 4 and seconds < 12  # two 0.25 s timeouts, not two 4 s waits
 
 
 def test_the_whole_run_has_a_time_limit(client, calc_repo, fake_server):

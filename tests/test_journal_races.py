@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CLASSIFY_OPS, GOOD_PATCH, cli_env, git, run_cli, snapshot, write_config
+from conftest import CLASSIFY_OPS, GOOD_PATCH, cli_env, git, snapshot, write_config
 
 from tieragent.core.errors import ExitCode
 from tieragent.repo.journal import recover
@@ -69,11 +69,11 @@ def _kill_after_writes(repo: Path, tmp_path: Path, *writes: str) -> None:
 
 
 @pytest.mark.parametrize("writes", [["half-done\n"], ["first\n", "second\n"]], ids=["one write", "a second write"])
-def test_kill_9_right_after_a_write_then_recover_restores_the_original(calc_repo, tmp_path, writes):
+def test_kill_9_right_after_a_write_then_recover_restores_the_original(calc_repo, tmp_path, writes, cli):
     before = snapshot(calc_repo)
     _kill_after_writes(calc_repo, tmp_path, *writes)
     assert (calc_repo / "calc/ops.py").read_text() == writes[-1]  # left half-done by kill -9
-    rec = run_cli(["recover"], calc_repo)
+    rec = cli(["recover"], calc_repo)  # in-process: the killed run was the other process
     assert rec.returncode == 0 and "restored calc/ops.py" in rec.stdout, rec.stdout + rec.stderr
     assert snapshot(calc_repo) == before
     assert not list((calc_repo / ".git/tieragent/journal").glob("*-*"))
@@ -168,7 +168,7 @@ def _paused_test_command(tmp_path: Path) -> tuple[str, Path, Path]:
     return f'"{sys.executable}" "{script}"', started, go
 
 
-def test_recover_and_doctor_leave_a_live_runs_journal_alone(calc_repo, fake_server, tmp_path):
+def test_recover_and_doctor_leave_a_live_runs_journal_alone(calc_repo, fake_server, tmp_path, cli):
     command, started, go = _paused_test_command(tmp_path)
     write_config(calc_repo, fake_server, extra={"validate": {"test": command}})
     git(calc_repo, "add", ".tieragent.yaml")
@@ -190,10 +190,10 @@ def test_recover_and_doctor_leave_a_live_runs_journal_alone(calc_repo, fake_serv
         live = sorted(journals.glob("*-*"))
         assert [d.name.split("-")[0] for d in live] == [str(run.pid)]  # the run's journal, no file touched yet
 
-        rec = run_cli(["recover"], calc_repo)
+        rec = cli(["recover"], calc_repo)  # in-process: the live run is the other process
         assert rec.returncode == ExitCode.USAGE
         assert f"a run (pid {run.pid}) is in progress" in rec.stderr and "Traceback" not in rec.stderr
-        doc = run_cli(["doctor", "--json", "--no-baseline"], calc_repo)
+        doc = cli(["doctor", "--json", "--no-baseline"], calc_repo)
         check = {c["name"]: c for c in json.loads(doc.stdout)["checks"]}["recovery journal"]
         assert check["status"] == "warn" and f"a run (pid {run.pid}) is in progress" in check["detail"]
         assert doc.returncode == 0, doc.stdout

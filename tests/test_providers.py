@@ -243,7 +243,7 @@ def test_auth_error_is_not_retried_and_names_the_variable(route, fake_server):
 
 def test_timeout(route, fake_server):
     fake_server.enqueue("patch", "mid", Reply("late", delay_s=3))
-    p, _ = provider(route, fake_server, retries=0, timeout_s=0.5)
+    p, _ = provider(route, fake_server, retries=0, timeout_s=0.2)
     with pytest.raises(ProviderError) as e:
         p.complete(req())
     assert e.value.kind == "timeout" and e.value.retryable

@@ -39,7 +39,7 @@ def write_repo(root: Path, files: dict[str, str | bytes], *, commit: bool = True
             p.write_text(content, encoding="utf-8")
     if commit:
         git(root, "add", "-A")
-        git(root, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "initial")
+        git(root, "-c", "commit.gpgsign=false", "-c", "maintenance.auto=false", "commit", "-q", "-m", "initial")
     return root
 
 
