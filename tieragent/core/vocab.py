@@ -19,6 +19,10 @@ TASK_CLASSES: tuple[TaskClass, ...] = get_args(TaskClass)
 Risk = Literal["low", "medium", "high"]
 RISKS: tuple[Risk, ...] = get_args(Risk)
 
+# How a patch is written: a unified diff, the whole new file, or search/replace blocks.
+EditFormat = Literal["diff", "whole", "search_replace"]
+EDIT_FORMATS: tuple[EditFormat, ...] = get_args(EditFormat)
+
 
 class StrEnum(str, Enum):
     """enum.StrEnum for Python 3.10: members are their values, in f-strings and JSON alike."""

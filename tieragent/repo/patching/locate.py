@@ -84,7 +84,7 @@ def _ambiguous(starts: list[int], m: int, level: str) -> Miss:
     return Miss(
         f"context matches {len(starts)} places {how} (lines {shown}{more})",
         advice="Add more unchanged lines before or after the change (lines that differ between these places) "
-        "so the hunk matches exactly one place.",
+        "so it matches exactly one place.",
         places=sorted(starts),
     )
 
@@ -114,7 +114,7 @@ def loose_starts(ix: Index, texts: list[str]) -> tuple[list[tuple[int, Indent]],
         k0 = min(nonblank, key=lambda k: len(ix.by_body.get(hb[k], ())))
         starts = [p - k0 for p in ix.by_body.get(hb[k0], ())]
     else:
-        starts = [p for p in ix.by_body.get("", ())]
+        starts = list(ix.by_body.get("", ()))
     bodies = ix.bodies
     good: list[tuple[int, Indent]] = []
     crooked: list[int] = []
