@@ -2,7 +2,7 @@
 tiers and a scripted frontier, comparing `edit_format: diff` with `auto`.
 
     python benchmarks/cheap_tiers.py --api-base http://127.0.0.1:11434/v1 --suite implement OUT_DIR
-    python benchmarks/cheap_tiers.py --api-base URL --suite builtin --temperature 0 OUT_DIR   # the cheap tiers at temperature 0
+    python benchmarks/cheap_tiers.py --api-base URL --suite builtin --temperature 0 OUT_DIR   # at temperature 0
 
 The local model is any OpenAI-compatible server (Ollama, llama.cpp's server, ...), priced at 0.
 The frontier is `tests/fake_openai.py` answering each task with its reference patch at a frontier's
@@ -122,6 +122,7 @@ def main() -> None:
                 "model": "openai/frontier",
                 "api_base": frontier.url,
                 "price": {"input_per_mtok": 5, "output_per_mtok": 25},
+                "edit_format": "diff",  # the scripted oracle answers with each task's reference diff
             },
         },
         "provider": {"retries": 0},

@@ -53,8 +53,10 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 CALC_FILES = {
     "calc/__init__.py": "",
-    "calc/ops.py": 'def add(a, b):\n    """Sum of a and b."""\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n',
-    "tests/test_ops.py": "from calc.ops import add, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n",
+    "calc/ops.py": 'def add(a, b):\n    """Sum of a and b."""\n    return a - b\n\n\ndef sub(a, b):\n'
+    "    return a - b\n",
+    "tests/test_ops.py": "from calc.ops import add, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+    "def test_sub():\n    assert sub(5, 3) == 2\n",
     ".gitignore": "*.log\n",
 }
 
@@ -110,6 +112,8 @@ def write_config(repo: Path, server: FakeOpenAI, *, stream: bool = False, extra:
         },
         "validate": {"test": f'"{sys.executable}" -m pytest -q -x', "timeout_s": 60},
         "provider": {"retries": 1, "backoff_s": 0.05},
+        # the fake models stand for models known to write diffs (flowkit.FAKE_MODELS_WRITE_DIFFS)
+        "routing": {"edit_formats": {"*fake-*": "diff"}},
     }
     for k, v in (extra or {}).items():
         cfg.setdefault(k, {}).update(v) if isinstance(v, dict) else cfg.__setitem__(k, v)

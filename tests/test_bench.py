@@ -366,13 +366,18 @@ def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
     assert len(lines) == 6 and len({(r["task"], r["policy"]) for r in lines}) == 6  # nothing run twice
     assert {r["bench_id"] for r in lines[len(made) :]} == {doc["bench_id"]} != {first["bench_id"]}
     runs = sorted(lines, key=lambda r: r["started"])
-    assert any(b["started"] < a["ended"] for a, b in zip(runs, runs[1:])), "with --jobs 2 two runs overlap"
+    assert any(b["started"] < a["ended"] for a, b in itertools.pairwise(runs)), "with --jobs 2 two runs overlap"
 
     assert doc["matrix"] == {
         "chunks": {"cascade": "solved", "mid-only": "solved"},
         "leap-year": {"cascade": "false_accept", "mid-only": "false_accept"},
         "round-price": {"cascade": "solved", "mid-only": "failed"},
     }
+    # what each policy's runs teach `edit_format: auto` stays with that policy, away from the user's own record
+    for policy in ("cascade", "mid-only"):
+        learnt = json.loads((work / "state" / policy / "tieragent" / "edit-formats.json").read_text())
+        assert "diff" in learnt["models"]["anthropic/claude-sonnet-4-5"]
+    assert not (state_home(tmp_path) / "tieragent" / "edit-formats.json").exists()
     cascade, mid = doc["policies"]
     by_policy = {p: [r for r in lines if r["policy"] == p] for p in ("cascade", "mid-only")}
     assert (

@@ -68,8 +68,9 @@ def base_config(ws: GitWorkspace | None, scripted: bool, trust_flag: bool = Fals
         if ws is None
         else load_trusted_config(ws, trust_flag=trust_flag, check_trust=not scripted).config
     )
-    if scripted:
-        return cfg.model_copy(update={"tiers": Tiers(**DEMO_TIERS)})
+    if scripted:  # the tasks' scripted replies are unified diffs, whatever format the demo's models would get
+        routing = cfg.routing.model_copy(update={"edit_formats": {"*": "diff"}})
+        return cfg.model_copy(update={"tiers": Tiers(**DEMO_TIERS), "routing": routing})
     require_models(cfg)
     return cfg
 
@@ -312,9 +313,7 @@ def bench(
         False, "--keep-checkouts", help="Keep each run's checkout (for a look at what the patch did)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object on stdout."),
-    csv_out: Path | None = typer.Option(
-        None, "--csv", metavar="FILE", help="Also write the per-policy report as CSV."
-    ),
+    csv_out: Path | None = typer.Option(None, "--csv", metavar="FILE", help="Also write the per-policy report as CSV."),
     plot: Path | None = typer.Option(
         None,
         "--plot",
@@ -357,10 +356,8 @@ def bench(
     except TieragentError as e:
         fail(e, as_json)
     with bench_progress(err, enabled=True) as view:
-        view.info(
-            f"bench: {len(plan.tasks)} task(s) × {len(plan.policies)} polic{'y' if len(plan.policies) == 1 else 'ies'}; "
-            f"work directory {plan.ctx.workdir}"
-        )
+        policies = f"{len(plan.policies)} polic{'y' if len(plan.policies) == 1 else 'ies'}"
+        view.info(f"bench: {len(plan.tasks)} task(s) × {policies}; work directory {plan.ctx.workdir}")
         run = run_bench(
             plan.tasks, plan.policies, plan.ctx, plan.results, jobs=jobs, max_cost=max_cost, on_progress=view
         )

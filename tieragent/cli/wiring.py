@@ -15,6 +15,7 @@ from ..core.config import Config, Price, require_models
 from ..core.errors import EnvironmentProblem, UsageError
 from ..core.vocab import TIERS, Tier
 from ..flows.fix import FixDeps
+from ..flows.format_memory import memory_file
 from ..flows.review.run import ReviewDeps
 from ..judge.validation import detect_test_command
 from ..model.protocol import Models, Provider
@@ -60,7 +61,8 @@ class BackgroundModels:
     """`prepare_models` in a thread started at once; calling the object waits for it.
 
     Importing litellm takes seconds (when a tier goes through it; httpx, for the others, a tenth of
-    one); the fix flow runs the baseline and indexes the repository meanwhile, and calls this only before its first model call. Errors (a missing key, an unknown
+    one); the fix flow runs the baseline and indexes the repository meanwhile, and calls this only
+    before its first model call. Errors (a missing key, an unknown
     provider) are raised there, before any file is touched.
     """
 
@@ -115,6 +117,7 @@ def prepare_fix(
         repo_map=repo_map_factory(ws),
         test_command=test_cmd,
         lint_command=cfg.validation.lint,
+        format_memory=memory_file(),
     )
     return deps, loaded.warnings + network_warning(cfg, runner)
 

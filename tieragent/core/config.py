@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 
 from .errors import ConfigError, UsageError
-from .vocab import TIERS, TaskClass, Tier
+from .vocab import TIERS, EditFormat, TaskClass, Tier
 
 REPO_CONFIG_NAME = ".tieragent.yaml"
 ENV_PREFIX = "TIERAGENT_"
@@ -78,12 +78,14 @@ class TierConfig(_Strict):
         description="Sampling temperature sent with every request of this tier; unset: the provider's default. "
         "Small models are steadier at 0; reasoning models refuse any value (leave it unset for them).",
     )
-    edit_format: Literal["diff", "whole", "auto"] = Field(
+    edit_format: Literal["auto", "diff", "whole", "search_replace"] = Field(
         default="auto",
-        description="How this tier writes patches. diff: unified diffs only. whole: the complete new content of each file "
-        "(for files that fit max_output_tokens; bigger ones get diffs). auto: diffs, unless this model's recent diffs "
-        "in this repository mostly failed to apply or parse (at least 5 of them), then whole files; with whole or auto, "
-        "two failed diffs at the tier in one run also switch it to whole files.",
+        description="How this tier writes patches. diff: unified diffs only. search_replace: SEARCH/REPLACE blocks "
+        "only. whole: the complete new content of each file (for files that fit max_output_tokens; bigger ones get "
+        "the model's edit format). auto: what this model's recent attempts taught (in this repository first, then "
+        "across repositories, 5 attempts or more), else routing.edit_formats, else the built-in table of model "
+        "families; local and unknown models start with whole files; two failed edits at the tier in one run also "
+        "switch it to whole files. `--explain-routing` says which and why.",
     )
 
 
@@ -170,6 +172,12 @@ class RoutingConfig(_Strict):
     review_high_risk: bool = Field(
         default=True,
         description="On a high-risk task, the frontier reviews a cheaper tier's validated patch before it is accepted.",
+    )
+    edit_formats: dict[str, EditFormat] = Field(
+        default_factory=dict,
+        description="Model name pattern (a glob such as 'openai/my-finetune*' or '*qwen3*', matched against the "
+        "tier's model without case) -> the edit format `edit_format: auto` starts with for it, before the built-in "
+        "table: diff, search_replace or whole. What the model's attempts teach still overrides it.",
     )
 
 

@@ -8,10 +8,10 @@ patch validates. Tests drive these functions table by table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from ..core.config import BudgetConfig, RoutingConfig
-from ..core.vocab import MID, TIERS, Risk, TaskClass, Tier
+from ..core.vocab import MID, TIERS, EditFormat, Risk, TaskClass, Tier
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Classification:
     reason: str
     source: str = "model"  # "model" or "heuristic" (the small model's reply was unusable twice)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "task_class": self.task_class,
             "risk": self.risk,
@@ -32,53 +32,14 @@ class Classification:
         }
 
 
-EditFormat = Literal["diff", "whole"]
-
-
 @dataclass(frozen=True)
 class Rung:
     tier: Tier
     attempt: int  # 1-based, within the tier
     why: str
-    whole_files: tuple[str, ...] = ()  # ask for these files' complete content instead of diffs
-
-    @property
-    def edit_format(self) -> EditFormat:
-        return "whole" if self.whole_files else "diff"
-
-
-@dataclass(frozen=True)
-class FormatRecord:
-    """How a model's recent diff attempts in this repository went."""
-
-    attempts: int
-    failed: int  # did not apply, or could not be read
-
-
-AUTO_MIN_ATTEMPTS = 5  # fewer diffs than this say nothing about a model
-
-
-def choose_format(configured: str, diffs: FormatRecord | None, files_fit: bool) -> tuple[EditFormat, str]:
-    """The edit format a tier starts with, and why. `files_fit`: the files the request is about fit the
-    tier's output limit (whole-file output writes every line of them)."""
-    if configured == "whole":
-        return (
-            ("whole", "edit_format: whole")
-            if files_fit
-            else ("diff", "edit_format: whole, but the files are too large to write out")
-        )
-    if (
-        configured == "auto"
-        and files_fit
-        and diffs is not None
-        and diffs.attempts >= AUTO_MIN_ATTEMPTS
-        and diffs.failed * 2 > diffs.attempts
-    ):
-        return (
-            "whole",
-            f"edit_format: auto, and {diffs.failed} of this model's last {diffs.attempts} diffs here did not apply",
-        )
-    return "diff", f"edit_format: {configured}"
+    whole_files: tuple[str, ...] = ()  # with edit_format "whole": the files whose complete content is asked for
+    edit_format: EditFormat = "diff"
+    format_why: str = ""  # why this attempt uses its edit format (the ledger row's edit_format_reason)
 
 
 def start_tier(policy: RoutingConfig, c: Classification) -> tuple[Tier, str]:

@@ -106,7 +106,8 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
         history = _share_history(ctx, policy, checkout)
         request_file = run_dir / "request.txt"
         request_file.write_text(task.request, encoding="utf-8")
-        argv = ctx.fix_argv(_script(task, ctx, run_dir)) + [
+        argv = [
+            *ctx.fix_argv(_script(task, ctx, run_dir)),
             "fix",
             "--json",
             "--trust-config",
@@ -120,7 +121,11 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
         if ctx.run_max_cost is not None:
             argv += ["--max-cost", f"{ctx.run_max_cost:g}"]
         fix = ctx.procs.run(
-            argv, cwd=run_dir, env=_fix_env(), timeout=ctx.run_timeout + GRACE_S, stderr_path=run_dir / "fix.stderr.txt"
+            argv,
+            cwd=run_dir,
+            env=_fix_env(ctx.workdir / "state" / policy.name),
+            timeout=ctx.run_timeout + GRACE_S,
+            stderr_path=run_dir / "fix.stderr.txt",
         )
         if ctx.procs.cancelled.is_set():
             return None
@@ -245,12 +250,15 @@ def _script(task: Task, ctx: RunContext, run_dir: Path) -> Path | None:
     return path
 
 
-def _fix_env() -> dict[str, str]:
+def _fix_env(state_home: Path) -> dict[str, str]:
     """The user's environment without config variables (`TIERAGENT_X__Y`: already in the user's config
     the run's file holds, and they would override the policy). PYTHONPATH is left as it is: the
-    tieragent process must import this installation, not the checkout."""
+    tieragent process must import this installation, not the checkout. Each policy has its own user state
+    (XDG_STATE_HOME), as it has its own ledger history: what its runs teach `edit_format: auto` about a
+    model stays with it, and the user's own record is neither read nor changed by a bench."""
     env = {k: v for k, v in os.environ.items() if not (k.startswith("TIERAGENT_") and "__" in k)}
     env["NO_COLOR"] = "1"
+    env["XDG_STATE_HOME"] = str(state_home)
     return env
 
 

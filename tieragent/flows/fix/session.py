@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ...core.config import Config
 from ...core.events import OnEvent, ignore_events
@@ -62,6 +63,9 @@ class FixDeps:
     lint_command: str | None = None
     on_event: OnEvent = ignore_events
     confirm: Confirm | None = None  # None: nobody to ask (CI, --json); protected edits are refused
+    # the user-level record of each model's edit-format outcomes (flows/format_memory.py), read by
+    # `edit_format: auto` and added to after the run; None: this run neither reads nor teaches it
+    format_memory: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,8 @@ class Session:
         return self.deps.ws
 
     def refuse(self, path: str) -> str | None:
-        """Why a model may not see or patch `path` (secret-looking, ignored by git, read-only, in a submodule), or None."""
+        """Why a model may not see or patch `path` (secret-looking, ignored by git, read-only, in a submodule),
+        or None."""
         _, refused = self.ws.shareable([path])
         return refused.get(path) or self.ws.unpatchable(path)
 
