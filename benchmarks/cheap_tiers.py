@@ -123,6 +123,7 @@ def main() -> None:
                 "model": "openai/frontier",
                 "api_base": frontier.url,
                 "price": {"input_per_mtok": 5, "output_per_mtok": 25},
+                "edit_format": "diff",  # the scripted oracle answers with each task's reference diff
             },
         },
         "provider": {"retries": 0},

@@ -140,6 +140,7 @@ def part_tokens(work: Path, repeat: int) -> dict:
         {
             "tiers": {t: {"model": f"openai/fake-{t}", "price": PRICES[t]} for t in TIERS},
             "validate": {"test": TEST_CMD, "timeout_s": 60},
+            "routing": {"edit_formats": {"*fake-*": "diff"}},  # the scripted reply is a unified diff
         }
     )
     provider = ScriptedProvider(

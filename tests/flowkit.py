@@ -30,10 +30,16 @@ PYTEST = f'"{sys.executable}" -m pytest -q -x'
 TEST_RUN_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
+# The fake models stand for models known to write diffs (most tests are about diffs); the tests of how
+# the edit format is chosen name real models instead.
+FAKE_MODELS_WRITE_DIFFS = {"edit_formats": {"*fake-*": "diff"}}
+
+
 def config(extra: dict[str, Any] | None = None) -> Config:
     data: dict[str, Any] = {
         "tiers": {t: {"model": f"openai/fake-{t}", "price": PRICES[t]} for t in TIERS},
         "validate": {"test": PYTEST, "timeout_s": 60},
+        "routing": dict(FAKE_MODELS_WRITE_DIFFS),
     }
     for key, value in (extra or {}).items():
         data.setdefault(key, {}).update(value)

@@ -373,6 +373,11 @@ def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
         "leap-year": {"cascade": "false_accept", "mid-only": "false_accept"},
         "round-price": {"cascade": "solved", "mid-only": "failed"},
     }
+    # what each policy's runs teach `edit_format: auto` stays with that policy, away from the user's own record
+    for policy in ("cascade", "mid-only"):
+        learnt = json.loads((work / "state" / policy / "tieragent" / "edit-formats.json").read_text())
+        assert "diff" in learnt["models"]["anthropic/claude-sonnet-4-5"]
+    assert not (state_home(tmp_path) / "tieragent" / "edit-formats.json").exists()
     cascade, mid = doc["policies"]
     by_policy = {p: [r for r in lines if r["policy"] == p] for p in ("cascade", "mid-only")}
     assert (

@@ -412,7 +412,7 @@ def test_a_retry_after_progress_is_made(calc_repo):
 
 def test_auto_starts_with_whole_files_for_a_model_whose_diffs_here_mostly_failed(calc_repo):
     """Five unreadable diffs from the mid model in this repository's history: its next run starts whole."""
-    from tieragent.flows.ledger_summary import diff_record
+    from tieragent.flows.ledger_summary import format_records
     from tieragent.model.ledger import read_history
 
     for _ in range(
@@ -429,13 +429,14 @@ def test_auto_starts_with_whole_files_for_a_model_whose_diffs_here_mostly_failed
             ),
         )
         git(calc_repo, "checkout", "--", "calc/ops.py")
-    record = diff_record(read_history(calc_repo / ".git/tieragent"), "openai/fake-mid")
-    assert record.attempts == 6 and record.failed == 6
+    record = format_records(read_history(calc_repo / ".git/tieragent"), "openai/fake-mid")
+    assert (record["diff"].attempts, record["diff"].failed) == (6, 6)
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WHOLE_FILE]})
     result = fix(calc_repo, provider)
     assert result.status == "fixed" and outcomes(result) == [("mid", "ok")]
     assert result.ledger.rows[1].edit_format == "whole" and "Do not write a diff" in sent(provider, "patch", 0)
-    assert "did not apply" in result.route[0]
+    assert "learned here: 6 of 6 diffs from openai/fake-mid failed to apply" in result.route[0]
+    assert result.ledger.rows[1].edit_format_reason.startswith("learned here: 6 of 6 diffs")
     # and with edit_format: diff, the history does not matter
     git(calc_repo, "checkout", "--", "calc/ops.py")
     cfg = config(

@@ -7,7 +7,7 @@ import pytest
 from tieragent.core.config import BudgetConfig, Price, RoutingConfig
 from tieragent.model.budget import budget_check
 from tieragent.model.prices import worst_case_cost
-from tieragent.routing.policy import Classification, FormatRecord, choose_format, patch_ladder, skip_tier
+from tieragent.routing.policy import Classification, patch_ladder, skip_tier
 
 
 def c(task_class="local", risk="low"):
@@ -122,20 +122,3 @@ def test_a_partial_routing_table_keeps_the_other_defaults():
     assert policy.start["mechanical"] == "mid" and policy.start["long_horizon"] == "frontier"
     ladder = patch_ladder(policy, Classification("local", "low", (), ""))
     assert [r.tier for r in ladder] == ["mid", "mid", "mid", "frontier", "frontier"]
-
-
-@pytest.mark.parametrize(
-    "configured, history, fits, expected",
-    [
-        ("diff", FormatRecord(10, 10), True, "diff"),
-        ("whole", None, True, "whole"),
-        ("whole", None, False, "diff"),  # the files do not fit the output limit
-        ("auto", None, True, "diff"),  # no history: diffs
-        ("auto", FormatRecord(4, 4), True, "diff"),  # too few diffs to judge the model
-        ("auto", FormatRecord(6, 4), True, "whole"),  # mostly failed
-        ("auto", FormatRecord(6, 3), True, "diff"),  # half is not most
-        ("auto", FormatRecord(6, 6), False, "diff"),  # whole would not fit
-    ],
-)
-def test_edit_format_choice(configured, history, fits, expected):
-    assert choose_format(configured, history, fits)[0] == expected

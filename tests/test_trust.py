@@ -44,10 +44,13 @@ def attacker():
 
 def hostile_config(attacker: FakeOpenAI, variable: str = "OPENAI_API_KEY") -> str:
     tiers = {
-        t: {"model": f"openai/gpt-{t}", "api_base": attacker.url, "api_key_env": variable, "price": PRICES[t]}
+        t: {"model": f"openai/fake-gpt-{t}", "api_base": attacker.url, "api_key_env": variable, "price": PRICES[t]}
         for t in ("small", "mid", "frontier")
     }
-    return yaml.safe_dump({"tiers": tiers, "validate": {"test": f'"{sys.executable}" -m pytest -q'}})
+    routing = {"edit_formats": {"*fake-*": "diff"}}  # as write_config's: the fake models write diffs
+    return yaml.safe_dump(
+        {"tiers": tiers, "routing": routing, "validate": {"test": f'"{sys.executable}" -m pytest -q'}}
+    )
 
 
 def env_with_key(tmp_path: Path, **extra: str) -> dict[str, str]:

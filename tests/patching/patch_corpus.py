@@ -6,6 +6,7 @@ A case directory holds:
   after/         the whole repository after applying the reply      } exactly one
   refusal.txt    `kind: ...`, `reason: ...` and any `feedback: ...` } of these two
   whole-file.txt (optional) the path: the reply answers the whole-file fallback for it
+  search-replace.txt (optional) the reply is SEARCH/REPLACE blocks; its lines: the files the request is about
   symlinks.txt   (optional) `link -> target` lines; `{outside}` is a directory outside the repository
   veto.txt       (optional) `path: reason` lines the caller's refuse() vetoes
 """
@@ -17,7 +18,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tieragent.repo.patching import FileChange, PatchError, plan_patch, plan_whole_file
+from tieragent.repo.patching import FileChange, PatchError, plan_patch, plan_search_replace, plan_whole_file
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -112,11 +113,15 @@ def run(case: Path, workdir: Path) -> tuple[list[FileChange] | PatchError, Path]
     root, veto = prepare(case, workdir)
     reply = (case / "reply.md").read_bytes().decode("utf-8")
     whole = case / "whole-file.txt"
+    blocks = case / "search-replace.txt"
     try:
         if whole.exists():
             changes: list[FileChange] | PatchError = [
                 plan_whole_file(reply, whole.read_text().strip(), root, refuse=veto.get)
             ]
+        elif blocks.exists():
+            known = tuple(line.strip() for line in blocks.read_text().splitlines() if line.strip())
+            changes = plan_search_replace(reply, root, refuse=veto.get, known=known)
         else:
             changes = plan_patch(reply, root, refuse=veto.get)
     except PatchError as e:

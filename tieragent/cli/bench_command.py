@@ -89,8 +89,9 @@ def base_config(ws: GitWorkspace | None, scripted: bool, trust_flag: bool = Fals
         if ws is None
         else load_trusted_config(ws, trust_flag=trust_flag, check_trust=not scripted).config
     )
-    if scripted:
-        return cfg.model_copy(update={"tiers": Tiers(**DEMO_TIERS)})
+    if scripted:  # the tasks' scripted replies are unified diffs, whatever format the demo's models would get
+        routing = cfg.routing.model_copy(update={"edit_formats": {"*": "diff"}})
+        return cfg.model_copy(update={"tiers": Tiers(**DEMO_TIERS), "routing": routing})
     require_models(cfg)
     return cfg
 

@@ -82,6 +82,7 @@ def _deps(directory: Path, flags: dict[str, Any], script: dict[str, Any]):
     """The fix flow's parts as `prepare_fix` builds them, with the scripted provider for the models."""
     from ..core.config import load_config, require_models
     from ..flows.fix import FixDeps
+    from ..flows.format_memory import memory_file
     from ..judge.validation import detect_test_command
     from ..model.protocol import Models
     from ..repo.workspace import GitWorkspace
@@ -104,6 +105,7 @@ def _deps(directory: Path, flags: dict[str, Any], script: dict[str, Any]):
         repo_map=repo_map_factory(ws),
         test_command=test_cmd,
         lint_command=cfg.validation.lint,
+        format_memory=memory_file(),
     )
 
 

@@ -67,44 +67,48 @@ CLASSIFY = """```json
  "reason": "A one-function bug in stats.median for even-length input."}
 ```"""
 
+# The mid and frontier tiers are Claude models: the built-in table has them answer in SEARCH/REPLACE blocks.
 MID_FIRST = """The middle index is off by one for even lengths:
 
-```diff
---- a/stats.py
-+++ b/stats.py
-@@ -12,4 +12,4 @@
-     ordered = sorted(values)
-     mid = len(ordered) // 2
--    return ordered[mid]
-+    return ordered[mid - 1]
+stats.py
+```python
+<<<<<<< SEARCH
+    mid = len(ordered) // 2
+    return ordered[mid]
+=======
+    mid = len(ordered) // 2
+    return ordered[mid - 1]
+>>>>>>> REPLACE
 ```"""
 
 MID_SECOND = """Average the middle pair for even lengths:
 
-```diff
---- a/stats.py
-+++ b/stats.py
-@@ -12,4 +12,6 @@
-     ordered = sorted(values)
-     mid = len(ordered) // 2
--    return ordered[mid]
-+    if len(ordered) % 2:
-+        return ordered[mid]
-+    return (ordered[mid] + ordered[mid + 1]) / 2
+stats.py
+```python
+<<<<<<< SEARCH
+    mid = len(ordered) // 2
+    return ordered[mid]
+=======
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid] + ordered[mid + 1]) / 2
+>>>>>>> REPLACE
 ```"""
 
 FRONTIER = """For an even count the two middle items are at mid - 1 and mid:
 
-```diff
---- a/stats.py
-+++ b/stats.py
-@@ -12,4 +12,6 @@
-     ordered = sorted(values)
-     mid = len(ordered) // 2
--    return ordered[mid]
-+    if len(ordered) % 2:
-+        return ordered[mid]
-+    return (ordered[mid - 1] + ordered[mid]) / 2
+stats.py
+```python
+<<<<<<< SEARCH
+    mid = len(ordered) // 2
+    return ordered[mid]
+=======
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid - 1] + ordered[mid]) / 2
+>>>>>>> REPLACE
 ```"""
 
 COMMIT_MESSAGE = """Fix median() for even-length input

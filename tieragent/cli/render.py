@@ -124,6 +124,8 @@ def print_routing(routing: dict[str, Any], console: Console | MaskedConsole) -> 
     console.print(
         "  planned attempts: " + " → ".join(step.split(":")[0] for step in routing.get("ladder", [])), markup=False
     )
+    for tier, choice in routing.get("edit_formats", {}).items():
+        console.print(f"  edit format at {tier}: {choice['format']}: {choice['why']}", markup=False)
     for post in routing.get("risk_after_patch", []):
         console.print(f"  after the patch: {post}", markup=False)
     budget = routing.get("budget", {})

@@ -15,6 +15,7 @@ from ..core.config import Config, Price, require_models
 from ..core.errors import EnvironmentProblem, UsageError
 from ..core.vocab import TIERS, Tier
 from ..flows.fix import FixDeps
+from ..flows.format_memory import memory_file
 from ..flows.review.run import ReviewDeps
 from ..judge.validation import detect_test_command
 from ..model.protocol import Models, Provider
@@ -116,6 +117,7 @@ def prepare_fix(
         repo_map=repo_map_factory(ws),
         test_command=test_cmd,
         lint_command=cfg.validation.lint,
+        format_memory=memory_file(),
     )
     return deps, loaded.warnings + network_warning(cfg, runner)
 

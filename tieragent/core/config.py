@@ -24,7 +24,7 @@ from .config_layers import (
     source_of,
 )
 from .errors import ConfigError, UsageError
-from .vocab import TIERS, Effort, TaskClass, Tier
+from .vocab import TIERS, EditFormat, Effort, TaskClass, Tier
 
 REPO_CONFIG_NAME = ".tieragent.yaml"
 
@@ -105,14 +105,14 @@ class TierConfig(_Strict):
         "messages, review triage) use the model's lowest level. Each level adds room for the reasoning to the output "
         "limit (minimal 1,024 tokens, low 4,096, medium 8,192, high 16,384), and the budget counts it.",
     )
-    edit_format: Literal["diff", "whole", "auto"] = Field(
+    edit_format: Literal["auto", "diff", "whole", "search_replace"] = Field(
         default="auto",
-        description=(
-            "How this tier writes patches. diff: unified diffs only. whole: the complete new content of "
-            "each file (for files that fit max_output_tokens; bigger ones get diffs). auto: diffs, unless this model's "
-            "recent diffs in this repository mostly failed to apply or parse (at least 5 of them), then whole files; "
-            "with whole or auto, two failed diffs at the tier in one run also switch it to whole files."
-        ),
+        description="How this tier writes patches. diff: unified diffs only. search_replace: SEARCH/REPLACE blocks "
+        "only. whole: the complete new content of each file (for files that fit max_output_tokens; bigger ones get "
+        "the model's edit format). auto: what this model's recent attempts taught (in this repository first, then "
+        "across repositories, 5 attempts or more), else routing.edit_formats, else the built-in table of model "
+        "families; local and unknown models start with whole files; two failed edits at the tier in one run also "
+        "switch it to whole files. `--explain-routing` says which and why.",
     )
 
 
@@ -214,6 +214,12 @@ class RoutingConfig(_Strict):
         default=False,
         description="A tier whose patch failed tries once more with one step more reasoning effort before the next "
         "tier is asked (skipped when the model is already at its highest level or takes no effort setting).",
+    )
+    edit_formats: dict[str, EditFormat] = Field(
+        default_factory=dict,
+        description="Model name pattern (a glob such as 'openai/my-finetune*' or '*qwen3*', matched against the "
+        "tier's model without case) -> the edit format `edit_format: auto` starts with for it, before the built-in "
+        "table: diff, search_replace or whole. What the model's attempts teach still overrides it.",
     )
 
 

@@ -22,6 +22,9 @@ RISKS: tuple[Risk, ...] = get_args(Risk)
 # How hard a model reasons before it answers, least first (each wire sends it in its own form).
 Effort = Literal["none", "minimal", "low", "medium", "high"]
 EFFORTS: tuple[Effort, ...] = get_args(Effort)
+# How a patch is written: a unified diff, the whole new file, or search/replace blocks.
+EditFormat = Literal["diff", "whole", "search_replace"]
+EDIT_FORMATS: tuple[EditFormat, ...] = get_args(EditFormat)
 
 
 class StrEnum(str, Enum):

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..core.errors import UsageError
-from ..core.vocab import Step
-from ..routing.policy import FormatRecord
+from ..core.vocab import EDIT_FORMATS, EditFormat, Step
+from ..routing.edit_format import FormatStats
 
 _DURATION = re.compile(r"^(\d+)([hdw])$")
 
@@ -144,21 +144,23 @@ def _last_ok(steps: list[dict[str, Any]], main: Step | None, status: str) -> int
     return max((i for i, r in enumerate(steps) if r.get("step") == main and r.get("outcome") == "ok"), default=None)
 
 
-RECENT_DIFFS = 20  # the window `edit_format: auto` looks at
+RECENT_ATTEMPTS = 20  # per model and format: the window `edit_format: auto` learns from
+UNUSABLE = ("apply-failed", "format-error")  # outcomes of an edit that did not apply or could not be read
 
 
-def diff_record(runs: list[dict[str, Any]], model: str) -> FormatRecord | None:
-    """How `model`'s most recent diff attempts in this repository went (None when it made none)."""
-    rows = [
-        r
-        for run in runs
-        for r in run.get("steps") or []
-        if r.get("step") == Step.PATCH
-        and r.get("model") == model
-        and r.get("edit_format", "diff") == "diff"
-        and r.get("outcome") not in NO_REPLY
-    ]
-    recent = rows[-RECENT_DIFFS:]
-    if not recent:
-        return None
-    return FormatRecord(len(recent), sum(r.get("outcome") in ("apply-failed", "format-error") for r in recent))
+def format_records(runs: list[dict[str, Any]], model: str) -> dict[EditFormat, FormatStats]:
+    """How `model`'s most recent patch attempts in this repository went, per edit format (rows written
+    before formats were recorded are diffs)."""
+    by_format: dict[EditFormat, list[dict[str, Any]]] = {}
+    for run in runs:
+        for r in run.get("steps") or []:
+            fmt = r.get("edit_format") or "diff"
+            mine = r.get("step") == Step.PATCH and r.get("model") == model and r.get("outcome") not in NO_REPLY
+            if mine and fmt in EDIT_FORMATS:
+                by_format.setdefault(fmt, []).append(r)
+    out: dict[EditFormat, FormatStats] = {}
+    for fmt, rows in by_format.items():
+        recent = rows[-RECENT_ATTEMPTS:]
+        failed = sum(r.get("outcome") in UNUSABLE for r in recent)
+        out[fmt] = FormatStats(len(recent), failed, sum(bool(r.get("truncated")) for r in recent))
+    return out

@@ -44,7 +44,9 @@ class LedgerRow:
     note: str = ""  # one line: why it failed, or what the call was for
     usage_estimated: bool = False
     frontier_cost_usd: float | None = None  # the same tokens at frontier prices
-    edit_format: str | None = None  # patch steps: "diff" or "whole"
+    edit_format: str | None = None  # patch steps: "diff", "whole" or "search_replace"
+    edit_format_reason: str | None = None  # patch steps: why that format ("built-in table: gpt-5 family", ...)
+    truncated: bool = False  # the reply was cut off at max_tokens, so it was not used
     cache_write_tokens: int = 0  # of input_tokens, those written to the prompt cache (billed apart by Anthropic)
     reasoning_tokens: int = 0  # of output_tokens, those spent reasoning (priced as output)
     effort: str | None = None  # the reasoning effort sent (None: none sent, the provider's default)

@@ -8,10 +8,10 @@ patch validates. Tests drive these functions table by table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from ..core.config import BudgetConfig, RoutingConfig
-from ..core.vocab import MID, TIERS, Effort, Risk, TaskClass, Tier
+from ..core.vocab import MID, TIERS, EditFormat, Effort, Risk, TaskClass, Tier
 
 
 @dataclass(frozen=True)
@@ -32,61 +32,22 @@ class Classification:
         }
 
 
-EditFormat = Literal["diff", "whole"]
-
-
 @dataclass(frozen=True)
 class Rung:
     tier: Tier
     attempt: int  # 1-based, within the tier
     why: str
-    whole_files: tuple[str, ...] = ()  # ask for these files' complete content instead of diffs
+    whole_files: tuple[str, ...] = ()  # with edit_format "whole": the files whose complete content is asked for
+    edit_format: EditFormat = "diff"
+    format_why: str = ""  # why this attempt uses its edit format (the ledger row's edit_format_reason)
     effort: Effort | None = None  # the task class's reasoning effort (routing.reasoning_effort); None: the tier's
     effort_raise: int = 0  # levels of effort above that (routing.raise_effort_before_escalating)
-
-    @property
-    def edit_format(self) -> EditFormat:
-        return "whole" if self.whole_files else "diff"
 
     def describe(self) -> str:
         """The rung as the route shows it."""
         effort = f"; effort {self.effort}" if self.effort else ""
         raised = f"; effort +{self.effort_raise}" if self.effort_raise else ""
         return f"{self.tier} #{self.attempt}: {self.why}{effort}{raised}"
-
-
-@dataclass(frozen=True)
-class FormatRecord:
-    """How a model's recent diff attempts in this repository went."""
-
-    attempts: int
-    failed: int  # did not apply, or could not be read
-
-
-AUTO_MIN_ATTEMPTS = 5  # fewer diffs than this say nothing about a model
-
-
-def choose_format(configured: str, diffs: FormatRecord | None, files_fit: bool) -> tuple[EditFormat, str]:
-    """The edit format a tier starts with, and why. `files_fit`: the files the request is about fit the
-    tier's output limit (whole-file output writes every line of them)."""
-    if configured == "whole":
-        return (
-            ("whole", "edit_format: whole")
-            if files_fit
-            else ("diff", "edit_format: whole, but the files are too large to write out")
-        )
-    if (
-        configured == "auto"
-        and files_fit
-        and diffs is not None
-        and diffs.attempts >= AUTO_MIN_ATTEMPTS
-        and diffs.failed * 2 > diffs.attempts
-    ):
-        return (
-            "whole",
-            f"edit_format: auto, and {diffs.failed} of this model's last {diffs.attempts} diffs here did not apply",
-        )
-    return "diff", f"edit_format: {configured}"
 
 
 def start_tier(policy: RoutingConfig, c: Classification, chosen: Tier | None = None) -> tuple[Tier, str]:

@@ -97,7 +97,7 @@ def run_pair(task: Task, policy: Policy, ctx: RunContext) -> dict[str, Any] | No
     }
     try:
         env, history = _prepare_checkout(task, policy, ctx, checkout)
-        fix = _run_fix(task, ctx, run_dir, checkout)
+        fix = _run_fix(task, policy, ctx, run_dir, checkout)
         if ctx.procs.cancelled.is_set():
             return None
         record["fix_seconds"] = round(fix.seconds, 3)
@@ -135,7 +135,7 @@ def _prepare_checkout(task: Task, policy: Policy, ctx: RunContext, checkout: Pat
     return env, _share_history(ctx, policy, checkout)
 
 
-def _run_fix(task: Task, ctx: RunContext, run_dir: Path, checkout: Path) -> Done:
+def _run_fix(task: Task, policy: Policy, ctx: RunContext, run_dir: Path, checkout: Path) -> Done:
     """`tieragent fix --json` on the checkout, as a user runs it, in its own process."""
     request_file = run_dir / "request.txt"
     request_file.write_text(task.request, encoding="utf-8")
@@ -154,7 +154,11 @@ def _run_fix(task: Task, ctx: RunContext, run_dir: Path, checkout: Path) -> Done
     if ctx.run_max_cost is not None:
         argv += ["--max-cost", f"{ctx.run_max_cost:g}"]
     return ctx.procs.run(
-        argv, cwd=run_dir, env=_fix_env(), timeout=ctx.run_timeout + GRACE_S, stderr_path=run_dir / "fix.stderr.txt"
+        argv,
+        cwd=run_dir,
+        env=_fix_env(ctx.workdir / "state" / policy.name),
+        timeout=ctx.run_timeout + GRACE_S,
+        stderr_path=run_dir / "fix.stderr.txt",
     )
 
 
@@ -274,12 +278,15 @@ def _script(task: Task, ctx: RunContext, run_dir: Path) -> Path | None:
     return path
 
 
-def _fix_env() -> dict[str, str]:
+def _fix_env(state_home: Path) -> dict[str, str]:
     """The user's environment without config variables (`TIERAGENT_X__Y`: already in the user's config
     the run's file holds, and they would override the policy). PYTHONPATH is left as it is: the
-    tieragent process must import this installation, not the checkout."""
+    tieragent process must import this installation, not the checkout. Each policy has its own user state
+    (XDG_STATE_HOME), as it has its own ledger history: what its runs teach `edit_format: auto` about a
+    model stays with it, and the user's own record is neither read nor changed by a bench."""
     env = {k: v for k, v in os.environ.items() if not (k.startswith("TIERAGENT_") and "__" in k)}
     env["NO_COLOR"] = "1"
+    env["XDG_STATE_HOME"] = str(state_home)
     return env
 
 

@@ -18,7 +18,7 @@ from ...judge.tamper import protected_edit, protected_edit_feedback
 from ...judge.validation import Baseline, Validation
 from ...model.ledger import LedgerRow
 from ...repo.diffs import EditStat
-from ...repo.patching import FileChange, PatchError, fence_file, plan_patch, plan_whole_files
+from ...repo.patching import PATCH_FORMATS, FileChange, PatchError
 from ...risk.rules import capability_additions, patch_risk, public_signatures
 from ...routing.policy import Rung
 from .approval import review_patch
@@ -79,6 +79,7 @@ def run_diff(s: Session, exclude: frozenset[str] = frozenset()) -> str:
 
 
 def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Attempt:
+    fmt = PATCH_FORMATS[rung.edit_format]
     call = s.gw.call(
         Step.PATCH,
         rung.tier,
@@ -88,48 +89,32 @@ def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Atte
         effort=rung.effort,
         effort_raise=rung.effort_raise,
     )
+    call.row.edit_format_reason = rung.format_why or None
     if call.reply is None:  # the tier is unavailable, or the prompt too big for it; the gateway recorded it and warned
         over = isinstance(call.error, ProviderError) and call.error.kind == "context_window"
         return Attempt(rung, Outcome.PROVIDER_ERROR, call.row, over_window=over)
     if call.reply.truncated:  # a diff or a file cut short must never be applied as if complete
-        note = f"the reply was cut off at max_tokens ({s.cfg.tier(rung.tier).max_output_tokens})"
-        s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, note)
-        feedback = (
-            f"Your previous reply was cut off at the output limit ({s.cfg.tier(rung.tier).max_output_tokens} "
-            "tokens), so none of it was used. Answer more briefly: only the hunks that change, with 2 or 3 lines "
-            "of context."
-        )
-        return Attempt(rung, Outcome.FORMAT_ERROR, call.row, feedback=feedback)
+        limit = s.cfg.tier(rung.tier).max_output_tokens
+        call.row.truncated = True
+        s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"the reply was cut off at max_tokens ({limit})")
+        return Attempt(rung, Outcome.FORMAT_ERROR, call.row, feedback=fmt.shorter(limit))
     return _judge(s, task, rung, call.text, call.row)
 
 
 def _prompt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> tuple[dict[str, str], ...]:
     related = task.context.related
     related_block = f"\nSignatures in related files (for reference):\n{related}\n" if related else ""
-    if rung.whole_files:
-        files = "\n\n".join(fence_file(p, (s.ws.root / p).read_text(errors="replace")) for p in rung.whole_files)
-        return prompts.render(
-            "patch-whole",
-            request=task.request,
-            files=files,
-            related=related_block,
-            paths=", ".join(rung.whole_files),
-            feedback=feedback,
-        )
-    return prompts.render(
-        "patch", request=task.request, files=task.context.files.render(), related=related_block, feedback=feedback
-    )
+    fmt = PATCH_FORMATS[rung.edit_format]
+    files = fmt.prompt_files(s.ws.root, rung.whole_files, task.context.files.render())
+    return prompts.render(fmt.prompt, request=task.request, related=related_block, feedback=feedback, **files)
 
 
 def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -> Attempt:
     """Everything after the reply; marks the attempt's ledger row with what became of it."""
     root, text = s.ws.root, s.gw.unmask(text)  # a masked line the model copied gets its real value back
+    paths = rung.whole_files or tuple(task.context.files.texts)
     try:
-        changes = (
-            plan_whole_files(text, rung.whole_files, root, refuse=s.refuse)
-            if rung.whole_files
-            else plan_patch(text, root, refuse=s.refuse)
-        )
+        changes = PATCH_FORMATS[rung.edit_format].plan(text, root, paths, s.refuse)
     except PatchError as err:
         s.gw.ledger.set_outcome(
             row, Outcome.FORMAT_ERROR if err.kind == "no-diff" else Outcome.APPLY_FAILED, err.reason

@@ -3,7 +3,9 @@
 Each failure is fed to the next attempt; an unavailable tier is skipped; a retry that would repeat
 the same failure is skipped (unless `routing.retry_same_failure`), but not the tier's attempt with
 more reasoning effort (`routing.raise_effort_before_escalating`), which is skipped only when the model
-cannot reason harder; a tier whose diffs do not land writes whole files instead.
+cannot reason harder. Each tier starts with the edit format chosen for its model (format_choice.py);
+a tier whose edits do not land writes whole files instead, and one whose whole files are cut off at
+the output limit goes back to its edit format.
 """
 
 from __future__ import annotations
@@ -11,40 +13,87 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from ...core.tokens import estimate_tokens
-from ...core.vocab import Outcome, Tier
-from ...model.ledger import read_history
+from ...core.vocab import EditFormat, Outcome, Tier
 from ...model.reasoning import can_raise
-from ...repo.patching import whole_file_eligible
-from ...routing.policy import Rung, choose_format, effort_retry, skip_tier
-from ..ledger_summary import diff_record
+from ...repo.patching import PATCH_FORMATS
+from ...routing.edit_format import FormatChoice
+from ...routing.policy import Rung, effort_retry, skip_tier
 from .attempt import Attempt, PatchTask, make_attempt
+from .format_choice import start_formats, whole_targets
 from .session import Session
 
-WHOLE_FILE_AFTER = 2  # failed diffs for one file before the same tier writes the whole file
+WHOLE_FILE_AFTER = 2  # failed edits (diffs or blocks) at one tier before the same tier writes the whole files
+SHOWN = {"whole": "whole files", "search_replace": "search/replace blocks"}  # how a rung's why names a format
 
 
-def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Iterator[Attempt]:
+class Formats:
+    """Which edit format each rung uses: its tier's start choice, until the run shows it does not work."""
+
+    def __init__(self, s: Session, starts: dict[Tier, FormatChoice], targets: tuple[str, ...]):
+        self.s, self.starts, self.targets = s, starts, targets
+        self.failed_edits: dict[Tier, int] = {}
+        self.switched: dict[Tier, tuple[EditFormat, str]] = {}  # the tier's format from now on, and why
+
+    def decide(self, rung: Rung) -> Rung:
+        """The rung with its edit format (a rung made by a fallback has one already)."""
+        if rung.format_why:
+            return rung
+        start = self.starts[rung.tier]
+        fmt, why = self.switched.get(rung.tier, (start.format, start.why))
+        shown = f"{rung.why}; {SHOWN[fmt]} ({why})" if fmt in SHOWN else rung.why
+        files = self.targets if fmt == "whole" else ()
+        return replace(rung, why=shown, edit_format=fmt, whole_files=files, format_why=why)
+
+    def after(self, ladder: list[Rung], i: int, attempt: Attempt) -> None:
+        """Switch the tier's format when this attempt shows its format does not work."""
+        rung, tier = ladder[i], ladder[i].tier
+        if rung.edit_format == "whole":
+            if attempt.row.truncated and tier not in self.switched:  # the files do not fit one reply
+                limit = self.s.cfg.tier(tier).max_output_tokens
+                self.switched[tier] = (self.starts[tier].fallback, f"whole files were cut off at {limit} tokens")
+            return
+        if attempt.outcome not in (Outcome.APPLY_FAILED, Outcome.FORMAT_ERROR):
+            return
+        failed = self.failed_edits[tier] = self.failed_edits.get(tier, 0) + 1
+        explicit = self.s.cfg.tier(tier).edit_format in ("diff", "search_replace")  # that format and nothing else
+        if failed < WHOLE_FILE_AFTER or tier in self.switched or not self.targets or explicit:
+            return
+        why = f"{failed} failed {PATCH_FORMATS[rung.edit_format].plural} at {tier} in this run"
+        self.switched[tier] = ("whole", why)
+        fallback = Rung(
+            tier,
+            rung.attempt + 1,
+            f"whole-file fallback for {', '.join(self.targets)}",
+            whole_files=self.targets,
+            edit_format="whole",
+            format_why=why,
+            effort=rung.effort,
+        )
+        later = [n for n, r in enumerate(ladder) if n > i and r.tier == tier]
+        if later:
+            nxt = ladder[later[0]]
+            ladder[later[0]] = replace(fallback, attempt=nxt.attempt, effort_raise=nxt.effort_raise)
+        else:
+            ladder.insert(i + 1, fallback)
+
+
+def walk_ladder(
+    s: Session, task: PatchTask, planned: tuple[Rung, ...], starts: dict[Tier, FormatChoice] | None = None
+) -> Iterator[Attempt]:
     """Attempts in ladder order until one is accepted. Each failure is fed to the next attempt; an
-    unavailable tier is skipped; a tier writes whole files when its edit format says so, or after two
-    of its diffs failed to apply or parse (whatever files they named)."""
+    unavailable tier is skipped; each tier writes in its start format (`starts`, else chosen here)
+    until the run shows that format does not work for it."""
     ladder = list(planned)
-    failed_diffs: dict[str, int] = {}  # per tier: diffs that did not apply or could not be read
-    went_whole: set[str] = set()
+    formats = Formats(s, starts or start_formats(s, task, [r.tier for r in ladder]), whole_targets(s, task))
     format_retried: set[str] = set()
     feedback, i = "", 0
     before = task.baseline.tests.failure_signature()  # how things failed before any patch
-    whole_targets = _whole_targets(s, task)
     while i < len(ladder):
-        rung = ladder[i]
-        if rung.effort_raise and not _can_raise(s, rung):
-            s.events.info(f"{rung.tier}: its model cannot reason harder; not retrying at {rung.tier} with more effort")
+        if ladder[i].effort_raise and not _can_raise(s, ladder[i]):
+            s.events.info(f"{ladder[i].tier}: its model cannot reason harder; not retrying with more effort")
             i += 1
             continue
-        if not rung.whole_files and rung.tier not in went_whole and whole_targets:
-            fmt, why = _tier_format(s, rung.tier, whole_targets)
-            if fmt == "whole":
-                rung = ladder[i] = replace(rung, whole_files=whole_targets, why=f"{rung.why}; whole files ({why})")
+        rung = ladder[i] = formats.decide(ladder[i])
         attempt = make_attempt(s, task, rung, feedback)
         yield attempt
         if attempt.accepted:
@@ -72,60 +121,18 @@ def walk_ladder(s: Session, task: PatchTask, planned: tuple[Rung, ...]) -> Itera
         if failure is not None:
             before = failure
         last_at_tier = i + 1 >= len(ladder) or ladder[i + 1].tier != rung.tier
-        if (
-            attempt.outcome is Outcome.FORMAT_ERROR
-            and last_at_tier
-            and rung.tier not in format_retried
-            and rung.attempt == 1
-        ):
-            # a tier with a single attempt (small, by default) is asked once more when its reply was unusable
+        unusable = attempt.outcome is Outcome.FORMAT_ERROR and last_at_tier and rung.tier not in format_retried
+        if unusable and rung.attempt == 1:  # a tier with a single attempt (small, by default) is asked once more
             format_retried.add(rung.tier)
             retry = Rung(
                 rung.tier, rung.attempt + 1, f"retry at {rung.tier}: the reply was unusable", effort=rung.effort
             )
             ladder.insert(i + 1, retry)
         feedback = f"\nA previous attempt ({rung.tier} tier) failed: {attempt.row.note}\n{attempt.feedback}\n"
-        if not rung.whole_files and attempt.outcome in (Outcome.APPLY_FAILED, Outcome.FORMAT_ERROR):
-            failed_diffs[rung.tier] = failed_diffs.get(rung.tier, 0) + 1
-            diff_only = s.cfg.tier(rung.tier).edit_format == "diff"  # the user asked for diffs and nothing else
-            if (
-                failed_diffs[rung.tier] >= WHOLE_FILE_AFTER
-                and rung.tier not in went_whole
-                and whole_targets
-                and not diff_only
-            ):
-                # this tier's diffs do not land: the same tier writes the whole files instead, once
-                went_whole.add(rung.tier)
-                later = [n for n, r in enumerate(ladder) if n > i and r.tier == rung.tier]
-                fallback = Rung(
-                    rung.tier,
-                    rung.attempt + 1,
-                    f"whole-file fallback for {', '.join(whole_targets)}",
-                    whole_files=whole_targets,
-                    effort=rung.effort,
-                )
-                if later:
-                    nxt = ladder[later[0]]
-                    ladder[later[0]] = replace(fallback, attempt=nxt.attempt, effort_raise=nxt.effort_raise)
-                else:
-                    ladder.insert(i + 1, fallback)
+        formats.after(ladder, i, attempt)
         i += 1
 
 
 def _can_raise(s: Session, rung: Rung) -> bool:
     cfg = s.cfg.tier(rung.tier)
     return can_raise(cfg.model, rung.effort or cfg.reasoning_effort)
-
-
-def _whole_targets(s: Session, task: PatchTask) -> tuple[str, ...]:
-    """The files the request is about that can be written out whole (existing text files of at most
-    400 lines that may be patched)."""
-    return tuple(p for p in task.context.files.texts if whole_file_eligible(p, s.ws.root) and not s.refuse(p))
-
-
-def _tier_format(s: Session, tier: Tier, targets: tuple[str, ...]) -> tuple[str, str]:
-    cfg = s.cfg.tier(tier)
-    size = sum(estimate_tokens((s.ws.root / p).read_text(errors="replace")) for p in targets)
-    fits = size <= cfg.max_output_tokens * 0.8  # room for every line of them, and a sentence
-    history = diff_record(read_history(s.ws.state_dir), cfg.model) if cfg.edit_format == "auto" else None
-    return choose_format(cfg.edit_format, history, fits)

@@ -16,12 +16,14 @@ from ...judge.validation import Baseline, Validator
 from ...repo.journal import FileJournal
 from ...risk.rules import RiskRules, sensitive_paths
 from ...routing.policy import Classification, RoutePlan, plan_route
+from ..format_memory import remember
 from ..skeleton import Decision, Run, Status, signals_held
 from .attempt import Attempt, PatchTask
 from .baseline import take_baseline
 from .classify import classify
 from .context import gather
 from .finish import keep_patch, kept_edits, save_best
+from .format_choice import routing_view, start_formats
 from .ladder import walk_ladder
 from .repro import write_repro
 from .result import FixResult
@@ -83,9 +85,11 @@ def _steps(
         repro = write_repro(s, task_request, context.files) if opts.repro else None
     result.repro = repro.info if repro else None
     keep = frozenset({repro.path}) if repro and repro.path else frozenset()
+    task = PatchTask(task_request, context, baseline, plan.risk_reasons, keep)
+    starts = start_formats(s, task, [r.tier for r in plan.ladder])
+    result.routing["edit_formats"] = routing_view(starts)
     with clock.phase("attempts"):
-        task = PatchTask(task_request, context, baseline, plan.risk_reasons, keep)
-        for attempt in walk_ladder(s, task, plan.ladder):
+        for attempt in walk_ladder(s, task, plan.ladder, starts):
             attempts.append(attempt)
             result.record_attempt(attempt)
     accepted = attempts[-1] if attempts and attempts[-1].accepted else None
@@ -188,3 +192,9 @@ def _record(run: Run, deps: FixDeps) -> None:
         test_command=deps.test_command,
         kept_files=kept,
     )
+    ledger = run.result.ledger
+    if deps.format_memory is not None and ledger is not None:
+        try:  # what this run's edits taught about each model, for runs in any repository
+            remember(deps.format_memory, ledger.rows)
+        except OSError as err:
+            run.result.warnings.append(f"could not write the edit-format record {deps.format_memory}: {err}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ...core.config import Config
 from ...core.events import OnEvent, ignore_events
@@ -74,6 +75,9 @@ class FixDeps:
     on_event: OnEvent = ignore_events
     confirm: Confirm | None = None  # None: nobody to ask (CI, --json); protected edits are refused
     keep: Callable[[str], Decision] | None = None  # asked with the validated diff before it is kept; None: kept
+    # the user-level record of each model's edit-format outcomes (flows/format_memory.py), read by
+    # `edit_format: auto` and added to after the run; None: this run neither reads nor teaches it
+    format_memory: Path | None = None
 
 
 @dataclass(frozen=True)

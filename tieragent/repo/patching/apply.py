@@ -34,7 +34,9 @@ class _Target:
     hunks: list[Hunk] = field(default_factory=list)
 
 
-class _Collect:
+class Problems:
+    """Every refusal found while planning one reply (the planners are all or nothing)."""
+
     def __init__(self) -> None:
         self.problems: list[PatchError] = []
 
@@ -92,7 +94,7 @@ def read_text(root: Path, rel: str) -> FileText:
 # ---------------------------------------------------------------- resolving the reply's paths
 
 
-def _check(raw: str, root: Path, refuse: Callable[[str], str | None], out: _Collect) -> str | None:
+def _check(raw: str, root: Path, refuse: Callable[[str], str | None], out: Problems) -> str | None:
     try:
         return check_path(raw, root, refuse)
     except PathRefused as e:
@@ -100,7 +102,7 @@ def _check(raw: str, root: Path, refuse: Callable[[str], str | None], out: _Coll
         return None
 
 
-def _target_for(fd: FileDiff, root: Path, refuse: Callable[[str], str | None], out: _Collect) -> _Target | None:
+def _target_for(fd: FileDiff, root: Path, refuse: Callable[[str], str | None], out: Problems) -> _Target | None:
     shown = fd.new_path or fd.old_path or "(unnamed)"
     if fd.binary:
         out.add(
@@ -163,7 +165,7 @@ def _same_hunks(a: _Target, b: _Target) -> bool:
     return [h.lines for h in a.hunks] == [h.lines for h in b.hunks]
 
 
-def _merge(targets: list[_Target], root: Path, out: _Collect) -> list[_Target]:
+def _merge(targets: list[_Target], root: Path, out: Problems) -> list[_Target]:
     """One target per file: modifications of one file in separate blocks are joined."""
     merged: list[_Target] = []
     by_key: dict[str, _Target] = {}
@@ -217,7 +219,7 @@ def _conflicts(edits: list[Edit], placed: dict[int, Placement]) -> tuple[int, in
     return None
 
 
-def apply_hunks(path: str, ft: FileText, hunks: list[Hunk], out: _Collect) -> FileText | None:
+def apply_hunks(path: str, ft: FileText, hunks: list[Hunk], out: Problems) -> FileText | None:
     """The file with every hunk applied (each located in the original), or None with problems added."""
     ix = Index(ft.lines)
     edits: list[Edit] = []
@@ -238,7 +240,7 @@ def apply_hunks(path: str, ft: FileText, hunks: list[Hunk], out: _Collect) -> Fi
                 if done is not None:
                     miss = Miss(
                         f"the change is already in the file (lines {done[0] + 1}-{done[1]} hold the hunk's new side)",
-                        advice="Diff against the file as it is now: it already holds this change.",
+                        advice="Write the change against the file as it is now: it already holds this change.",
                         window=done,
                     )
             out.add(hunk_error(path, h, total, miss, ix))
@@ -251,12 +253,13 @@ def apply_hunks(path: str, ft: FileText, hunks: list[Hunk], out: _Collect) -> Fi
     clash = _conflicts(edits, placed)
     if clash:
         a, b, lo, hi = clash
+        what = "blocks" if hunks[0].search_replace else "hunks"
         out.add(
             PatchError(
                 "apply",
-                f"{path} hunks {a} and {b} overlap (at {span(lo, hi)})",
-                f"{path}: hunks {a} and {b} change the same lines, or one changes lines the other shows as unchanged "
-                f"(at {span(lo, hi)}). Merge them into one hunk, written against the current file.",
+                f"{path} {what} {a} and {b} overlap (at {span(lo, hi)})",
+                f"{path}: {what} {a} and {b} change the same lines, or one changes lines the other shows as unchanged "
+                f"(at {span(lo, hi)}). Merge them into one {what[:-1]}, written against the current file.",
                 path=path,
             )
         )
@@ -280,7 +283,7 @@ def apply_hunks(path: str, ft: FileText, hunks: list[Hunk], out: _Collect) -> Fi
     return assemble(ft, pieces, final_newline)
 
 
-def _new_file_text(t: _Target, out: _Collect) -> FileText | None:
+def _new_file_text(t: _Target, out: Problems) -> FileText | None:
     lines: list[str] = []
     final_newline = True
     hunks = (
@@ -307,7 +310,7 @@ def _new_file_text(t: _Target, out: _Collect) -> FileText | None:
     return assemble(base, [(line, "") for line in lines], final_newline and bool(lines))
 
 
-def _encode(t: _Target, ft: FileText, out: _Collect) -> bytes | None:
+def _encode(t: _Target, ft: FileText, out: Problems) -> bytes | None:
     try:
         return ft.encode()
     except UnicodeEncodeError:
@@ -322,7 +325,7 @@ def _encode(t: _Target, ft: FileText, out: _Collect) -> bytes | None:
         return None
 
 
-def _read(t: _Target, rel: str, root: Path, out: _Collect) -> FileText | None:
+def _read(t: _Target, rel: str, root: Path, out: Problems) -> FileText | None:
     p = root / rel
     if not p.is_file():
         out.add(
@@ -346,7 +349,7 @@ def _only_additions(hunks: list[Hunk]) -> bool:
     return bool(hunks) and all(tag == "+" or (tag == " " and not text) for h in hunks for tag, text in h.lines)
 
 
-def _plan_target(t: _Target, root: Path, out: _Collect) -> FileChange | None:
+def _plan_target(t: _Target, root: Path, out: Problems) -> FileChange | None:
     if t.op == "modify" and not os.path.lexists(root / t.path) and _only_additions(t.hunks):
         t = _Target("new", t.path, None, t.hunks)  # `--- a/x` for a file that does not exist yet, all lines added
     if t.op == "new":
@@ -417,7 +420,7 @@ def _plan_target(t: _Target, root: Path, out: _Collect) -> FileChange | None:
 
 
 def _finish(
-    t: _Target, old_path: str | None, before: FileText | None, after: FileText, out: _Collect
+    t: _Target, old_path: str | None, before: FileText | None, after: FileText, out: Problems
 ) -> FileChange | None:
     if before is not None and t.op == "modify" and before.text() == after.text():
         return None
@@ -448,7 +451,7 @@ def plan_patch(reply: str, root: Path, *, refuse: Callable[[str], str | None] = 
         if "```" in reply:
             detail += " A code block with the new code is not a diff."
         raise no_diff_error("the reply holds no unified diff", detail)
-    out = _Collect()
+    out = Problems()
     targets = [t for t in (_target_for(fd, root, refuse, out) for fd in diffs) if t is not None]
     targets = _merge(targets, root, out)
     changes: list[FileChange] = []

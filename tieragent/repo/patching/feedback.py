@@ -17,8 +17,26 @@ DIFF_FORMAT = (
     "and added lines with `+`."
 )
 
+SEARCH_REPLACE_FORMAT = (
+    "Answer with one SEARCH/REPLACE block per change: the file's path on a line of its own, then a fence holding "
+    "a `<<<<<<< SEARCH` line, the lines to change copied exactly from the file, a `=======` line, the lines that "
+    "take their place, and a `>>>>>>> REPLACE` line."
+)
+
 NOT_APPLIED = (
     "No file was changed. Send the corrected diff for every file again (all of them, not only the failing ones)."
+)
+BLOCKS_NOT_APPLIED = (
+    "No file was changed. Send every SEARCH/REPLACE block again (all of them, not only the failing ones)."
+)
+
+DIFF_ADVICE = (
+    "Copy the context (' ') and removed ('-') lines exactly as they are in the file shown above, "
+    "with their indentation, and send the diff again."
+)
+SEARCH_ADVICE = (
+    "Copy the SEARCH lines exactly as they are in the file shown above, with their indentation, and send the "
+    "blocks again."
 )
 
 
@@ -55,6 +73,7 @@ def hunk_error(path: str, hunk: Hunk, total: int, miss: Miss, ix: Index) -> Patc
     does not match and the nearest actual lines with their numbers."""
     lines = ix.lines
     out = [f"{path}, {hunk.label(total)}: {miss.reason}."]
+    whose = "the SEARCH section's" if hunk.search_replace else "the hunk's"
     window = miss.window
     bad = miss.bad
     if miss.places:
@@ -71,9 +90,10 @@ def hunk_error(path: str, hunk: Hunk, total: int, miss: Miss, ix: Index) -> Patc
                 bad = bad or first_mismatch(ix, hunk, near[2])
         if bad is not None:
             idx, fline = bad
-            tag, text = hunk.lines[idx]
-            out.append(f"The first line that does not match is line {idx + 1} of the hunk:")
-            out.append(f"    {tag}{text}")
+            text = hunk.lines[idx][1]
+            where, shown = hunk.quote(idx)
+            out.append(f"The first line that does not match is {where}:")
+            out.append(f"    {shown}")
             if fline is not None and fline < len(lines):
                 out.append(f"The file has at line {fline + 1}:")
                 out.append(f"     {lines[fline]}")
@@ -86,13 +106,9 @@ def hunk_error(path: str, hunk: Hunk, total: int, miss: Miss, ix: Index) -> Patc
         elif not lines:
             out.append(f"{path} is empty.")
         elif hunk.old_lines:
-            out.append(f"None of the hunk's lines appear in {path} ({len(lines)} lines).")
-    out.append(
-        miss.advice
-        or "Copy the context (' ') and removed ('-') lines exactly as they are in the file shown above, "
-        "with their indentation, and send the diff again."
-    )
-    return PatchError("apply", f"{path} hunk {hunk.number}: {miss.reason}", "\n".join(out), path=path)
+            out.append(f"None of {whose} lines appear in {path} ({len(lines)} lines).")
+    out.append(miss.advice or (SEARCH_ADVICE if hunk.search_replace else DIFF_ADVICE))
+    return PatchError("apply", f"{path} {hunk.name}: {miss.reason}", "\n".join(out), path=path)
 
 
 def path_error(raw: str, why: str) -> PatchError:
@@ -106,22 +122,24 @@ def path_error(raw: str, why: str) -> PatchError:
     )
 
 
-def no_diff_error(reason: str, detail: str = "", *, path: str | None = None) -> PatchError:
-    fb = (detail + "\n" if detail else "") + DIFF_FORMAT
+def no_diff_error(reason: str, detail: str = "", *, path: str | None = None, how: str = DIFF_FORMAT) -> PatchError:
+    """A reply with no usable edit; `how` is the format it should have used."""
+    fb = (detail + "\n" if detail else "") + how
     return PatchError("no-diff", reason, fb, path=path)
 
 
 _PRIORITY = {"path": 0, "no-diff": 1, "apply": 2, "syntax": 3}
 
 
-def combine(problems: list[PatchError]) -> PatchError:
+def combine(problems: list[PatchError], again: str = NOT_APPLIED) -> PatchError:
     """One error for a reply with several refusals: every feedback, and the kind, reason and path
-    of the gravest (a refused path first, then a missing diff, a hunk that fails, a parse error)."""
+    of the gravest (a refused path first, then a missing diff, a hunk that fails, a parse error).
+    `again` closes the feedback: nothing was changed, send it all again."""
     problems = sorted(problems, key=lambda p: _PRIORITY[p.kind])
     if len(problems) == 1:
         p = problems[0]
-        return PatchError(p.kind, p.reason, p.feedback + "\n" + NOT_APPLIED, path=p.path)
+        return PatchError(p.kind, p.reason, p.feedback + "\n" + again, path=p.path)
     first = problems[0]
     reason = f"{first.reason} (and {len(problems) - 1} more)"
     body = "\n\n".join(p.feedback for p in problems)
-    return PatchError(first.kind, reason, f"{len(problems)} problems:\n\n{body}\n\n{NOT_APPLIED}", path=first.path)
+    return PatchError(first.kind, reason, f"{len(problems)} problems:\n\n{body}\n\n{again}", path=first.path)

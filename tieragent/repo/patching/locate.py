@@ -84,7 +84,7 @@ def _ambiguous(starts: list[int], m: int, level: str) -> Miss:
     return Miss(
         f"context matches {len(starts)} places {how} (lines {shown}{more})",
         advice="Add more unchanged lines before or after the change (lines that differ between these places) "
-        "so the hunk matches exactly one place.",
+        "so it matches exactly one place.",
         places=sorted(starts),
     )
 

@@ -43,6 +43,7 @@ class Hunk:
     old_no_eol: bool = False
     new_no_eol: bool = False
     reply_line: int = 0  # 1-based line of the header in the reply
+    search_replace: bool = False  # made from a SEARCH/REPLACE block: feedback speaks of blocks, not hunks
 
     @property
     def old_lines(self) -> list[tuple[str, str]]:
@@ -56,9 +57,26 @@ class Hunk:
     def changes(self) -> bool:
         return any(t != " " for t, _ in self.lines)
 
+    @property
+    def name(self) -> str:
+        """'hunk 2', or 'block 2' for a SEARCH/REPLACE block: how a one-line reason names it."""
+        return f"{'block' if self.search_replace else 'hunk'} {self.number}"
+
     def label(self, total: int | None = None) -> str:
         of = f" of {total}" if total and total > 1 else ""
+        if self.search_replace:
+            return f"SEARCH/REPLACE block {self.number}{of}"
         return f"hunk {self.number}{of} ({self.header.strip()})"
+
+    def quote(self, idx: int) -> tuple[str, str]:
+        """Where line `idx` of `lines` stands, as the model wrote it, and the line as written: ("line 3 of
+        the hunk", "-x = 1"), or for a block ("line 3 of its SEARCH section", "x = 1")."""
+        tag, text = self.lines[idx]
+        if not self.search_replace:
+            return f"line {idx + 1} of the hunk", f"{tag}{text}"
+        section, skip = ("REPLACE", "-") if tag == "+" else ("SEARCH", "+")
+        number = sum(1 for t, _ in self.lines[:idx] if t != skip) + 1
+        return f"line {number} of its {section} section", text
 
 
 @dataclass
