@@ -39,10 +39,13 @@ from implement_suite import write_suite  # noqa: E402
 from tieragent.flows.bench.smoke import render_reply, write_smoke_suite  # noqa: E402
 from tieragent.flows.bench.smoke_tasks import SMOKE_TASKS  # noqa: E402
 
-POLICIES = {
+# The variants this script can run (`--policies`); `frontier-only` is bench's own (every tier the frontier).
+VARIANTS = {
     "diff-only": {"tiers": {"small": {"edit_format": "diff"}, "mid": {"edit_format": "diff"}}},
     "auto": {"tiers": {"small": {"edit_format": "auto"}, "mid": {"edit_format": "auto"}}},
 }
+DEFAULT_POLICIES = ("frontier-only", "diff-only", "auto")
+CHEAP = ("small", "mid")
 
 
 def frontier_replies(suite: str, out: Path) -> tuple[Path, dict[str, str]]:
@@ -57,18 +60,16 @@ def frontier_replies(suite: str, out: Path) -> tuple[Path, dict[str, str]]:
     }
 
 
-def summarise(rows: list[dict]) -> dict:
+def summarise(rows: list[dict], policies: list[str]) -> dict:
     out = {}
-    for policy in POLICIES:
+    for policy in policies:
         runs = [r for r in rows if r["policy"] == policy]
         solved = [r for r in runs if r["outcome"] == "solved"]
+        cheap_solved = [r for r in solved if r["accepted_tier"] in CHEAP]
         cost = sum(r["cost_usd"] or 0 for r in runs)
-        patches = Counter(
-            f"{s['tier']}/{s['edit_format']}/{s['outcome']}"
-            for r in runs
-            for s in r["steps"]
-            if s["step"] == "patch" and s["tier"] != "frontier"
-        )
+        patch_steps = [s for r in runs for s in r["steps"] if s["step"] == "patch" and s["tier"] in CHEAP]
+        patches = Counter(f"{s['tier']}/{s['edit_format']}/{s['outcome']}" for s in patch_steps)
+        seconds = [r["fix_seconds"] for r in runs if r.get("fix_seconds") is not None]
         out[policy] = {
             "runs": len(runs),
             "solved": len(solved),
@@ -76,8 +77,17 @@ def summarise(rows: list[dict]) -> dict:
             "false_accepts": sorted(r["task"] for r in runs if r["outcome"] == "false_accept"),
             "cost_usd": round(cost, 5),
             "cost_per_solved_usd": round(cost / len(solved), 5) if solved else None,
+            "cheap_patch_calls": len(patch_steps),
+            "cheap_calls_per_solved": round(len(patch_steps) / len(solved), 2) if solved else None,
+            "cheap_calls_per_cheap_solve": round(len(patch_steps) / len(cheap_solved), 2) if cheap_solved else None,
+            "mean_seconds_per_task": round(sum(seconds) / len(seconds), 1) if seconds else None,
+            "verify_calls": sum(1 for r in runs for s in r["steps"] if s["step"] == "verify"),
             "cheap_patch_outcomes": dict(sorted(patches.items())),
         }
+    frontier = out.get("frontier-only", {}).get("cost_per_solved_usd")
+    for figures in out.values():
+        mine = figures["cost_per_solved_usd"]
+        figures["cost_per_solved_vs_frontier_only"] = round(mine / frontier, 2) if mine and frontier else None
     return out
 
 
@@ -89,13 +99,23 @@ def main() -> None:
     ap.add_argument("--suite", choices=("implement", "builtin"), default="implement")
     ap.add_argument("--run-timeout", type=int, default=900)
     ap.add_argument(
+        "--policies",
+        default=",".join(DEFAULT_POLICIES),
+        help=f"comma-separated: frontier-only and any of {', '.join(VARIANTS)} (default: %(default)s)",
+    )
+    ap.add_argument(
         "--temperature", type=float, help="tiers.small/mid.temperature (default: unset, the server's default)"
     )
     args = ap.parse_args()
+    policies = [p.strip() for p in args.policies.split(",") if p.strip()]
+    unknown = [p for p in policies if p not in VARIANTS and p != "frontier-only"]
+    if unknown:
+        ap.error(f"unknown policies: {', '.join(unknown)}")
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     tasks_dir, replies = frontier_replies(args.suite, out)
-    (tasks_dir / "bench.yaml").write_text(yaml.safe_dump({"policies": POLICIES}))
+    variants = {p: VARIANTS[p] for p in policies if p in VARIANTS}
+    (tasks_dir / "bench.yaml").write_text(yaml.safe_dump({"policies": variants}))
 
     def answer(rec: Recorded) -> str:
         text = rec.text()
@@ -144,7 +164,7 @@ def main() -> None:
             "--suite",
             str(tasks_dir),
             "--policies",
-            ",".join(POLICIES),
+            ",".join(policies),
             "-j",
             "1",
             "--run-timeout",
@@ -171,7 +191,7 @@ def main() -> None:
                 "model": args.model,
                 "temperature": args.temperature,
                 "seconds": round(time.monotonic() - started),
-                "policies": summarise([r for r in rows if r.get("kind") == "run"]),
+                "policies": summarise([r for r in rows if r.get("kind") == "run"], policies),
             },
             indent=2,
         )
