@@ -373,7 +373,7 @@ def test_a_shallow_clone_says_what_base_needs_and_fix_still_works(shop, tmp_path
     from conftest import CALC_FILES, CLASSIFY_OPS, GOOD_PATCH
     from flowkit import fix
 
-    from tieragent.core.errors import EnvironmentProblem
+    from tieragent.core.errors import EnvironmentProblem, UsageError
 
     git(shop, "checkout", "-q", "-b", "feature")
     (shop / "app/util.py").write_text(UTIL.replace('"hello "', '"hi "'))
@@ -387,6 +387,16 @@ def test_a_shallow_clone_says_what_base_needs_and_fix_still_works(shop, tmp_path
             GitWorkspace.open(clone), "origin/master" if "master" in git(shop, "branch") else "origin/main"
         )
     assert "shallow clone" in err.value.message and "fetch" in err.value.hint
+    # an ancestor the clone lacks is fetched by depth, not by name (`git fetch origin HEAD~1` fetches nothing)
+    with pytest.raises(UsageError) as missing:
+        changes.since_base(GitWorkspace.open(clone), "HEAD~2")
+    assert "git fetch --deepen=2" in missing.value.hint and "fetch origin" not in missing.value.hint
+    with pytest.raises(UsageError) as named:
+        changes.since_base(GitWorkspace.open(clone), "origin/release")
+    assert "git fetch origin release" in named.value.hint
+    with pytest.raises(UsageError) as short:
+        changes.since_base(GitWorkspace.open(shop), "HEAD~40")
+    assert "shorter" in short.value.hint and "deepen" not in short.value.hint
     # fix needs no history
     calc = make_repo(tmp_path / "calc", CALC_FILES)
     calc_clone = tmp_path / "calc-shallow"

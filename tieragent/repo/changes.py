@@ -10,6 +10,7 @@ read through a throwaway index under .git/tieragent/).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -85,12 +86,7 @@ def since_base(ws: GitWorkspace, ref: str) -> DiffSource:
     if not _has_head(ws):
         raise EnvironmentProblem("--base needs a commit to compare: this repository has none yet")
     if not ws.git("rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False).strip():
-        raise UsageError(
-            f"--base {ref}: no such branch, tag or commit here",
-            hint=(
-                f"Fetch it first, e.g. `git fetch origin {ref.split('/')[-1]}` (in CI, check out with fetch-depth: 0)."
-            ),
-        )
+        raise UsageError(f"--base {ref}: no such branch, tag or commit here", hint=_missing_base_hint(ws, ref))
     base = ws.git("merge-base", ref, "HEAD", check=False).decode().strip()
     if not base:
         shallow = ws.git("rev-parse", "--is-shallow-repository", check=False).decode().strip() == "true"
@@ -102,6 +98,22 @@ def since_base(ws: GitWorkspace, ref: str) -> DiffSource:
         )
     text = ws.git(*DIFF_ARGS, base, "HEAD").decode("utf-8", errors="replace")
     return DiffSource(text, f"{ref}...HEAD (merge-base {base[:12]})", base, "HEAD", base_rev=base)
+
+
+def _missing_base_hint(ws: GitWorkspace, ref: str) -> str:
+    """What to fetch for a base that is not here: a name is fetched by name; an ancestor such as
+    HEAD~1 is history this clone lacks (a shallow clone), which only a deeper fetch brings."""
+    shallow = ws.git("rev-parse", "--is-shallow-repository", check=False).decode().strip() == "true"
+    steps = re.fullmatch(r".*?((?:[~^]\d*)+)", ref)
+    if steps is None:
+        return f"Fetch it first, e.g. `git fetch origin {ref.split('/')[-1]}` (in CI, check out with fetch-depth: 0)."
+    if not shallow:
+        return "The history here is shorter than that: name an older commit, or a branch, as the base."
+    depth = sum(int(n or 1) for n in re.findall(r"[~^](\d*)", steps.group(1)))
+    return (
+        f"This is a shallow clone without the commits {ref} names: fetch them "
+        f"(`git fetch --deepen={depth}`, or `git fetch --unshallow`; in CI, fetch-depth: 0)."
+    )
 
 
 def from_text(text: str, name: str) -> DiffSource:
