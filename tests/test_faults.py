@@ -85,6 +85,7 @@ def test_a_slow_tier_times_out_and_the_next_one_answers(client, calc_repo, fake_
     result, seconds = run(client, calc_repo, fake_server, {"tiers": {"mid": {"timeout_s": 0.25}}})
     assert result.exit_code == ExitCode.FIXED and outcomes(result) == [("mid", "provider-error"), ("frontier", "ok")]
     assert "timed out" in result.ledger.rows[1].note
+    assert 0.2 <= result.ledger.rows[1].seconds < 4  # the wait is on the row: a timeout is not free
     mid_to_frontier = arrived[("patch", "frontier")][0] - arrived[("patch", "mid")][0]
     assert mid_to_frontier < 4 and seconds < 12  # two 0.25 s timeouts, not two 4 s waits
 

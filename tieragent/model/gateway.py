@@ -25,6 +25,7 @@ else the tier's, raised when the caller asks, or the model's lowest for a step w
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -70,6 +71,11 @@ class Call:
     @property
     def text(self) -> str:
         return self.reply.text if self.reply else ""
+
+
+def waited(started: float) -> float:
+    """Seconds since `started`: what a call that brought no reply cost in time (a timeout is not free)."""
+    return time.monotonic() - started
 
 
 class Gateway:
@@ -125,10 +131,13 @@ class Gateway:
                 return Call(None, row, stop)
             raise stop
         self.on_event(Event("step", f"{step} · {tier} ({tier_cfg.model})"))
+        started = time.monotonic()
         try:
             reply = self.provider.complete(request)
         except ProviderError as err:
-            row = self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, err.message, edit_format, request.effort)
+            row = self.ledger.record(
+                step, tier, None, Outcome.PROVIDER_ERROR, err.message, edit_format, request.effort, waited(started)
+            )
             # a prompt too big for this tier is the step's to handle (a smaller prompt, another tier), like a
             # tier that is down
             if (not err.retryable and err.kind != "context_window") or policy.unavailable is Unavailable.FAIL:
@@ -139,10 +148,12 @@ class Gateway:
             self._warn(step, f"{step}: {tier} tier {what}; {policy.fallback or policy.unavailable}")
             return Call(None, row, err)
         except KeyboardInterrupt:
-            self.ledger.record(step, tier, None, Outcome.INTERRUPTED, "interrupted while waiting for the reply")
+            note = "interrupted while waiting for the reply"
+            self.ledger.record(step, tier, None, Outcome.INTERRUPTED, note, seconds=waited(started))
             raise
         except Exception as exc:  # a missing key found at the first call, or a bug: still one row
-            self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, str(exc) or type(exc).__name__)
+            note = str(exc) or type(exc).__name__
+            self.ledger.record(step, tier, None, Outcome.PROVIDER_ERROR, note, seconds=waited(started))
             raise
         reply = replace(reply, text=clean_model_text(reply.text))
         return Call(reply, self.ledger.record(step, tier, reply, Outcome.OK, note, edit_format, request.effort))

@@ -85,8 +85,10 @@ class Ledger:
         note: str = "",
         edit_format: str | None = None,
         effort: str | None = None,
+        seconds: float = 0.0,
     ) -> LedgerRow:
-        """One row for one call (or one call not made). Any flow's steps; outcomes from `Outcome`."""
+        """One row for one call (or one call not made). Any flow's steps; outcomes from `Outcome`;
+        `seconds`: the wait of a call that brought no reply (a reply carries its own)."""
         usage = reply.usage if reply else Usage()
         row = LedgerRow(
             step=Step(step),
@@ -96,7 +98,7 @@ class Ledger:
             cached_input_tokens=usage.cached_input_tokens,
             output_tokens=usage.output_tokens,
             cost_usd=_usd(cost_usd(usage, self.prices.get(tier))),
-            seconds=reply.seconds if reply else 0.0,
+            seconds=reply.seconds if reply else seconds,
             outcome=Outcome(outcome),
             note=self.mask(_one_line(note)),
             usage_estimated=usage.estimated,
