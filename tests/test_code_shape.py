@@ -17,8 +17,6 @@ MAX_MODULE_LINES = 450
 
 # being rewritten (issue 20/22): remove when merged
 BEING_REWRITTEN = (
-    "cli/fix_command.py",  # fix 93 lines
-    "cli/review_command.py",  # review 87
     "flows/fix/ladder.py",  # walk_ladder 77
 )
 
