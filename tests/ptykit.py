@@ -72,6 +72,17 @@ def _read_until_closed(master: int, proc: subprocess.Popen, respond: Respond | N
     return seen
 
 
+def terminal_env(repo: Path, term: str = "dumb", *, colour: bool = True) -> dict[str, str]:
+    """The CLI's test environment (conftest.cli_env) on a terminal called `term`; NO_COLOR stays unless `colour`."""
+    from conftest import cli_env
+
+    env = cli_env(repo.parent)
+    if colour:
+        env.pop("NO_COLOR", None)
+    env["TERM"] = term
+    return env
+
+
 def as_text(shown: bytes) -> str:
     return shown.decode(errors="replace").replace("\r\n", "\n")
 

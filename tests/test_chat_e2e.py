@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import CLASSIFY_OPS, GOOD_PATCH, cli_env, snapshot, write_config
-from ptykit import Conversation, on_a_terminal
+from conftest import CLASSIFY_OPS, GOOD_PATCH, snapshot, write_config
+from ptykit import Conversation, on_a_terminal, terminal_env
 
 PROMPT = "› ".encode()
 COLOUR = re.compile(rb"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7]|4[0-8])(?:;[0-9;]*)?m")  # a foreground or background colour
@@ -27,8 +27,7 @@ def test_a_session_on_a_terminal(calc_repo, fake_server):
         ([b"sub() returns a - b.", PROMPT], b"/cost\r"),
         ([b"Session ledger", PROMPT], b"/exit\r"),
     ]
-    env = cli_env(calc_repo.parent)  # NO_COLOR=1 stays: the session must honour it
-    env["TERM"] = "dumb"
+    env = terminal_env(calc_repo, colour=False)  # NO_COLOR=1 stays: the session must honour it
     code, shown = on_a_terminal(["chat"], calc_repo, env, respond=Conversation(turns))
     text = shown.decode(errors="replace")
     assert code == 0, text[-3000:]

@@ -30,7 +30,7 @@ from conftest import (
     write_config,
 )
 from fake_openai import Reply
-from ptykit import answer_every, on_a_terminal
+from ptykit import answer_every, on_a_terminal, terminal_env
 
 
 def fix_json(repo: Path, *extra: str, env: dict | None = None, run=run_cli) -> tuple[subprocess.CompletedProcess, dict]:
@@ -191,11 +191,10 @@ def test_tamper_on_a_terminal_asks_and_respects_no(calc_repo, fake_server):
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", EDITS_TEST)
     fake_server.enqueue("patch", "frontier", "no diff")
-    env = cli_env(calc_repo.parent)
-    env.pop("NO_COLOR", None)
-    env["TERM"] = "dumb"
     respond = answer_every(b"[y/n]", b"n\n")
-    code, shown = on_a_terminal(["fix", "add() returns the wrong result"], calc_repo, env, respond=respond)
+    code, shown = on_a_terminal(
+        ["fix", "add() returns the wrong result"], calc_repo, terminal_env(calc_repo), respond=respond
+    )
     assert b"edits a test file" in shown and b"[y/n]" in shown
     assert b"assert add(2, 3) == -1" in shown  # the change was shown before asking
     assert code == 1

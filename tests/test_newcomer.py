@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import BAD_PATCH, CLASSIFY_OPS, GOOD_PATCH, git, snapshot, write_config
-from ptykit import as_text, on_a_terminal
+from ptykit import as_text, on_a_terminal, terminal_env
 
 
 def test_branch_that_exists_is_refused_before_any_model_call(cli, calc_repo, fake_server):
@@ -195,8 +195,6 @@ LONG = "the divisor is read from the request without a check, so a zero divides 
 
 
 def review_repo(calc_repo, fake_server):
-    from conftest import cli_env
-
     write_config(calc_repo, fake_server)
     git(calc_repo, "add", "-A")
     git(calc_repo, "commit", "-qm", "config")
@@ -217,10 +215,7 @@ def review_repo(calc_repo, fake_server):
         "review-triage", "small", '{"hunks": [{"id": "H1", "risk": "low", "reason": "a new function"}]}'
     )
     fake_server.default = Reply(json.dumps({"findings": [finding]}))
-    env = cli_env(calc_repo.parent)
-    env.pop("NO_COLOR", None)
-    env["TERM"] = "xterm-256color"
-    return env
+    return terminal_env(calc_repo, "xterm-256color")
 
 
 def test_review_in_ci_on_a_terminal_keeps_the_ci_contract(calc_repo, fake_server):
