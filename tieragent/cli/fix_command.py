@@ -133,7 +133,7 @@ def _run_fix(
     except TieragentError as err:
         fail(err, mode.machine, {"request": request})
     if continued is not None:
-        fix_options = continued[0]
+        fix_options = continued[0]  # the follow-up's: the earlier requests, the pinned files, the tier to start at
 
     def flow(shown: Progress) -> FixResult:
         deps.on_event = shown.on_event

@@ -14,13 +14,15 @@ from .paths import PathRefused, check_path, hint_path, real_key, strip_git_prefi
 
 @dataclass
 class Target:
+    """One file a reply changes, and its hunks."""
+
     op: str  # modify | new | delete | rename
     path: str  # the path after the change
     old_path: str | None  # the path before (None for a new file)
     hunks: list[Hunk] = field(default_factory=list)
 
 
-def _check(raw: str, root: Path, refuse: Callable[[str], str | None], out: Problems) -> str | None:
+def _checked_path(raw: str, root: Path, refuse: Callable[[str], str | None], out: Problems) -> str | None:
     try:
         return check_path(raw, root, refuse)
     except PathRefused as e:
@@ -29,6 +31,7 @@ def _check(raw: str, root: Path, refuse: Callable[[str], str | None], out: Probl
 
 
 def target_for(fd: FileDiff, root: Path, refuse: Callable[[str], str | None], out: Problems) -> Target | None:
+    """The file a diff changes and how, or None with the problem added (a refused path, a binary patch)."""
     shown = fd.new_path or fd.old_path or "(unnamed)"
     if fd.binary:
         out.add(
@@ -53,14 +56,14 @@ def target_for(fd: FileDiff, root: Path, refuse: Callable[[str], str | None], ou
         )
         return None
     if old is None and new is not None:
-        created = _check(new, root, refuse, out)
+        created = _checked_path(new, root, refuse, out)
         return Target("new", created, None, fd.hunks) if created else None
     if new is None and old is not None:
-        deleted = _check(old, root, refuse, out)
+        deleted = _checked_path(old, root, refuse, out)
         return Target("delete", deleted, deleted, fd.hunks) if deleted else None
     assert old is not None and new is not None  # both None returned above
-    rel_old = _check(old, root, refuse, out)
-    rel_new = rel_old if new == old else _check(new, root, refuse, out)
+    rel_old = _checked_path(old, root, refuse, out)
+    rel_new = rel_old if new == old else _checked_path(new, root, refuse, out)
     if rel_old is None or rel_new is None:
         return None
     if rel_old == rel_new:
@@ -75,7 +78,7 @@ def _headerless_target(fd: FileDiff, root: Path, refuse: Callable[[str], str | N
     for hint in fd.hints:
         rel = hint_path(hint, root)
         if rel is not None and (root / rel).is_file():
-            checked = _check(rel, root, refuse, out)
+            checked = _checked_path(rel, root, refuse, out)
             return Target("modify", checked, checked, fd.hunks) if checked else None
     out.add(
         no_diff_error(
