@@ -82,6 +82,16 @@ GOOD_PATCH = """Here is the fix:
 +    return a + b
 ```
 """
+# the same fix as the complete new content of the file (the whole-file edit format)
+WHOLE_FILE = '''```calc/ops.py
+def add(a, b):
+    """Sum of a and b."""
+    return a + b
+
+
+def sub(a, b):
+    return a - b
+```'''
 BAD_PATCH = GOOD_PATCH.replace("return a + b", "return a * b")
 # a patch that makes the test agree with the bug instead of fixing it
 EDITS_TEST = """```diff

@@ -17,13 +17,7 @@ MAX_MODULE_LINES = 450
 
 # being rewritten (issue 20/22): remove when merged
 BEING_REWRITTEN = (
-    "cli/fix_command.py",  # fix 93 lines
-    "cli/review_command.py",  # review 87
     "flows/fix/ladder.py",  # walk_ladder 77
-    "repo/patching/apply.py",  # 466 lines; apply_hunks 61, _plan_target 68
-    "repo/patching/edits.py",  # edits_for 80
-    "repo/patching/parse.py",  # _Parser.hunk 74
-    "repo/patching/wholefile.py",  # plan_whole_file 91
 )
 
 

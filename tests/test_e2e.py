@@ -30,6 +30,7 @@ from conftest import (
     write_config,
 )
 from fake_openai import Reply
+from ptykit import answer_every, on_a_terminal, terminal_env
 
 
 def fix_json(repo: Path, *extra: str, env: dict | None = None, run=run_cli) -> tuple[subprocess.CompletedProcess, dict]:
@@ -184,60 +185,16 @@ def test_kill_9_then_recover(calc_repo, fake_server, tmp_path, cli):
     assert snapshot(calc_repo) == before
 
 
-def _run_in_pty(
-    args: list[str], cwd: Path, answer: bytes, prompt: bytes = b"[y/n]", timeout: float = 120
-) -> tuple[int, bytes]:
-    """Run the CLI on a pseudo-terminal (so it is interactive), answer its prompts;
-    return (exit code, everything shown)."""
-    import pty
-    import select
-
-    master, slave = pty.openpty()
-    env = cli_env(cwd.parent)
-    env.pop("NO_COLOR", None)
-    env["TERM"] = "dumb"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tieragent", *args],
-        cwd=cwd,
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        close_fds=True,
-    )
-    os.close(slave)
-    seen, answered, deadline = b"", 0, time.time() + timeout
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-            while seen.count(prompt) > answered:  # answer every prompt the same way
-                os.write(master, answer)
-                answered += 1
-        elif proc.poll() is not None:
-            break
-    try:
-        proc.wait(timeout=60)  # the terminal can close a moment before the process exits
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise AssertionError(f"no exit; the terminal showed:\n{seen.decode(errors='replace')[-3000:]}") from None
-    os.close(master)
-    return proc.returncode, seen
-
-
 def test_tamper_on_a_terminal_asks_and_respects_no(calc_repo, fake_server):
     write_config(calc_repo, fake_server)
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", EDITS_TEST)
     fake_server.enqueue("patch", "frontier", "no diff")
-    code, shown = _run_in_pty(["fix", "add() returns the wrong result"], calc_repo, b"n\n")
+    respond = answer_every(b"[y/n]", b"n\n")
+    code, shown = on_a_terminal(
+        ["fix", "add() returns the wrong result"], calc_repo, terminal_env(calc_repo), respond=respond
+    )
     assert b"edits a test file" in shown and b"[y/n]" in shown
     assert b"assert add(2, 3) == -1" in shown  # the change was shown before asking
     assert code == 1

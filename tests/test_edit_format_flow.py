@@ -9,19 +9,20 @@ import json
 import stat
 
 import pytest
-from conftest import CALC_FILES, CLASSIFY_OPS, GOOD_PATCH, PRICES, cli_env, make_repo, state_home, write_config
+from conftest import (
+    CALC_FILES,
+    CLASSIFY_OPS,
+    GOOD_PATCH,
+    PRICES,
+    WHOLE_FILE,
+    cli_env,
+    make_repo,
+    state_home,
+    write_config,
+)
 from fake_openai import Reply
 from flowkit import fix, http_config, http_provider, outcomes
 
-WHOLE_FILE = '''```calc/ops.py
-def add(a, b):
-    """Sum of a and b."""
-    return a + b
-
-
-def sub(a, b):
-    return a - b
-```'''
 SEARCH_REPLACE = '''The fix:
 
 calc/ops.py

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import BAD_PATCH, CLASSIFY_OPS, GOOD_PATCH, git, snapshot
+from conftest import BAD_PATCH, CLASSIFY_OPS, GOOD_PATCH, WHOLE_FILE, git, snapshot
 from flowkit import TEST_RUN_ENV, config, fix, outcomes, rows, scripted, sent
 
 from tieragent.core.errors import ExitCode, ProviderError
@@ -158,15 +158,6 @@ WRONG_CONTEXT = """```diff
 -    return first - second
 +    return first + second
 ```"""
-WHOLE_FILE = '''```calc/ops.py
-def add(a, b):
-    """Sum of a and b."""
-    return a + b
-
-
-def sub(a, b):
-    return a - b
-```'''
 
 
 def test_whole_file_fallback_after_two_failed_diffs(calc_repo):

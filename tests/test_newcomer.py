@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import BAD_PATCH, CLASSIFY_OPS, GOOD_PATCH, git, snapshot, write_config
+from ptykit import as_text, on_a_terminal, terminal_env
 
 
 def test_branch_that_exists_is_refused_before_any_model_call(cli, calc_repo, fake_server):
@@ -193,47 +194,7 @@ def test_the_saved_attempt_is_the_one_that_broke_nothing(calc_repo):
 LONG = "the divisor is read from the request without a check, so a zero divides and the handler crashes with a 500 " * 2
 
 
-def on_a_terminal(args, cwd, env, stdin_bytes=None, timeout=120):
-    """The CLI with stdout and stderr on one pseudo-terminal; stdin a pipe holding `stdin_bytes` (or /dev/null)."""
-    import pty
-    import select
-    import subprocess
-    import time
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tieragent", *args],
-        cwd=cwd,
-        env=env,
-        stdout=slave,
-        stderr=slave,
-        stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL,
-        close_fds=True,
-    )
-    os.close(slave)
-    if stdin_bytes is not None:
-        proc.stdin.write(stdin_bytes)
-        proc.stdin.close()
-    seen, deadline = b"", time.time() + timeout
-    while time.time() < deadline:
-        if select.select([master], [], [], 0.2)[0]:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=30)
-    os.close(master)
-    return proc.returncode, seen.decode(errors="replace").replace("\r\n", "\n")
-
-
 def review_repo(calc_repo, fake_server):
-    from conftest import cli_env
-
     write_config(calc_repo, fake_server)
     git(calc_repo, "add", "-A")
     git(calc_repo, "commit", "-qm", "config")
@@ -254,15 +215,13 @@ def review_repo(calc_repo, fake_server):
         "review-triage", "small", '{"hunks": [{"id": "H1", "risk": "low", "reason": "a new function"}]}'
     )
     fake_server.default = Reply(json.dumps({"findings": [finding]}))
-    env = cli_env(calc_repo.parent)
-    env.pop("NO_COLOR", None)
-    env["TERM"] = "xterm-256color"
-    return env
+    return terminal_env(calc_repo, "xterm-256color")
 
 
 def test_review_in_ci_on_a_terminal_keeps_the_ci_contract(calc_repo, fake_server):
     env = {**review_repo(calc_repo, fake_server), "CI": "true"}
-    code, shown = on_a_terminal(["review", "--format", "text", "--fail-on", "never"], calc_repo, env)
+    code, seen = on_a_terminal(["review", "--format", "text", "--fail-on", "never"], calc_repo, env)
+    shown = as_text(seen)
     assert code == 0, shown
     assert "\x1b[" not in shown  # no colour
     assert LONG.strip() in shown  # not wrapped at the terminal's 80 columns
@@ -273,7 +232,8 @@ def test_review_in_ci_on_a_terminal_keeps_the_ci_contract(calc_repo, fake_server
 def test_a_piped_diff_on_a_terminal_prints_text_not_json(calc_repo, fake_server):
     env = review_repo(calc_repo, fake_server)
     diff = git(calc_repo, "diff").encode()
-    code, shown = on_a_terminal(["review", "--diff", "-", "--fail-on", "never"], calc_repo, env, stdin_bytes=diff)
+    code, seen = on_a_terminal(["review", "--diff", "-", "--fail-on", "never"], calc_repo, env, stdin_bytes=diff)
+    shown = as_text(seen)
     assert code == 0, shown
     assert not shown.lstrip().startswith("{") and '"status"' not in shown
     assert "calc/ops.py" in shown and "Review of" in shown

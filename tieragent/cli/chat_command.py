@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..core.errors import TieragentError, UsageError
-from ..core.vocab import TIERS
 from . import options
-from .common import ask_on_terminal, fail, overrides
+from .common import ask_on_terminal, fail, overrides, tier_models
 from .streams import ci_mode, console, is_terminal
 
 if TYPE_CHECKING:  # the flows load when a command runs, not for --help
@@ -80,7 +79,7 @@ def chat(
     try:
         deps, warnings = prepare_fix(
             directory,
-            overrides(max_cost, max_calls, test, lint, dict(zip(TIERS, (small, mid, frontier), strict=True))),
+            overrides(max_cost, max_calls, test, lint, tier_models(small, mid, frontier)),
             trust_flag=trust_config,
             ask=ask_on_terminal,
         )

@@ -1,15 +1,19 @@
-"""What the model-calling commands share: config overrides from flags, and failing with a message."""
+"""What the model-calling commands share: the flags they take as one value, config overrides from flags,
+and failing with a message."""
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 
 from ..core.errors import RunTimeout, TieragentError
+from ..core.vocab import TIERS
 from .errors import report_error
 
 
@@ -30,6 +34,23 @@ def overrides(
         if model:
             out.setdefault("tiers", {}).setdefault(tier, {})["model"] = model
     return out
+
+
+def tier_models(small: str | None, mid: str | None, frontier: str | None) -> dict[str, str | None]:
+    """`--small`, `--mid` and `--frontier` by tier, for `overrides`."""
+    return dict(zip(TIERS, (small, mid, frontier), strict=True))
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    """The flags fix and review share (defined in cli/options.py), as one value once the command line is read."""
+
+    directory: Path
+    config: dict[str, Any]  # the flags that set config (budget, commands, models): the top layer
+    trust_config: bool
+    timeout: float | None
+    quiet: bool
+    verbose: bool
 
 
 def ask_on_terminal(question: str) -> bool:

@@ -6,10 +6,11 @@ whole files. All three only read: the pipeline writes the returned FileChanges t
 `PATCH_FORMATS` holds one class per format, each naming its prompt and its parser.
 """
 
-from .apply import plan_patch, python_error
+from .apply import plan_patch
 from .base import FileChange, PatchError, no_veto
 from .formats import PATCH_FORMATS, PatchFormat, SearchReplace, UnifiedDiff, WholeFile
 from .paths import PathRefused, check_path, strip_git_prefix
+from .pysyntax import python_error
 from .searchreplace import plan_search_replace
 from .wholefile import (
     WHOLE_FILE_MAX_LINES,

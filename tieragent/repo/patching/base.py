@@ -57,3 +57,13 @@ class FileChange:
 def no_veto(_path: str) -> str | None:
     """The default `refuse` callback of the planners: no path is vetoed."""
     return None
+
+
+class Problems:
+    """Every refusal found while planning one reply (the planners are all or nothing)."""
+
+    def __init__(self) -> None:
+        self.problems: list[PatchError] = []
+
+    def add(self, err: PatchError) -> None:
+        self.problems.append(err)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from .align import Index
 from .base import PatchError
+from .diffs import Hunk
 from .locate import Miss
 from .near import first_mismatch, nearest
-from .parse import Hunk
 
 EXCERPT_MARGIN = 2
 EXCERPT_MAX = 24

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .align import Index, align, anchor_starts, window_stats
+from .diffs import Hunk
 from .indent import SAME, Indent, infer_indent, split_indent
-from .parse import Hunk
 
 FUZZY_MIN_SCORE = 0.85  # whole-window similarity a fuzzy match needs
 FUZZY_TIE_MARGIN = 0.03  # fuzzy places closer than this in score are equally good

@@ -7,8 +7,8 @@ from rapidfuzz import fuzz
 from rapidfuzz import process as rf_process
 
 from .align import Index, align, anchor_starts, window_stats
+from .diffs import Hunk
 from .locate import exact_starts, loose_starts
-from .parse import Hunk
 
 
 def nearest(ix: Index, old: list[tuple[str, str]]) -> tuple[int, int, list[int | None]] | None:

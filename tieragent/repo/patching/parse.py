@@ -9,7 +9,8 @@ trusts hunk counts, except to end an unfenced hunk at a blank line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from .diffs import FileDiff, Hunk
 
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([^`]*)$")
 INDENTED_FENCE = re.compile(r"^( {1,8})(`{3,}|~{3,})([^`]*)$")
@@ -29,78 +30,6 @@ GIT_EXTENDED = (
     "copy to ",
     "index ",
 )
-
-
-@dataclass
-class Hunk:
-    number: int  # 1-based, in the order the reply gives them for this file
-    header: str
-    old_start: int | None
-    old_count: int | None
-    new_start: int | None
-    new_count: int | None
-    lines: list[tuple[str, str]] = field(default_factory=list)  # (" " | "-" | "+", text)
-    old_no_eol: bool = False
-    new_no_eol: bool = False
-    reply_line: int = 0  # 1-based line of the header in the reply
-    search_replace: bool = False  # made from a SEARCH/REPLACE block: feedback speaks of blocks, not hunks
-
-    @property
-    def old_lines(self) -> list[tuple[str, str]]:
-        return [(t, s) for t, s in self.lines if t != "+"]
-
-    @property
-    def new_lines(self) -> list[str]:
-        return [s for t, s in self.lines if t != "-"]
-
-    @property
-    def changes(self) -> bool:
-        return any(t != " " for t, _ in self.lines)
-
-    @property
-    def name(self) -> str:
-        """'hunk 2', or 'block 2' for a SEARCH/REPLACE block: how a one-line reason names it."""
-        return f"{'block' if self.search_replace else 'hunk'} {self.number}"
-
-    def label(self, total: int | None = None) -> str:
-        of = f" of {total}" if total and total > 1 else ""
-        if self.search_replace:
-            return f"SEARCH/REPLACE block {self.number}{of}"
-        return f"hunk {self.number}{of} ({self.header.strip()})"
-
-    def quote(self, idx: int) -> tuple[str, str]:
-        """Where line `idx` of `lines` stands, as the model wrote it, and the line as written: ("line 3 of
-        the hunk", "-x = 1"), or for a block ("line 3 of its SEARCH section", "x = 1")."""
-        tag, text = self.lines[idx]
-        if not self.search_replace:
-            return f"line {idx + 1} of the hunk", f"{tag}{text}"
-        section, skip = ("REPLACE", "-") if tag == "+" else ("SEARCH", "+")
-        number = sum(1 for t, _ in self.lines[:idx] if t != skip) + 1
-        return f"line {number} of its {section} section", text
-
-
-@dataclass
-class FileDiff:
-    old_path: str | None  # as written (a/ b/ prefixes kept), None for /dev/null
-    new_path: str | None
-    hunks: list[Hunk] = field(default_factory=list)
-    prefixed: bool = True  # paths may carry git's a/ b/ prefixes
-    git: bool = False
-    rename: bool = False  # explicit `rename from` / `rename to`
-    new_file: bool = False  # `new file mode`
-    deleted_file: bool = False  # `deleted file mode`
-    binary: bool = False
-    headerless: bool = False  # hunks written without a ---/+++ header
-    hints: list[str] = field(default_factory=list)  # path guesses for a headerless diff
-    reply_line: int = 0
-
-    @property
-    def is_new(self) -> bool:
-        return self.old_path is None and not self.headerless
-
-    @property
-    def is_delete(self) -> bool:
-        return self.new_path is None and not self.headerless
 
 
 def unquote_path(raw: str) -> str:
@@ -207,6 +136,30 @@ def normalize_reply(reply: str) -> list[str]:
         out.append(line)
         i += 1
     return out
+
+
+def hunk_numbers(header: str) -> tuple[int | None, int | None, int | None, int | None]:
+    """(old start, old count, new start, new count) of an `@@ -a,b +c,d @@` header; all None for `@@ @@`."""
+    m = HUNK_NUMBERS.search(header)
+    if not m:
+        return None, None, None, None
+    old_start, old_count, new_start, new_count = m.groups()
+    return (
+        int(old_start),
+        int(old_count) if old_count is not None else 1,
+        int(new_start),
+        int(new_count) if new_count is not None else 1,
+    )
+
+
+def _mark_no_newline(h: Hunk) -> None:
+    """`\\ No newline at end of file`: the side(s) of the line before it end without one."""
+    if h.lines:
+        last = h.lines[-1][0]
+        if last in " -":
+            h.old_no_eol = True
+        if last in " +":
+            h.new_no_eol = True
 
 
 class _Parser:
@@ -326,6 +279,16 @@ class _Parser:
 
     def hunk(self, synthetic: bool = False) -> None:
         header = "@@ @@" if synthetic else self.lines[self.i]
+        fd = self.file_for_hunk()
+        h = Hunk(len(fd.hunks) + 1, header, *hunk_numbers(header), reply_line=self.i + 1)
+        fd.hunks.append(h)
+        if not synthetic:
+            self.i += 1
+        self.hunk_body(h)
+        self.recent_prose = []
+
+    def file_for_hunk(self) -> FileDiff:
+        """The current file diff, or a new headerless one for a hunk in a fence of its own that names a path."""
         fd = self.cur
         fresh_fence = self.in_fence and self.fence_opened_at != self.cur_fence_at
         if fd is None or (fresh_fence and self.fence_hints and fd.hunks):
@@ -333,36 +296,18 @@ class _Parser:
             fd.hints = list(self.fence_hints) + [h for p in reversed(self.recent_prose[-2:]) for h in path_hints(p)]
         elif fresh_fence:
             self.cur_fence_at = self.fence_opened_at
-        m = HUNK_NUMBERS.search(header)
-        old_start: int | None
-        old_count: int | None
-        new_start: int | None
-        new_count: int | None
-        if m:
-            os_, oc, ns, nc = m.groups()
-            old_start, new_start = int(os_), int(ns)
-            old_count = int(oc) if oc is not None else 1
-            new_count = int(nc) if nc is not None else 1
-        else:
-            old_start = old_count = new_start = new_count = None
-        h = Hunk(len(fd.hunks) + 1, header, old_start, old_count, new_start, new_count, reply_line=self.i + 1)
-        fd.hunks.append(h)
-        if not synthetic:
-            self.i += 1
+        return fd
+
+    def hunk_body(self, h: Hunk) -> None:
+        """The hunk's lines, up to the first line that cannot be one of them."""
         n_old = n_new = 0
         pending_blank = 0  # unprefixed empty lines not yet known to be part of the hunk
         lines = self.lines
         while self.i < len(lines):
             line = lines[self.i]
             if line == "":
-                if not self.in_fence:
-                    if old_count is not None and n_old >= old_count and n_new >= (new_count or 0):
-                        break
-                    j = self.i
-                    while j < len(lines) and lines[j] == "":
-                        j += 1
-                    if j >= len(lines) or not self._is_body_line(j):
-                        break
+                if self.blank_ends_hunk(h, n_old, n_new):
+                    break
                 pending_blank += 1
                 self.i += 1
                 continue
@@ -380,24 +325,25 @@ class _Parser:
                 h.lines.append((" ", line))
                 n_old += 1
                 n_new += 1
-                self.i += 1
-                continue
-            tag = line[0]
-            if tag == "\\":
-                if h.lines:
-                    last = h.lines[-1][0]
-                    if last in " -":
-                        h.old_no_eol = True
-                    if last in " +":
-                        h.new_no_eol = True
+            elif line[0] == "\\":
+                _mark_no_newline(h)
             else:
+                tag = line[0]
                 h.lines.append((tag, line[1:]))
-                if tag != "+":
-                    n_old += 1
-                if tag != "-":
-                    n_new += 1
+                n_old += tag != "+"
+                n_new += tag != "-"
             self.i += 1
-        self.recent_prose = []
+
+    def blank_ends_hunk(self, h: Hunk, n_old: int, n_new: int) -> bool:
+        """Outside a fence, an empty line ends the hunk once its counts are met, or when no hunk line follows."""
+        if self.in_fence:
+            return False
+        if h.old_count is not None and n_old >= h.old_count and n_new >= (h.new_count or 0):
+            return True
+        j = self.i
+        while j < len(self.lines) and self.lines[j] == "":
+            j += 1
+        return j >= len(self.lines) or not self._is_body_line(j)
 
     def _ends_hunk(self, j: int) -> bool:
         line = self.lines[j]

@@ -91,3 +91,11 @@ def real_key(rel: str, root: Path) -> str:
         return (root / rel).resolve().relative_to(root.resolve()).as_posix()
     except (ValueError, OSError):
         return rel
+
+
+def hint_path(hint: str, root: Path) -> str | None:
+    """The repo-relative path a path-like hint in a reply names (git's a/ b/ dropped), or None if it names none."""
+    try:
+        return check_path(strip_git_prefix(hint, root), root, None)
+    except PathRefused:
+        return None

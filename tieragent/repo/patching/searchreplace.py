@@ -26,12 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .apply import Problems, apply_hunks, read_text, syntax_check
-from .base import FileChange, PatchError, no_veto
+from .base import FileChange, PatchError, Problems, no_veto
+from .diffs import Hunk
 from .feedback import BLOCKS_NOT_APPLIED, SEARCH_REPLACE_FORMAT, combine, no_diff_error, path_error
-from .parse import FENCE, Hunk, normalize_reply, parse_reply, path_hints
-from .paths import PathRefused, check_path, strip_git_prefix
-from .text import FileText, NotText, assemble
+from .hunkapply import apply_hunks
+from .parse import FENCE, normalize_reply, parse_reply, path_hints
+from .paths import PathRefused, check_path, hint_path, strip_git_prefix
+from .pysyntax import syntax_check
+from .text import FileText, NotText, assemble, read_text
 
 SEARCH_MARK = re.compile(r"^<{5,9} ?SEARCH\b.*$")
 DIVIDER = re.compile(r"^={5,9}\s*$")
@@ -141,10 +143,8 @@ def _resolve(blk: Block, root: Path, known: tuple[str, ...], previous: str | Non
     """The file a block changes: a hint that is an existing file (or names one of `known` by its
     base name), else for a block that creates a file its first hint, else the previous block's file."""
     for hint in blk.hints:
-        cand = strip_git_prefix(hint, root)
-        try:
-            rel = check_path(cand, root, None)
-        except PathRefused:
+        rel = hint_path(hint, root)
+        if rel is None:
             continue
         if (root / rel).is_file():
             return rel

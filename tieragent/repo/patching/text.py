@@ -8,6 +8,7 @@ UTF-8 round-trip (Latin-1 files are read as Latin-1).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 BOM = "\ufeff"
 
@@ -77,3 +78,7 @@ def assemble(base: FileText, pieces: list[tuple[str, str]], final_newline: bool)
     if eols:
         eols[-1] = (pieces[-1][1] or base.eol) if final_newline else ""
     return FileText(lines, eols, base.eol, base.encoding, base.bom)
+
+
+def read_text(root: Path, rel: str) -> FileText:
+    return FileText.decode((root / rel).read_bytes())

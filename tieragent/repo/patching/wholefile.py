@@ -13,11 +13,11 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from .apply import syntax_check
 from .base import FileChange, PatchError, no_veto
 from .feedback import path_error
 from .parse import FENCE, normalize_reply, path_hints
 from .paths import PathRefused, check_path
+from .pysyntax import syntax_check
 from .text import FileText, NotText, assemble
 
 WHOLE_FILE_MAX_LINES = 400
@@ -120,22 +120,33 @@ def plan_whole_file(
         rel = check_path(path, root, refuse)
     except PathRefused as e:
         raise path_error(e.path, e.why) from None
-    p = root / rel
-    original: FileText | None = None
-    if p.is_file():
-        try:
-            original = FileText.decode(p.read_bytes())
-        except NotText as e:
-            raise PatchError("apply", f"{rel}: {e}", f"{rel} is a {e}; it cannot be rewritten.", path=rel) from None
+    original = _read_original(root, rel)
     orig_set = {line.strip() for line in original.lines} if original else set()
+    body = _answer_block(reply, rel, original, orig_set, require_name)
+    return _whole_file_change(rel, original, _complete_content(body, rel, original, orig_set))
 
-    def refusal(reason: str, detail: str) -> PatchError:
-        return PatchError("no-diff", f"{rel}: {reason}", f"{detail}\n{_format_help(rel)}", path=rel)
 
+def _read_original(root: Path, rel: str) -> FileText | None:
+    """The file as it is, or None for a file the reply creates."""
+    p = root / rel
+    if not p.is_file():
+        return None
+    try:
+        return FileText.decode(p.read_bytes())
+    except NotText as e:
+        raise PatchError("apply", f"{rel}: {e}", f"{rel} is a {e}; it cannot be rewritten.", path=rel) from None
+
+
+def _refusal(rel: str, reason: str, detail: str) -> PatchError:
+    return PatchError("no-diff", f"{rel}: {reason}", f"{detail}\n{_format_help(rel)}", path=rel)
+
+
+def _answer_block(reply: str, rel: str, original: FileText | None, orig_set: set[str], require_name: bool) -> list[str]:
+    """The body of the one closed fenced block that holds the file's new content."""
     blocks = _blocks(normalize_reply(reply), orig_set)
     if not blocks:
-        raise refusal(
-            "the reply holds no fenced file content", "Your answer holds no fenced block with the file's content."
+        raise _refusal(
+            rel, "the reply holds no fenced file content", "Your answer holds no fenced block with the file's content."
         )
     named = [b for b in blocks if _names(b[0], rel)]
     if len(named) > 1 and original is not None:
@@ -147,22 +158,32 @@ def plan_whole_file(
     elif not named and len(blocks) == 1 and not require_name:
         _, body, closed = blocks[0]
     elif len(named) > 1:
-        raise refusal(
+        raise _refusal(
+            rel,
             "the reply holds several blocks for the file",
             f"Your answer holds {len(named)} fenced blocks for {rel}; send exactly one.",
         )
     else:
-        raise refusal(
-            "no fenced block names the file", f"Your answer holds {len(blocks)} fenced blocks and none names {rel}."
+        raise _refusal(
+            rel,
+            "no fenced block names the file",
+            f"Your answer holds {len(blocks)} fenced blocks and none names {rel}.",
         )
     if not closed:
-        raise refusal(
+        raise _refusal(
+            rel,
             "the fence is never closed (reply cut off?)",
             "The fenced block is not closed, so the content may be cut off.",
         )
+    return body
+
+
+def _complete_content(body: list[str], rel: str, original: FileText | None, orig_set: set[str]) -> list[str]:
+    """The block's lines as the file's content: refused if it is a diff, empty, or leaves lines out."""
     first = next((line for line in body if line.strip()), "")
     if DIFF_START.match(first):
-        raise refusal(
+        raise _refusal(
+            rel,
             "the reply holds a diff, not the whole file",
             "Your answer holds a diff; this time send the complete file instead.",
         )
@@ -173,19 +194,25 @@ def plan_whole_file(
         if line.strip() in orig_set:
             continue
         if any(rx.search(line) for rx in TRUNCATION_MARKERS):
-            raise refusal(
+            raise _refusal(
+                rel,
                 f"line {k + 1} stands for left-out lines ({line.strip()[:60]})",
                 f"Line {k + 1} of your content stands for lines you left out:\n    {line.strip()}\n"
                 "Write out every line of the file, including the ones you do not change.",
             )
     if not any(line.strip() for line in body):
-        raise refusal("the fenced block is empty", "The fenced block holds no content.")
+        raise _refusal(rel, "the fenced block is empty", "The fenced block holds no content.")
+    return body
+
+
+def _whole_file_change(rel: str, original: FileText | None, body: list[str]) -> FileChange:
+    """The new content with the file's line endings and encoding, refused if it changes nothing or breaks Python."""
     base = original or FileText([], [], "\n")
     final_newline = original.final_newline if original is not None and original.lines else True
     after = assemble(base, [(line, "") for line in body], final_newline)
     if original is not None and after.text() == original.text():
-        raise refusal(
-            "the content is unchanged", "The content you sent is the file as it already is; it changes nothing."
+        raise _refusal(
+            rel, "the content is unchanged", "The content you sent is the file as it already is; it changes nothing."
         )
     err = syntax_check(rel, original.text() if original is not None else None, after.text())
     if err is not None:
