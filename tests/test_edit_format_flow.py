@@ -109,6 +109,26 @@ def test_a_local_model_starts_with_whole_files_and_explain_routing_says_why(cli,
     assert (first["edit_format"], first["edit_format_reason"]) == ("whole", why)
 
 
+def test_whole_files_leave_the_tests_to_read_not_to_write(cli, calc_repo, fake_server):
+    # asked to write out every file it is shown, a small model rewrites the tests too, and the guard refuses
+    # that edit: the tests are shown for reference, and a rewrite of them in the reply is not applied
+    write_config(calc_repo, fake_server, extra={"tiers": {"mid": mid_tier(fake_server, "openai/acme-coder")}})
+    fake_server.enqueue(
+        "classify", "small", CLASSIFY_OPS.replace('"calc/ops.py"', '"calc/ops.py", "tests/test_ops.py"')
+    )
+    weaker_test = "```tests/test_ops.py\nfrom calc.ops import add\n\n\ndef test_add():\n    assert True\n```"
+    fake_server.enqueue("patch", "mid", WHOLE_FILE + "\n\n" + weaker_test)
+    proc = cli(["fix", "add() returns the wrong result", "--json"], calc_repo)
+    assert proc.returncode == 0, proc.stderr
+    prompt = patch_requests(fake_server)[0].text()
+    assert "(of: calc/ops.py)" in prompt
+    assert "For reference only" in prompt and "def test_sub():" in prompt  # the tests are still there to read
+    assert [(r["tier"], r["outcome"]) for r in json.loads(proc.stdout)["steps"] if r["step"] == "patch"] == [
+        ("mid", "ok")
+    ]
+    assert "assert add(2, 3) == 5" in (calc_repo / "tests/test_ops.py").read_text()
+
+
 def test_the_config_overrides_the_table(cli, calc_repo, fake_server):
     """mid: a known diff model set to search_replace; frontier: an unknown model a pattern says writes diffs."""
     mid = mid_tier(fake_server, "openai/gpt-4.1", edit_format="search_replace")

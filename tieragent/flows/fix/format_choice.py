@@ -12,6 +12,7 @@ from typing import Any
 
 from ...core.tokens import estimate_tokens
 from ...core.vocab import Tier
+from ...judge.tamper import protected_edit
 from ...model.ledger import read_history
 from ...repo.patching import whole_file_eligible
 from ...routing.edit_format import FormatChoice, choose_format, merge_learned, prior_format
@@ -25,8 +26,16 @@ WHOLE_FILE_ROOM = 0.8  # whole files must fit in this share of the output limit 
 
 def whole_targets(s: Session, task: PatchTask) -> tuple[str, ...]:
     """The files the request is about that can be written out whole (existing text files of at most
-    400 lines that may be patched)."""
-    return tuple(p for p in task.context.files.texts if whole_file_eligible(p, s.ws.root) and not s.refuse(p))
+    400 lines that may be patched). Tests and what else judges the patch are left out unless test edits
+    are allowed: the model sees them for reference, since a rewrite of them would be refused anyway."""
+    commands = (s.deps.test_command, s.deps.lint_command)
+    return tuple(
+        p
+        for p in task.context.files.texts
+        if whole_file_eligible(p, s.ws.root)
+        and not s.refuse(p)
+        and (s.opts.allow_test_edits or protected_edit(p, None, None, commands) is None)
+    )
 
 
 def _fits(s: Session, tier: Tier, targets: tuple[str, ...]) -> bool:

@@ -31,7 +31,9 @@ class UnifiedDiff:
     prompt: str = "patch"
     plural: str = "diffs"  # how a reason counts this format's replies
 
-    def prompt_files(self, root: Path, paths: tuple[str, ...], rendered: str) -> dict[str, str]:
+    def prompt_files(
+        self, root: Path, paths: tuple[str, ...], rendered: str, read_only: tuple[str, ...] = ()
+    ) -> dict[str, str]:
         return {"files": rendered}
 
     def plan(self, reply: str, root: Path, paths: tuple[str, ...], refuse: Refuse = no_veto) -> list[FileChange]:
@@ -53,7 +55,9 @@ class SearchReplace:
     prompt: str = "patch-search-replace"
     plural: str = "search/replace edits"
 
-    def prompt_files(self, root: Path, paths: tuple[str, ...], rendered: str) -> dict[str, str]:
+    def prompt_files(
+        self, root: Path, paths: tuple[str, ...], rendered: str, read_only: tuple[str, ...] = ()
+    ) -> dict[str, str]:
         return {"files": rendered}
 
     def plan(self, reply: str, root: Path, paths: tuple[str, ...], refuse: Refuse = no_veto) -> list[FileChange]:
@@ -74,9 +78,16 @@ class WholeFile:
     prompt: str = "patch-whole"
     plural: str = "whole files"
 
-    def prompt_files(self, root: Path, paths: tuple[str, ...], rendered: str) -> dict[str, str]:
+    def prompt_files(
+        self, root: Path, paths: tuple[str, ...], rendered: str, read_only: tuple[str, ...] = ()
+    ) -> dict[str, str]:
+        """The files to write out, and `read_only` ones (the tests, say) shown for reference only: a model
+        asked to write out every file it sees rewrites the tests too, and that edit is refused."""
         shown = "\n\n".join(fence_file(p, (root / p).read_text(errors="replace")) for p in paths)
-        return {"files": shown, "paths": ", ".join(paths)}
+        reference = "\n\n".join(fence_file(p, (root / p).read_text(errors="replace")) for p in read_only)
+        if reference:
+            reference = f"\nFor reference only (not yours to change; do not write these out):\n{reference}\n"
+        return {"files": shown, "paths": ", ".join(paths), "reference": reference}
 
     def plan(self, reply: str, root: Path, paths: tuple[str, ...], refuse: Refuse = no_veto) -> list[FileChange]:
         return plan_whole_files(reply, paths, root, refuse=refuse)
