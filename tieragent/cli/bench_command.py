@@ -175,9 +175,9 @@ def end_bench(
     if plot is not None:
         result.plot, note = write_plot(plot, report)
         result.notes.append(note)
-    files = output_files(result, output)
-    if csv_out is not None:
-        files.append(OutputFile(csv_out, lambda: csv_text(report.csv_rows()), "--csv"))
+    # the CSV first: a warning about it is then in the --output document too
+    files = [OutputFile(csv_out, lambda: csv_text(report.csv_rows()), "--csv")] if csv_out is not None else []
+    files += output_files(result, output)
 
     def show() -> None:
         if not mode.machine:
