@@ -192,7 +192,7 @@ def test_merge_with_pairs_no_shard_ran_is_incomplete_exit_3(bench, tmp_path):
 
 def test_bench_options_before_merge_are_refused(bench, shards):
     code, _, err = bench(["--suite", "builtin", "merge", str(shards["1/3"])])
-    assert code == 2 and "bench merge: --suite belong to a bench run" in err
+    assert code == 2 and "bench merge: --suite is an option of a bench run; merge's own go after `merge`" in err
 
 
 def test_resume_continues_only_the_files_own_shard(bench, tmp_path):

@@ -90,9 +90,9 @@ def bench(
         if (max_cost is not None and max_cost < 0) or (run_max_cost is not None and run_max_cost < 0):
             raise UsageError("--max-cost and --run-max-cost must not be negative")
         plan = prepare(directory, request_from(ctx.params), lambda line: err.print(line, markup=False))
+        result = run_plan(plan, jobs, max_cost, err)  # a resumed file's unreadable line is a usage error too
     except TieragentError as e:
         fail(e, mode.machine)
-    result = run_plan(plan, jobs, max_cost, err)
     end_bench(result, mode, output, csv_out, plot or plan.ctx.workdir / "cost_vs_success.png")
 
 
@@ -100,7 +100,9 @@ def _no_options_before(ctx: typer.Context) -> None:
     """`bench --suite x merge ...`: the bench's options would be silently ignored; say so instead."""
     given = [p.opts[0] for p in ctx.command.params if p.name in ctx.params and ctx.params[p.name] != p.default]
     if given:
-        fail(UsageError(f"bench {ctx.invoked_subcommand}: {', '.join(given)} belong to a bench run, not here"), False)
+        what = "is an option" if len(given) == 1 else "are options"
+        sub = ctx.invoked_subcommand
+        fail(UsageError(f"bench {sub}: {', '.join(given)} {what} of a bench run; {sub}'s own go after `{sub}`"), False)
 
 
 def run_plan(plan: BenchPlan, jobs: int, max_cost: float | None, err: Any) -> BenchResult:
