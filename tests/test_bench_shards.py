@@ -31,6 +31,8 @@ def test_shards_cover_every_pair_exactly_once(count):
     assert sorted(pair for shard in shards for pair in shard) == sorted(every)  # each pair once, none left out
     sizes = [len(s) for s in shards]
     assert max(sizes) - min(sizes) <= 1
+    if count == len(POLICIES):  # the deal mixes policies: no shard gets one policy's runs only
+        assert all(len({p for _, p in shard}) > 1 for shard in shards)
     # the same slices whatever order the tasks and policies were listed in (another machine, another shell)
     shuffled_tasks, shuffled_policies = random.Random(count).sample(TASKS, 5), list(reversed(POLICIES))
     assert [Shard(k, count).pairs(shuffled_tasks, shuffled_policies) for k in range(1, count + 1)] == shards
@@ -69,10 +71,10 @@ def test_merge_of_the_shards_equals_the_unsharded_report(bench, tmp_path):
         shard_files.append(doc["results_file"])
         assert doc["shard"] == f"{k}/2" and sum(p["runs"] for p in doc["policies"]) == 1
     # each shard ran its own pair and shows the other as another shard's
-    assert [d["matrix"]["round-price"] for d in shard_docs] == [
-        {"cascade": "solved", "mid-only": "other_shard"},
-        {"cascade": "other_shard", "mid-only": "failed"},
-    ]
+    cells = [d["matrix"]["round-price"] for d in shard_docs]
+    assert sorted(c["cascade"] for c in cells) == ["other_shard", "solved"]
+    assert sorted(c["mid-only"] for c in cells) == ["failed", "other_shard"]
+    assert [c["cascade"] == "other_shard" for c in cells] == [c["mid-only"] != "other_shard" for c in cells]
     code, out, err = bench(["merge", *reversed(shard_files), "--json"])
     assert code == 0, err
     merged = json.loads(out)
@@ -161,11 +163,12 @@ def test_merge_refuses_shards_of_different_suites_or_policies(bench, shards, tmp
 
 
 def test_merge_refuses_a_pair_with_results_in_two_files(bench, shards, tmp_path):
+    task, policy = Shard(1, 3).pairs(["a", "b"], ["cascade", "mid-only"])[0]  # shard 1's, run by shard 2 too
     again = results_file(
-        tmp_path / "again.jsonl", "2/3", [*Shard(2, 3).pairs(["a", "b"], ["cascade", "mid-only"]), ("a", "cascade")]
+        tmp_path / "again.jsonl", "2/3", [*Shard(2, 3).pairs(["a", "b"], ["cascade", "mid-only"]), (task, policy)]
     )
     code, _, err = bench(["merge", str(shards["1/3"]), str(again), str(shards["3/3"])])
-    assert code == 2 and f"a × cascade has results in both {shards['1/3']} and {again}" in err
+    assert code == 2 and f"{task} × {policy} has results in both {shards['1/3']} and {again}" in err
 
 
 def test_merge_refuses_files_that_are_not_shard_results(bench, shards, tmp_path):
@@ -183,10 +186,12 @@ def test_merge_with_pairs_no_shard_ran_is_incomplete_exit_3(bench, tmp_path):
         tmp_path / "1.jsonl", "1/2", Shard(1, 2).pairs(["a", "b"], ["cascade"]), policies=[{"name": "cascade"}]
     )
     two = results_file(tmp_path / "2.jsonl", "2/2", [], policies=[{"name": "cascade"}])
+    [(missing, _)] = Shard(2, 2).pairs(["a", "b"], ["cascade"])
     code, out, err = bench(["merge", str(one), str(two), "--json"])
     doc = json.loads(out)
     assert code == 3 and doc["status"] == "incomplete", err
-    assert doc["not_run"] == [{"task": "b", "policy": "cascade"}] and doc["matrix"]["b"] == {"cascade": "not_run"}
+    assert doc["not_run"] == [{"task": missing, "policy": "cascade"}]
+    assert doc["matrix"][missing] == {"cascade": "not_run"}
     assert err.strip().splitlines()[-1] == "tieragent bench: incomplete (exit 3; cost $0.2500)"
 
 

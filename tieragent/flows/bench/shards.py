@@ -1,9 +1,10 @@
 """A bench split across machines (`--shard K/N`) and reported as one (`bench merge FILES...`).
 
-The shard of a pair is its place in the sorted list of every (task id, policy name) pair, dealt
-round-robin: pair i goes to shard i mod N + 1. Sorting makes it the same on every machine that
-resolves the same tasks and policies, whatever order they were listed in, and dealing keeps the
-shards within one pair of each other in size.
+The shard of a pair is its place in the list of every (task id, policy name) pair ordered by a hash of
+the two, dealt round-robin: pair i goes to shard i mod N + 1. The order depends on the names alone, so
+it is the same on every machine that resolves the same tasks and policies, whatever order they were
+listed in; the hash mixes tasks and policies (a shard does not get one policy's runs only, which
+would differ in cost from the others'), and dealing keeps the shards within one pair in size.
 
 A results file begins with a plan line (`"kind": "plan"`): the suite, the task ids, the policies'
 definitions and the shard. Merging compares the plan lines, so shards of different benches, a shard
@@ -12,6 +13,7 @@ given twice and a missing shard are refused by name rather than reported as one 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -50,9 +52,13 @@ class Shard:
         return f"{self.index}/{self.count}"
 
     def pairs(self, task_ids: Iterable[str], policy_names: Iterable[str]) -> list[Pair]:
-        """This shard's pairs, in sorted order."""
-        every = sorted({(t, p) for t in task_ids for p in policy_names})
+        """This shard's pairs, in the dealing order."""
+        every = sorted({(t, p) for t in task_ids for p in policy_names}, key=_deal_key)
         return [pair for n, pair in enumerate(every) if n % self.count == self.index - 1]
+
+
+def _deal_key(pair: Pair) -> tuple[str, Pair]:
+    return hashlib.sha256("\0".join(pair).encode()).hexdigest(), pair
 
 
 def plan_line(
