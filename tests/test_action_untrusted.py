@@ -545,3 +545,102 @@ def test_the_install_and_the_run_never_import_python_from_the_checkout(work):
     assert r.record["pythonpath"] == "."
     assert not any(Path(p or ".").resolve() == repo.resolve() for p in r.record["sys_path"]), r.record["sys_path"]
     assert r.outputs["status"] == "passed"
+
+
+# --- bench-matrix.yml: N shards with the keys, one merge with nothing -------------------------
+
+BENCH_YML = ACTION.parent / "examples" / "github" / "bench-matrix.yml"
+FAKE_TIERAGENT = """\
+#!/bin/sh
+# Records its arguments, one a line, and prints a report line; exits with $FAKE_EXIT.
+printf '%s\\n' "$@" > "$FAKE_ARGS"
+echo "the report"
+exit "${FAKE_EXIT:-0}"
+"""
+
+
+def bench_step(name_start: str) -> dict:
+    steps = [s for job in load(BENCH_YML)["jobs"].values() for s in job["steps"]]
+    [step] = [s for s in steps if s.get("name", "").startswith(name_start)]
+    return step
+
+
+def test_bench_matrix_workflow_keeps_the_keys_in_read_only_shards():
+    """Started by hand only (never by a pull request); the shards can write nothing and keep no token on
+    disk; the merge job gets no permission, no checkout and no key; every shard 1..N runs, none cancels
+    the others, and the merge runs after a failed shard too."""
+    wf = load(BENCH_YML)
+    assert set(triggers(wf)) == {"workflow_dispatch"}
+    assert wf["permissions"] == {"contents": "read"}
+    shard, merge = wf["jobs"]["shard"], wf["jobs"]["merge"]
+    assert shard["permissions"] == {"contents": "read"} and merge["permissions"] == {}
+    [checkout] = [s for s in shard["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["persist-credentials"] is False
+    assert not any(s.get("uses", "").startswith("actions/checkout@") for s in merge["steps"])
+    assert "secrets." not in json.dumps(merge) and "github.token" not in json.dumps(wf)
+    assert shard["strategy"]["fail-fast"] is False
+    assert shard["strategy"]["matrix"]["shard"] == list(range(1, int(shard["env"]["SHARDS"]) + 1))
+    assert merge["needs"] == "shard" and merge["if"] == "${{ !cancelled() }}"
+    assert all("${{" not in script for script in run_texts(wf))  # inputs reach scripts as variables only
+    installs = [s for s in [*shard["steps"], *merge["steps"]] if s.get("name") == "Install tieragent"]
+    assert len(installs) == 2 and all(s["working-directory"] == "${{ runner.temp }}" for s in installs)
+    [upload] = [s for s in shard["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    [download] = [s for s in merge["steps"] if s.get("uses", "").startswith("actions/download-artifact@")]
+    assert (
+        upload["with"]["name"] == "bench-shard-${{ matrix.shard }}" and download["with"]["pattern"] == "bench-shard-*"
+    )
+    assert upload["if"] == "${{ !cancelled() }}"  # a budget-stopped shard still hands over its results
+
+
+@needs_bash
+def test_bench_matrix_shard_step_passes_inputs_as_arguments(tmp_path):
+    """The shard step's script as GitHub runs it: the matrix's K and N become `--shard K/N`, and an input
+    holding shell syntax arrives as one argument, never run."""
+    step = bench_step("Run shard")
+    bin_dir, marker = tmp_path / "bin", tmp_path / "pwned"
+    bin_dir.mkdir()
+    (bin_dir / "tieragent").write_text(FAKE_TIERAGENT)
+    (bin_dir / "tieragent").chmod(0o755)
+    suite = f"tasks; touch {marker} $(touch {marker})"
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_ARGS": str(tmp_path / "args"),
+        "RUNNER_TEMP": str(tmp_path / "rt"),
+        "SHARD": "3",
+        "SHARDS": "4",
+        "SUITE": suite,
+        "POLICIES": "cascade,mid-only",
+        "MAX_COST": "5.00",
+    }
+    proc = subprocess.run([BASH or "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], env=env)
+    assert proc.returncode == 0 and not marker.exists()
+    args = (tmp_path / "args").read_text().splitlines()
+    assert args[:5] == ["bench", "--suite", suite, "--shard", "3/4"]
+    assert args[args.index("--policies") + 1] == "cascade,mid-only" and args[-1] == "--no-ci"
+    assert args[args.index("--results") + 1] == f"{tmp_path / 'rt'}/bench/results.jsonl"
+
+
+@needs_bash
+@pytest.mark.parametrize("code", [0, 2, 3])
+def test_bench_matrix_merge_step_reports_in_the_summary_and_keeps_the_exit_code(tmp_path, code):
+    step = bench_step("Merge the shards")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "tieragent").write_text(FAKE_TIERAGENT)
+    (bin_dir / "tieragent").chmod(0o755)
+    for k in (1, 2):
+        (tmp_path / "shards" / f"bench-shard-{k}").mkdir(parents=True)
+        (tmp_path / "shards" / f"bench-shard-{k}" / "results.jsonl").write_text("{}\n")
+    summary = tmp_path / "summary.md"
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_ARGS": str(tmp_path / "args"),
+        "FAKE_EXIT": str(code),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    script = [BASH or "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]]
+    proc = subprocess.run(script, env=env, cwd=tmp_path)
+    assert proc.returncode == code
+    assert summary.read_text() == "```text\nthe report\n```\n"
+    args = (tmp_path / "args").read_text().splitlines()
+    assert args[:4] == ["bench", "merge", "shards/bench-shard-1/results.jsonl", "shards/bench-shard-2/results.jsonl"]

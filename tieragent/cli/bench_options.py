@@ -78,3 +78,14 @@ TRUST_CONFIG = typer.Option(
     "variables or hands variables to the tests (remembered until the file changes).",
 )
 DIRECTORY = typer.Option(Path("."), "-C", help="Run as if started in this directory.")
+SHARD = typer.Option(
+    None,
+    "--shard",
+    metavar="K/N",
+    help="Run only the K-th of N slices of the (task, policy) pairs, the same on every machine; "
+    "report the shards as one with `tieragent bench merge`.",
+)
+MERGE_FILES = typer.Argument(..., metavar="FILE", help="The results file of every shard.", show_default=False)
+MERGE_PLOT = typer.Option(
+    None, "--plot", metavar="FILE", help="Also write the cost-versus-success PNG (needs matplotlib)."
+)

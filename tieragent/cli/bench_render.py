@@ -8,6 +8,7 @@ says so and goes on.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..flows.bench import BenchProgress, Report
+from ..flows.bench import OTHER_SHARD, BenchProgress, Report
 from .render import money
 
 CELL_STYLE = {
@@ -28,6 +29,7 @@ CELL_STYLE = {
     "false_accept": ("!", "bold yellow"),
     "not_run": ("–", "dim"),
     "broken": ("broken", "dim"),
+    "other_shard": ("·", "dim"),
 }
 PLOT_EXTRA_NOTE = "no plot: matplotlib is not installed (pip install 'tieragent[plot]')"
 
@@ -118,7 +120,8 @@ def policy_table(report: Report) -> Table:
 def matrix_table(report: Report) -> Table:
     names = [s.policy for s in report.policies]
     table = Table(
-        title="Tasks (✓ solved, ✗ failed, ! false accept, – not run)",
+        title="Tasks (✓ solved, ✗ failed, ! false accept, – not run"
+        + (", · another shard's)" if any(OTHER_SHARD in row.values() for row in report.matrix.values()) else ")"),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -144,7 +147,8 @@ def print_report(report: Report, doc: dict[str, Any], out: Console) -> None:
         out.print(f"error: {e['task']} × {e['policy']}: {e['error']}", markup=False)
     if report.not_run:
         pairs = ", ".join(f"{t} × {p}" for t, p in report.not_run[:12]) + (" ..." if len(report.not_run) > 12 else "")
-        out.print(f"not run (the bench's --max-cost): {len(report.not_run)}: {pairs}", markup=False)
+        why = "no shard has their result" if doc.get("merged") else "the bench's --max-cost"
+        out.print(f"not run ({why}): {len(report.not_run)}: {pairs}", markup=False)
     history = doc.get("history")
     if history:
         out.print(
@@ -155,15 +159,23 @@ def print_report(report: Report, doc: dict[str, Any], out: Console) -> None:
             out.print(f"  skipped {s['commit'][:10]} {s['subject']}: {s['reason']}", markup=False)
     for note in doc.get("notes", []):
         out.print(note, markup=False)
-    out.print(f"results: {doc['results_file']} (continue an interrupted bench with --resume FILE)", markup=False)
+    out.print(f"spent: ${doc['spent_usd']:.4f}", markup=False)
+    if doc.get("merged"):
+        out.print(f"merged: {', '.join(doc['merged'])}", markup=False)
+    else:
+        shard = f"shard {doc['shard']} " if doc.get("shard") else ""
+        out.print(
+            f"results: {shard}{doc['results_file']} (continue an interrupted bench with --resume FILE)", markup=False
+        )
 
 
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["policy"])
-        writer.writeheader()
-        writer.writerows(rows)
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """The per-policy report as CSV (`--csv FILE`)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["policy"], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def write_plot(path: Path, report: Report) -> tuple[Path | None, str]:
@@ -193,7 +205,11 @@ def write_plot(path: Path, report: Report) -> tuple[Path | None, str]:
     ax.grid(True, alpha=0.3)
     ax.set_title("tieragent bench: cost versus success")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=120)
-    plt.close(fig)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="png", dpi=120)
+    except OSError as err:  # the report stands without its picture
+        return None, f"no plot: cannot write {path} ({err.strerror})"
+    finally:
+        plt.close(fig)
     return path, f"plot: {path}"

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     with time_limit(args.timeout):
         result = run_fix(request, deps, FixOptions())
     print_json(result.to_json())
-    status_line("fix", result.status, result.exit_code, result.error, result.ledger)
+    status_line("fix", result.status, result.exit_code, result.error, result.cost_text())
     return int(result.exit_code)
 
 

@@ -47,7 +47,7 @@ def end_run(
         print_json(document)
     show()
     if mode.machine or mode.ci:  # the summary line comes last, for the person reading the log
-        status_line(command, result.status, result.exit_code, document["error"], result.ledger)
+        status_line(command, result.status, result.exit_code, document["error"], result.cost_text())
     if result.exit_code == ExitCode.INTERRUPTED:
         sys.exit(ExitCode.INTERRUPTED)  # reported above; bypass main()'s generic interrupt message
     raise typer.Exit(int(result.exit_code))

@@ -90,13 +90,8 @@ def write_file(path: Path, text: str, what: str) -> None:
         raise UsageError(f"{what} {path}: cannot write it ({err.strerror})") from None
 
 
-def status_line(command: str, status: str, exit_code: int, error: str | None, ledger: Any) -> None:
+def status_line(command: str, status: str, exit_code: int, error: str | None, cost: str) -> None:
     """With JSON on stdout, one line on stderr for the person reading the log: the outcome and the cost."""
-    cost = (
-        f"${ledger.spent_usd:.4f}" + (" + ?" if ledger.unpriced_models() else "")
-        if ledger is not None and ledger.rows
-        else "$0"
-    )
     line = f"tieragent {command}: {status} (exit {int(exit_code)}; cost {cost})"
     if error:
         line += f": {' '.join(error.split())}"

@@ -43,6 +43,9 @@ class Status(StrEnum):
     ERROR = "error"  # exit 2, 4 or 70; 130 when interrupted
     DISCARDED = "discarded"  # fix in a chat session: a patch validated, and the user chose not to keep it
     ENDED = "ended"  # chat: the session ended (/exit or Ctrl-D)
+    COMPLETE = "complete"  # bench: every pair has a result
+    BUDGET_STOPPED = "budget_stopped"  # bench: its --max-cost left runs out (exit 3)
+    INTERRUPTED = "interrupted"  # bench: Ctrl-C; the results so far are kept (exit 130)
 
 
 class Decision(StrEnum):
@@ -132,6 +135,13 @@ class RunResult(MaskedDocument):
             return False
         self.end(stop.status(), stop.exit_code(exc), Stop.message(exc))
         return True
+
+    def cost_text(self) -> str:
+        """What the run cost, for the summary line: the ledger's total, "+ ?" when a model has no price."""
+        ledger = self.ledger
+        if ledger is None or not ledger.rows:
+            return "$0"
+        return f"${ledger.spent_usd:.4f}" + (" + ?" if ledger.unpriced_models() else "")
 
     @property
     def interrupted(self) -> bool:

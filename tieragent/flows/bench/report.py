@@ -19,13 +19,15 @@ A broken task (its setup fails, or its check passes before any fix) is listed an
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .runs import ERROR, FAILED, FALSE_ACCEPT, SOLVED
 
 Z95 = 1.959963984540054
-CELL = {SOLVED: "✓", FAILED: "✗", ERROR: "✗", FALSE_ACCEPT: "!", "not_run": "–", "broken": "broken"}
+OTHER_SHARD = "other_shard"  # a pair another shard runs (`--shard K/N`)
+CELL = {SOLVED: "✓", FAILED: "✗", ERROR: "✗", FALSE_ACCEPT: "!", "not_run": "–", "broken": "broken", OTHER_SHARD: "·"}
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -104,9 +106,10 @@ def build_report(
     policy_names: list[str],
     records: list[dict[str, Any]],
     not_run: list[tuple[str, str]] | None = None,
+    only: Collection[tuple[str, str]] | None = None,
 ) -> Report:
     """The report over `records` (results-file lines) for these tasks and policies; the latest line
-    wins when a pair was run twice."""
+    wins when a pair was run twice. With `only` (a shard's pairs), the other pairs are another shard's."""
     not_run = list(not_run or [])
     broken = {
         r["task"]: r.get("reason", "") for r in records if r.get("kind") == "broken" and r.get("task") in task_ids
@@ -122,10 +125,7 @@ def build_report(
             latest[(r["task"], r["policy"])] = r
     matrix: dict[str, dict[str, str]] = {}
     for t in task_ids:
-        matrix[t] = {
-            p: "broken" if t in broken else latest[(t, p)].get("outcome", ERROR) if (t, p) in latest else "not_run"
-            for p in policy_names
-        }
+        matrix[t] = {p: _cell(t, p, broken, latest, only) for p in policy_names}
     stats = []
     for p in policy_names:
         runs = [r for (t, q), r in latest.items() if q == p]
@@ -136,6 +136,20 @@ def build_report(
         if r.get("outcome") == ERROR
     ]
     return Report(task_ids, stats, matrix, broken, errors, not_run)
+
+
+def _cell(
+    task: str,
+    policy: str,
+    broken: dict[str, str],
+    latest: dict[tuple[str, str], dict[str, Any]],
+    only: Collection[tuple[str, str]] | None,
+) -> str:
+    if task in broken:
+        return "broken"
+    if (task, policy) in latest:
+        return str(latest[(task, policy)].get("outcome", ERROR))
+    return OTHER_SHARD if only is not None and (task, policy) not in only else "not_run"
 
 
 def _stats(policy: str, runs: list[dict[str, Any]], not_run: int) -> PolicyStats:

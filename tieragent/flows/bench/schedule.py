@@ -17,7 +17,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,9 +100,11 @@ def run_bench(
     jobs: int = 1,
     max_cost: float | None = None,
     on_progress: OnProgress | None = None,
+    only: Collection[tuple[str, str]] | None = None,
 ) -> BenchRun:
-    """Every pair not already in `results_path`, `jobs` at a time, within `max_cost`. Returns every
-    record for these tasks and policies; an interrupt (Ctrl-C) stops the runs under way and returns."""
+    """Every pair not already in `results_path` (and in `only`, a shard's pairs, when given), `jobs` at a
+    time, within `max_cost`. Returns every record for these tasks and policies; an interrupt (Ctrl-C)
+    stops the runs under way and returns."""
     emit = on_progress or (lambda p: None)
     names = {p.name for p in policies}
     ids = {t.id for t in tasks}
@@ -114,6 +116,8 @@ def run_bench(
     results = _Results(results_path)
     broken = {r["task"] for r in previous if r["kind"] == "broken"}
     done_pairs = {(r["task"], r["policy"]) for r in previous if r["kind"] == "run"}
+    if only is not None:  # another shard's pairs count as done here
+        done_pairs |= {(t.id, p.name) for t in tasks for p in policies} - set(only)
     run = BenchRun(
         list(previous), resumed=len(previous), spent_usd=sum(float(r.get("cost_usd") or 0.0) for r in previous)
     )
