@@ -22,6 +22,7 @@ import typer
 from ..core.errors import ExitCode, TieragentError, UsageError
 from ..core.vocab import TIERS
 from .bench_options import (
+    APPLY,
     AS_JSON,
     CSV_OUT,
     DIRECTORY,
@@ -41,6 +42,7 @@ from .bench_options import (
     TASKS,
     TRUST_CONFIG,
     WORKDIR,
+    YES,
 )
 from .common import fail
 from .streams import console, print_json
@@ -320,10 +322,13 @@ def bench(
     csv_out: Path | None = CSV_OUT,
     plot: Path | None = PLOT,
     trust_config: bool = TRUST_CONFIG,
+    apply: bool = APPLY,
+    yes: bool = YES,
     directory: Path = DIRECTORY,
 ) -> None:
     """Run tasks under several routing policies and compare solved rate, cost, escalation and false accepts."""
     from ..flows.bench import build_report, run_bench
+    from .bench_apply import apply_measured, check_apply
     from .bench_render import bench_progress, write_plot
 
     err = console(stderr=True)
@@ -345,6 +350,7 @@ def bench(
             keep_checkouts,
             trust_config,
         )
+        applying = check_apply(apply, yes, directory)
         plan = prepare(directory, request, lambda line: err.print(line, markup=False, highlight=False))
     except TieragentError as e:
         fail(e, as_json)
@@ -360,7 +366,8 @@ def bench(
     plot_path, plot_note = write_plot(plot or plan.ctx.workdir / "cost_vs_success.png", report)
     doc = bench_document(plan, run, report, plot_path, [*_run_notes(plan, run, report), plot_note])
     _show(report, doc, run.spent_usd, csv_out, as_json, err)
-    raise typer.Exit(doc["exit_code"])
+    applied = apply_measured(applying, doc["status"], run.records, plan.ctx, err)  # 0, or 2: nothing written
+    raise typer.Exit(doc["exit_code"] or applied)
 
 
 def _show(report: Report, doc: dict[str, Any], spent_usd: float, csv_out: Path | None, as_json: bool, err: Any) -> None:

@@ -78,3 +78,10 @@ TRUST_CONFIG = typer.Option(
     "variables or hands variables to the tests (remembered until the file changes).",
 )
 DIRECTORY = typer.Option(Path("."), "-C", help="Run as if started in this directory.")
+APPLY = typer.Option(
+    False,
+    "--apply",
+    help="After a complete bench, write the start tier it measured for each task class into this repository's "
+    ".tieragent.yaml (routing.start), after showing the change and asking.",
+)
+YES = typer.Option(False, "--yes", help="With --apply: write without asking (needed in CI mode or without a terminal).")
