@@ -19,14 +19,10 @@ from rich.console import Console
 
 from ..core.config import REPO_CONFIG_NAME, Config
 from ..core.errors import TieragentError, UsageError
-from ..flows.bench.yields import tallies_from_bench
-from ..flows.yield_history import fitted_starts
-from ..repo.workspace import GitWorkspace
 from .common import ask_on_terminal
 from .errors import report_error
 from .routing_edit import new_start, set_routing_start
 from .streams import output_mode
-from .yield_view import config_prices, estimate_line
 
 QUESTION = f"Write this to {REPO_CONFIG_NAME}?"
 
@@ -41,6 +37,8 @@ class Applying:
 
 def check_apply(apply: bool, yes: bool, directory: Path) -> Applying | None:
     """Before the bench: None without `--apply`; a UsageError when nobody could confirm and `--yes` is missing."""
+    from ..repo.workspace import GitWorkspace
+
     if not apply:
         return None
     ws = GitWorkspace.open(directory)  # not a repository: exit 2, with git's reason
@@ -55,6 +53,10 @@ def check_apply(apply: bool, yes: bool, directory: Path) -> Applying | None:
 
 def measured_starts(user_layer: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
     """The start of each class the bench ran, from its runs, as `ledger --fit` shows a choice."""
+    from ..flows.bench.yields import tallies_from_bench
+    from ..flows.yield_history import fitted_starts
+    from .yield_view import config_prices
+
     cfg = Config.model_validate(user_layer)
     rates = tallies_from_bench(records)
     measured = {c for _, c in rates}
@@ -76,6 +78,8 @@ def apply_measured(
     if not starts:
         err.print(f"--apply: {REPO_CONFIG_NAME} not changed: no run of a classified task to measure", markup=False)
         return 0
+    from .yield_view import estimate_line
+
     for task_class, choice in starts.items():
         err.print(f"{task_class}: starts at {choice['start']} ({choice['why']})", markup=False)
         for e in choice["estimates"]:

@@ -179,9 +179,9 @@ class RoutingConfig(_Strict):
 
     start: dict[TaskClass, StartTier] = Field(
         default_factory=_default_start,
-        description="Starting tier for the patch step, per task class; classes not given keep their default. "
-        "auto (for the whole table, or for one class): the tier with the least expected cost per solved task, "
-        "from this repository's ledger history with the default table as the prior (see docs/routing.md).",
+        description="Starting tier for the patch step, per task class (small, mid, frontier or auto), or auto for "
+        "every class; classes not given keep their default. auto: the tier with the least expected cost per solved "
+        "task, measured on this repository's ledger history with the default table as the prior (docs/routing.md).",
     )
     high_risk: Tier = Field(default="frontier", description="Starting tier when the task is high-risk.")
     attempts: dict[Tier, NonNegativeInt] = Field(
