@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 from conftest import CLASSIFY_OPS, GOOD_PATCH, write_config
 from flowkit import config, fix, scripted
+from rich.console import Console
 
+from tieragent.cli.render import print_routing
 from tieragent.flows.yield_history import tallies_from_history
 
 MODELS = {t: f"openai/fake-{t}" for t in ("small", "mid", "frontier")}
@@ -65,6 +68,9 @@ def test_auto_starts_at_the_cheap_tier_while_it_solves(calc_repo):
     assert provider.calls() == [("classify", "small"), ("patch", "small")]
     assert result.routing["start"] == "small" and "small solves 10/10" in result.routing["why"]
     assert result.routing["auto_start"]["table"] == "mid"
+    shown = Console(file=io.StringIO(), width=200)
+    print_routing(result.routing, shown)  # --explain-routing
+    assert "auto estimate at small (openai/fake-small): P 0.80 from 10/10 runs" in shown.file.getvalue()
 
 
 def test_auto_starts_at_the_frontier_once_the_cheap_tiers_yield_makes_them_dearer(calc_repo):
