@@ -10,11 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import CALC_FILES, make_repo
+from conftest import CALC_FILES, make_repo, state_home, trust_config
 from rich.console import Console
 
 from tieragent.cli import bench_apply
 from tieragent.cli.routing_edit import new_start, set_routing_start
+from tieragent.core.trust import config_digest, is_trusted
 from tieragent.flows.bench.yields import tallies_from_bench
 
 # the demo's models (--scripted)
@@ -92,6 +93,7 @@ def test_tallies_from_a_bench_count_a_false_accept_as_a_failure():
 
 def test_apply_writes_the_measured_start_and_keeps_the_rest_of_the_file(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**CALC_FILES, ".tieragent.yaml": USER_FILE})
+    trust_config(repo, USER_FILE)  # the user had trusted the file
     results = finished_bench(tmp_path)
     proc = cli(bench_args(results, repo, "--apply", "--yes"), repo)
     assert proc.returncode == 0, proc.stderr
@@ -100,6 +102,8 @@ def test_apply_writes_the_measured_start_and_keeps_the_rest_of_the_file(cli, tmp
     assert text.startswith(USER_FILE.split("routing:")[0])  # comments and the budget as they were
     assert "+  start:" in proc.stderr and "+    local: small" in proc.stderr  # the diff was shown
     assert "local: starts at small (auto: small solves 2/2" in proc.stderr
+    trusts = state_home(tmp_path) / "tieragent" / "trusted-configs.json"
+    assert is_trusted(repo.resolve(), config_digest(text), path=trusts)  # and still trusts it: only start changed
     assert len(results.read_text().splitlines()) == 6  # every pair came from the results file: none was run
 
 

@@ -96,7 +96,7 @@ def test_config_accepts_auto_for_the_table_or_one_class():
     assert set(RoutingConfig(start="auto").start.values()) == {"auto"}
     one = RoutingConfig(start={"local": "auto"}).start
     assert one["local"] == "auto" and one["mechanical"] == "small"
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="give auto, or a mapping of task class"):
         RoutingConfig(start="sometimes")
 
 

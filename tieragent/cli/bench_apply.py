@@ -19,6 +19,7 @@ from rich.console import Console
 
 from ..core.config import REPO_CONFIG_NAME, Config
 from ..core.errors import TieragentError, UsageError
+from ..core.trust import config_digest, is_trusted, remember_trusted
 from .common import ask_on_terminal
 from .errors import report_error
 from .routing_edit import new_start, set_routing_start
@@ -119,10 +120,13 @@ def _write(applying: Applying, measured: dict[str, str], bench_id: str, err: Con
     if applying.ask and not ask_on_terminal(QUESTION):
         err.print(f"--apply: {REPO_CONFIG_NAME} not changed", markup=False)
         return
+    trusted = is_trusted(path.parent, config_digest(old))
     try:
         _replace(path, new)
     except OSError as e:
         raise UsageError(f"--apply: cannot write {path} ({e.strerror}); nothing was written") from None
+    if trusted:  # only routing.start changed, which is not a guarded setting: the user's trust in the file stays
+        remember_trusted(path.parent, config_digest(new), ["kept by tieragent bench --apply (routing.start only)"])
     err.print(f"--apply: wrote routing.start to {path}", markup=False)
 
 

@@ -196,6 +196,8 @@ class RoutingConfig(_Strict):
     def _start_over_defaults(cls, value: Any) -> Any:
         if value == AUTO:  # `start: auto`: every class
             return dict.fromkeys(TASK_CLASSES, AUTO)
+        if isinstance(value, str):
+            raise ValueError("give auto, or a mapping of task class to small, mid, frontier or auto")
         return {**DEFAULT_START, **value} if isinstance(value, dict) else value
 
     @field_validator("attempts", mode="before")
