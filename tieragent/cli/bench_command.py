@@ -21,7 +21,6 @@ import typer
 
 from ..core.errors import ExitCode, TieragentError, UsageError
 from ..core.vocab import TIERS
-from .bench_apply import apply_measured, check_apply
 from .bench_options import (
     APPLY,
     AS_JSON,
@@ -329,6 +328,7 @@ def bench(
 ) -> None:
     """Run tasks under several routing policies and compare solved rate, cost, escalation and false accepts."""
     from ..flows.bench import run_bench
+    from .bench_apply import check_apply
     from .bench_render import bench_progress
 
     err = console(stderr=True)
@@ -362,22 +362,22 @@ def bench(
         run = run_bench(
             plan.tasks, plan.policies, plan.ctx, plan.results, jobs=jobs, max_cost=max_cost, on_progress=view
         )
-    doc = _report(plan, run, plot, csv_out, as_json, err)
-    raise typer.Exit(doc["exit_code"] or apply_measured(applying, doc["status"], run.records, plan.ctx, err))
+    raise typer.Exit(_finish(plan, run, plot, csv_out, as_json, err, applying))
 
 
-def _report(
-    plan: BenchPlan, run: BenchRun, plot: Path | None, csv_out: Path | None, as_json: bool, err: Any
-) -> dict[str, Any]:
-    """The report made, plotted and shown; its `--json` document."""
+def _finish(
+    plan: BenchPlan, run: BenchRun, plot: Path | None, csv_out: Path | None, as_json: bool, err: Any, applying: Any
+) -> int:
+    """The report made, plotted and shown, then `--apply`'s change (0, or 2: nothing written); the exit code."""
     from ..flows.bench import build_report
+    from .bench_apply import apply_measured
     from .bench_render import write_plot
 
     report = build_report([t.id for t in plan.tasks], [p.name for p in plan.policies], run.records, run.not_run)
     plot_path, plot_note = write_plot(plot or plan.ctx.workdir / "cost_vs_success.png", report)
     doc = bench_document(plan, run, report, plot_path, [*_run_notes(plan, run, report), plot_note])
     _show(report, doc, run.spent_usd, csv_out, as_json, err)
-    return doc
+    return int(doc["exit_code"]) or apply_measured(applying, doc["status"], run.records, plan.ctx, err)
 
 
 def _show(report: Report, doc: dict[str, Any], spent_usd: float, csv_out: Path | None, as_json: bool, err: Any) -> None:
