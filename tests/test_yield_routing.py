@@ -97,6 +97,8 @@ def test_ledger_fit_prints_the_rates_and_the_routing(cli, calc_repo, fake_server
     assert (small["runs"], small["solved"], small["calls"]) == (6, 4, 6)
     assert doc["routing"]["local"]["start"] == "small" and doc["routing"]["local"]["configured"] == "auto"
     assert doc["routing"]["long_horizon"]["start"] == "frontier"
+    later = json.loads(cli(["ledger", "--fit", "--json", "--since", "2026-12-02"], calc_repo).stdout)
+    assert later["rates"] == [] and later["routing"]["local"]["start"] == "mid"  # the runs are older
 
 
 def test_ledger_fit_without_history_says_so(cli, calc_repo, fake_server):
