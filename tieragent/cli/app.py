@@ -66,6 +66,12 @@ register_bench_command(app)
 def ledger(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
     since: str | None = typer.Option(None, "--since", help="Only runs since: 7d, 12h, 2w or a date (2026-11-01)."),
+    fit: bool = typer.Option(
+        False,
+        "--fit",
+        help="Each model's solved rate and mean cost per task class, and the start tiers "
+        "routing.start: auto would choose from them.",
+    ),
     directory: Path = typer.Option(Path("."), "-C", help="Run as if started in this directory."),
 ) -> None:
     """What recorded runs in this repository cost, per task class and tier, and what tiering saved."""
@@ -76,13 +82,29 @@ def ledger(
 
     try:
         ws = GitWorkspace.open(directory)
-        summary = summarize_history(read_history(ws.state_dir), parse_since(since) if since else None)
+        start = parse_since(since) if since else None
+        if fit:
+            _ledger_fit(ws, start, as_json)
+            return
+        summary = summarize_history(read_history(ws.state_dir), start)
     except TieragentError as err:
         _fail(err, as_json)
     if as_json:
         print_json(summary.to_json())
     else:
         print_history(summary, console())
+
+
+def _ledger_fit(ws: Any, since: Any, as_json: bool) -> None:
+    """`ledger --fit`, with the configuration as `fix` would read it (only models, prices and attempts are used)."""
+    from .config_trust import load_trusted_config
+    from .yield_view import fit_document, print_fit
+
+    doc = fit_document(ws, load_trusted_config(ws, check_trust=False).config, since)
+    if as_json:
+        print_json(doc)
+    else:
+        print_fit(doc, console())
 
 
 @app.command()

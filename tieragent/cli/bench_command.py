@@ -14,6 +14,7 @@ no shard has a result for), 130 interrupted (the results so far are kept; `--res
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -22,6 +23,7 @@ import typer
 from ..core.errors import TieragentError, UsageError
 from . import options
 from .bench_options import (
+    APPLY,
     AS_JSON,
     CSV_OUT,
     DIRECTORY,
@@ -44,6 +46,7 @@ from .bench_options import (
     TASKS,
     TRUST_CONFIG,
     WORKDIR,
+    YES,
 )
 from .bench_plan import BenchPlan, prepare, request_from
 from .common import fail
@@ -78,6 +81,8 @@ def bench(
     csv_out: Path | None = CSV_OUT,
     plot: Path | None = PLOT,
     trust_config: bool = TRUST_CONFIG,
+    apply: bool = APPLY,
+    yes: bool = YES,
     directory: Path = DIRECTORY,
 ) -> None:
     """Run tasks under several routing policies and compare solved rate, cost, escalation and false accepts."""
@@ -89,11 +94,25 @@ def bench(
     try:
         if (max_cost is not None and max_cost < 0) or (run_max_cost is not None and run_max_cost < 0):
             raise UsageError("--max-cost and --run-max-cost must not be negative")
+        from .bench_apply import check_apply  # here: importing it loads pydantic, which --help must not pay
+
+        applying = check_apply(apply, yes, directory)  # refused before any run when nobody can confirm
         plan = prepare(directory, request_from(ctx.params), lambda line: err.print(line, markup=False))
-        result = run_plan(plan, jobs, max_cost, err)  # a resumed file's unreadable line is a usage error too
+        # a resumed file's unreadable line is a usage error too
+        result, records = run_plan(plan, jobs, max_cost, err)
     except TieragentError as e:
         fail(e, mode.machine)
-    end_bench(result, mode, output, csv_out, plot or plan.ctx.workdir / "cost_vs_success.png")
+
+    def apply_after_report(done: BenchResult) -> None:
+        """`--apply`: the measured starts shown and written once the report is out; nothing written is exit 2."""
+        from .bench_apply import apply_measured
+
+        code = apply_measured(applying, done.status, records, plan.ctx, err)
+        if code and not done.exit_code:
+            done.exit_code = code
+
+    after = apply_after_report if applying is not None else None
+    end_bench(result, mode, output, csv_out, plot or plan.ctx.workdir / "cost_vs_success.png", after)
 
 
 def _no_options_before(ctx: typer.Context) -> None:
@@ -105,8 +124,9 @@ def _no_options_before(ctx: typer.Context) -> None:
         fail(UsageError(f"bench {sub}: {', '.join(given)} {what} of a bench run; {sub}'s own go after `{sub}`"), False)
 
 
-def run_plan(plan: BenchPlan, jobs: int, max_cost: float | None, err: Any) -> BenchResult:
-    """Every pair of the plan (or of its shard), with the progress on stderr; the result with its report."""
+def run_plan(plan: BenchPlan, jobs: int, max_cost: float | None, err: Any) -> tuple[BenchResult, list[dict[str, Any]]]:
+    """Every pair of the plan (or of its shard), with the progress on stderr; the result with its report, and
+    the runs' records."""
     from ..flows.bench import BenchResult, build_report, run_bench
     from .bench_render import bench_progress
 
@@ -142,7 +162,7 @@ def run_plan(plan: BenchPlan, jobs: int, max_cost: float | None, err: Any) -> Be
         shard=str(plan.shard) if plan.shard else None,
     )
     result.notes = _run_notes(plan, run, report)
-    return result.finish(interrupted=run.interrupted, left_out=bool(run.not_run))
+    return result.finish(interrupted=run.interrupted, left_out=bool(run.not_run)), run.records
 
 
 def bench_merge(
@@ -166,9 +186,16 @@ def bench_merge(
 
 
 def end_bench(
-    result: BenchResult, mode: OutputMode, output: Path | None, csv_out: Path | None, plot: Path | None
+    result: BenchResult,
+    mode: OutputMode,
+    output: Path | None,
+    csv_out: Path | None,
+    plot: Path | None,
+    after: Callable[[BenchResult], None] | None = None,
 ) -> NoReturn:
-    """The plot, then `end_run`: the --csv and --output files, the report, the summary line, the exit code."""
+    """The plot, then `end_run`: the --csv and --output files, the report, the summary line, the exit code.
+    `after` (bench --apply) runs once the report is on screen, or before the JSON document, which then
+    holds its exit code."""
     from .bench_render import csv_text, print_report, write_plot
     from .ending import OutputFile, end_run, output_files
 
@@ -181,9 +208,14 @@ def end_bench(
     files = [OutputFile(csv_out, lambda: csv_text(report.csv_rows()), "--csv")] if csv_out is not None else []
     files += output_files(result, output)
 
+    if after is not None and mode.machine:
+        after(result)
+
     def show() -> None:
         if not mode.machine:
             print_report(report, result.to_json(), mode.console())
+            if after is not None:
+                after(result)
 
     end_run("bench", result, mode, show, files)
 

@@ -89,3 +89,10 @@ MERGE_FILES = typer.Argument(..., metavar="FILE", help="The results file of ever
 MERGE_PLOT = typer.Option(
     None, "--plot", metavar="FILE", help="Also write the cost-versus-success PNG (needs matplotlib)."
 )
+APPLY = typer.Option(
+    False,
+    "--apply",
+    help="After a complete bench, write the start tier it measured for each task class into this repository's "
+    ".tieragent.yaml (routing.start), after showing the change and asking.",
+)
+YES = typer.Option(False, "--yes", help="With --apply: write without asking (needed in CI mode or without a terminal).")

@@ -19,6 +19,7 @@ from ..flows.ledger_summary import HistorySummary
 from ..model.ledger import Ledger
 from ..repo.diffs import summarize
 from .streams import OutputMode
+from .yield_view import estimate_line
 
 
 def money(x: float | None) -> str:
@@ -115,6 +116,8 @@ def print_routing(routing: dict[str, Any], console: Console | MaskedConsole) -> 
     for rule in routing.get("risk_rules", []):
         console.print(f"  risk rule: {rule} → high", markup=False)
     console.print(f"  starts at {routing['start']} ({routing['why']})", markup=False)
+    for estimate in (routing.get("auto_start") or {}).get("estimates", []):
+        console.print(f"  auto estimate at {estimate_line(estimate)}", markup=False)
     policy = routing["policy"]
     console.print(
         f"  policy: start {policy['start']}, high_risk → {policy['high_risk']}, attempts {policy['attempts']}, "

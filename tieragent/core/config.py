@@ -24,7 +24,7 @@ from .config_layers import (
     source_of,
 )
 from .errors import ConfigError, UsageError
-from .vocab import TIERS, EditFormat, Effort, TaskClass, Tier
+from .vocab import AUTO, TASK_CLASSES, TIERS, EditFormat, Effort, StartTier, TaskClass, Tier
 
 REPO_CONFIG_NAME = ".tieragent.yaml"
 
@@ -170,12 +170,18 @@ DEFAULT_START: dict[TaskClass, Tier] = {
 DEFAULT_ATTEMPTS: dict[Tier, int] = {"small": 1, "mid": 2, "frontier": 2}
 
 
+def _default_start() -> dict[TaskClass, StartTier]:
+    return {**DEFAULT_START}
+
+
 class RoutingConfig(_Strict):
     """Where patching starts and how many attempts each tier gets."""
 
-    start: dict[TaskClass, Tier] = Field(
-        default_factory=lambda: dict(DEFAULT_START),
-        description="Starting tier for the patch step, per task class; classes not given keep their default.",
+    start: dict[TaskClass, StartTier] = Field(
+        default_factory=_default_start,
+        description="Starting tier for the patch step, per task class (small, mid, frontier or auto), or auto for "
+        "every class; classes not given keep their default. auto: the tier with the least expected cost per solved "
+        "task, measured on this repository's ledger history with the default table as the prior (docs/routing.md).",
     )
     high_risk: Tier = Field(default="frontier", description="Starting tier when the task is high-risk.")
     attempts: dict[Tier, NonNegativeInt] = Field(
@@ -188,6 +194,10 @@ class RoutingConfig(_Strict):
     @field_validator("start", mode="before")
     @classmethod
     def _start_over_defaults(cls, value: Any) -> Any:
+        if value == AUTO:  # `start: auto`: every class
+            return dict.fromkeys(TASK_CLASSES, AUTO)
+        if isinstance(value, str):
+            raise ValueError("give auto, or a mapping of task class to small, mid, frontier or auto")
         return {**DEFAULT_START, **value} if isinstance(value, dict) else value
 
     @field_validator("attempts", mode="before")

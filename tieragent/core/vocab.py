@@ -15,6 +15,9 @@ SMALL, MID, FRONTIER = TIERS
 
 TaskClass = Literal["mechanical", "local", "repository", "long_horizon"]
 TASK_CLASSES: tuple[TaskClass, ...] = get_args(TaskClass)
+# routing.start's values: a tier, or `auto` (the tier with the least expected cost per solved task)
+AUTO = "auto"
+StartTier = Literal["small", "mid", "frontier", "auto"]
 
 Risk = Literal["low", "medium", "high"]
 RISKS: tuple[Risk, ...] = get_args(Risk)

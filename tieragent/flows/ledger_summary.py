@@ -40,6 +40,13 @@ def _run_time(run: dict[str, Any]) -> datetime | None:
         return None
 
 
+def runs_since(runs: list[dict[str, Any]], since: datetime | None) -> list[dict[str, Any]]:
+    """The runs recorded at or after `since` (all of them when it is None)."""
+    if since is None:
+        return runs
+    return [r for r in runs if (t := _run_time(r)) is not None and t >= since]
+
+
 NO_REPLY = ("provider-error", "budget-stop", "interrupted")  # calls that say nothing about a model's output
 
 # The step whose calls count as a flow's attempts.

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.config import BudgetConfig, RoutingConfig
+from ..core.config import DEFAULT_START, BudgetConfig, RoutingConfig
 from ..core.vocab import MID, TIERS, EditFormat, Effort, Risk, TaskClass, Tier
+from .yield_fit import StartChoice
 
 
 @dataclass(frozen=True)
@@ -50,21 +51,32 @@ class Rung:
         return f"{self.tier} #{self.attempt}: {self.why}{effort}{raised}"
 
 
-def start_tier(policy: RoutingConfig, c: Classification, chosen: Tier | None = None) -> tuple[Tier, str]:
-    """Where the ladder starts, and why; `chosen` is the user's own start (chat's /tier), which wins."""
+def start_tier(
+    policy: RoutingConfig, c: Classification, chosen: Tier | None = None, fitted: StartChoice | None = None
+) -> tuple[Tier, str]:
+    """Where the ladder starts, and why; `chosen` is the user's own start (chat's /tier), which wins.
+    `fitted`: the measured choice for the class (routing/yield_fit.py), used where the table says auto."""
     if chosen is not None:
         return chosen, f"chosen by the user ({chosen})"
     if c.risk == "high":
         return policy.high_risk, "high risk"
-    tier = policy.start.get(c.task_class, MID)
-    return tier, f"task class {c.task_class}"
+    setting = policy.start.get(c.task_class, MID)
+    fixed = next((t for t in TIERS if t == setting), None)  # None: auto
+    if fixed is not None:
+        return fixed, f"task class {c.task_class}"
+    if fitted is not None and fitted.task_class == c.task_class:
+        return fitted.tier, fitted.why
+    table = DEFAULT_START.get(c.task_class, MID)
+    return table, f"auto, without a fit: the built-in table's {table}"
 
 
-def patch_ladder(policy: RoutingConfig, c: Classification, chosen: Tier | None = None) -> list[Rung]:
+def patch_ladder(
+    policy: RoutingConfig, c: Classification, chosen: Tier | None = None, fitted: StartChoice | None = None
+) -> list[Rung]:
     """Every patch attempt in order: the start tier's attempts (`chosen`: the user's own start), then each
     tier above it. With `raise_effort_before_escalating`, a tier below the last one gets one more attempt,
     with more effort."""
-    first, why = start_tier(policy, c, chosen)
+    first, why = start_tier(policy, c, chosen, fitted)
     effort = policy.reasoning_effort.get(c.task_class)
     tiers = [t for t in TIERS[TIERS.index(first) :] if policy.attempts.get(t, 0)]
     rungs: list[Rung] = []
@@ -117,13 +129,15 @@ def plan_route(
     c: Classification,
     rule_reasons: list[str],
     chosen: Tier | None = None,
+    fitted: StartChoice | None = None,
 ) -> RoutePlan:
     """Either the model or a rule saying high makes the task high-risk. `chosen`: the user's start tier
-    (chat's /tier); a high-risk patch from below the frontier is still reviewed."""
+    (chat's /tier); a high-risk patch from below the frontier is still reviewed. `fitted`: the measured
+    start of the task's class, for `routing.start: auto`."""
     effective = replace(c, risk="high") if rule_reasons else c
     reasons = ([f"the small model said {c.risk} risk"] if c.risk == "high" else []) + list(rule_reasons)
-    tier, why = start_tier(policy, effective, chosen)
-    ladder = tuple(patch_ladder(policy, effective, chosen))
+    tier, why = start_tier(policy, effective, chosen, fitted)
+    ladder = tuple(patch_ladder(policy, effective, chosen, fitted))
     explanation = {
         "task_class": effective.task_class,
         "model_risk": c.risk,
@@ -142,4 +156,6 @@ def plan_route(
         },
         "budget": {"max_cost_usd": budget.max_cost_usd, "max_calls": budget.max_calls},
     }
+    if fitted is not None:  # routing.start: auto for this class: the estimates behind the start
+        explanation["auto_start"] = fitted.to_json()
     return RoutePlan(c, effective, tuple(reasons), tier, why, ladder, explanation)

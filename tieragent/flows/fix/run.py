@@ -12,12 +12,14 @@ from __future__ import annotations
 import functools
 
 from ...core.errors import ExitCode, ProviderError, TieragentError
+from ...core.vocab import AUTO
 from ...judge.validation import Baseline, Validator
 from ...repo.journal import FileJournal
 from ...risk.rules import RiskRules, sensitive_paths
 from ...routing.policy import Classification, RoutePlan, plan_route
 from ..format_memory import remember
 from ..skeleton import Decision, Run, Status, signals_held
+from ..yield_history import fitted_start
 from .attempt import Attempt, PatchTask
 from .baseline import take_baseline
 from .classify import classify
@@ -176,7 +178,10 @@ def _within_limit(request: str, run: Run) -> str:
 def route(s: Session, c: Classification) -> RoutePlan:
     """Risk from the model and from path rules (either saying high makes it high), then the ladder."""
     rules = sensitive_paths(c.files, s.risk_rules)
-    plan = plan_route(s.cfg.routing, s.cfg.budget, c, rules, s.opts.start_tier)
+    fitted = None
+    if s.cfg.routing.start.get(c.task_class) == AUTO:  # the class's start from the ledger's measured yields
+        fitted = fitted_start(s.ws.state_dir, s.cfg, s.gw.ledger.prices, c.task_class)
+    plan = plan_route(s.cfg.routing, s.cfg.budget, c, rules, s.opts.start_tier, fitted)
     s.events.routing(
         f"route: {plan.effective.task_class}, {plan.effective.risk} risk → starts at {plan.start} ({plan.why})"
         + (f"; {'; '.join(rules)}" if rules else "")
