@@ -67,6 +67,7 @@ class Validation:
     tests: TestRun | None
     lint: CommandResult | None
     checks: dict = field(default_factory=dict)
+    seconds: float = 0.0  # the whole validation (with staged validation, both stages), as the flow timed it
 
     @property
     def ok(self) -> bool:

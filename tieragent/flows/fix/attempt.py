@@ -64,7 +64,6 @@ class Attempt:
     risk_after: tuple[str, ...] = ()  # risk the patch itself shows (size, deletions, signatures)
     test_edits: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # edits to what judges the patch
     over_window: bool = False  # no reply: the prompt was over the tier's context window
-    validation_seconds: float = 0.0  # the tests (both stages) and lint run on this attempt's patch
 
     @property
     def accepted(self) -> bool:
@@ -150,21 +149,12 @@ def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -
         )
     _apply(s, changes)
     diff = run_diff(s, exclude=task.keep if not s.opts.keep_repro else frozenset())
-    v, seconds = validate(s, baseline, task.targets, [e.path for e in edits])
+    v = validate(s, baseline, task.targets, [e.path for e in edits])
     if not v.ok:
         s.gw.ledger.set_outcome(row, v.outcome, v.reason)
         feedback = failure_feedback(s, v, diff)
         s.journal.rewind(keep=task.keep)
-        return Attempt(
-            rung,
-            Outcome(v.outcome),
-            row,
-            diff,
-            feedback,
-            validation=v,
-            test_edits=test_edits,
-            validation_seconds=seconds,
-        )
+        return Attempt(rung, Outcome(v.outcome), row, diff, feedback, validation=v, test_edits=test_edits)
     post = patch_risk(edits, s.risk_rules, public_signatures) + capability_additions(edits, task.request)
     reasons = list(dict.fromkeys(list(task.risk_reasons) + post))
     if reasons and rung.tier != FRONTIER and s.cfg.routing.review_high_risk:
@@ -185,18 +175,8 @@ def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -
                 validation=v,
                 risk_after=tuple(post),
                 test_edits=test_edits,
-                validation_seconds=seconds,
             )
-    return Attempt(
-        rung,
-        Outcome.OK,
-        row,
-        diff,
-        validation=v,
-        risk_after=tuple(post),
-        test_edits=test_edits,
-        validation_seconds=seconds,
-    )
+    return Attempt(rung, Outcome.OK, row, diff, validation=v, risk_after=tuple(post), test_edits=test_edits)
 
 
 def _apply(s: Session, changes: list[FileChange]) -> None:

@@ -82,6 +82,6 @@ def attempt_timing(attempt: Attempt) -> dict[str, Any]:
         "attempt": attempt.rung.attempt,
         "outcome": str(attempt.outcome),
         "model_seconds": round(attempt.row.seconds, 3),
-        "validation_seconds": round(attempt.validation_seconds, 3),
+        "validation_seconds": round(v.seconds, 3) if v is not None else 0.0,
         "validated_by": stage,
     }

@@ -35,10 +35,8 @@ def targeted_files(s: Session, targets: frozenset[str], changed: list[str]) -> l
     return sorted(picked)
 
 
-def validate(
-    s: Session, baseline: Baseline, targets: tuple[frozenset[str], str], changed: list[str]
-) -> tuple[Validation, float]:
-    """The verdict on the applied candidate, and the seconds its tests and lint took."""
+def validate(s: Session, baseline: Baseline, targets: tuple[frozenset[str], str], changed: list[str]) -> Validation:
+    """The verdict on the applied candidate (its `seconds`: what its tests and lint took, both stages)."""
     started = time.monotonic()
     wanted, rule = targets
     files = targeted_files(s, wanted, changed)
@@ -46,11 +44,13 @@ def validate(
         s.events.validating(f"targeted tests first: {', '.join(files)}")
         first = s.validator.check_targeted(baseline, files, set(wanted), rule)
         if not first.ok:
-            return first, time.monotonic() - started
+            first.seconds = time.monotonic() - started
+            return first
     s.events.validating(
         f"validating: {s.deps.test_command}" + (f" && {s.deps.lint_command}" if s.deps.lint_command else "")
     )
     full = s.validator.check(baseline, changed, set(wanted), rule)
     if files:
         full.checks["targeted_first"] = first.checks
-    return full, time.monotonic() - started
+    full.seconds = time.monotonic() - started
+    return full
