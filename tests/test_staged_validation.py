@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CALC_FILES, CLASSIFY_OPS, GOOD_PATCH, make_repo, snapshot
-from flowkit import PYTEST, config, fix, scripted
+from flowkit import PYTEST, config, fix, outcomes, scripted
 
 from tieragent.core.errors import ExitCode
 from tieragent.judge.adapters import Pytest
@@ -162,6 +162,7 @@ def test_a_baseline_that_cannot_judge_stops_the_run_before_the_patch_touches_the
     result = fix(calc_repo, provider, cfg=cfg)
     assert result.exit_code == ExitCode.USAGE and "no per-test results" in result.error
     assert provider.calls() == [("classify", "small"), ("patch", "mid")]  # made while the baseline ran
+    assert outcomes(result) == [("mid", "discarded")]  # ...and the patch was never applied
     assert snapshot(calc_repo) == before
 
 

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from ...core import prompts
-from ...core.errors import ProviderError
+from ...core.errors import ProviderError, TieragentError
 from ...core.tokens import estimate_tokens
 from ...core.vocab import FRONTIER, SMALL, Outcome, Step
 from ...judge.failure_output import condense, needs_summary, validation_feedback
@@ -113,6 +113,11 @@ def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Atte
         call.row.truncated = True
         s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"the reply was cut off at max_tokens ({limit})")
         return Attempt(rung, Outcome.FORMAT_ERROR, call.row, feedback=fmt.shorter(limit))
+    try:  # the baseline, waited for before the reply is used: one that cannot judge stops the run, tree untouched
+        task.wait_baseline()
+    except TieragentError as err:
+        s.gw.ledger.set_outcome(call.row, Outcome.DISCARDED, f"not applied: the tests cannot judge a patch ({err})")
+        raise
     return _judge(s, task, rung, call.text, call.row)
 
 
@@ -127,7 +132,7 @@ def _prompt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> tuple[dic
 def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -> Attempt:
     """Everything after the reply; marks the attempt's ledger row with what became of it."""
     root, text = s.ws.root, s.gw.unmask(text)  # a masked line the model copied gets its real value back
-    baseline = task.baseline  # waited for here: one that cannot judge stops the run before the tree is touched
+    baseline = task.baseline  # waited for already (make_attempt)
     paths = rung.whole_files or tuple(task.context.files.texts)
     try:
         changes = PATCH_FORMATS[rung.edit_format].plan(text, root, paths, s.refuse)
