@@ -78,6 +78,9 @@ def _steps(
     s, pending = _open_session(run, result, deps, opts, journal)
     try:
         accepted, repro = _attempts(run, result, s, pending, request, attempts)
+    except TieragentError:  # a provider or budget stop while the baseline ran: a baseline that cannot judge comes first
+        pending.get()
+        raise
     finally:
         pending.stop()  # an error or Ctrl-C before the baseline was waited for: its tests must not run on
     if accepted is None:
