@@ -186,3 +186,22 @@ def test_ctrl_c_while_the_baseline_runs_stops_its_tests_and_leaves_the_tree(calc
     pid = int(started.read_text())
     with pytest.raises(ProcessLookupError):  # the baseline's shell (its whole group) was stopped
         os.kill(pid, 0)
+
+
+REPRO = """```tests/test_tieragent_repro.py
+from calc.ops import add
+
+
+def test_add_small_numbers():
+    assert add(1, 1) == 2
+```"""
+
+
+def test_the_repro_test_is_among_the_targeted_tests(staged_repo):
+    hard_coded = GOOD_PATCH.replace("+    return a + b", "+    return 5")  # passes test_add, not the repro test
+    script = {("classify", "small"): [CLASSIFY_OPS], ("repro", "mid"): [REPRO], ("patch", "mid"): [hard_coded]}
+    result = fix(staged_repo, scripted({**script, ("patch", "frontier"): [GOOD_PATCH]}), cfg=staged(True), repro=True)
+    assert result.exit_code == ExitCode.FIXED
+    assert result.attempts[0]["validated_by"] == "targeted"
+    refused = next(r.note for r in result.ledger.rows if r.step == "patch")
+    assert "tests.test_tieragent_repro::test_add_small_numbers" in refused

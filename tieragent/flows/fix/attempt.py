@@ -154,7 +154,7 @@ def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -
         )
     _apply(s, changes)
     diff = run_diff(s, exclude=task.keep if not s.opts.keep_repro else frozenset())
-    v = validate(s, baseline, task.targets, [e.path for e in edits])
+    v = validate(s, baseline, task.targets, [e.path for e in edits], task.keep)
     if not v.ok:
         s.gw.ledger.set_outcome(row, v.outcome, v.reason)
         feedback = failure_feedback(s, v, diff)

@@ -17,14 +17,14 @@ from ...repo.map.rank import file_kind
 from .session import Session
 
 
-def targeted_files(s: Session, targets: frozenset[str], changed: list[str]) -> list[str]:
-    """The test files a candidate runs first ([] when there is no first stage)."""
+def targeted_files(s: Session, targets: frozenset[str], changed: list[str], new_tests: frozenset[str]) -> list[str]:
+    """The test files a candidate runs first ([] when there is no first stage); `new_tests`: the --repro test."""
     adapter, root = s.validator.adapter, s.ws.root
     if not s.cfg.validation.staged or not adapter.per_test or not adapter.targets_files(s.deps.test_command, root):
         return []
     repo_map = s.repo_map()
     test_files = [p for p in repo_map.paths if file_kind(p) == "test"]
-    chosen = [f for f in test_files if any(adapter.owns(t, f, root) for t in targets)]
+    chosen = [f for f in test_files if any(adapter.owns(t, f, root) for t in targets)] + sorted(new_tests)
     for path in changed:
         if file_kind(path) == "test":
             chosen.append(path)
@@ -35,11 +35,17 @@ def targeted_files(s: Session, targets: frozenset[str], changed: list[str]) -> l
     return sorted(picked)
 
 
-def validate(s: Session, baseline: Baseline, targets: tuple[frozenset[str], str], changed: list[str]) -> Validation:
+def validate(
+    s: Session,
+    baseline: Baseline,
+    targets: tuple[frozenset[str], str],
+    changed: list[str],
+    new_tests: frozenset[str] = frozenset(),
+) -> Validation:
     """The verdict on the applied candidate (its `seconds`: what its tests and lint took, both stages)."""
     started = time.monotonic()
     wanted, rule = targets
-    files = targeted_files(s, wanted, changed)
+    files = targeted_files(s, wanted, changed, new_tests)
     if files:
         s.events.validating(f"targeted tests first: {', '.join(files)}")
         first = s.validator.check_targeted(baseline, files, set(wanted), rule)
