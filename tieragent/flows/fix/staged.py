@@ -45,7 +45,8 @@ def validate(
     """The verdict on the applied candidate (its `seconds`: what its tests and lint took, both stages)."""
     started = time.monotonic()
     wanted, rule = targets
-    files = targeted_files(s, wanted, changed, new_tests)
+    per_test = baseline.tests.cases is not None  # else only the full suite's exit code can judge
+    files = targeted_files(s, wanted, changed, new_tests) if per_test else []
     if files:
         s.events.validating(f"targeted tests first: {', '.join(files)}")
         first = s.validator.check_targeted(baseline, files, set(wanted), rule)
