@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import cli_env, make_repo
+from conftest import cli_env, make_repo, snapshot
 
 
 def test_not_a_git_repo_exits_2(cli, tmp_path):
@@ -117,14 +117,15 @@ def test_version():
     assert proc.returncode == 0 and proc.stdout.startswith("tieragent ")
 
 
-def test_test_command_that_cannot_run_exits_2_before_any_model_call(cli, calc_repo, fake_server):
+def test_test_command_that_cannot_run_exits_2_before_any_patch(cli, calc_repo, fake_server):
     from conftest import write_config
 
     write_config(calc_repo, fake_server, extra={"validate": {"test": "no-such-test-runner --all"}})
+    before = snapshot(calc_repo)
     proc = cli(["fix", "anything", "--json"], calc_repo)
-    assert proc.returncode == 2, proc.stderr
-    assert "could not run" in json.loads(proc.stdout)["error"]
-    assert fake_server.requests == []
+    assert proc.returncode == 2, proc.stderr  # not the provider's error: the calls made while the baseline ran
+    assert "could not run" in json.loads(proc.stdout)["error"]  # failed (nothing is enqueued), the baseline first
+    assert snapshot(calc_repo) == before
 
 
 def test_no_tests_collected_exits_2(cli, tmp_path, fake_server):
@@ -132,10 +133,11 @@ def test_no_tests_collected_exits_2(cli, tmp_path, fake_server):
 
     repo = make_repo(tmp_path / "r", {"tests/helper.py": "X = 1\n", "app.py": "def f():\n    return 1\n"})
     write_config(repo, fake_server)
+    before = snapshot(repo)
     proc = cli(["fix", "anything"], repo)
     assert proc.returncode == 2, proc.stderr
     assert "collected no tests" in proc.stderr
-    assert fake_server.requests == []
+    assert snapshot(repo) == before
 
 
 @pytest.mark.parametrize(

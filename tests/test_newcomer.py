@@ -107,7 +107,9 @@ def test_a_good_baseline_is_not_reused_once_the_environment_breaks(calc_repo, tm
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg)
     second = fix(calc_repo, provider, cfg=cfg)
     assert second.exit_code == 2 and "No module named pytest" in second.error
-    assert provider.calls() == []  # stopped before any paid call, not after every patch was rejected
+    # stopped at the first patch (written while the baseline ran), not after every patch was rejected
+    assert provider.calls() == [("classify", "small"), ("patch", "mid")]
+    assert [(r.step, str(r.outcome)) for r in second.ledger.rows][-1] == ("patch", "discarded")
 
 
 def test_doctor_shows_the_runners_words_and_a_stale_baseline(calc_repo, tmp_path, monkeypatch):

@@ -149,6 +149,13 @@ class ValidateConfig(_Strict):
             "reports."
         ),
     )
+    staged: bool = Field(
+        default=True,
+        description="Run a candidate patch's targeted tests first (the failing tests the request is about, and the "
+        "test files that use the changed files) and refuse it at once when they fail; only a candidate that passes "
+        "them runs the full suite, which alone accepts. false: every candidate runs the full suite. Where the runner "
+        "cannot run a chosen set of files, the full suite runs.",
+    )
     env: dict[str, str] = Field(
         default_factory=dict,
         description="Variables set for the test and lint commands only (e.g. PYTHONPATH for a checkout of an "

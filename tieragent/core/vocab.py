@@ -68,7 +68,9 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM arrived while the call was under way
     TEST_EDIT_REFUSED = "test-edit-refused"  # the patch edits tests, CI or lint config, and that was not allowed
     REVIEW_REJECTED = "review-rejected"  # validated, but the frontier's review said no (or could not be had)
-    DISCARDED = "discarded"  # a --repro test that passes on the current code reproduces nothing
+    # a --repro test that passes on the current code reproduces nothing; a patch not applied because the
+    # baseline, which ran while it was written, cannot judge it
+    DISCARDED = "discarded"
 
 
 # Rows that stand for a request the provider actually received (max_calls counts these).

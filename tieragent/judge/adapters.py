@@ -6,10 +6,12 @@ results, the arguments that run one test file, and the parser that reads the res
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +41,14 @@ export default async function* tieragentReporter(source) {
 }
 """
 _SEGMENT_SPLIT = re.compile(r"&&|\|\||[;|\n]")
+Only = str | Sequence[str] | None  # the test files a run is limited to (one path, several, or None: every test)
+
+
+def only_paths(only: Only) -> tuple[str, ...]:
+    """The test files of `only` as a tuple (empty: the whole suite)."""
+    if only is None:
+        return ()
+    return (only,) if isinstance(only, str) else tuple(only)
 
 
 def last_segment_start(command: str) -> int:
@@ -110,11 +120,16 @@ class Adapter:
     def watch(self) -> str | None:
         return None
 
-    def only_args(self, path: str, cwd: Path) -> list[str]:
-        """The arguments that run just the test file `path` (the --repro test)."""
-        return [path]
+    def only_args(self, paths: Only, cwd: Path) -> list[str]:
+        """The arguments that run just the test files `paths` (the --repro test, a candidate's targeted tests)."""
+        return list(only_paths(paths))
 
-    def command(self, command: str, report: Path | None, only: str | None, cwd: Path) -> str:
+    def targets_files(self, command: str, cwd: Path) -> bool:
+        """Whether `only` really limits this command to the files named (staged validation's first stage):
+        not for runners that take no file arguments, nor for commands that already name what they run."""
+        return False
+
+    def command(self, command: str, report: Path | None, only: Only, cwd: Path) -> str:
         extra = self.args(report) + (self.only_args(only, cwd) if only else [])
         return _with_env(self.env(report), command + "".join(" " + shlex.quote(a) for a in extra))
 
@@ -141,8 +156,8 @@ class Pytest(Adapter):
     family: str = "xunit2"
     review: bool = False  # review --run-tests: one module that no longer imports must not hide the others
 
-    def command(self, command: str, report: Path | None, only: str | None, cwd: Path) -> str:
-        command = command + (f" {shlex.quote(only)}" if only else "")
+    def command(self, command: str, report: Path | None, only: Only, cwd: Path) -> str:
+        command = command + "".join(f" {shlex.quote(p)}" for p in only_paths(only))
         if report is None:
             return command
         return with_junit(
@@ -152,6 +167,9 @@ class Pytest(Adapter):
     def parse(self, output: str, report: Path, fresh: list[Path], cwd: Path) -> Parsed | None:
         cases = parse_junit(report)
         return Parsed(cases, parse_junit_failures(report)) if cases is not None else None
+
+    def targets_files(self, command: str, cwd: Path) -> bool:
+        return not names_paths(command, cwd)
 
     def owns(self, test_id: str, path: str, cwd: Path) -> bool:
         module = path.removesuffix(".py").replace("/", ".")
@@ -189,6 +207,9 @@ class NodeTest(Adapter):
             f'--test-reporter-destination="{report}"'
         }
 
+    def targets_files(self, command: str, cwd: Path) -> bool:
+        return not names_paths(command, cwd)
+
     def parse(self, output: str, report: Path, fresh: list[Path], cwd: Path) -> Parsed | None:
         report.with_suffix(".reporter.mjs").unlink(missing_ok=True)
         if self.major is not None and self.major < 20:
@@ -203,6 +224,9 @@ class Jest(Adapter):
     def args(self, report: Path | None) -> list[str]:
         return ["--json", f"--outputFile={report}"] if report is not None else []
 
+    def targets_files(self, command: str, cwd: Path) -> bool:
+        return not names_paths(command, cwd)
+
     def parse(self, output: str, report: Path, fresh: list[Path], cwd: Path) -> Parsed | None:
         return reports.parse_jest(report, cwd)
 
@@ -213,6 +237,9 @@ class Vitest(Adapter):
 
     def args(self, report: Path | None) -> list[str]:
         return ["--reporter=default", "--reporter=junit", f"--outputFile.junit={report}"] if report is not None else []
+
+    def targets_files(self, command: str, cwd: Path) -> bool:
+        return not names_paths(command, cwd)
 
     def parse(self, output: str, report: Path, fresh: list[Path], cwd: Path) -> Parsed | None:
         return reports.parse_junit_files([report], cwd, "vitest") if report.is_file() else None
@@ -225,6 +252,9 @@ class Mocha(Adapter):
     def args(self, report: Path | None) -> list[str]:
         return ["--reporter", "xunit", "--reporter-options", f"output={report}"] if report is not None else []
 
+    def targets_files(self, command: str, cwd: Path) -> bool:
+        return not names_paths(command, cwd)
+
     def parse(self, output: str, report: Path, fresh: list[Path], cwd: Path) -> Parsed | None:
         return reports.parse_junit_files([report], cwd, "mocha") if report.is_file() else None
 
@@ -236,22 +266,25 @@ GO_TEST = r"\bgo\s+test\b"
 class GoTest(Adapter):
     """`-json`: test2json's event stream on stdout, one event per line (compiler errors still arrive as text)."""
 
-    def command(self, command: str, report: Path | None, only: str | None, cwd: Path) -> str:
+    def command(self, command: str, report: Path | None, only: Only, cwd: Path) -> str:
         if only:
-            command = self._only(command, only, cwd)
+            command = self._only(command, only_paths(only), cwd)
         if report is None or re.search(r"(^|\s)-json\b", command):
             return command
         return _insert_after(command, GO_TEST, "-json")
 
+    def targets_files(self, command: str, cwd: Path) -> bool:
+        return "-run" not in words_of(command[last_segment_start(command) :])
+
     @staticmethod
-    def _only(command: str, path: str, cwd: Path) -> str:
-        """The go test command for the package of `path`, running only the tests that file defines."""
+    def _only(command: str, paths: tuple[str, ...], cwd: Path) -> str:
+        """The go test command for the packages of `paths`, running only the tests those files define."""
         at = last_segment_start(command)
         words = shlex.split(command[at:])
         kept = [w for w in words if not (w.startswith("./") or w == "..." or w.endswith("/...") or w == ".")]
-        folder = Path(path).parent.as_posix()
-        names = sorted(set(re.findall(r"^func (Test\w*)\(", read_text(cwd / path), re.M)))
-        kept.append("./" + folder if folder != "." else ".")
+        folders = dict.fromkeys(Path(p).parent.as_posix() for p in paths)
+        names = sorted({n for p in paths for n in re.findall(r"^func (Test\w*)\(", read_text(cwd / p), re.M)})
+        kept += ["./" + folder if folder != "." else "." for folder in folders]
         if names:
             kept += ["-run", f"^({'|'.join(names)})$"]
         return command[:at] + shlex.join(kept)
@@ -265,7 +298,7 @@ class CargoTest(Adapter):
     """libtest's stable text (its JSON output is unstable); `--no-fail-fast` runs every test binary
     even when one fails."""
 
-    def command(self, command: str, report: Path | None, only: str | None, cwd: Path) -> str:
+    def command(self, command: str, report: Path | None, only: Only, cwd: Path) -> str:
         if report is not None:
             at = last_segment_start(command)
             head, last = command[:at], command[at:]
@@ -275,7 +308,8 @@ class CargoTest(Adapter):
             if "--no-fail-fast" not in command:
                 command = _insert_after(command, r"\bcargo(\s+\+\S+)?\s+test\b", "--no-fail-fast")
         if only:
-            command = _insert_after(command, r"\bcargo(\s+\+\S+)?\s+test\b", f"--test {shlex.quote(Path(only).stem)}")
+            tests = " ".join(f"--test {shlex.quote(Path(p).stem)}" for p in only_paths(only))
+            command = _insert_after(command, r"\bcargo(\s+\+\S+)?\s+test\b", tests)
         return command
 
     def parse(self, output: str, report: Path, fresh: list[Path], cwd: Path) -> Parsed | None:
@@ -304,7 +338,7 @@ class Script(Adapter):
     manager: str = "npm"
     inner: Adapter = Adapter("exit code", per_test=False)
 
-    def command(self, command: str, report: Path | None, only: str | None, cwd: Path) -> str:
+    def command(self, command: str, report: Path | None, only: Only, cwd: Path) -> str:
         extra = self.inner.args(report) + (self.inner.only_args(only, cwd) if only else [])
         if extra:
             dashes = " --" if self.manager == "npm" and " -- " not in f"{command} " else ""
@@ -316,6 +350,20 @@ class Script(Adapter):
 
     def owns(self, test_id: str, path: str, cwd: Path) -> bool:
         return self.inner.owns(test_id, path, cwd)
+
+    def targets_files(self, command: str, cwd: Path) -> bool:
+        try:
+            script = json.loads(read_text(cwd / "package.json"))["scripts"]["test"]
+        except (ValueError, KeyError, TypeError):
+            return False
+        return isinstance(script, str) and self.inner.targets_files(script[last_segment_start(script) :], cwd)
+
+
+def names_paths(command: str, cwd: Path) -> bool:
+    """Whether the command's last segment names a file or folder of the repository (`pytest tests/unit`):
+    files added to it would run besides those, not instead of them."""
+    words = words_of(command[last_segment_start(command) :])
+    return any(not w.startswith("-") and (cwd / w).exists() for w in words[1:])
 
 
 def read_text(p: Path) -> str:

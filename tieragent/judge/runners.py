@@ -39,12 +39,14 @@ from .adapters import (
     JUnitFiles,
     Mocha,
     NodeTest,
+    Only,
     Pytest,
     Script,
     Unittest,
     Vitest,
     last_segment_start,
     node_major,
+    only_paths,
     read_text,
     words_of,
 )
@@ -60,6 +62,7 @@ __all__ = [
     "Jest",
     "Mocha",
     "NodeTest",
+    "Only",
     "Pytest",
     "Script",
     "Unittest",
@@ -231,12 +234,12 @@ def run_test_command(
     timeout_s: float,
     *,
     adapter: Adapter | None = None,
-    only: str | None = None,
+    only: Only = None,
     junit_xml: str | None = None,
 ) -> tuple[TestRun, dict[str, CaseFailure]]:
     """Run the tests with per-test results where the runner gives them.
 
-    `only` runs just that test file where the runner allows it (and keeps only its tests, and
+    `only` runs just those test files where the runner allows it (and keeps only their tests, and
     any build failure, in the results). The TestRun names the user's command (with `only`), not
     the reporter flags added to it.
     """
@@ -257,8 +260,11 @@ def run_test_command(
     finally:
         report.unlink(missing_ok=True)
         report.with_suffix(".reporter.mjs").unlink(missing_ok=True)
-    if parsed is not None and only:
-        keep = {t for t in parsed.cases if adapter.owns(t, only, cwd) or t.endswith(f"::{BUILD_ERROR}")}
+    paths = only_paths(only)
+    if parsed is not None and paths:
+        keep = {
+            t for t in parsed.cases if any(adapter.owns(t, p, cwd) for p in paths) or t.endswith(f"::{BUILD_ERROR}")
+        }
         parsed = Parsed(
             {t: s for t, s in parsed.cases.items() if t in keep},
             {t: f for t, f in parsed.failures.items() if t in keep},

@@ -24,7 +24,8 @@ from .baseline_key import environment_key
 from .detect import detect_commands
 from .failure_output import render_failures
 from .lint import lint_locations, lint_problems, readable
-from .runners import Adapter, detect_runner, no_per_test_reason, run_test_command
+from .runners import Adapter, Only, detect_runner, no_per_test_reason, run_test_command
+from .staged import judge_targeted
 from .testresults import TestRun, TestVerdict, judge_tests
 
 __all__ = [
@@ -66,6 +67,7 @@ class Validation:
     tests: TestRun | None
     lint: CommandResult | None
     checks: dict = field(default_factory=dict)
+    seconds: float = 0.0  # the whole validation (with staged validation, both stages), as the flow timed it
 
     @property
     def ok(self) -> bool:
@@ -139,9 +141,9 @@ class Validator:
             self._adapter = detect_runner(self.test_cmd, self.root, self.junit_xml)
         return self._adapter
 
-    def run_tests(self, extra: str = "", only: str | None = None) -> TestRun:
+    def run_tests(self, extra: str = "", only: Only = None) -> TestRun:
         """Run the test command (plus `extra` arguments), with per-test results where the runner gives
-        them; `only` runs just that test file where the runner allows it (see `run_test_command`)."""
+        them; `only` runs just those test files where the runner allows it (see `run_test_command`)."""
         command = self.test_cmd + (f" {extra}" if extra else "")
         adapter = self.adapter if not extra else detect_runner(command, self.root, self.junit_xml)
         run, _ = run_test_command(
@@ -249,6 +251,22 @@ class Validator:
         write_private(self.state_dir / _BASELINE_FILE, json.dumps(data))  # masked output (see run_tests), 0600
 
     # ------------------------------------------------------------ judging a patch
+    def check_targeted(self, baseline: Baseline | None, files: list[str], targets: set[str], rule: str) -> Validation:
+        """Staged validation's first stage: the test `files` alone. Not ok only when they prove a refusal the
+        full suite would reach too (see `staged`); an ok here is no acceptance: `check` must still pass."""
+        tests = self.run_tests(only=files)
+        verdict = judge_targeted(baseline.tests if baseline else None, tests, targets, rule)
+        checks = {
+            "applied": True,
+            "stage": "targeted",
+            "targeted_files": files,
+            "targeted_seconds": round(tests.result.seconds, 3),
+        }
+        if verdict is None:
+            return Validation("ok", "", tests, None, checks)
+        checks |= {"tests": verdict.checks, "tests_ok": False}
+        return Validation("tests-failed", f"targeted tests: {verdict.reason}", tests, None, checks)
+
     def check(self, baseline: Baseline | None, changed: list[str], targets: set[str], target_rule: str) -> Validation:
         tests = self.run_tests()
         verdict: TestVerdict = judge_tests(baseline.tests if baseline else None, tests, targets, target_rule)

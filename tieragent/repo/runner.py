@@ -19,8 +19,10 @@ import shlex
 import shutil
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -64,12 +66,37 @@ def kill_group(proc: subprocess.Popen, grace_s: float = 2.0) -> None:
             continue
 
 
-def wait_or_stop(proc: subprocess.Popen, timeout_s: float | None, *, grace_s: float = 1.0) -> tuple[bytes, bool]:
-    """(output, timed out) of a process started in its own session; on a timeout, or Ctrl-C while
-    waiting, the whole group is stopped (a test runner's children included)."""
+class CommandStopped(Exception):
+    """A command stopped because its run no longer wants the result (see `SubprocessRunner.stoppable`)."""
+
+
+STOP_POLL_S = 0.05  # how often a stoppable command looks at its stop flag
+
+
+def _communicate(proc: subprocess.Popen, timeout_s: float | None, stop: threading.Event | None) -> bytes:
+    """The process's output once it exits; with a `stop` flag, CommandStopped as soon as the flag is set
+    (retrying communicate after its timeout loses no output)."""
+    if stop is None:
+        return proc.communicate(timeout=timeout_s)[0] or b""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise subprocess.TimeoutExpired(proc.args, timeout_s or 0)
+        try:
+            return proc.communicate(timeout=STOP_POLL_S if left is None else min(STOP_POLL_S, left))[0] or b""
+        except subprocess.TimeoutExpired:
+            if stop.is_set():
+                raise CommandStopped(str(proc.args)) from None
+
+
+def wait_or_stop(
+    proc: subprocess.Popen, timeout_s: float | None, *, grace_s: float = 1.0, stop: threading.Event | None = None
+) -> tuple[bytes, bool]:
+    """(output, timed out) of a process started in its own session; on a timeout, Ctrl-C while
+    waiting, or `stop` set from another thread, the whole group is stopped (a test runner's children included)."""
     try:
-        out, _ = proc.communicate(timeout=timeout_s)
-        return out or b"", False
+        return _communicate(proc, timeout_s, stop), False
     except subprocess.TimeoutExpired:
         kill_group(proc)
         out, _ = proc.communicate()
@@ -181,6 +208,35 @@ def network_namespace_prefix() -> tuple[str, ...] | None:
     return None
 
 
+RUN_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM}  # the run's own: handled by the main thread
+_THREAD = threading.local()  # .stop: the flag that stops the commands this thread runs (see `stoppable_commands`)
+
+
+@contextmanager
+def stoppable_commands(stop: threading.Event) -> Iterator[None]:
+    """Commands this (background) thread runs inside are stopped, their whole group, when another thread sets
+    `stop`: a baseline the run no longer waits for must not leave its tests running."""
+    _THREAD.stop = stop
+    try:
+        yield
+    finally:
+        _THREAD.stop = None
+
+
+@contextmanager
+def _child_signals(background: bool) -> Iterator[None]:
+    """A background thread (with stoppable commands) blocks the run's signals, so Ctrl-C always reaches the main thread
+    (and waits while it restores the tree); the command inherits the mask, so it is lifted while the command starts."""
+    if not background:
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, RUN_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, RUN_SIGNALS)
+
+
 class SubprocessRunner:
     """Runs a command with the allowlisted environment (see `command_environment`), `extra_env` on top."""
 
@@ -220,17 +276,19 @@ class SubprocessRunner:
         if self.no_network:
             prefix = network_namespace_prefix() or ()
             shell_command = " ".join(shlex.quote(p) for p in prefix) + " sh -c " + shlex.quote(command)
-        proc = subprocess.Popen(
-            shell_command,
-            shell=True,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=self.environment(),
-        )
-        out, timed_out = wait_or_stop(proc, timeout_s)  # Ctrl-C or SIGTERM while it runs stops it too
+        stop = getattr(_THREAD, "stop", None)
+        with _child_signals(stop is not None):
+            proc = subprocess.Popen(
+                shell_command,
+                shell=True,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=self.environment(),
+            )
+        out, timed_out = wait_or_stop(proc, timeout_s, stop=stop)  # Ctrl-C or SIGTERM while it runs stops it too
         if len(out) > MAX_OUTPUT_BYTES:
             half = MAX_OUTPUT_BYTES // 2
             out = out[:half] + b"\n[... output cut ...]\n" + out[-half:]

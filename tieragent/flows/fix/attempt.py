@@ -6,15 +6,18 @@ leaves the tree as it was before it (the journal rewinds it) and carries the fee
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ...core import prompts
-from ...core.errors import ProviderError
+from ...core.errors import ProviderError, TieragentError
 from ...core.tokens import estimate_tokens
 from ...core.vocab import FRONTIER, SMALL, Outcome, Step
 from ...judge.failure_output import condense, needs_summary, validation_feedback
 from ...judge.tamper import protected_edit, protected_edit_feedback
+from ...judge.testresults import target_tests
 from ...judge.validation import Baseline, Validation
 from ...model.ledger import LedgerRow
 from ...repo.diffs import EditStat
@@ -24,6 +27,7 @@ from ...routing.policy import Rung
 from .approval import review_patch
 from .context import PatchContext
 from .session import Session
+from .staged import validate
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,20 @@ class PatchTask:
 
     request: str
     context: PatchContext
-    baseline: Baseline
+    wait_baseline: Callable[[], Baseline]  # the baseline, waited for (it runs while the first patch is written)
     risk_reasons: tuple[str, ...]  # why the task is high-risk before any patch (empty: it is not)
     keep: frozenset[str] = frozenset()  # files a rewind leaves in place (the --repro test)
+
+    @property
+    def baseline(self) -> Baseline:
+        """The tests on the unpatched tree; the first use waits for them (and may stop the run)."""
+        return self.wait_baseline()
+
+    @cached_property
+    def targets(self) -> tuple[frozenset[str], str]:
+        """The failing tests the request is about, and how they were chosen (see `target_tests`)."""
+        found, rule = target_tests(self.baseline.tests.failing, self.request, list(self.context.files.texts))
+        return frozenset(found), rule
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,11 @@ def make_attempt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> Atte
         call.row.truncated = True
         s.gw.ledger.set_outcome(call.row, Outcome.FORMAT_ERROR, f"the reply was cut off at max_tokens ({limit})")
         return Attempt(rung, Outcome.FORMAT_ERROR, call.row, feedback=fmt.shorter(limit))
+    try:  # the baseline, waited for before the reply is used: one that cannot judge stops the run, tree untouched
+        task.wait_baseline()
+    except TieragentError as err:
+        s.gw.ledger.set_outcome(call.row, Outcome.DISCARDED, f"not applied: the tests cannot judge a patch ({err})")
+        raise
     return _judge(s, task, rung, call.text, call.row)
 
 
@@ -114,6 +134,7 @@ def _prompt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> tuple[dic
 def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -> Attempt:
     """Everything after the reply; marks the attempt's ledger row with what became of it."""
     root, text = s.ws.root, s.gw.unmask(text)  # a masked line the model copied gets its real value back
+    baseline = task.baseline  # waited for already (make_attempt)
     paths = rung.whole_files or tuple(task.context.files.texts)
     try:
         changes = PATCH_FORMATS[rung.edit_format].plan(text, root, paths, s.refuse)
@@ -135,10 +156,7 @@ def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -
         )
     _apply(s, changes)
     diff = run_diff(s, exclude=task.keep if not s.opts.keep_repro else frozenset())
-    s.events.validating(
-        f"validating: {s.deps.test_command}" + (f" && {s.deps.lint_command}" if s.deps.lint_command else "")
-    )
-    v = s.validator.check(task.baseline, [e.path for e in edits], set(task.context.targets), task.context.target_rule)
+    v = validate(s, baseline, task.targets, [e.path for e in edits], task.keep)
     if not v.ok:
         s.gw.ledger.set_outcome(row, v.outcome, v.reason)
         feedback = failure_feedback(s, v, diff)

@@ -1,12 +1,11 @@
-"""The context step: the files the patch prompt shows, the related signatures, and the target tests."""
+"""The context step: the files the patch prompt shows and the related signatures (not the baseline: the
+patch prompt does not use it, so the baseline runs on while the first patch is written)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 from ...core.vocab import Step, Tier
-from ...judge.testresults import target_tests
-from ...judge.validation import Baseline
 from ...repo.context import FileContext, context_budget, gather_files
 from ...routing.policy import RoutePlan
 from .session import Session
@@ -18,8 +17,6 @@ RELATED_SIGNATURE_TOKENS = 1000
 class PatchContext:
     files: FileContext
     related: str  # signatures of the files the picked ones use or are used by ("" when none)
-    targets: frozenset[str]  # failing tests the request is about
-    target_rule: str  # how the targets were chosen
 
     def smaller(self) -> tuple[PatchContext, str] | None:
         """This context with its least important part dropped (the related signatures, then the
@@ -36,7 +33,7 @@ class PatchContext:
         return None
 
 
-def gather(s: Session, request: str, plan: RoutePlan, baseline: Baseline) -> PatchContext:
+def gather(s: Session, request: str, plan: RoutePlan) -> PatchContext:
     picked = list(s.opts.pinned)  # the user's (chat's) pinned files come first
     for name in plan.effective.files:  # the small model's picks, checked against the repository
         resolved = name if (s.ws.root / name).is_file() else s.repo_map().resolve(name)
@@ -51,5 +48,4 @@ def gather(s: Session, request: str, plan: RoutePlan, baseline: Baseline) -> Pat
     for path, why in files.dropped.items():
         s.events.warn(f"not shown to the model: {path} ({why})")
     related = s.repo_map().related_signatures(list(files.texts), RELATED_SIGNATURE_TOKENS) if files.texts else ""
-    targets, rule = target_tests(baseline.tests.failing, request, list(files.texts))
-    return PatchContext(files, related, frozenset(targets), rule)
+    return PatchContext(files, related)

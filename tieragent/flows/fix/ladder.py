@@ -87,7 +87,7 @@ def walk_ladder(
     formats = Formats(s, starts or start_formats(s, task, [r.tier for r in ladder]), whole_targets(s, task))
     format_retried: set[str] = set()
     feedback, i = "", 0
-    before = task.baseline.tests.failure_signature()  # how things failed before any patch
+    before: frozenset | None = None  # how things failed before the last judged patch (first: the baseline's)
     while i < len(ladder):
         if ladder[i].effort_raise and not _can_raise(s, ladder[i]):
             s.events.info(f"{ladder[i].tier}: its model cannot reason harder; not retrying with more effort")
@@ -113,6 +113,8 @@ def walk_ladder(
             i = skip_tier(ladder, i, rung.tier)
             continue
         failure = attempt.failure()
+        if failure is not None and before is None:  # the baseline is ready: this attempt was judged against it
+            before = task.baseline.tests.failure_signature()
         if failure is not None and failure == before and not s.cfg.routing.retry_same_failure:
             # the same tests failing the same way again: feedback did not help, so the tier's retry is skipped
             s.events.info(f"{rung.tier} failed the same way as before; not retrying at {rung.tier}")

@@ -24,6 +24,7 @@ class FixResult(RunResult):
     saved_diff: Path | None = None
     commit_sha: str | None = None
     route: list[str] = field(default_factory=list)  # each patch attempt: tier, number, why
+    attempts: list[dict[str, Any]] = field(default_factory=list)  # each patch attempt's seconds: the latency per try
     routing: dict[str, Any] = field(default_factory=dict)  # the decision and the evidence behind it
     baseline: dict[str, Any] | None = None
     repro: dict[str, Any] | None = None
@@ -34,6 +35,7 @@ class FixResult(RunResult):
 
     def record_attempt(self, attempt: Attempt) -> None:
         self.route.append(f"{attempt.rung.tier} #{attempt.rung.attempt}: {attempt.rung.why}")
+        self.attempts.append(attempt_timing(attempt))
         self.test_edits.extend(attempt.test_edits)
         self.validation = attempt.validation or self.validation
 
@@ -58,6 +60,7 @@ class FixResult(RunResult):
             "baseline": self.baseline,
             "routing": self.routing,
             "route": self.route,
+            "attempts": self.attempts,
             "repro": self.repro,
             "test_edits": self.test_edits,
             "saved_diff": str(self.saved_diff) if self.saved_diff else None,
@@ -67,3 +70,18 @@ class FixResult(RunResult):
             "accepted_step": self.accepted_step,
             "timings": self.timings,
         }
+
+
+def attempt_timing(attempt: Attempt) -> dict[str, Any]:
+    """One patch attempt's latency: the model's reply and the validation of its patch (both stages), in seconds;
+    which stage decided (targeted: refused by its targeted tests; full: the full suite; None: not validated)."""
+    v = attempt.validation
+    stage = None if v is None else "targeted" if v.checks.get("stage") == "targeted" else "full"
+    return {
+        "tier": attempt.rung.tier,
+        "attempt": attempt.rung.attempt,
+        "outcome": str(attempt.outcome),
+        "model_seconds": round(attempt.row.seconds, 3),
+        "validation_seconds": round(v.seconds, 3) if v is not None else 0.0,
+        "validated_by": stage,
+    }

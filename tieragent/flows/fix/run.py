@@ -10,6 +10,7 @@ redactor, ledger and gateway, the history line) are the skeleton's (`flows/skele
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from ...core.errors import ExitCode, ProviderError, TieragentError
 from ...core.vocab import AUTO
@@ -21,13 +22,13 @@ from ..format_memory import remember
 from ..skeleton import Decision, Run, Status, signals_held
 from ..yield_history import fitted_start
 from .attempt import Attempt, PatchTask
-from .baseline import take_baseline
+from .baseline import PendingBaseline
 from .classify import classify
 from .context import gather
 from .finish import keep_patch, kept_edits, save_best
 from .format_choice import routing_view, start_formats
 from .ladder import walk_ladder
-from .repro import write_repro
+from .repro import Repro, write_repro
 from .result import FixResult
 from .session import FIX_POLICIES, FixDeps, FixOptions, Session
 
@@ -76,25 +77,14 @@ def _steps(
     """Everything between the journal's start and the run's end; `attempts` fills as they are made."""
     clock = run.clock
     dirty_before = deps.ws.dirty_paths()
-    s, baseline = _open_session(run, result, deps, opts, journal)
-    task_request = with_earlier(request, opts.earlier)  # what the models read: the session so far, then the request
-    with clock.phase("classify"):
-        result.classification = classification = classify(s, task_request)
-    plan = route(s, classification)
-    result.routing = dict(plan.explanation)
-    with clock.phase("context"):
-        context = gather(s, task_request, plan, baseline)
-        repro = write_repro(s, task_request, context.files) if opts.repro else None
-    result.repro = repro.info if repro else None
-    keep = frozenset({repro.path}) if repro and repro.path else frozenset()
-    task = PatchTask(task_request, context, baseline, plan.risk_reasons, keep)
-    starts = start_formats(s, task, [r.tier for r in plan.ladder])
-    result.routing["edit_formats"] = routing_view(starts)
-    with clock.phase("attempts"):
-        for attempt in walk_ladder(s, task, plan.ladder, starts):
-            attempts.append(attempt)
-            result.record_attempt(attempt)
-    accepted = attempts[-1] if attempts and attempts[-1].accepted else None
+    s, pending = _open_session(run, result, deps, opts, journal)
+    try:
+        accepted, repro = _attempts(run, result, s, pending, request, attempts)
+    except TieragentError:  # a provider or budget stop while the baseline ran: a baseline that cannot judge comes first
+        pending.get()
+        raise
+    finally:
+        pending.stop()  # an error or Ctrl-C before the baseline was waited for: its tests must not run on
     if accepted is None:
         _no_patch(run, result, deps, journal, attempts)
         return
@@ -116,11 +106,43 @@ def _steps(
     result.end(Status.FIXED, ExitCode.FIXED)
 
 
+def _attempts(
+    run: Run, result: FixResult, s: Session, pending: PendingBaseline, request: str, attempts: list[Attempt]
+) -> tuple[Attempt | None, Repro | None]:
+    """Classify, route, gather the context and walk the ladder while the baseline runs; the accepted attempt
+    (None: none) and the --repro test. The baseline is waited for before anything touches the tree."""
+    clock, opts = run.clock, s.opts
+    task_request = with_earlier(request, opts.earlier)  # what the models read: the session so far, then the request
+    with clock.phase("classify"):
+        result.classification = classification = classify(s, task_request)
+    plan = route(s, classification)
+    result.routing = dict(plan.explanation)
+    with clock.phase("context"):
+        context = gather(s, task_request, plan)
+    repro: Repro | None = None
+    if opts.repro:
+        pending.get()  # the repro test is written into the tree: not before the baseline is in and can judge
+        with clock.phase("context"):
+            repro = write_repro(s, task_request, context.files)
+    result.repro = repro.info if repro else None
+    keep = frozenset({repro.path}) if repro and repro.path else frozenset()
+    task = PatchTask(task_request, context, pending.get, plan.risk_reasons, keep)
+    starts = start_formats(s, task, [r.tier for r in plan.ladder])
+    result.routing["edit_formats"] = routing_view(starts)
+    with clock.phase("attempts"):
+        for attempt in walk_ladder(s, task, plan.ladder, starts):
+            attempts.append(attempt)
+            result.record_attempt(attempt)
+    pending.get()  # no attempt was judged (none reached the tree): a baseline that cannot judge still says so
+    accepted = attempts[-1] if attempts and attempts[-1].accepted else None
+    return accepted, repro
+
+
 def _open_session(
     run: Run, result: FixResult, deps: FixDeps, opts: FixOptions, journal: FileJournal
-) -> tuple[Session, Baseline]:
-    """The baseline taken (it can stop the run before any model call), the repository indexed and the
-    models ready: what every later step works with."""
+) -> tuple[Session, PendingBaseline]:
+    """The baseline started in the background, the repository indexed and the models ready: what every later
+    step works with."""
     cfg, clock = deps.config, run.clock
     validator = Validator(
         deps.runner,
@@ -133,16 +155,23 @@ def _open_session(
         mask=run.redactor.at_rest,
     )
     repo_map = functools.cache(deps.repo_map)
-    with clock.phase("baseline"):
-        baseline, result.baseline = take_baseline(validator, deps, opts, run.events)
-    with clock.phase("map"):
-        repo_map()  # indexed while the models load in the background
-    with clock.phase("models"):
-        models = deps.models()  # litellm's import and the key checks, started before the run
-    gateway = run.open_gateway(models, FIX_POLICIES)
+
+    def baseline_ready(doc: dict[str, Any]) -> None:
+        result.baseline = doc
+
+    pending = PendingBaseline(validator, deps, opts, run.events, clock, baseline_ready)
+    try:
+        with clock.phase("map"):
+            repo_map()  # indexed while the models load and the baseline runs in the background
+        with clock.phase("models"):
+            models = deps.models()  # litellm's import and the key checks, started before the run
+        gateway = run.open_gateway(models, FIX_POLICIES)
+    except BaseException:
+        pending.stop()
+        raise
     rules = RiskRules.from_config(cfg.risk)
     session = Session(deps, opts, gateway, journal, validator, rules, run.events, repo_map, models.context_windows)
-    return session, baseline
+    return session, pending
 
 
 def _no_patch(run: Run, result: FixResult, deps: FixDeps, journal: FileJournal, attempts: list[Attempt]) -> None:
