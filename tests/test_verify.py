@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import CALC_FILES, CLASSIFY_OPS, GOOD_PATCH, PRICES, git, make_repo, snapshot
+from conftest import CALC_FILES, CLASSIFY_OPS, GOOD_PATCH, PRICES, git, make_repo, snapshot, write_config
 from flowkit import config, fix, outcomes, rows, scripted, sent
 
 from tieragent.core.errors import ProviderError
@@ -247,3 +247,16 @@ def test_a_high_risk_patch_gets_the_review_not_a_second_look(calc_repo: Path):
     result = fix(calc_repo, provider, cfg=config({"routing": {"verify": "always", "high_risk": "mid"}}))
     assert result.status == "fixed"
     assert [c for c in provider.calls() if c[0] in ("review", "verify")] == [("review", "frontier")]
+
+
+def test_the_cli_explains_the_verify_policy_and_lists_the_step_over_http(cli, calc_repo, fake_server):
+    write_config(calc_repo, fake_server, extra={"routing": {"verify": "thin", "edit_formats": {"*fake-*": "diff"}}})
+    fake_server.enqueue("classify", "small", CLASSIFY_OPS)
+    fake_server.enqueue("patch", "mid", CONSTANT_PATCH, GOOD_PATCH)
+    fake_server.enqueue("verify", "frontier", REJECT, ACCEPT)
+    proc = cli(["fix", "add() returns the wrong result", "--explain-routing", "--no-ci"], calc_repo)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "verify: thin, at frontier (effort low)" in out
+    assert "verify-rejected" in out and "returns a constant 5" in out
+    assert fake_server.calls().count(("verify", "frontier")) == 2
