@@ -3,6 +3,7 @@ and the fix flow driven in-process with scripted replies."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,15 @@ def test_strong_evidence_is_not_verified(tmp_path):
     cfg = config({"routing": {"verify": "always", "start": {"local": "frontier"}}})
     assert fix(repo, provider, cfg=cfg).status == "fixed"
     assert provider.calls() == [("classify", "small"), ("patch", "frontier")]
+
+
+def test_without_per_test_results_a_run_that_turns_green_is_evidence(calc_repo):
+    check = f'"{sys.executable}" -c "from calc.ops import add; assert add(2, 3) == 5"'  # no per-test results
+    cfg = config({"validate": {"test": check, "timeout_s": 60}, "routing": {"verify": "thin"}})
+    provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg)
+    result = fix(calc_repo, provider, cfg=cfg, exit_code_only=True)
+    assert result.status == "fixed"
+    assert provider.calls() == [("classify", "small"), ("patch", "mid")]
 
 
 def test_changed_lines_no_test_runs_make_the_evidence_thin(tmp_path):

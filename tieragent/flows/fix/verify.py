@@ -95,7 +95,11 @@ def _verification(s: Session, baseline: Baseline, patch: Candidate) -> Look | No
     routing = s.cfg.routing
     if not verify_applies(routing.verify, patch.tier, routing.verify_tier):
         return None
-    why = ("routing.verify is always",) if routing.verify == "always" else _thin(s, baseline, patch)
+    why = (
+        ("every cheaper tier's patch is verified (routing.verify: always)",)
+        if routing.verify == "always"
+        else _thin(s, baseline, patch)
+    )
     if not why:
         return None
     s.events.info(f"verifying at {routing.verify_tier}: {'; '.join(why)}")
@@ -108,17 +112,16 @@ def _thin(s: Session, baseline: Baseline, patch: Candidate) -> tuple[str, ...]:
     v = patch.validation
     checks = v.checks.get("tests") or {}
     if checks.get("per_test"):
-        fixed = list(checks.get("fixed") or [])
-        about = list(checks.get("targets") or []) or fixed
-    else:  # judged by exit code: a red run that turned green fixed something
-        red_to_green = baseline.tests.result.exit_code != 0 and v.tests is not None and v.tests.result.exit_code == 0
-        fixed = ["(the test run)"] if red_to_green else []
-        about = []
+        fixed = len(checks.get("fixed") or [])
+        about = list(checks.get("targets") or []) or list(checks.get("fixed") or [])
+    else:  # judged by exit code: a test run that went from failing to passing fixed something
+        green = v.tests is not None and v.tests.result.exit_code == 0
+        fixed, about = int(baseline.tests.result.exit_code != 0 and green), []
     assertions = count_assertions(s.ws.root, about) if about else None
-    reasons = thin_reasons(len(fixed), assertions, None)
+    reasons = thin_reasons(fixed, assertions, None)
     if reasons:
         return reasons
-    return thin_reasons(len(fixed), assertions, uncovered_lines(s.validator, patch.edits))
+    return thin_reasons(fixed, assertions, uncovered_lines(s.validator, patch.edits))
 
 
 def _ask(s: Session, look: Look, request: str, diff: str) -> str | None:
