@@ -69,7 +69,7 @@ def test_assertions_are_counted_in_the_tests_the_ids_name(tmp_path):
         "    def test_years(self):\n        self.assertTrue(leap(2024))\n        self.assertFalse(leap(1900))\n"
     )
     assert count_assertions(tmp_path, ["tests.test_a::test_one"]) == 1
-    assert count_assertions(tmp_path, ["tests/test_a.py::test_one[1-2]"]) == 1
+    assert count_assertions(tmp_path, ["tests/test_a.py::test_one[1-2]", "tests.test_a::test_one[a::b]"]) == 2
     assert count_assertions(tmp_path, ["tests.test_a::test_loop"]) == 2  # one assert, many cases
     assert count_assertions(tmp_path, ["tests.test_a.TestK::test_raises"]) == 2
     assert count_assertions(tmp_path, ["test_dates.LeapTest::test_years"]) == 2  # unittest's id

@@ -55,11 +55,10 @@ def _test_function(
 ) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The function a test id names: `tests.test_ops::test_add`, `tests/test_ops.py::TestX::test_y[1]`,
     `test_dates.LeapTest::test_years` (unittest's ids read like pytest's; see `textreports.unittest_id`)."""
-    prefix, _, name = test_id.partition("::")
+    prefix, _, name = test_id.split("[", 1)[0].partition("::")  # without pytest's parameters
     if not name:
         return None
     parts = [*prefix.removesuffix(".py").replace("/", ".").split("."), *name.split("::")]
-    parts[-1] = parts[-1].split("[", 1)[0]  # pytest's parameters
     for cut in range(len(parts) - 1, 0, -1):
         path = root.joinpath(*parts[:cut]).with_suffix(".py")
         if path.is_file():

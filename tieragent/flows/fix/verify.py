@@ -103,7 +103,14 @@ def _verification(s: Session, baseline: Baseline, patch: Candidate) -> Look | No
     if not why:
         return None
     s.events.info(f"verifying at {routing.verify_tier}: {'; '.join(why)}")
-    return Look(Step.VERIFY, routing.verify_tier, why, False, routing.verify_effort, Outcome.VERIFY_REJECTED)
+    return Look(
+        Step.VERIFY,
+        routing.verify_tier,
+        why,
+        strict=False,
+        effort=routing.verify_effort,
+        rejected=Outcome.VERIFY_REJECTED,
+    )
 
 
 def _thin(s: Session, baseline: Baseline, patch: Candidate) -> tuple[str, ...]:
