@@ -147,6 +147,9 @@ def main() -> None:
             },
         },
         "provider": {"retries": 0},
+        # the scripted frontier answers every call with a patch, so it cannot verify: what differs here is the
+        # cheap tiers' edit format (a real frontier verifying them is another measurement)
+        "routing": {"verify": "never"},
     }
     (home / ".tieragent.yaml").write_text(yaml.safe_dump(config))
     env = {

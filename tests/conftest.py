@@ -131,8 +131,9 @@ def write_config(repo: Path, server: FakeOpenAI, *, stream: bool = False, extra:
         },
         "validate": {"test": f'"{sys.executable}" -m pytest -q -x', "timeout_s": 60},
         "provider": {"retries": 1, "backoff_s": 0.05},
-        # the fake models stand for models known to write diffs (flowkit.FAKE_MODELS_WRITE_DIFFS)
-        "routing": {"edit_formats": {"*fake-*": "diff"}},
+        # the fake models stand for models known to write diffs (flowkit.FAKE_MODELS_WRITE_DIFFS), and
+        # verification is off unless a test turns it on (flowkit.NO_VERIFY)
+        "routing": {"edit_formats": {"*fake-*": "diff"}, "verify": "never"},
     }
     for k, v in (extra or {}).items():
         cfg.setdefault(k, {}).update(v) if isinstance(v, dict) else cfg.__setitem__(k, v)

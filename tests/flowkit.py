@@ -33,13 +33,16 @@ TEST_RUN_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 # The fake models stand for models known to write diffs (most tests are about diffs); the tests of how
 # the edit format is chosen name real models instead.
 FAKE_MODELS_WRITE_DIFFS = {"edit_formats": {"*fake-*": "diff"}}
+# calc_repo's test holds one assertion, so by default every cheap patch would be verified (a frontier call
+# more in each test); the tests of verification turn it back on (tests/test_verify.py)
+NO_VERIFY = {"verify": "never"}
 
 
 def config(extra: dict[str, Any] | None = None) -> Config:
     data: dict[str, Any] = {
         "tiers": {t: {"model": f"openai/fake-{t}", "price": PRICES[t]} for t in TIERS},
         "validate": {"test": PYTEST, "timeout_s": 60},
-        "routing": dict(FAKE_MODELS_WRITE_DIFFS),
+        "routing": {**FAKE_MODELS_WRITE_DIFFS, **NO_VERIFY},
     }
     for key, value in (extra or {}).items():
         data.setdefault(key, {}).update(value)

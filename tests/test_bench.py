@@ -370,7 +370,7 @@ def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
 
     assert doc["matrix"] == {
         "chunks": {"cascade": "solved", "mid-only": "solved"},
-        "leap-year": {"cascade": "false_accept", "mid-only": "false_accept"},
+        "leap-year": {"cascade": "solved", "mid-only": "false_accept"},  # verified, rejected, escalated
         "round-price": {"cascade": "solved", "mid-only": "failed"},
     }
     # what each policy's runs teach `edit_format: auto` stays with that policy, away from the user's own record
@@ -386,12 +386,12 @@ def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
         cascade["validated"],
         cascade["false_accepts"],
         cascade["escalated"],
-    ) == (3, 2, 3, 1, 1)
-    assert cascade["false_accept_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    ) == (3, 3, 3, 0, 2)
+    assert cascade["false_accept_rate"] == 0
     assert cascade["cost_per_solved_usd"] == pytest.approx(
-        sum(r["cost_usd"] for r in by_policy["cascade"]) / 2, abs=1e-6
+        sum(r["cost_usd"] for r in by_policy["cascade"]) / 3, abs=1e-6
     )
-    assert cascade["solved_ci95"] == pytest.approx(list(wilson(2, 3)), abs=1e-4)
+    assert cascade["solved_ci95"] == pytest.approx(list(wilson(3, 3)), abs=1e-4)
     assert (mid["solved"], mid["validated"], mid["false_accept_rate"], mid["escalation_rate"]) == (1, 2, 0.5, 0.0)
     assert mid["cost_per_solved_usd"] == pytest.approx(sum(r["cost_usd"] for r in by_policy["mid-only"]), abs=1e-6)
     round_cascade = next(r for r in by_policy["cascade"] if r["task"] == "round-price")
@@ -417,7 +417,7 @@ def test_builtin_suite_end_to_end_with_scripted_replies(bench, tmp_path):
             "--tasks",
             "median-even,slugify,leap-year,normalize-name",
             "--policies",
-            "cascade,small-only,frontier-only",
+            "cascade,cascade-noverify,frontier-only",
             "--jobs",
             "2",
             "--workdir",
@@ -431,16 +431,30 @@ def test_builtin_suite_end_to_end_with_scripted_replies(bench, tmp_path):
     assert code == 0, err
     assert "Policies" in out and "Tasks (✓ solved" in out and "scripted model replies" in out
     results = read_results(work / "results.jsonl")
-    doc = build_report(
-        ["leap-year", "median-even", "normalize-name", "slugify"], ["cascade", "small-only", "frontier-only"], results
-    )
+    policies = ["cascade", "cascade-noverify", "frontier-only"]
+    doc = build_report(["leap-year", "median-even", "normalize-name", "slugify"], policies, results)
     solved = {p.policy: (p.solved, p.false_accepts, p.escalated) for p in doc.policies}
-    assert solved == {"cascade": (3, 1, 2), "small-only": (0, 1, 0), "frontier-only": (4, 0, 0)}
-    assert doc.matrix["slugify"] == {"cascade": "solved", "small-only": "failed", "frontier-only": "solved"}
+    # leap-year's patch passes its one assertion: verified (the default), the frontier rejects it and fixes it
+    # itself; without verification it is a false accept
+    assert solved == {"cascade": (4, 0, 3), "cascade-noverify": (3, 1, 2), "frontier-only": (4, 0, 0)}
+    assert {p.policy: p.false_accept_rate for p in doc.policies} == {
+        "cascade": 0,
+        "cascade-noverify": 0.25,
+        "frontier-only": 0,
+    }
+    assert doc.matrix["leap-year"] == {
+        "cascade": "solved",
+        "cascade-noverify": "false_accept",
+        "frontier-only": "solved",
+    }
+    leap = next(r for r in results if r["task"] == "leap-year" and r["policy"] == "cascade")
+    checks = [(s["step"], s["tier"], s["outcome"]) for s in leap["steps"] if s["step"] in ("patch", "verify")]
+    assert checks[:2] == [("patch", "mid", "verify-rejected"), ("verify", "frontier", "ok")]
+    assert checks[-1] == ("patch", "frontier", "ok")
     rows = list(csv.DictReader((tmp_path / "report.csv").open()))
     assert [(r["policy"], r["solved"], r["runs"]) for r in rows] == [
-        ("cascade", "3", "4"),
-        ("small-only", "0", "4"),
+        ("cascade", "4", "4"),
+        ("cascade-noverify", "3", "4"),
         ("frontier-only", "4", "4"),
     ]
     try:

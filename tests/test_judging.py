@@ -9,7 +9,7 @@ import pytest
 
 from tieragent.core.config import RiskConfig
 from tieragent.core.errors import UsageError
-from tieragent.flows.fix.approval import parse_verdict
+from tieragent.flows.fix.verify import parse_verdict
 from tieragent.flows.ledger_summary import parse_since, summarize_history
 from tieragent.flows.replies import ReplyFormatError
 from tieragent.judge.failure_output import SUMMARIZE_OVER_TOKENS, condense, needs_summary

@@ -124,6 +124,10 @@ def print_routing(routing: dict[str, Any], console: Console | MaskedConsole) -> 
         f"review_high_risk {policy['review_high_risk']}",
         markup=False,
     )
+    verify = policy.get("verify")
+    if verify:
+        effort = verify["effort"] or "its tier's"
+        console.print(f"  verify: {verify['when']}, at {verify['tier']} (effort {effort})", markup=False)
     console.print(
         "  planned attempts: " + " → ".join(step.split(":")[0] for step in routing.get("ladder", [])), markup=False
     )

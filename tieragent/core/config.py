@@ -24,7 +24,7 @@ from .config_layers import (
     source_of,
 )
 from .errors import ConfigError, UsageError
-from .vocab import AUTO, TASK_CLASSES, TIERS, EditFormat, Effort, StartTier, TaskClass, Tier
+from .vocab import AUTO, TASK_CLASSES, TIERS, EditFormat, Effort, StartTier, TaskClass, Tier, VerifyMode
 
 REPO_CONFIG_NAME = ".tieragent.yaml"
 
@@ -221,6 +221,18 @@ class RoutingConfig(_Strict):
     review_high_risk: bool = Field(
         default=True,
         description="On a high-risk task, the frontier reviews a cheaper tier's validated patch before it is accepted.",
+    )
+    verify: VerifyMode = Field(
+        default="thin",
+        description="When a stronger tier checks that a cheaper tier's validated patch does what the request asks: "
+        "thin (when the tests say little: none was fixed, those about the request hold one assertion, or coverage.py "
+        "shows changed lines no test runs), always, or never.",
+    )
+    verify_tier: Literal["mid", "frontier"] = Field(
+        default="frontier", description="The tier that verifies; only patches from tiers below it are verified."
+    )
+    verify_effort: Effort | None = Field(
+        default="low", description="The verifier's reasoning effort (unset: its tier's reasoning_effort)."
     )
     reasoning_effort: dict[TaskClass, Effort] = Field(
         default_factory=dict,

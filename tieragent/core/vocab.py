@@ -25,6 +25,8 @@ RISKS: tuple[Risk, ...] = get_args(Risk)
 # How hard a model reasons before it answers, least first (each wire sends it in its own form).
 Effort = Literal["none", "minimal", "low", "medium", "high"]
 EFFORTS: tuple[Effort, ...] = get_args(Effort)
+# When a stronger tier verifies a cheaper tier's validated patch: when its tests say little, always, never.
+VerifyMode = Literal["thin", "always", "never"]
 # How a patch is written: a unified diff, the whole new file, or search/replace blocks.
 EditFormat = Literal["diff", "whole", "search_replace"]
 EDIT_FORMATS: tuple[EditFormat, ...] = get_args(EditFormat)
@@ -48,6 +50,7 @@ class Step(StrEnum):
     PATCH = "patch"  # fix: a diff or a whole file
     SUMMARIZE = "summarize"  # fix: long failure output, condensed for the next attempt
     REVIEW = "review"  # fix: the frontier's verdict on a high-risk patch; review: findings on a hunk
+    VERIFY = "verify"  # fix: a stronger tier's verdict on a cheaper tier's patch the tests say little about
     COMMIT_MESSAGE = "commit-message"  # fix --commit
     REVIEW_TRIAGE = "review-triage"  # review: the small tier rates each hunk's risk
     PING = "ping"  # doctor --ping: a one-token request to see that a tier answers
@@ -68,6 +71,7 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM arrived while the call was under way
     TEST_EDIT_REFUSED = "test-edit-refused"  # the patch edits tests, CI or lint config, and that was not allowed
     REVIEW_REJECTED = "review-rejected"  # validated, but the frontier's review said no (or could not be had)
+    VERIFY_REJECTED = "verify-rejected"  # validated on thin evidence, and the verifier said it misses the request
     # a --repro test that passes on the current code reproduces nothing; a patch not applied because the
     # baseline, which ran while it was written, cannot judge it
     DISCARDED = "discarded"

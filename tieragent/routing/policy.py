@@ -151,6 +151,7 @@ def plan_route(
             "high_risk": policy.high_risk,
             "attempts": dict(policy.attempts),
             "review_high_risk": policy.review_high_risk,
+            "verify": {"when": policy.verify, "tier": policy.verify_tier, "effort": policy.verify_effort},
             "reasoning_effort": dict(policy.reasoning_effort),
             "raise_effort_before_escalating": policy.raise_effort_before_escalating,
         },

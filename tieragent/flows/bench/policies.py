@@ -3,8 +3,9 @@
 - `cascade`: the configured routing, as `tieragent fix` would run here.
 - `frontier-only`, `mid-only`, `small-only`: every tier set to that tier's model (its whole tier
   config: model, endpoint, key variable, price), routing starting there for every task class and
-  risk, and no tier above it. The one model gets `max(its configured attempts, 2)` attempts, so the
-  single-model policies compare at equal attempts (one try, one retry with the failure).
+  risk, no tier above it, and no verification (no stronger model). The one model gets
+  `max(its configured attempts, 2)` attempts, so the single-model policies compare at equal attempts
+  (one try, one retry with the failure).
 - named variants from the suite's `bench.yaml` (`policies: {name: partial config}`): a routing
   table, an edit format, a retry rule..., merged over the user's config.
 
@@ -75,6 +76,7 @@ def forced_policy(name: str, base: Config) -> Policy:
             "start": dict.fromkeys(TASK_CLASSES, tier),
             "high_risk": tier,
             "attempts": {t: attempts if t == tier else 0 for t in TIERS},
+            "verify": "never",  # every tier is the one model: no stronger one to verify with
         },
     }
     return Policy(name, overrides, tier, f"every call to {whole['model']} ({tier} tier), {attempts} attempts")

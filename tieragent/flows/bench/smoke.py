@@ -3,8 +3,8 @@
 For each task of `smoke_tasks`: a git repository with the buggy module and its visible test
 (committed with fixed dates, so the commit is the same on every machine and a resumed bench finds
 its pairs), the hidden check as a script outside the repository (tieragent never sees it), and a
-task file with the scripted replies (diffs made from the edits here). `bench.yaml` adds one variant,
-`one-try`: the cascade without retries.
+task file with the scripted replies (diffs made from the edits here). `bench.yaml` adds two variants:
+`one-try`, the cascade without retries, and `cascade-noverify`, the cascade without verification.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ import yaml
 
 from .smoke_tasks import SMOKE_TASKS, Edit, Garbled, Reply, SmokeTask
 
-SMOKE_VARIANTS = {"one-try": {"routing": {"attempts": {"mid": 1, "frontier": 1}}}}
+SMOKE_VARIANTS = {
+    "one-try": {"routing": {"attempts": {"mid": 1, "frontier": 1}}},
+    "cascade-noverify": {"routing": {"verify": "never"}},  # the false accepts verification prevents
+}
 _FIXED_DATE = "2026-01-01T00:00:00+00:00"
 
 
@@ -63,7 +66,14 @@ def scripted_replies(task: SmokeTask) -> dict:
     return {
         "classify": "```json\n" + json.dumps(classify) + "\n```",
         "patch": {tier: [render_reply(task, r) for r in replies] for tier, replies in task.replies.items()},
+        "verify": [json.dumps(_verdict(task))],  # whichever tier verifies
     }
+
+
+def _verdict(task: SmokeTask) -> dict[str, str]:
+    if task.verify_rejects:
+        return {"verdict": "reject", "reason": task.verify_rejects}
+    return {"verdict": "accept", "reason": "The change does what the request asks."}
 
 
 def render_reply(task: SmokeTask, reply: Reply) -> str:

@@ -5,20 +5,24 @@ tier for `--scripted` runs.
 The replies are chosen so the report has something to show: the small tier fixes the mechanical
 bugs but not all of them (escalation), the mid tier needs its retry once and fails one task the
 frontier fixes, and on `leap-year` the small and mid tiers write a patch that passes the visible test
-but not the hidden check (a false accept). Nobody fixes `parse-duration`. With the scripted replies:
+but not the hidden check (a false accept) on the strength of one assertion: the verifier (`routing.verify`,
+on by default) rejects it, and `cascade-noverify`, the cascade without verification, keeps it. Nobody fixes
+`parse-duration`. With the scripted replies:
 
-    task             class       cascade  frontier-only  mid-only  small-only  one-try
-    median-even      local       ✓        ✓              ✓         ✗           ✓
-    chunks           mechanical  ✓        ✓              ✓         ✓           ✓
-    fahrenheit       mechanical  ✓        ✓              ✓         ✓           ✓
-    leap-year        local       !        ✓              !         !           !
-    slugify          mechanical  ✓ (esc)  ✓              ✓         ✗           ✓ (esc)
-    in-range         mechanical  ✓        ✓              ✓         ✓           ✓
-    word-counts      local       ✓        ✓              ✓         ✗           ✓ (esc)
-    round-price      local       ✓ (esc)  ✓              ✗         ✗           ✓ (esc)
-    normalize-name   mechanical  ✓ (esc)  ✓              ✓         ✗           ✓ (esc)
-    parse-duration   local       ✗        ✗              ✗         ✗           ✗
-    solved                       8        9              7         3           8
+    task             class       cascade  frontier-only  mid-only  small-only  one-try  cascade-noverify
+    median-even      local       ✓        ✓              ✓         ✗           ✓        ✓
+    chunks           mechanical  ✓        ✓              ✓         ✓           ✓        ✓
+    fahrenheit       mechanical  ✓        ✓              ✓         ✓           ✓        ✓
+    leap-year        local       ✓ (esc)  ✓              !         !           ✓ (esc)  !
+    slugify          mechanical  ✓ (esc)  ✓              ✓         ✗           ✓ (esc)  ✓ (esc)
+    in-range         mechanical  ✓        ✓              ✓         ✓           ✓        ✓
+    word-counts      local       ✓        ✓              ✓         ✗           ✓ (esc)  ✓
+    round-price      local       ✓ (esc)  ✓              ✗         ✗           ✓ (esc)  ✓ (esc)
+    normalize-name   mechanical  ✓ (esc)  ✓              ✓         ✗           ✓ (esc)  ✓ (esc)
+    parse-duration   local       ✗        ✗              ✗         ✗           ✗        ✗
+    solved                       9        9              7         3           9        8
+
+The single-model policies are not verified (there is no stronger model in them).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class SmokeTask:
     request: str
     check: str  # Python statements; the module is importable (the checkout is on PYTHONPATH)
     replies: dict[str, list[Reply]] = field(default_factory=dict)  # tier -> patch replies, in order
+    verify_rejects: str = ""  # the verifier's reason to reject the cheaper tiers' patch ("": it accepts)
 
     @property
     def test_file(self) -> str:
@@ -198,14 +203,13 @@ SMOKE_TASKS: tuple[SmokeTask, ...] = (
         _unit(
             "dates.py",
             "is_leap_year",
-            "    def test_years(self):\n        self.assertTrue(is_leap_year(2024))\n"
-            "        self.assertFalse(is_leap_year(2023))\n"
-            "        self.assertFalse(is_leap_year(1900))\n",
+            "    def test_century(self):\n        self.assertFalse(is_leap_year(1900))\n",
         ),
         "is_leap_year(1900) returns True, but 1900 was not a leap year (century years are special)",
         "from dates import is_leap_year\nassert is_leap_year(2000)\nassert is_leap_year(2400)\n"
         "assert not is_leap_year(2100)\nassert not is_leap_year(1900)\n",
         {"small": [LEAP_WRONG], "mid": [LEAP_WRONG], "frontier": [LEAP_RIGHT]},
+        verify_rejects="Years divisible by 400 are still leap years: 2000 would now be wrongly rejected.",
     ),
     SmokeTask(
         "slugify",

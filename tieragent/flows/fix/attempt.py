@@ -1,4 +1,4 @@
-"""One patch attempt: ask a tier, plan the edit, guard it, apply it, validate it, review it if risky.
+"""One patch attempt: ask a tier, plan the edit, guard it, apply it, validate it, have it checked (verify.py).
 
 `make_attempt` returns an `Attempt` saying what became of it. An attempt that is not accepted
 leaves the tree as it was before it (the journal rewinds it) and carries the feedback for the next.
@@ -14,7 +14,7 @@ from typing import Any
 from ...core import prompts
 from ...core.errors import ProviderError, TieragentError
 from ...core.tokens import estimate_tokens
-from ...core.vocab import FRONTIER, SMALL, Outcome, Step
+from ...core.vocab import SMALL, Outcome, Step
 from ...judge.failure_output import condense, needs_summary, validation_feedback
 from ...judge.tamper import protected_edit, protected_edit_feedback
 from ...judge.testresults import target_tests
@@ -24,10 +24,10 @@ from ...repo.diffs import EditStat
 from ...repo.patching import PATCH_FORMATS, FileChange, PatchError
 from ...risk.rules import capability_additions, patch_risk, public_signatures
 from ...routing.policy import Rung
-from .approval import review_patch
 from .context import PatchContext
 from .session import Session
 from .staged import validate
+from .verify import Candidate, check_patch
 
 
 @dataclass(frozen=True)
@@ -163,26 +163,21 @@ def _judge(s: Session, task: PatchTask, rung: Rung, text: str, row: LedgerRow) -
         s.journal.rewind(keep=task.keep)
         return Attempt(rung, Outcome(v.outcome), row, diff, feedback, validation=v, test_edits=test_edits)
     post = patch_risk(edits, s.risk_rules, public_signatures) + capability_additions(edits, task.request)
-    reasons = list(dict.fromkeys(list(task.risk_reasons) + post))
-    if reasons and rung.tier != FRONTIER and s.cfg.routing.review_high_risk:
-        rejection = review_patch(s, task.request, diff, reasons)
-        if rejection is not None:
-            s.journal.rewind(keep=task.keep)
-            feedback = (
-                f"Your patch passed the tests, but a review rejected it: {rejection}\nYour patch was:\n"
-                f"```diff\n{diff}```\n"
-            )
-            s.gw.ledger.set_outcome(row, Outcome.REVIEW_REJECTED, rejection)
-            return Attempt(
-                rung,
-                Outcome.REVIEW_REJECTED,
-                row,
-                diff,
-                feedback,
-                validation=v,
-                risk_after=tuple(post),
-                test_edits=test_edits,
-            )
+    risk = list(dict.fromkeys(list(task.risk_reasons) + post))
+    rejection = check_patch(s, task.request, task.baseline, Candidate(rung.tier, diff, v, edits, risk))
+    if rejection is not None:  # fed back like a failing test
+        s.journal.rewind(keep=task.keep)
+        s.gw.ledger.set_outcome(row, rejection.outcome, rejection.reason)
+        return Attempt(
+            rung,
+            rejection.outcome,
+            row,
+            diff,
+            rejection.feedback,
+            validation=v,
+            risk_after=tuple(post),
+            test_edits=test_edits,
+        )
     return Attempt(rung, Outcome.OK, row, diff, validation=v, risk_after=tuple(post), test_edits=test_edits)
 
 

@@ -17,6 +17,7 @@ from .session import Session
 # Which failed attempt's diff is worth saving when nothing validates: the one that got furthest.
 _PROGRESS = {
     Outcome.REVIEW_REJECTED: 5,
+    Outcome.VERIFY_REJECTED: 5,
     Outcome.LINT_FAILED: 4,
     Outcome.TESTS_FAILED: 3,
     Outcome.TEST_EDIT_REFUSED: 2,

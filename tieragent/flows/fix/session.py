@@ -33,6 +33,10 @@ FIX_POLICIES: dict[Step, CallPolicy] = {
     Step.PATCH: CallPolicy(Unavailable.SKIP_TIER, "moving on to the next tier"),
     Step.SUMMARIZE: CallPolicy(Unavailable.FALL_BACK, "the trimmed output is sent as it is", least_effort=True),
     Step.REVIEW: CallPolicy(Unavailable.FALL_BACK, "the high-risk patch is not accepted unreviewed"),
+    # the tests passed: an unreachable verifier (or one over the budget) leaves the patch on their evidence
+    Step.VERIFY: CallPolicy(
+        Unavailable.FALL_BACK, "the patch is kept on the tests' evidence alone", over_budget_falls_back=True
+    ),
     Step.COMMIT_MESSAGE: CallPolicy(
         Unavailable.FALL_BACK,
         "the commit message is made from the request",
