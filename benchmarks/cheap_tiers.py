@@ -40,9 +40,13 @@ from tieragent.flows.bench.smoke import render_reply, write_smoke_suite  # noqa:
 from tieragent.flows.bench.smoke_tasks import SMOKE_TASKS  # noqa: E402
 
 # The variants this script can run (`--policies`); `frontier-only` is bench's own (every tier the frontier).
+# Verification is off unless a variant turns it on: the oracle verifier below is a best case, so each
+# comparison names it (`auto-verify` against `auto`).
+NO_VERIFY = {"verify": "never"}
 VARIANTS = {
-    "diff-only": {"tiers": {"small": {"edit_format": "diff"}, "mid": {"edit_format": "diff"}}},
-    "auto": {"tiers": {"small": {"edit_format": "auto"}, "mid": {"edit_format": "auto"}}},
+    "diff-only": {"tiers": {"small": {"edit_format": "diff"}, "mid": {"edit_format": "diff"}}, "routing": NO_VERIFY},
+    "auto": {"tiers": {"small": {"edit_format": "auto"}, "mid": {"edit_format": "auto"}}, "routing": NO_VERIFY},
+    "auto-verify": {"tiers": {"small": {"edit_format": "auto"}, "mid": {"edit_format": "auto"}}},
 }
 DEFAULT_POLICIES = ("frontier-only", "diff-only", "auto")
 CHEAP = ("small", "mid")
@@ -58,6 +62,37 @@ def frontier_replies(suite: str, out: Path) -> tuple[Path, dict[str, str]]:
     return tasks_dir, {
         t.request: render_reply(t, t.replies["frontier"][0]) for t in SMOKE_TASKS if t.replies.get("frontier")
     }
+
+
+class OracleVerifier:
+    """The scripted frontier's answer to a `verify` call: the candidate diff applied to a fresh clone of the
+    task's repository and judged by the task's hidden check. A verifier that never errs: the best case of
+    what verification can buy, as the oracle patch is the best case of a frontier patch."""
+
+    def __init__(self, tasks_dir: Path, work: Path):
+        self.tasks = [(yaml.safe_load(p.read_text()), p.parent) for p in sorted(tasks_dir.glob("*.yaml"))]
+        self.tasks = [(doc, d) for doc, d in self.tasks if isinstance(doc, dict) and doc.get("check")]
+        self.work, self.count = work, 0
+
+    def verdict(self, prompt: str) -> str:
+        task = next(((doc, d) for doc, d in self.tasks if doc["request"] in prompt), None)
+        diff = prompt.split("```diff\n", 1)[-1].rsplit("\n```", 1)[0] + "\n"
+        if task is None or "```diff" not in prompt:
+            return json.dumps({"verdict": "accept", "reason": "no task or diff to check"})
+        doc, task_dir = task
+        self.count += 1
+        checkout = self.work / str(self.count)
+        repo = (task_dir / doc["repo"]).resolve()
+        subprocess.run(["git", "clone", "-q", str(repo), str(checkout)], check=True)
+        subprocess.run(["git", "checkout", "-q", doc["commit"]], cwd=checkout, check=True)
+        applied = subprocess.run(["git", "apply", "-"], cwd=checkout, input=diff, text=True, capture_output=True)
+        check = doc["check"].replace("{task_dir}", str(task_dir))
+        ok = (
+            applied.returncode == 0
+            and subprocess.run(check, shell=True, cwd=checkout, capture_output=True).returncode == 0
+        )
+        reason = "the patch does what was asked" if ok else "the patch misses cases the request implies"
+        return json.dumps({"verdict": "accept" if ok else "reject", "reason": reason})
 
 
 def summarise(rows: list[dict], policies: list[str]) -> dict:
@@ -117,8 +152,12 @@ def main() -> None:
     variants = {p: VARIANTS[p] for p in policies if p in VARIANTS}
     (tasks_dir / "bench.yaml").write_text(yaml.safe_dump({"policies": variants}))
 
+    oracle = OracleVerifier(tasks_dir, out / "verify")
+
     def answer(rec: Recorded) -> str:
         text = rec.text()
+        if rec.step == "verify":
+            return oracle.verdict(text)
         return next((reply for request, reply in replies.items() if request in text), "I cannot help with that.")
 
     frontier = FakeOpenAI(responder=answer)
@@ -147,9 +186,6 @@ def main() -> None:
             },
         },
         "provider": {"retries": 0},
-        # the scripted frontier answers every call with a patch, so it cannot verify: what differs here is the
-        # cheap tiers' edit format (a real frontier verifying them is another measurement)
-        "routing": {"verify": "never"},
     }
     (home / ".tieragent.yaml").write_text(yaml.safe_dump(config))
     env = {
