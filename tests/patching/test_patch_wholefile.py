@@ -147,6 +147,7 @@ def test_prompt_renders_and_its_own_format_is_accepted(repo):
         "patch-whole",
         request="make add add",
         files=fence_file("src/calc.py", OLD),
+        reference="",
         related="",
         paths="src/calc.py",
         feedback="src/calc.py hunk 1: context not found",
