@@ -85,9 +85,8 @@ def walk_ladder(
     until the run shows that format does not work for it."""
     ladder = list(planned)
     formats = Formats(s, starts or start_formats(s, task, [r.tier for r in ladder]), whole_targets(s, task))
-    format_retried: set[str] = set()
+    failures = _Failures(s)
     feedback, i = "", 0
-    before: frozenset | None = None  # how things failed before the last judged patch (first: the baseline's)
     while i < len(ladder):
         if ladder[i].effort_raise and not _can_raise(s, ladder[i]):
             s.events.info(f"{ladder[i].tier}: its model cannot reason harder; not retrying with more effort")
@@ -99,40 +98,65 @@ def walk_ladder(
         if attempt.accepted:
             return
         if attempt.over_window:  # a smaller prompt at the same tier, or else a tier with a bigger window
-            smaller = task.context.smaller()
+            smaller = _smaller_context(s, task, attempt)
             if smaller is not None:
-                task = replace(task, context=smaller[0])
-                s.gw.ledger.set_outcome(
-                    attempt.row, Outcome.PROVIDER_ERROR, f"over the context window: retrying without {smaller[1]}"
-                )
+                task = smaller
                 continue
-            s.gw.ledger.set_outcome(
-                attempt.row, Outcome.PROVIDER_ERROR, "over the context window with the least context: moving up a tier"
-            )
         if not attempt.reached_model:
             i = skip_tier(ladder, i, rung.tier)
             continue
-        failure = attempt.failure()
-        if failure is not None and before is None:  # the baseline is ready: this attempt was judged against it
-            before = task.baseline.tests.failure_signature()
-        if failure is not None and failure == before and not s.cfg.routing.retry_same_failure:
+        if failures.repeated(task, attempt):
             # the same tests failing the same way again: feedback did not help, so the tier's retry is skipped
             s.events.info(f"{rung.tier} failed the same way as before; not retrying at {rung.tier}")
             i = effort_retry(ladder, i, rung.tier) or skip_tier(ladder, i, rung.tier)
             continue
-        if failure is not None:
-            before = failure
-        last_at_tier = i + 1 >= len(ladder) or ladder[i + 1].tier != rung.tier
-        unusable = attempt.outcome is Outcome.FORMAT_ERROR and last_at_tier and rung.tier not in format_retried
-        if unusable and rung.attempt == 1:  # a tier with a single attempt (small, by default) is asked once more
-            format_retried.add(rung.tier)
-            retry = Rung(
-                rung.tier, rung.attempt + 1, f"retry at {rung.tier}: the reply was unusable", effort=rung.effort
-            )
-            ladder.insert(i + 1, retry)
+        failures.retry_if_unusable(ladder, i, attempt)
         feedback = f"\nA previous attempt ({rung.tier} tier) failed: {attempt.row.note}\n{attempt.feedback}\n"
         formats.after(ladder, i, attempt)
         i += 1
+
+
+def _smaller_context(s: Session, task: PatchTask, attempt: Attempt) -> PatchTask | None:
+    """The task with less context after a prompt over the tier's window; None when it has the least already."""
+    smaller = task.context.smaller()
+    if smaller is None:
+        note = "over the context window with the least context: moving up a tier"
+        s.gw.ledger.set_outcome(attempt.row, Outcome.PROVIDER_ERROR, note)
+        return None
+    note = f"over the context window: retrying without {smaller[1]}"
+    s.gw.ledger.set_outcome(attempt.row, Outcome.PROVIDER_ERROR, note)
+    return replace(task, context=smaller[0])
+
+
+class _Failures:
+    """What the run's failures say about the next attempt: a repeat of the last one, or an unusable reply."""
+
+    def __init__(self, s: Session):
+        self.s = s
+        self.before: frozenset | None = None  # how things failed before the last judged patch (first: the baseline)
+        self.format_retried: set[str] = set()
+
+    def repeated(self, task: PatchTask, attempt: Attempt) -> bool:
+        """The attempt failed the same tests the same way as before it (retries would repeat it)."""
+        failure = attempt.failure()
+        if failure is None:
+            return False
+        if self.before is None:  # the baseline is ready: this attempt was judged against it
+            self.before = task.baseline.tests.failure_signature()
+        if failure == self.before and not self.s.cfg.routing.retry_same_failure:
+            return True
+        self.before = failure
+        return False
+
+    def retry_if_unusable(self, ladder: list[Rung], i: int, attempt: Attempt) -> None:
+        """A tier with a single attempt (small, by default) is asked once more when its reply was unusable."""
+        rung = ladder[i]
+        last_at_tier = i + 1 >= len(ladder) or ladder[i + 1].tier != rung.tier
+        unusable = attempt.outcome is Outcome.FORMAT_ERROR and last_at_tier and rung.tier not in self.format_retried
+        if unusable and rung.attempt == 1:
+            self.format_retried.add(rung.tier)
+            why = f"retry at {rung.tier}: the reply was unusable"
+            ladder.insert(i + 1, Rung(rung.tier, rung.attempt + 1, why, effort=rung.effort))
 
 
 def _can_raise(s: Session, rung: Rung) -> bool:
