@@ -64,6 +64,16 @@ def frontier_replies(suite: str, out: Path) -> tuple[Path, dict[str, str]]:
     }
 
 
+def scripted_classifications(tasks_dir: Path) -> dict[str, str]:
+    """Each task's scripted classify reply, keyed by its request: what the frontier answers when it classifies."""
+    docs = [yaml.safe_load(p.read_text()) for p in sorted(tasks_dir.glob("*.yaml"))]
+    return {
+        d["request"]: d["scripted"]["classify"]
+        for d in docs
+        if isinstance(d, dict) and isinstance(d.get("scripted"), dict) and d["scripted"].get("classify")
+    }
+
+
 class OracleVerifier:
     """The scripted frontier's answer to a `verify` call: the candidate diff applied to a fresh clone of the
     task's repository and judged by the task's hidden check. A verifier that never errs: the best case of
@@ -154,10 +164,14 @@ def main() -> None:
 
     oracle = OracleVerifier(tasks_dir, out / "verify")
 
+    classify = scripted_classifications(tasks_dir)
+
     def answer(rec: Recorded) -> str:
         text = rec.text()
         if rec.step == "verify":
             return oracle.verdict(text)
+        if rec.step == "classify":  # as the cascade's small tier would (frontier-only classifies at the frontier)
+            return next((reply for request, reply in classify.items() if request in text), "{}")
         return next((reply for request, reply in replies.items() if request in text), "I cannot help with that.")
 
     frontier = FakeOpenAI(responder=answer)
