@@ -60,6 +60,19 @@ def test_tallies_count_runs_calls_solves_and_cost_per_model():
     assert rates[(MODELS["frontier"], "local")].solved == 2
 
 
+def test_a_verify_call_counts_in_the_cost_of_the_patch_it_judged():
+    # a cheap patch that needs the frontier's second look is not free: the verify call is part of its run's cost
+    run = history_line("local", [("small", 0.0005, "ok")], True)
+    verify = {"step": "verify", "tier": "frontier", "model": MODELS["frontier"], "cost_usd": 0.002, "outcome": "ok"}
+    run["steps"].append(verify)
+    run["accepted_step"] = len(run["steps"]) - 2
+    rates = tallies_from_history([run])
+    small = rates[(MODELS["small"], "local")]
+    assert (small.runs, small.calls, small.solved) == (1, 1, 1)
+    assert small.mean_cost() == 0.0025
+    assert (MODELS["frontier"], "local") not in rates  # the frontier wrote no patch in this run
+
+
 def test_auto_starts_at_the_cheap_tier_while_it_solves(calc_repo):
     write_history(calc_repo, cheap_solves())
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "small"): [GOOD_PATCH]}, AUTO)

@@ -19,27 +19,38 @@ from ..routing.yield_fit import Rates, StartChoice, Tally, TierInput, choose_sta
 from .ledger_summary import NO_REPLY
 
 Tallies = dict[tuple[str, str], Tally]
+JUDGING = (Step.VERIFY, Step.REVIEW)  # calls that judge the patch before them
 
 
 def add_run(out: Tallies, task_class: str, steps: Iterable[dict[str, Any]], solved_by: str | None) -> None:
-    """One run's patch calls, per model; `solved_by`: the model whose patch was accepted (None: none was)."""
+    """One run's patch calls, per model; `solved_by`: the model whose patch was accepted (None: none was).
+    A verify or review call is part of what the patch it judged cost: a cheap patch that needs the frontier's
+    second look is not free."""
     per_model: dict[str, Tally] = {}
     unpriced: set[str] = set()
+    judged: str | None = None  # the model of the last patch that got a reply
     for row in steps:
+        if row.get("step") in JUDGING and judged is not None and row.get("outcome") not in NO_REPLY:
+            _add_cost(per_model[judged], row, judged, unpriced)
+            continue
         if row.get("step") != Step.PATCH or row.get("outcome") in NO_REPLY or not row.get("model"):
             continue  # a call that was not made, or that said nothing about the model's output
-        model = str(row["model"])
+        judged = model = str(row["model"])
         tally = per_model.setdefault(model, Tally(runs=1, priced_runs=1))
         tally.calls += 1
-        if row.get("cost_usd") is None:
-            unpriced.add(model)
-        else:
-            tally.cost_usd += float(row["cost_usd"])
+        _add_cost(tally, row, model, unpriced)
     for model, tally in per_model.items():
         if model in unpriced:  # part of the run's cost unknown: its outcome counts, its cost does not
             tally.cost_usd, tally.priced_runs = 0.0, 0
         tally.solved = int(model == solved_by)
         out.setdefault((model, task_class), Tally()).add(tally)
+
+
+def _add_cost(tally: Tally, row: dict[str, Any], model: str, unpriced: set[str]) -> None:
+    if row.get("cost_usd") is None:
+        unpriced.add(model)
+    else:
+        tally.cost_usd += float(row["cost_usd"])
 
 
 def tallies_from_history(runs: Iterable[dict[str, Any]]) -> Tallies:
