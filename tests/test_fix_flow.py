@@ -297,7 +297,8 @@ def test_an_unavailable_frontier_review_rejects_the_patch_and_saves_it(calc_repo
     git(calc_repo, "add", "-A")
     git(calc_repo, "commit", "-qm", "auth")
     before = snapshot(calc_repo)
-    cfg = config({"routing": {"high_risk": "mid"}})
+    judged_quickly = quick({"routing": {"high_risk": "mid"}})
+    cfg = judged_quickly["cfg"]
     classify = CLASSIFY_OPS.replace('["calc/ops.py"]', '["calc/auth.py", "calc/ops.py"]')
     provider = scripted(
         {
@@ -308,7 +309,7 @@ def test_an_unavailable_frontier_review_rejects_the_patch_and_saves_it(calc_repo
         },
         cfg,
     )
-    result = fix(calc_repo, provider, cfg=cfg)
+    result = fix(calc_repo, provider, **judged_quickly)
     assert result.status == "failed" and result.exit_code == ExitCode.NOT_FIXED
     assert ("review", "frontier", "provider-error") in rows(result)
     patch_rows = [r for r in result.ledger.rows if r.step == "patch"]
@@ -430,6 +431,7 @@ def test_auto_starts_with_whole_files_for_a_model_whose_diffs_here_mostly_failed
                     ("patch", "frontier"): [GOOD_PATCH],
                 }
             ),
+            **quick(),
         )
         git(calc_repo, "checkout", "--", "calc/ops.py")
     record = format_records(read_history(calc_repo / ".git/tieragent"), "openai/fake-mid")
@@ -476,6 +478,7 @@ def test_the_ledger_command_shows_apply_rates_per_tier_and_format(calc_repo):
     fix(
         calc_repo,
         scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]}),
+        **quick(),
     )
     formats = summarize_history(read_history(calc_repo / ".git/tieragent")).formats
     assert formats == {"mid": {"diff": {"attempts": 2, "applied": 0}, "whole": {"attempts": 1, "applied": 1}}}
