@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from conftest import CALC_QUICK_TEST
 from flowkit import PYTEST, config, deps
 
 from tieragent.cli.chat_command import fix_for_chat
@@ -21,9 +21,8 @@ from tieragent.flows.chat.views import CostView, Notice, View
 from tieragent.flows.fix import FixOptions
 from tieragent.flows.skeleton import Decision
 
-# The calc repository's checks as one quick command (a tenth of pytest's start-up): sessions run many fix
-# runs, each with a baseline and a validation. It gives no per-test results, so runs judge by its exit code.
-QUICK_TEST = f'"{sys.executable}" -c "import calc.ops as o; assert o.add(2, 3) == 5 and o.sub(5, 3) == 2"'
+# Sessions run many fix runs, each with a baseline and a validation: the calc repository's quick command.
+QUICK_TEST = CALC_QUICK_TEST
 
 Line = str | BaseException | Callable[[], str]  # a callable runs between two lines (a user's edit), then is the line
 

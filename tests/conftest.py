@@ -69,6 +69,10 @@ CALC_FILES = {
     ".gitignore": "*.log\n",
 }
 
+# The calc repository's tests as one quick command (a tenth of pytest's start-up), for runs whose point is not
+# the test runner: it gives no per-test results, so a run judges by its exit code.
+CALC_QUICK_TEST = f'"{sys.executable}" -c "import calc.ops as o; assert o.add(2, 3) == 5 and o.sub(5, 3) == 2"'
+
 CLASSIFY_OPS = '{"task_class": "local", "risk": "low", "files": ["calc/ops.py"], "reason": "add() subtracts"}'
 GOOD_PATCH = """Here is the fix:
 

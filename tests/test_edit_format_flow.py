@@ -11,6 +11,7 @@ import stat
 import pytest
 from conftest import (
     CALC_FILES,
+    CALC_QUICK_TEST,
     CLASSIFY_OPS,
     GOOD_PATCH,
     PRICES,
@@ -40,6 +41,9 @@ WRONG_SEARCH = SEARCH_REPLACE.replace("    return a - b\n=", "    return first -
 WRONG_CONTEXT = GOOD_PATCH.replace("def add(a, b):", "def add(first, second):")
 PROMPT_MARK = {"diff": "```diff", "whole": "Do not write a diff", "search_replace": "<<<<<<< SEARCH"}
 ANSWER = {"diff": GOOD_PATCH, "whole": WHOLE_FILE, "search_replace": SEARCH_REPLACE}
+# The runs are about edit formats, not the test runner: the calc repository's quick command, judged by its exit code
+QUICK = {"validate": {"test": CALC_QUICK_TEST}}
+FIX = ["fix", "add() returns the wrong result", "--exit-code-only"]
 REMOTE = "http://models.example.invalid/v1"  # not this machine: reached through the fake server as an HTTP proxy
 
 
@@ -82,7 +86,7 @@ def test_the_first_call_of_a_fresh_repository_uses_the_models_format(
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", ANSWER[fmt])
     env = proxied_env(calc_repo.parent, fake_server) if remote else None
-    proc = cli(["fix", "add() returns the wrong result", "--json"], calc_repo, env=env)
+    proc = cli([*FIX, "--json"], calc_repo, env=env)
     doc = json.loads(proc.stdout)
     assert proc.returncode == 0, (proc.stderr, doc.get("steps"))
     assert doc["routing"]["edit_formats"]["mid"] == {"format": fmt, "why": why}
@@ -95,10 +99,10 @@ def test_the_first_call_of_a_fresh_repository_uses_the_models_format(
 
 
 def test_a_local_model_starts_with_whole_files_and_explain_routing_says_why(cli, calc_repo, fake_server):
-    write_config(calc_repo, fake_server, extra={"tiers": {"mid": mid_tier(fake_server, "openai/acme-coder")}})
+    write_config(calc_repo, fake_server, extra={**QUICK, "tiers": {"mid": mid_tier(fake_server, "openai/acme-coder")}})
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", WHOLE_FILE)
-    proc = cli(["fix", "add() returns the wrong result", "--explain-routing", "--no-ci"], calc_repo)
+    proc = cli([*FIX, "--explain-routing", "--no-ci"], calc_repo)
     assert proc.returncode == 0, proc.stderr
     why = "local model (loopback api_base)"
     assert f"edit format at mid: whole: {why}" in proc.stdout
@@ -112,13 +116,13 @@ def test_a_local_model_starts_with_whole_files_and_explain_routing_says_why(cli,
 def test_whole_files_leave_the_tests_to_read_not_to_write(cli, calc_repo, fake_server):
     # asked to write out every file it is shown, a small model rewrites the tests too, and the guard refuses
     # that edit: the tests are shown for reference, and a rewrite of them in the reply is not applied
-    write_config(calc_repo, fake_server, extra={"tiers": {"mid": mid_tier(fake_server, "openai/acme-coder")}})
+    write_config(calc_repo, fake_server, extra={**QUICK, "tiers": {"mid": mid_tier(fake_server, "openai/acme-coder")}})
     fake_server.enqueue(
         "classify", "small", CLASSIFY_OPS.replace('"calc/ops.py"', '"calc/ops.py", "tests/test_ops.py"')
     )
     weaker_test = "```tests/test_ops.py\nfrom calc.ops import add\n\n\ndef test_add():\n    assert True\n```"
     fake_server.enqueue("patch", "mid", WHOLE_FILE + "\n\n" + weaker_test)
-    proc = cli(["fix", "add() returns the wrong result", "--json"], calc_repo)
+    proc = cli([*FIX, "--json"], calc_repo)
     assert proc.returncode == 0, proc.stderr
     prompt = patch_requests(fake_server)[0].text()
     assert "(of: calc/ops.py)" in prompt
@@ -134,10 +138,12 @@ def test_the_config_overrides_the_table(cli, calc_repo, fake_server):
     mid = mid_tier(fake_server, "openai/gpt-4.1", edit_format="search_replace")
     frontier = {**mid_tier(fake_server, "openai/acme-coder"), "price": PRICES["frontier"]}
     patterns = {"edit_formats": {"openai/acme-*": "diff"}}
-    write_config(calc_repo, fake_server, extra={"tiers": {"mid": mid, "frontier": frontier}, "routing": patterns})
+    write_config(
+        calc_repo, fake_server, extra={**QUICK, "tiers": {"mid": mid, "frontier": frontier}, "routing": patterns}
+    )
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", SEARCH_REPLACE)
-    proc = cli(["fix", "add() returns the wrong result", "--json"], calc_repo)
+    proc = cli([*FIX, "--json"], calc_repo)
     doc = json.loads(proc.stdout)
     assert proc.returncode == 0, proc.stderr
     assert doc["routing"]["edit_formats"] == {
@@ -151,11 +157,11 @@ def test_what_a_model_teaches_in_one_repository_sets_its_first_format_in_another
     """Repository A pins diffs for gpt-4.1 and all five fail; in a fresh repository B, `auto` starts whole."""
     first = make_repo(tmp_path / "a", CALC_FILES)
     tier = mid_tier(fake_server, "openai/gpt-4.1", edit_format="diff")
-    write_config(first, fake_server, extra={"tiers": {"mid": tier}, "routing": {"attempts": {"mid": 5}}})
+    write_config(first, fake_server, extra={**QUICK, "tiers": {"mid": tier}, "routing": {"attempts": {"mid": 5}}})
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", WRONG_CONTEXT)
     fake_server.enqueue("patch", "frontier", GOOD_PATCH)
-    done = cli(["fix", "add() returns the wrong result", "--json"], first)
+    done = cli([*FIX, "--json"], first)
     assert done.returncode == 0, done.stderr
     assert [r["outcome"] for r in json.loads(done.stdout)["steps"] if r["tier"] == "mid"] == ["apply-failed"] * 5
     memory = state_home(tmp_path) / "tieragent" / "edit-formats.json"
@@ -163,11 +169,11 @@ def test_what_a_model_teaches_in_one_repository_sets_its_first_format_in_another
     assert json.loads(memory.read_text())["models"]["openai/gpt-4.1"]["diff"]["recent"] == ["failed"] * 5
 
     second = make_repo(tmp_path / "b", CALC_FILES)
-    write_config(second, fake_server, extra={"tiers": {"mid": mid_tier(fake_server, "openai/gpt-4.1")}})
+    write_config(second, fake_server, extra={**QUICK, "tiers": {"mid": mid_tier(fake_server, "openai/gpt-4.1")}})
     fake_server.script.clear()
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", WHOLE_FILE)
-    proc = cli(["fix", "add() returns the wrong result", "--json"], second)
+    proc = cli([*FIX, "--json"], second)
     doc = json.loads(proc.stdout)
     assert proc.returncode == 0, proc.stderr
     why = "learned: 5 of 5 diffs from openai/gpt-4.1 failed to apply"
@@ -181,11 +187,11 @@ def test_what_a_model_teaches_in_one_repository_sets_its_first_format_in_another
 
 
 def run_mid(repo, server, model: str, *replies, memory=None, **tier_fields):
-    cfg = http_config(server, {"tiers": {"mid": {"model": model, **tier_fields}}})
+    cfg = http_config(server, {**QUICK, "tiers": {"mid": {"model": model, **tier_fields}}})
     server.enqueue("classify", "small", CLASSIFY_OPS)
     server.enqueue("patch", "mid", *replies)
     server.enqueue("patch", "frontier", GOOD_PATCH)
-    return fix(repo, http_provider(cfg), cfg=cfg, format_memory=memory)
+    return fix(repo, http_provider(cfg), cfg=cfg, format_memory=memory, exit_code_only=True)
 
 
 def test_failed_search_replace_edits_get_the_file_lines_back_then_the_tier_writes_whole_files(calc_repo, fake_server):

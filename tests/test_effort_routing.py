@@ -9,7 +9,7 @@ import io
 import json
 
 import yaml
-from conftest import CLASSIFY_OPS, GOOD_PATCH, make_repo, trust_config, write_config
+from conftest import CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, make_repo, trust_config, write_config
 from fake_openai import Reply
 from flowkit import config, fix, http_config, http_provider, review, scripted, sent
 
@@ -71,10 +71,11 @@ def run(calc_repo, fake_server, routing: dict, mid: dict, *patches: str):
     fake_server.enqueue("patch", "mid", *patches)
     fake_server.enqueue("patch", "frontier", GOOD_PATCH)
     tiers = {t: {"model": "openai/gpt-5-mini", "reasoning_effort": "high"} for t in ("small", "frontier")}
+    quick = {"validate": {"test": CALC_QUICK_TEST}}  # the runs are about effort: the quick command's exit code judges
     cfg = http_config(
-        fake_server, {"routing": routing, "tiers": {**tiers, "mid": {"model": "openai/gpt-5-mini", **mid}}}
+        fake_server, {**quick, "routing": routing, "tiers": {**tiers, "mid": {"model": "openai/gpt-5-mini", **mid}}}
     )
-    result = fix(calc_repo, http_provider(cfg), cfg=cfg)
+    result = fix(calc_repo, http_provider(cfg), cfg=cfg, exit_code_only=True)
     sent = [(r.step, r.tier, r.body.get("reasoning_effort")) for r in fake_server.requests]
     return result, sent
 

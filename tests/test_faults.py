@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import BAD_PATCH, CLASSIFY_OPS, FAKE_KEY, GOOD_PATCH, snapshot
+from conftest import BAD_PATCH, CALC_QUICK_TEST, CLASSIFY_OPS, FAKE_KEY, GOOD_PATCH, snapshot
 from fake_openai import Reply
 from flowkit import fix, http_config, http_provider, outcomes, rows
 
@@ -23,9 +23,12 @@ def client(request):
     return request.param
 
 
-def run(client, repo, server, extra=None, sleep=None, **kw):
-    """`sleep`, when given, takes the providers' waits between retries instead of time.sleep."""
-    cfg = http_config(server, {**(extra or {}), "provider": {"client": client}})
+def run(client, repo, server, extra=None, sleep=None, pytest_output=False, **kw):
+    """`sleep`, when given, takes the providers' waits between retries instead of time.sleep. The faults are
+    the model's, so the calc repository is judged by its quick command's exit code, unless the test reads
+    what pytest's output tells the model (`pytest_output`)."""
+    judge = {} if pytest_output else {"validate": {"test": CALC_QUICK_TEST}}
+    cfg = http_config(server, {**(extra or {}), "provider": {"client": client}, **judge})
     provider = http_provider(cfg)
     for carrier in {id(p): p for p in provider.by_tier.values()}.values():  # tiers share a carrier
         assert carrier.sleep is time.sleep  # what a real run waits with
@@ -35,7 +38,7 @@ def run(client, repo, server, extra=None, sleep=None, **kw):
     provider.preflight(check_keys=False)
     provider.warm_up()
     started = time.monotonic()
-    result = fix(repo, provider, cfg=cfg, **kw)
+    result = fix(repo, provider, cfg=cfg, exit_code_only=not pytest_output, **kw)
     return result, time.monotonic() - started
 
 
@@ -187,7 +190,7 @@ def test_a_retry_shares_the_first_attempts_prompt_prefix_byte_for_byte(client, c
 
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", Reply(BAD_PATCH, cached_tokens=0), Reply(GOOD_PATCH, cached_tokens=700))
-    result, _ = run(client, calc_repo, fake_server)
+    result, _ = run(client, calc_repo, fake_server, pytest_output=True)  # the feedback quotes pytest's failure
     assert result.exit_code == ExitCode.FIXED
     first, second = [r for r in fake_server.requests if (r.step, r.tier) == ("patch", "mid")]
     prefix = len(first.body["messages"])

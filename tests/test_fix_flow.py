@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import json
 
-from conftest import BAD_PATCH, CLASSIFY_OPS, GOOD_PATCH, WHOLE_FILE, git, snapshot
+from conftest import BAD_PATCH, CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, WHOLE_FILE, git, snapshot
 from flowkit import TEST_RUN_ENV, config, fix, outcomes, rows, scripted, sent
 
 from tieragent.core.errors import ExitCode, ProviderError
 from tieragent.core.vocab import Outcome
 from tieragent.repo.runner import SubprocessRunner
+
+
+def quick(extra: dict | None = None) -> dict:
+    """Most runs here are about routing, the ledger and the tree, not the test runner: they judge the calc
+    repository by its quick command's exit code (`fix(..., **quick())`); the runs that read pytest's results keep it."""
+    return {"cfg": config({"validate": {"test": CALC_QUICK_TEST}, **(extra or {})}), "exit_code_only": True}
 
 
 def unavailable(kind: str = "server") -> ProviderError:
@@ -20,7 +26,7 @@ def unavailable(kind: str = "server") -> ProviderError:
 
 def test_mid_fixes_it_without_calling_frontier(calc_repo):
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]})
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed" and result.exit_code == ExitCode.FIXED
     assert provider.calls() == [("classify", "small"), ("patch", "mid")]
     assert rows(result) == [("classify", "small", "ok"), ("patch", "mid", "ok")]
@@ -69,7 +75,7 @@ def test_high_risk_goes_to_frontier_first(calc_repo):
     provider = scripted(
         {("classify", "small"): [CLASSIFY_OPS.replace('"low"', '"high"')], ("patch", "frontier"): [GOOD_PATCH]}
     )
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed"
     assert provider.calls() == [("classify", "small"), ("patch", "frontier")]
     assert result.route[0].startswith("frontier #1")
@@ -80,7 +86,9 @@ def test_dirty_tree_is_preserved_on_success_and_failure(calc_repo):
     ops.write_text("# my local note\n" + ops.read_text())  # uncommitted edit in the patched file
     (calc_repo / "calc/__init__.py").write_text("VERSION = '0.0.1-dev'\n")  # and in another, staged
     git(calc_repo, "add", "calc/__init__.py")
-    result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}))
+    result = fix(
+        calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}), **quick()
+    )
     assert result.status == "fixed"
     assert ops.read_text().startswith("# my local note\ndef add(a, b):") and "return a + b" in ops.read_text()
     assert (calc_repo / "calc/__init__.py").read_text() == "VERSION = '0.0.1-dev'\n"
@@ -111,7 +119,7 @@ def test_commit_commits_only_the_patch(calc_repo):
             ("commit-message", "small"): ["Fix add() to add\n\nIt subtracted."],
         }
     )
-    result = fix(calc_repo, provider, commit=True)
+    result = fix(calc_repo, provider, commit=True, **quick())
     assert result.status == "fixed" and result.commit_sha
     assert git(calc_repo, "log", "-1", "--format=%s").strip() == "Fix add() to add"
     assert git(calc_repo, "show", "--name-only", "--format=", "HEAD").split() == ["calc/ops.py"]
@@ -132,7 +140,7 @@ def test_secret_files_and_env_values_never_reach_the_model(calc_repo, monkeypatc
     provider = scripted(
         {("classify", "small"): [picks], ("patch", "mid"): [BAD_PATCH], ("patch", "frontier"): [GOOD_PATCH]}
     )
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert len(provider.requests) >= 3
     for request in provider.requests:
         assert secret not in request.prompt_text()
@@ -143,7 +151,7 @@ def test_malformed_classification_twice_falls_back_to_heuristic(calc_repo):
     provider = scripted(
         {("classify", "small"): ["I think this is easy!", '{"task_class": "weird"}'], ("patch", "mid"): [GOOD_PATCH]}
     )
-    result = fix(calc_repo, provider, "add() in calc/ops.py returns the wrong result")
+    result = fix(calc_repo, provider, "add() in calc/ops.py returns the wrong result", **quick())
     assert result.status == "fixed"
     assert result.classification and result.classification.source == "heuristic"
     assert "calc/ops.py" in result.classification.files
@@ -164,7 +172,7 @@ def test_whole_file_fallback_after_two_failed_diffs(calc_repo):
     provider = scripted(
         {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]}
     )
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed"
     assert outcomes(result) == [("mid", "apply-failed"), ("mid", "apply-failed"), ("mid", "ok")]
     patches = [r for r in result.ledger.rows if r.step == "patch"]
@@ -184,7 +192,7 @@ def test_budget_stop_is_recorded_and_the_tree_restored(calc_repo):
     before = snapshot(calc_repo)
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH]})
     # frontier's worst case (prompt + 4096 output tokens at $75/Mtok) is over $0.30 alone
-    result = fix(calc_repo, provider, cfg=config({"budget": {"max_cost_usd": 0.25}}))
+    result = fix(calc_repo, provider, **quick({"budget": {"max_cost_usd": 0.25}}))
     assert result.status == "budget_exceeded" and result.exit_code == ExitCode.BUDGET
     assert ("patch", "frontier") not in provider.calls()
     assert rows(result)[-1] == ("patch", "frontier", "budget-stop")
@@ -201,7 +209,7 @@ def test_max_calls_stops_before_the_next_call(calc_repo):
 
 def test_commit_message_over_budget_falls_back_and_keeps_the_fix(calc_repo):
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]})
-    result = fix(calc_repo, provider, cfg=config({"budget": {"max_calls": 2}}), commit=True)
+    result = fix(calc_repo, provider, **quick({"budget": {"max_calls": 2}}), commit=True)
     assert result.status == "fixed" and result.commit_sha
     assert rows(result)[-1] == ("commit-message", "small", "budget-stop")
     assert git(calc_repo, "log", "-1", "--format=%s").strip() == "tieragent: add() returns the wrong result"
@@ -210,7 +218,7 @@ def test_commit_message_over_budget_falls_back_and_keeps_the_fix(calc_repo):
 def test_an_unavailable_small_tier_classifies_by_heuristic(calc_repo):
     provider = scripted({("classify", "small"): [unavailable("timeout")], ("patch", "mid"): [GOOD_PATCH]})
     events: list = []
-    result = fix(calc_repo, provider, "add() in calc/ops.py returns the wrong result", events=events)
+    result = fix(calc_repo, provider, "add() in calc/ops.py returns the wrong result", events=events, **quick())
     assert result.status == "fixed" and result.classification.source == "heuristic"
     assert rows(result)[0] == ("classify", "small", "provider-error")
     assert any("small tier unavailable (timeout); the heuristic classifies" in e.message for e in events)
@@ -220,7 +228,7 @@ def test_an_unavailable_tier_is_skipped(calc_repo):
     provider = scripted(
         {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [unavailable()], ("patch", "frontier"): [GOOD_PATCH]}
     )
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed"
     assert outcomes(result) == [("mid", "provider-error"), ("frontier", "ok")]  # mid's retry was skipped too
 
@@ -234,7 +242,7 @@ def test_no_reachable_tier_ends_with_a_provider_error(calc_repo):
             ("patch", "frontier"): [unavailable()],
         }
     )
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert result.exit_code == ExitCode.PROVIDER and "no tier could be reached" in result.error
     assert outcomes(result) == [("mid", "provider-error"), ("frontier", "provider-error")]
     assert snapshot(calc_repo) == before
@@ -249,7 +257,7 @@ def test_an_auth_error_stops_the_run_at_once(calc_repo):
         hint="Check the key in FAKE_KEY.",
     )
     provider = scripted({("classify", "small"): [auth]})
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert (
         result.exit_code == ExitCode.PROVIDER and "authentication failed" in result.error and "FAKE_KEY" in result.error
     )
@@ -289,7 +297,8 @@ def test_an_unavailable_frontier_review_rejects_the_patch_and_saves_it(calc_repo
     git(calc_repo, "add", "-A")
     git(calc_repo, "commit", "-qm", "auth")
     before = snapshot(calc_repo)
-    cfg = config({"routing": {"high_risk": "mid"}})
+    judged_quickly = quick({"routing": {"high_risk": "mid"}})
+    cfg = judged_quickly["cfg"]
     classify = CLASSIFY_OPS.replace('["calc/ops.py"]', '["calc/auth.py", "calc/ops.py"]')
     provider = scripted(
         {
@@ -300,7 +309,7 @@ def test_an_unavailable_frontier_review_rejects_the_patch_and_saves_it(calc_repo
         },
         cfg,
     )
-    result = fix(calc_repo, provider, cfg=cfg)
+    result = fix(calc_repo, provider, **judged_quickly)
     assert result.status == "failed" and result.exit_code == ExitCode.NOT_FIXED
     assert ("review", "frontier", "provider-error") in rows(result)
     patch_rows = [r for r in result.ledger.rows if r.step == "patch"]
@@ -318,7 +327,7 @@ def test_ctrl_c_during_a_model_call_restores_and_records_the_call(calc_repo):
             ("patch", "frontier"): [KeyboardInterrupt()],
         }
     )
-    result = fix(calc_repo, provider, cfg=config({"routing": {"attempts": {"mid": 1}}}))
+    result = fix(calc_repo, provider, **quick({"routing": {"attempts": {"mid": 1}}}))
     assert result.exit_code == ExitCode.INTERRUPTED and result.error == "interrupted"
     assert rows(result)[-1] == ("patch", "frontier", "interrupted")
     assert snapshot(calc_repo) == before
@@ -342,13 +351,17 @@ class InterruptingRunner(SubprocessRunner):
 def test_ctrl_c_during_validation_restores_the_tree(calc_repo):
     before = snapshot(calc_repo)
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]})
-    result = fix(calc_repo, provider, runner=InterruptingRunner(at=2))  # 1: the baseline, 2: validating the patch
+    # 1: the baseline, 2: validating the patch
+    result = fix(calc_repo, provider, runner=InterruptingRunner(at=2), **quick())
     assert result.exit_code == ExitCode.INTERRUPTED
     assert snapshot(calc_repo) == before
 
 
 def test_history_line_names_the_flow_and_the_accepted_call(calc_repo):
-    fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH, GOOD_PATCH]}))
+    fix(
+        calc_repo,
+        scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH, GOOD_PATCH]}),
+    )
     (line,) = (calc_repo / ".git/tieragent/ledger.jsonl").read_text().splitlines()
     record = json.loads(line)
     assert record["flow"] == "fix" and record["accepted_step"] == 2
@@ -370,7 +383,7 @@ def test_a_second_run_refuses_while_a_killed_run_awaits_recovery(calc_repo, tmp_
         )
     )
     provider = scripted({("classify", "small"): [CLASSIFY_OPS]})
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert result.exit_code == ExitCode.USAGE and "tieragent recover" in result.error
     assert provider.requests == []
 
@@ -418,12 +431,13 @@ def test_auto_starts_with_whole_files_for_a_model_whose_diffs_here_mostly_failed
                     ("patch", "frontier"): [GOOD_PATCH],
                 }
             ),
+            **quick(),
         )
         git(calc_repo, "checkout", "--", "calc/ops.py")
     record = format_records(read_history(calc_repo / ".git/tieragent"), "openai/fake-mid")
     assert (record["diff"].attempts, record["diff"].failed) == (6, 6)
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WHOLE_FILE]})
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed" and outcomes(result) == [("mid", "ok")]
     assert result.ledger.rows[1].edit_format == "whole" and "Do not write a diff" in sent(provider, "patch", 0)
     assert "learned here: 6 of 6 diffs from openai/fake-mid failed to apply" in result.route[0]
@@ -451,7 +465,7 @@ def test_the_fallback_counts_failures_per_tier_whatever_file_they_named(calc_rep
     """Two bad diffs at mid naming different files, then whole files: the count is per tier."""
     other = WRONG_CONTEXT.replace("calc/ops.py", "tests/test_ops.py")
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, other, WHOLE_FILE]})
-    result = fix(calc_repo, provider)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed"
     assert [(t, o) for t, o in outcomes(result)] == [("mid", "apply-failed"), ("mid", "apply-failed"), ("mid", "ok")]
     assert [r.edit_format for r in result.ledger.rows if r.step == "patch"] == ["diff", "diff", "whole"]
@@ -464,6 +478,7 @@ def test_the_ledger_command_shows_apply_rates_per_tier_and_format(calc_repo):
     fix(
         calc_repo,
         scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [WRONG_CONTEXT, WRONG_CONTEXT, WHOLE_FILE]}),
+        **quick(),
     )
     formats = summarize_history(read_history(calc_repo / ".git/tieragent")).formats
     assert formats == {"mid": {"diff": {"attempts": 2, "applied": 0}, "whole": {"attempts": 1, "applied": 1}}}

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CLASSIFY_OPS, GOOD_PATCH, snapshot
+from conftest import CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, snapshot
 from fake_openai import Reply
-from flowkit import fix, http_config, http_provider, scripted
+from flowkit import config, fix, http_config, http_provider, scripted
 
 from tieragent.core.errors import ExitCode
 from tieragent.model.sanitize import clean_model_text
 
+# where the fixed run's test output is not the point: the calc repository's quick command, judged by its exit code
+QUICK = {"validate": {"test": CALC_QUICK_TEST}}
 HOSTILE = "\ud800 nul\x00 esc\x1b[31m bell\x07 c1\x85 del\x7f"
 
 
@@ -40,7 +42,9 @@ def patch_with(comment: str) -> str:
 
 
 def test_a_reply_with_a_lone_surrogate_and_control_characters_is_written_clean(calc_repo):
-    result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [patch_with(HOSTILE)]}))
+    cfg = config(QUICK)
+    script = {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [patch_with(HOSTILE)]}
+    result = fix(calc_repo, scripted(script, cfg), cfg=cfg, exit_code_only=True)
     assert result.exit_code == ExitCode.FIXED, result.error
     written = (calc_repo / "calc/ops.py").read_text(encoding="utf-8")
     assert "return a + b  # \ufffd nul\ufffd esc\ufffd[31m" in written
@@ -50,11 +54,11 @@ def test_a_reply_with_a_lone_surrogate_and_control_characters_is_written_clean(c
 
 
 def test_a_surrogate_escape_in_the_json_of_a_reply_over_http(calc_repo, fake_server):
-    cfg = http_config(fake_server)
+    cfg = http_config(fake_server, QUICK)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", Reply(text=patch_with("\ud800\x00")))
     assert "\\ud800" in json.dumps({"content": patch_with("\ud800")})  # how it travels: a JSON escape
-    result = fix(calc_repo, http_provider(cfg), cfg=cfg)
+    result = fix(calc_repo, http_provider(cfg), cfg=cfg, exit_code_only=True)
     assert result.exit_code == ExitCode.FIXED, result.error
     assert "return a + b  # \ufffd\ufffd" in (calc_repo / "calc/ops.py").read_text(encoding="utf-8")
     history = (calc_repo / ".git/tieragent/ledger.jsonl").read_bytes()

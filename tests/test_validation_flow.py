@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from conftest import CLASSIFY_OPS, EDITS_TEST, GOOD_PATCH, git, snapshot
+from conftest import CALC_QUICK_TEST, CLASSIFY_OPS, EDITS_TEST, GOOD_PATCH, git, snapshot
 from flowkit import config, fix, outcomes, rows, scripted, sent
 
 from tieragent.flows.ledger_summary import summarize_history
@@ -103,9 +103,15 @@ def test_lint_regression_in_changed_file_is_refused(calc_repo):
     assert result.status == "fixed" and result.validation.checks["lint_ok"] is True  # the old problem did not block it
 
 
+# The risk and review runs are not about the test runner: the calc repository's quick command's exit code judges them
+QUICK = {"validate": {"test": CALC_QUICK_TEST}}
+
+
 def test_high_risk_from_path_rule_overrides_small_model(calc_repo):
     add_auth_module(calc_repo)
-    result = fix(calc_repo, scripted({("classify", "small"): [WITH_AUTH], ("patch", "frontier"): [GOOD_PATCH]}))
+    cfg = config(QUICK)
+    provider = scripted({("classify", "small"): [WITH_AUTH], ("patch", "frontier"): [GOOD_PATCH]}, cfg)
+    result = fix(calc_repo, provider, cfg=cfg, exit_code_only=True)
     assert result.status == "fixed"
     assert result.classification.risk == "low"  # what the small model said, kept for the record
     assert result.routing["risk"] == "high" and result.routing["risk_rules"] == ["sensitive path: calc/auth.py"]
@@ -114,7 +120,7 @@ def test_high_risk_from_path_rule_overrides_small_model(calc_repo):
 
 def test_frontier_reviews_cheaper_high_risk_patch(calc_repo):
     add_auth_module(calc_repo)
-    cfg = config({"routing": {"high_risk": "mid"}})
+    cfg = config({**QUICK, "routing": {"high_risk": "mid"}})
     provider = scripted(
         {
             ("classify", "small"): [WITH_AUTH],
@@ -126,7 +132,7 @@ def test_frontier_reviews_cheaper_high_risk_patch(calc_repo):
         },
         cfg,
     )
-    result = fix(calc_repo, provider, cfg=cfg)
+    result = fix(calc_repo, provider, cfg=cfg, exit_code_only=True)
     assert result.status == "fixed"
     assert rows(result)[1:] == [
         ("patch", "mid", "review-rejected"),
@@ -139,7 +145,7 @@ def test_frontier_reviews_cheaper_high_risk_patch(calc_repo):
 
 def test_unusable_review_answer_keeps_the_patch_out(calc_repo):
     add_auth_module(calc_repo)
-    cfg = config({"routing": {"high_risk": "mid", "attempts": {"mid": 1, "frontier": 0}}})
+    cfg = config({**QUICK, "routing": {"high_risk": "mid", "attempts": {"mid": 1, "frontier": 0}}})
     provider = scripted(
         {
             ("classify", "small"): [WITH_AUTH],
@@ -149,7 +155,7 @@ def test_unusable_review_answer_keeps_the_patch_out(calc_repo):
         cfg,
     )
     before = snapshot(calc_repo)
-    result = fix(calc_repo, provider, cfg=cfg)
+    result = fix(calc_repo, provider, cfg=cfg, exit_code_only=True)
     assert result.status == "failed" and snapshot(calc_repo) == before
     assert ("review", "frontier", "format-error") in rows(result) and outcomes(result) == [("mid", "review-rejected")]
 
