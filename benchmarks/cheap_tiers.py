@@ -97,10 +97,10 @@ class OracleVerifier:
         subprocess.run(["git", "checkout", "-q", doc["commit"]], cwd=checkout, check=True)
         applied = subprocess.run(["git", "apply", "-"], cwd=checkout, input=diff, text=True, capture_output=True)
         check = doc["check"].replace("{task_dir}", str(task_dir))
-        ok = (
-            applied.returncode == 0
-            and subprocess.run(check, shell=True, cwd=checkout, capture_output=True).returncode == 0
-        )
+        path = os.pathsep.join([str(checkout), str(checkout / "src"), os.environ.get("PYTHONPATH", "")])
+        env = {**os.environ, "PYTHONPATH": path}  # as bench runs a check: the checkout importable
+        judged = subprocess.run(check, shell=True, cwd=checkout, env=env, capture_output=True)
+        ok = applied.returncode == 0 and judged.returncode == 0
         reason = "the patch does what was asked" if ok else "the patch misses cases the request implies"
         return json.dumps({"verdict": "accept" if ok else "reject", "reason": reason})
 
