@@ -183,7 +183,7 @@ def git_checks(ws: Any) -> list[Check]:
         )
     else:
         out.append(Check("git state", OK, "no merge, rebase, cherry-pick, revert or bisect in progress"))
-    if ws.git("rev-parse", "--is-shallow-repository", check=False).decode().strip() == "true":
+    if ws.is_shallow():
         out.append(
             Check(
                 "git history",

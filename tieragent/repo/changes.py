@@ -89,7 +89,7 @@ def since_base(ws: GitWorkspace, ref: str) -> DiffSource:
         raise UsageError(f"--base {ref}: no such branch, tag or commit here", hint=_missing_base_hint(ws, ref))
     base = ws.git("merge-base", ref, "HEAD", check=False).decode().strip()
     if not base:
-        shallow = ws.git("rev-parse", "--is-shallow-repository", check=False).decode().strip() == "true"
+        shallow = ws.is_shallow()
         raise EnvironmentProblem(
             f"--base {ref}: {ref} and HEAD share no history here" + (" (this is a shallow clone)" if shallow else ""),
             hint="The merge-base needs both histories: fetch more (`git fetch --unshallow`, or fetch-depth: 0 in CI)."
@@ -103,11 +103,10 @@ def since_base(ws: GitWorkspace, ref: str) -> DiffSource:
 def _missing_base_hint(ws: GitWorkspace, ref: str) -> str:
     """What to fetch for a base that is not here: a name is fetched by name; an ancestor such as
     HEAD~1 is history this clone lacks (a shallow clone), which only a deeper fetch brings."""
-    shallow = ws.git("rev-parse", "--is-shallow-repository", check=False).decode().strip() == "true"
     steps = re.fullmatch(r".*?((?:[~^]\d*)+)", ref)
     if steps is None:
         return f"Fetch it first, e.g. `git fetch origin {ref.split('/')[-1]}` (in CI, check out with fetch-depth: 0)."
-    if not shallow:
+    if not ws.is_shallow():
         return "The history here is shorter than that: name an older commit, or a branch, as the base."
     depth = sum(int(n or 1) for n in re.findall(r"[~^](\d*)", steps.group(1)))
     return (

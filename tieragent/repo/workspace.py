@@ -62,6 +62,10 @@ class GitWorkspace:
         """Run git in the work tree (C locale); a failure is an EnvironmentProblem unless `check` is off."""
         return _git(self.root, *args, input=input, check=check)
 
+    def is_shallow(self) -> bool:
+        """A clone with part of its history (`git clone --depth`): merge-bases and old commits may be missing."""
+        return self.git("rev-parse", "--is-shallow-repository", check=False).decode().strip() == "true"
+
     def blob(self, rev: str, path: str) -> bytes | None:
         """The content of `path` at `rev` ("" for the index), or None when it is not there."""
         proc = subprocess.run(
