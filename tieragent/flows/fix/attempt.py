@@ -126,7 +126,7 @@ def _prompt(s: Session, task: PatchTask, rung: Rung, feedback: str) -> tuple[dic
     related_block = f"\nSignatures in related files (for reference):\n{related}\n" if related else ""
     fmt = PATCH_FORMATS[rung.edit_format]
     shown = task.context.files.texts
-    read_only = tuple(p for p in shown if p not in rung.whole_files) if rung.whole_files else ()
+    read_only = {p: text for p, text in shown.items() if p not in rung.whole_files} if rung.whole_files else {}
     files = fmt.prompt_files(s.ws.root, rung.whole_files, task.context.files.render(), read_only)
     return prompts.render(fmt.prompt, request=task.request, related=related_block, feedback=feedback, **files)
 

@@ -10,7 +10,7 @@ Which format a tier uses is decided by routing (routing/edit_format.py), not her
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,8 @@ from .apply import plan_patch
 from .base import FileChange, no_veto
 from .searchreplace import plan_search_replace
 from .wholefile import fence_file, plan_whole_files
+
+EMPTY: Mapping[str, str] = {}  # no read-only files
 
 Refuse = Callable[[str], str | None]
 
@@ -32,7 +34,7 @@ class UnifiedDiff:
     plural: str = "diffs"  # how a reason counts this format's replies
 
     def prompt_files(
-        self, root: Path, paths: tuple[str, ...], rendered: str, read_only: tuple[str, ...] = ()
+        self, root: Path, paths: tuple[str, ...], rendered: str, read_only: Mapping[str, str] = EMPTY
     ) -> dict[str, str]:
         return {"files": rendered}
 
@@ -56,7 +58,7 @@ class SearchReplace:
     plural: str = "search/replace edits"
 
     def prompt_files(
-        self, root: Path, paths: tuple[str, ...], rendered: str, read_only: tuple[str, ...] = ()
+        self, root: Path, paths: tuple[str, ...], rendered: str, read_only: Mapping[str, str] = EMPTY
     ) -> dict[str, str]:
         return {"files": rendered}
 
@@ -79,12 +81,13 @@ class WholeFile:
     plural: str = "whole files"
 
     def prompt_files(
-        self, root: Path, paths: tuple[str, ...], rendered: str, read_only: tuple[str, ...] = ()
+        self, root: Path, paths: tuple[str, ...], rendered: str, read_only: Mapping[str, str] = EMPTY
     ) -> dict[str, str]:
-        """The files to write out, and `read_only` ones (the tests, say) shown for reference only: a model
-        asked to write out every file it sees rewrites the tests too, and that edit is refused."""
+        """The files to write out, and `read_only` ones (path -> the text the context holds; the tests, say)
+        shown for reference only: a model asked to write out every file it sees rewrites the tests too, and
+        that edit is refused."""
         shown = "\n\n".join(fence_file(p, (root / p).read_text(errors="replace")) for p in paths)
-        reference = "\n\n".join(fence_file(p, (root / p).read_text(errors="replace")) for p in read_only)
+        reference = "\n\n".join(fence_file(p, text) for p, text in read_only.items())
         if reference:
             reference = f"\nFor reference only (not yours to change; do not write these out):\n{reference}\n"
         return {"files": shown, "paths": ", ".join(paths), "reference": reference}
