@@ -23,10 +23,11 @@ def client(request):
     return request.param
 
 
-def run(client, repo, server, extra=None, sleep=None, pytest_output=False, **kw):
+def run(client, repo, server, extra=None, sleep=None, pytest_output=False, limit_s=None, **kw):
     """`sleep`, when given, takes the providers' waits between retries instead of time.sleep. The faults are
     the model's, so the calc repository is judged by its quick command's exit code, unless the test reads
-    what pytest's output tells the model (`pytest_output`)."""
+    what pytest's output tells the model (`pytest_output`). `limit_s` is the run's --timeout: it starts with
+    the run, as the CLI's does, after the provider is ready."""
     judge = {} if pytest_output else {"validate": {"test": CALC_QUICK_TEST}}
     cfg = http_config(server, {**(extra or {}), "provider": {"client": client}, **judge})
     provider = http_provider(cfg)
@@ -38,7 +39,8 @@ def run(client, repo, server, extra=None, sleep=None, pytest_output=False, **kw)
     provider.preflight(check_keys=False)
     provider.warm_up()
     started = time.monotonic()
-    result = fix(repo, provider, cfg=cfg, exit_code_only=not pytest_output, **kw)
+    with time_limit(limit_s):
+        result = fix(repo, provider, cfg=cfg, exit_code_only=not pytest_output, **kw)
     return result, time.monotonic() - started
 
 
@@ -97,11 +99,10 @@ def test_the_whole_run_has_a_time_limit(client, calc_repo, fake_server):
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", Reply(GOOD_PATCH, delay_s=20))
-    started = time.monotonic()
-    with time_limit(3):
-        result, _ = run(client, calc_repo, fake_server, {"tiers": {"mid": {"timeout_s": 60}}})
-    assert time.monotonic() - started < 10
-    assert result.exit_code == ExitCode.BUDGET and "--timeout 3s" in result.error
+    # the patch call starts well inside 1.5 s (a quick test command, the models answer at once)
+    result, seconds = run(client, calc_repo, fake_server, {"tiers": {"mid": {"timeout_s": 60}}}, limit_s=1.5)
+    assert seconds < 10
+    assert result.exit_code == ExitCode.BUDGET and "--timeout 1.5s" in result.error
     assert rows(result)[-1] == ("patch", "mid", "interrupted")
     assert snapshot(calc_repo) == before
 

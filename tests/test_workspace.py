@@ -26,6 +26,14 @@ def ws(tmp_path):
     return GitWorkspace.open(root / "bin")
 
 
+def test_open_finds_the_root_from_anywhere_git_can_and_says_why_where_it_cannot(ws, tmp_path):
+    """The quick way (git names the top level) and the careful one (GitPython, for the error) agree."""
+    assert GitWorkspace.open(ws.root / ".git" / "refs").root == ws.root  # inside .git: not a work tree to git
+    for where in (tmp_path / "missing", tmp_path):
+        with pytest.raises(EnvironmentProblem, match="not inside a git repository"):
+            GitWorkspace.open(where)
+
+
 def test_open_finds_root_and_state_is_under_git(ws):
     assert ws.root.name == "r"
     assert ws.state_dir == ws.root / ".git" / "tieragent"

@@ -7,8 +7,6 @@ without keys: `tieragent map "redirects lose the auth header" --explain`.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,28 +19,13 @@ from .errors import report_error
 EXPLAIN_MIN_FILES = 10
 
 
-def _open_workspace(cwd: Path) -> Any:
-    """GitWorkspace.open(cwd) without importing GitPython (a tenth of a warm map): git names the
-    work tree's top level; when it cannot (not a repository, a bare one...), GitWorkspace.open
-    runs as usual, for its error."""
-    from ..repo.workspace import GitWorkspace
-
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, check=False)
-    except OSError:
-        proc = None
-    top = proc.stdout.removesuffix(b"\n") if proc is not None and proc.returncode == 0 else b""
-    if top and os.path.isdir(top):
-        return GitWorkspace(Path(os.fsdecode(top)).resolve())
-    return GitWorkspace.open(cwd)
-
-
 def map_report(cwd: Path, request: str | None, tokens: int | None) -> dict[str, Any]:
     """Everything `tieragent map` shows, as one JSON-ready dict."""
     from ..core.config import load_config
     from ..repo.map import build_repo_map
+    from ..repo.workspace import GitWorkspace
 
-    ws = _open_workspace(Path(cwd))
+    ws = GitWorkspace.open(Path(cwd))
     cfg = load_config(ws.root)
     budget = cfg.context.outline_tokens if tokens is None else tokens
     if budget <= 0:

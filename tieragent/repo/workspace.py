@@ -35,7 +35,22 @@ def _git(root: Path, *args: str, input: bytes | None = None, check: bool = True)
 
 
 def find_repo_root(start: Path) -> Path:
-    """The work tree root containing `start`, or a clear error (exit 2)."""
+    """The work tree root containing `start`, or a clear error (exit 2).
+
+    git names the top level in one call; only when it cannot (not a repository, a bare one, inside .git)
+    does GitPython look, for which error to give: its import and its two `git version` calls cost more
+    than the rest of opening a workspace."""
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, check=False)
+    except OSError:  # no such directory, or no git: GitPython below says which
+        proc = None
+    top = proc.stdout.removesuffix(b"\n") if proc is not None and proc.returncode == 0 else b""
+    if top and os.path.isdir(top):
+        return Path(os.fsdecode(top)).resolve()
+    return _find_repo_root_slowly(start)
+
+
+def _find_repo_root_slowly(start: Path) -> Path:
     from git import InvalidGitRepositoryError, NoSuchPathError, Repo
 
     try:
