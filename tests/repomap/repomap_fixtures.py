@@ -59,7 +59,7 @@ def make_repo(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def requests_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """requests==2.32.3's sdist as a git repository: downloaded once per session with pip.
+    """requests==2.32.3's sdist as a git repository: downloaded once per session (benchmarks/sdist.py).
 
     Set TIERAGENT_TEST_DOWNLOADS=DIR to keep the archive between sessions."""
     sys.path.insert(0, str(BENCH))

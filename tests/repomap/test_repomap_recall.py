@@ -1,6 +1,7 @@
 """Recall of the ranking alone (no model) on the labelled requests against requests 2.32.3.
 
-The sdist is downloaded once per session (pip download from PyPI); when it cannot be downloaded the tests skip.
+The sdist is downloaded once per session (from the package index, benchmarks/sdist.py); when it cannot be
+downloaded the tests skip.
 Target from the issue: recall@5 >= 0.80. `python benchmarks/recall.py -v` prints the details.
 """
 
