@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -53,6 +54,32 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     if len(sys.modules) > _FROZEN_AT[0] + 200:  # a test imported a large library (litellm: about 3,000 modules)
         _freeze_long_lived()
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's: `-p no:xdist` runs without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """xdist's `load` schedule, except that the tests that go through litellm all run on the first worker,
+    which takes them first: litellm's import costs 4 s of CPU in each process that makes it. (Its
+    `loadgroup` would do this with a mark, but stops grouping on pytest 9.2: pytest-dev/pytest-xdist#1386.)
+    Such a test names litellm in its id: a carrier parameter, or its name."""
+    from xdist.scheduler import LoadScheduling
+
+    class LitellmOnOneWorker(LoadScheduling):
+        def _send_tests(self, node: Any, num: int) -> None:
+            assert self.collection is not None
+            litellm = [i for i in self.pending if "litellm" in self.collection[i]]
+            others = [i for i in self.pending if "litellm" not in self.collection[i]]
+            chosen = ((litellm if node is self.nodes[0] else []) + others)[:num]
+            if not chosen:
+                if not self.node2pending[node]:
+                    node.shutdown()  # what is left is the first worker's
+                return
+            taken = set(chosen)
+            self.pending[:] = [i for i in self.pending if i not in taken]
+            self.node2pending[node].extend(chosen)
+            node.send_runtest_some(chosen)
+
+    return LitellmOnOneWorker(config, log)
 
 
 def git(repo: Path, *args: str) -> str:

@@ -445,7 +445,7 @@ def test_known_price_from_local_map(carrier):
     assert p.context_window("frontier") and p.context_window("frontier") >= 100_000
 
 
-def test_both_carriers_read_the_same_prices_and_windows():
+def test_both_carriers_http_and_litellm_read_the_same_prices_and_windows():
     """HttpProvider reads litellm's bundled map without importing litellm; litellm's own lookup must agree."""
     models = [
         "openai/gpt-4o",
