@@ -27,8 +27,12 @@ def wheel(tmp_path_factory) -> Path:
             ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "node_modules"
         ),
     )
+    # --no-isolation: this environment's setuptools (the test extra pins [build-system]'s range, and build
+    # checks that it is met) instead of a fresh environment installed for the one build
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(src)], check=True, capture_output=True
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(src)],
+        check=True,
+        capture_output=True,
     )
     (whl,) = out.glob("tieragent-*.whl")
     return whl
