@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import atexit
 import gc
+import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +97,31 @@ REPO_CONFIG = (
 )
 
 
+_REPO_TEMPLATES: dict[str, Path] = {}  # committed repositories by their files, one per worker process
+
+
 def make_repo(root: Path, files: dict[str, str], *, commit: bool = True) -> Path:
+    """A git repository at `root` holding `files`, committed unless `commit` is false.
+
+    The same files committed make the same repository, so a worker builds each such repository once with
+    git and copies it after that (most tests start from the calc repository: three git processes each,
+    a thousand and more in a run). A copy is a repository like the first: .git holds no absolute path."""
+    if commit and not (root.exists() and any(root.iterdir())):
+        key = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+        template = _REPO_TEMPLATES.get(key)
+        if template is None or not template.is_dir():
+            template = Path(tempfile.mkdtemp(prefix="tieragent-test-repo-")) / "repo"
+            _build_repo(template, files, commit=True)
+            atexit.register(shutil.rmtree, template.parent, True)
+            _REPO_TEMPLATES[key] = template
+        # copied, not copy2: fresh modification times, as files just written have (cargo's freshness check
+        # in a shared target directory reads them)
+        shutil.copytree(template, root, symlinks=True, dirs_exist_ok=True, copy_function=shutil.copy)
+        return root
+    return _build_repo(root, files, commit=commit)
+
+
+def _build_repo(root: Path, files: dict[str, str], *, commit: bool) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     git(root, "init", "-q")
     # what three `git config` calls would write, in one go; and no `git maintenance` after each commit
