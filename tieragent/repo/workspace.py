@@ -40,13 +40,10 @@ def find_repo_root(start: Path) -> Path:
     git names the top level in one call; only when it cannot (not a repository, a bare one, inside .git)
     does GitPython look, for which error to give: its import and its two `git version` calls cost more
     than the rest of opening a workspace."""
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, check=False)
-    except OSError:  # no such directory, or no git: GitPython below says which
-        proc = None
-    top = proc.stdout.removesuffix(b"\n") if proc is not None and proc.returncode == 0 else b""
-    if top and os.path.isdir(top):
-        return Path(os.fsdecode(top)).resolve()
+    if start.is_dir():  # else GitPython says there is no such path
+        top = _git(start, "rev-parse", "--show-toplevel", check=False).removesuffix(b"\n")  # b"" when it fails
+        if top and os.path.isdir(top):
+            return Path(os.fsdecode(top)).resolve()
     return _find_repo_root_slowly(start)
 
 
