@@ -72,9 +72,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     class LitellmOnOneWorker(LoadScheduling):
         def _send_tests(self, node: Any, num: int) -> None:
             assert self.collection is not None
-            litellm = [i for i in self.pending if "litellm" in self.collection[i]]
-            others = [i for i in self.pending if "litellm" not in self.collection[i]]
-            chosen = ((litellm if node is self.nodes[0] else []) + others)[:num]
+            collection = self.collection
+            if node is self.nodes[0]:  # the litellm tests first, each part in its order (a stable sort)
+                chosen = sorted(self.pending, key=lambda i: "litellm" not in collection[i])[:num]
+            else:
+                chosen = [i for i in self.pending if "litellm" not in collection[i]][:num]
             if not chosen:
                 if not self.node2pending[node]:
                     node.shutdown()  # what is left is the first worker's
