@@ -139,6 +139,13 @@ def _build_repo(root: Path, files: dict[str, str], *, commit: bool) -> Path:
     return root
 
 
+def add_auth_module(repo: Path) -> None:
+    """A committed calc/auth.py: a patch beside it is high-risk (the frontier reviews it)."""
+    (repo / "calc/auth.py").write_text("def check(token):\n    return token == 'x'\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "auth")
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file in the work tree (not .git), byte for byte."""
     out = {}
@@ -167,6 +174,8 @@ CALC_FILES = {
 CALC_QUICK_TEST = f'"{sys.executable}" -c "import calc.ops as o; assert o.add(2, 3) == 5 and o.sub(5, 3) == 2"'
 
 CLASSIFY_OPS = '{"task_class": "local", "risk": "low", "files": ["calc/ops.py"], "reason": "add() subtracts"}'
+# classify's answer once calc/auth.py (add_auth_module) makes the task high-risk
+CLASSIFY_WITH_AUTH = CLASSIFY_OPS.replace('["calc/ops.py"]', '["calc/auth.py", "calc/ops.py"]')
 GOOD_PATCH = """Here is the fix:
 
 ```diff

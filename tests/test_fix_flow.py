@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import json
 
-from conftest import BAD_PATCH, CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, WHOLE_FILE, git, snapshot
+from conftest import (
+    BAD_PATCH,
+    CALC_QUICK_TEST,
+    CLASSIFY_OPS,
+    CLASSIFY_WITH_AUTH,
+    GOOD_PATCH,
+    WHOLE_FILE,
+    add_auth_module,
+    git,
+    snapshot,
+)
 from flowkit import TEST_RUN_ENV, config, fix, outcomes, rows, scripted, sent
 
 from tieragent.core.errors import ExitCode, ProviderError
@@ -293,16 +303,13 @@ def test_an_unavailable_summary_keeps_the_trimmed_output(calc_repo):
 def test_an_unavailable_frontier_review_rejects_the_patch_and_saves_it(calc_repo):
     """A 503 from the frontier while reviewing a validated high-risk patch: its own row, the diff saved,
     the patch not accepted unreviewed (and not an exit 4 with no review row, as before)."""
-    (calc_repo / "calc/auth.py").write_text("def check(token):\n    return token == 'x'\n")
-    git(calc_repo, "add", "-A")
-    git(calc_repo, "commit", "-qm", "auth")
+    add_auth_module(calc_repo)
     before = snapshot(calc_repo)
     judged_quickly = quick({"routing": {"high_risk": "mid"}})
     cfg = judged_quickly["cfg"]
-    classify = CLASSIFY_OPS.replace('["calc/ops.py"]', '["calc/auth.py", "calc/ops.py"]')
     provider = scripted(
         {
-            ("classify", "small"): [classify],
+            ("classify", "small"): [CLASSIFY_WITH_AUTH],
             ("patch", "mid"): [GOOD_PATCH],
             ("review", "frontier"): [unavailable()],
             ("patch", "frontier"): [unavailable()],

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import sys
 
-from conftest import CALC_QUICK_TEST, CLASSIFY_OPS, EDITS_TEST, GOOD_PATCH, git, snapshot
+from conftest import (
+    CALC_QUICK_TEST,
+    CLASSIFY_OPS,
+    CLASSIFY_WITH_AUTH,
+    EDITS_TEST,
+    GOOD_PATCH,
+    add_auth_module,
+    git,
+    snapshot,
+)
 from flowkit import config, fix, outcomes, rows, scripted, sent
 
 from tieragent.flows.ledger_summary import summarize_history
@@ -41,13 +50,6 @@ for path in subprocess.run(["git", "ls-files", "*.py"], capture_output=True, tex
             bad += 1
 sys.exit(1 if bad else 0)
 """
-WITH_AUTH = CLASSIFY_OPS.replace('["calc/ops.py"]', '["calc/auth.py", "calc/ops.py"]')
-
-
-def add_auth_module(repo):
-    (repo / "calc/auth.py").write_text("def check(token):\n    return token == 'x'\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "auth")
 
 
 def test_baseline_failure_must_be_fixed(calc_repo):
@@ -110,7 +112,7 @@ QUICK = {"validate": {"test": CALC_QUICK_TEST}}
 def test_high_risk_from_path_rule_overrides_small_model(calc_repo):
     add_auth_module(calc_repo)
     cfg = config(QUICK)
-    provider = scripted({("classify", "small"): [WITH_AUTH], ("patch", "frontier"): [GOOD_PATCH]}, cfg)
+    provider = scripted({("classify", "small"): [CLASSIFY_WITH_AUTH], ("patch", "frontier"): [GOOD_PATCH]}, cfg)
     result = fix(calc_repo, provider, cfg=cfg, exit_code_only=True)
     assert result.status == "fixed"
     assert result.classification.risk == "low"  # what the small model said, kept for the record
@@ -123,7 +125,7 @@ def test_frontier_reviews_cheaper_high_risk_patch(calc_repo):
     cfg = config({**QUICK, "routing": {"high_risk": "mid"}})
     provider = scripted(
         {
-            ("classify", "small"): [WITH_AUTH],
+            ("classify", "small"): [CLASSIFY_WITH_AUTH],
             ("patch", "mid"): [GOOD_PATCH],
             ("review", "frontier"): [
                 '{"verdict": "reject", "reason": "also log the change"}',
@@ -148,7 +150,7 @@ def test_unusable_review_answer_keeps_the_patch_out(calc_repo):
     cfg = config({**QUICK, "routing": {"high_risk": "mid", "attempts": {"mid": 1, "frontier": 0}}})
     provider = scripted(
         {
-            ("classify", "small"): [WITH_AUTH],
+            ("classify", "small"): [CLASSIFY_WITH_AUTH],
             ("patch", "mid"): [GOOD_PATCH],
             ("review", "frontier"): ["looks fine to me"],
         },

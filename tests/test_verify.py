@@ -7,7 +7,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CALC_FILES, CLASSIFY_OPS, GOOD_PATCH, PRICES, git, make_repo, snapshot, write_config
+from conftest import (
+    CALC_FILES,
+    CLASSIFY_OPS,
+    CLASSIFY_WITH_AUTH,
+    GOOD_PATCH,
+    PRICES,
+    add_auth_module,
+    git,
+    make_repo,
+    snapshot,
+    write_config,
+)
 from flowkit import config, fix, outcomes, rows, scripted, sent
 
 from tieragent.core.errors import ProviderError
@@ -243,13 +254,10 @@ def test_the_verifier_runs_at_its_tier_and_effort(calc_repo):
 
 
 def test_a_high_risk_patch_gets_the_review_not_a_second_look(calc_repo: Path):
-    (calc_repo / "calc/auth.py").write_text("def check(token):\n    return token == 'x'\n")
-    git(calc_repo, "add", "-A")
-    git(calc_repo, "commit", "-qm", "auth")
-    classify = CLASSIFY_OPS.replace('["calc/ops.py"]', '["calc/auth.py", "calc/ops.py"]')
+    add_auth_module(calc_repo)
     provider = scripted(
         {
-            ("classify", "small"): [classify],
+            ("classify", "small"): [CLASSIFY_WITH_AUTH],
             ("patch", "mid"): [GOOD_PATCH],
             ("review", "frontier"): ['{"verdict": "accept", "reason": "fine"}'],
         }
