@@ -20,36 +20,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from scripted_calc import CLASSIFY, RIGHT, SOURCE, WRONG, committed_repo, scripted_fix
 
-from tieragent.cli.demo import DEMO_TIERS  # noqa: E402
-from tieragent.core.config import Config  # noqa: E402
-from tieragent.core.vocab import TIERS  # noqa: E402
-from tieragent.flows.fix import FixDeps, run_fix  # noqa: E402
-from tieragent.model.protocol import Models  # noqa: E402
-from tieragent.model.scripted import ScriptedProvider  # noqa: E402
-from tieragent.repo.map import build_repo_map  # noqa: E402
-from tieragent.repo.runner import SubprocessRunner  # noqa: E402
-from tieragent.repo.workspace import GitWorkspace  # noqa: E402
+from tieragent.cli.demo import DEMO_TIERS
+from tieragent.core.config import Config
 
 MIX = {"both": 13, "mid only": 1, "frontier only": 2, "neither": 4}
-SOURCE = {
-    "calc/__init__.py": "",
-    "calc/ops.py": "def add(a, b):\n    return a - b\n",
-    "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
-}
-CLASSIFY = '{"task_class": "local", "risk": "low", "files": ["calc/ops.py"], "reason": "add() subtracts"}'
-RIGHT = (
-    "```diff\n--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n"
-    "+    return a + b\n```"
-)
-WRONG = RIGHT.replace("return a + b", "return a * b")
 POLICIES = {
     "cascade (default: retry only when feedback can help)": {"routing": {"retry_same_failure": False}},
     "cascade, retry_same_failure: true (before)": {"routing": {"retry_same_failure": True}},
@@ -58,13 +37,7 @@ POLICIES = {
 
 
 def make_repo(parent: Path) -> Path:
-    repo = parent / "repo"
-    for rel, text in SOURCE.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "bug"]):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-    return repo
+    return committed_repo(parent / "repo", SOURCE)
 
 
 def run_task(repo: Path, kind: str, extra: dict) -> tuple[bool, float, int]:
@@ -73,25 +46,12 @@ def run_task(repo: Path, kind: str, extra: dict) -> tuple[bool, float, int]:
     # the scripted replies are diffs; no verification: this compares retry rules (the tasks' tests are thin)
     routing = {**extra.get("routing", {}), "edit_formats": {"*": "diff"}, "verify": "never"}
     cfg = Config.model_validate({"tiers": tiers, **extra, "routing": routing})
-    provider = ScriptedProvider(
-        {t: cfg.tier(t) for t in TIERS},
-        script={
-            ("classify", "small"): [CLASSIFY],
-            ("patch", "mid"): [RIGHT if solves["mid"] else WRONG],
-            ("patch", "frontier"): [RIGHT if solves["frontier"] else WRONG],
-        },
-    )
-    ws = GitWorkspace.open(repo)
-    deps = FixDeps(
-        ws=ws,
-        config=cfg,
-        runner=SubprocessRunner({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
-        models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, {}),
-        repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
-        test_command=f'"{sys.executable}" -m pytest -q',
-    )
-    result = run_fix("add() returns the wrong result", deps)
-    subprocess.run(["git", "checkout", "-q", "--", "."], cwd=repo, check=True)
+    script = {
+        ("classify", "small"): [CLASSIFY],
+        ("patch", "mid"): [RIGHT if solves["mid"] else WRONG],
+        ("patch", "frontier"): [RIGHT if solves["frontier"] else WRONG],
+    }
+    result = scripted_fix(repo, cfg, script)
     return (
         result.status == "fixed",
         result.ledger.spent_usd if result.ledger else 0.0,

@@ -19,53 +19,28 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from scripted_calc import CLASSIFY, RIGHT, SOURCE, WRONG, committed_repo, scripted_fix
 
-from tieragent.cli.demo import DEMO_TIERS  # noqa: E402
-from tieragent.core.config import Config  # noqa: E402
-from tieragent.core.vocab import TIERS  # noqa: E402
-from tieragent.flows.fix import FixDeps, FixResult, run_fix  # noqa: E402
-from tieragent.model.protocol import Models  # noqa: E402
-from tieragent.model.scripted import ScriptedProvider  # noqa: E402
-from tieragent.repo.map import build_repo_map  # noqa: E402
-from tieragent.repo.runner import SubprocessRunner  # noqa: E402
-from tieragent.repo.workspace import GitWorkspace  # noqa: E402
+from tieragent.cli.demo import DEMO_TIERS
+from tieragent.core.config import Config
+from tieragent.flows.fix import FixResult
 
-CLASSIFY = '{"task_class": "local", "risk": "low", "files": ["calc/ops.py"], "reason": "add() subtracts"}'
-RIGHT = (
-    "```diff\n--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n"
-    "+    return a + b\n```"
-)
-WRONG = RIGHT.replace("return a + b", "return a * b")
 POLICIES = {"staged off (before)": False, "staged on (default)": True}
 
 
 def make_repo(parent: Path, slow_files: int, sleep_s: float) -> Path:
-    repo = parent / "repo"
-    files = {
-        "calc/__init__.py": "",
-        "calc/ops.py": "def add(a, b):\n    return a - b\n",
-        "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
-    }
+    files = dict(SOURCE)
     for i in range(slow_files):
         files[f"calc/part{i}.py"] = f"def part{i}(x):\n    return x + {i}\n"
         files[f"tests/test_part{i}.py"] = (
             f"import time\n\nfrom calc.part{i} import part{i}\n\n\ndef test_part{i}():\n"
             f"    time.sleep({sleep_s})\n    assert part{i}(1) == {i + 1}\n"
         )
-    for rel, text in files.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "bug"]):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-    return repo
+    return committed_repo(parent / "repo", files)
 
 
 def run_once(repo: Path, staged: bool, model_delay_s: float = 0.0) -> FixResult:
@@ -79,19 +54,7 @@ def run_once(repo: Path, staged: bool, model_delay_s: float = 0.0) -> FixResult:
         }
     )
     script: dict = {("classify", "small"): [CLASSIFY], ("patch", "mid"): [WRONG], ("patch", "frontier"): [RIGHT]}
-    provider = ScriptedProvider({t: cfg.tier(t) for t in TIERS}, script=script, delay_s=model_delay_s)
-    ws = GitWorkspace.open(repo)
-    deps = FixDeps(
-        ws=ws,
-        config=cfg,
-        runner=SubprocessRunner({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
-        models=lambda: Models(provider, {t: cfg.tier(t).price for t in TIERS}, {}),
-        repo_map=lambda: build_repo_map(ws.root, cache_dir=ws.state_dir / "tags"),
-        test_command=f'"{sys.executable}" -m pytest -q',
-    )
-    result = run_fix("add() returns the wrong result", deps)
-    subprocess.run(["git", "checkout", "-q", "--", "."], cwd=repo, check=True)
-    return result
+    return scripted_fix(repo, cfg, script, model_delay_s)
 
 
 def measure(repo: Path, staged: bool, runs: int) -> dict:
