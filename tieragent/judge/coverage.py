@@ -9,7 +9,6 @@ runner, an interpreter without coverage.py, or a measurement that fails gives No
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import shlex
@@ -49,14 +48,7 @@ def changed_lines(edits: Sequence[EditStat]) -> dict[str, set[int]]:
     for e in edits:
         if e.new is None or not e.path.endswith(".py"):
             continue
-        a = (e.old or b"").decode(errors="replace").splitlines()
-        b = e.new.decode(errors="replace").splitlines()
-        lines = {
-            n + 1
-            for tag, _, _, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-            if tag != "equal"
-            for n in range(j1, j2)
-        }
+        lines = e.changed_new_lines()
         if lines:
             out[e.path] = lines
     return out

@@ -66,13 +66,18 @@ class EditStat:
             self.path if self.old is not None else None, self.old, self.path if self.new is not None else None, self.new
         )
 
-    def counts(self) -> tuple[int, int]:
-        """(added, removed) lines."""
+    def _changes(self) -> list[tuple[str, int, int, int, int]]:
+        """difflib's opcodes between the old and the new lines, the unchanged runs left out."""
         a = (self.old or b"").decode(errors="replace").splitlines()
         b = (self.new or b"").decode(errors="replace").splitlines()
-        added = removed = 0
-        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-            if tag != "equal":
-                removed += i2 - i1
-                added += j2 - j1
-        return added, removed
+        opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        return [op for op in opcodes if op[0] != "equal"]
+
+    def counts(self) -> tuple[int, int]:
+        """(added, removed) lines."""
+        changes = self._changes()
+        return sum(j2 - j1 for _, _, _, j1, j2 in changes), sum(i2 - i1 for _, i1, i2, _, _ in changes)
+
+    def changed_new_lines(self) -> set[int]:
+        """The 1-based lines of the new content that the edit added or changed."""
+        return {n + 1 for _, _, _, j1, j2 in self._changes() for n in range(j1, j2)}
