@@ -378,6 +378,9 @@ def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
         learnt = json.loads((work / "state" / policy / "tieragent" / "edit-formats.json").read_text())
         assert "diff" in learnt["models"]["anthropic/claude-sonnet-4-5"]
     assert not (state_home(tmp_path) / "tieragent" / "edit-formats.json").exists()
+    # what the bench keeps is private, as tieragent's other state is (core/private_files.py)
+    kept = [results, *(work / "history").glob("*.jsonl")]
+    assert len(kept) == 3 and all(p.stat().st_mode & 0o777 == 0o600 for p in kept)
     cascade, mid = doc["policies"]
     by_policy = {p: [r for r in lines if r["policy"] == p] for p in ("cascade", "mid-only")}
     assert (

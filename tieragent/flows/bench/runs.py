@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...core.private_files import append_private, private_dir, write_private
 from ...core.vocab import TIERS, Tier
 from .checkout import Done, Procs, RunProblem, command_env, make_checkout, remove
 from .policies import Policy, run_config, write_run_config
@@ -204,9 +205,7 @@ def _share_history(ctx: RunContext, policy: Policy, checkout: Path) -> Path:
     earlier runs learnt (e.g. `edit_format: auto` seeing a model's diffs fail) carries to the next."""
     shared = ctx.workdir / "history" / f"{policy.name}.jsonl"
     if shared.is_file():
-        state = checkout / ".git" / "tieragent"
-        state.mkdir(parents=True, exist_ok=True)
-        (state / "ledger.jsonl").write_bytes(shared.read_bytes())
+        write_private(private_dir(checkout / ".git" / "tieragent") / "ledger.jsonl", shared.read_bytes())
     return shared
 
 
@@ -217,15 +216,8 @@ def _keep_history(shared: Path, checkout: Path) -> None:
         lines = ledger.read_text(encoding="utf-8").splitlines()
     except OSError:
         return
-    if lines:
-        shared.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(
-            shared, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
-        )  # one write per line: parallel runs do not interleave
-        try:
-            os.write(fd, (lines[-1] + "\n").encode())
-        finally:
-            os.close(fd)
+    if lines:  # one write per line: parallel runs do not interleave
+        append_private(private_dir(shared.parent) / shared.name, lines[-1] + "\n")
 
 
 def fix_summary(doc: dict[str, Any]) -> dict[str, Any]:

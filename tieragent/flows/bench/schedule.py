@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import UsageError
+from ...core.private_files import append_private
 from .policies import Policy
 from .runs import RunContext, broken_record, preflight, run_pair
 from .tasks import Task
@@ -82,13 +82,8 @@ class _Results:
         self._lock = threading.Lock()
 
     def append(self, record: dict[str, Any]) -> None:
-        line = (json.dumps(record, sort_keys=True) + "\n").encode()
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+            append_private(self.path, json.dumps(record, sort_keys=True) + "\n")
 
 
 def run_bench(
