@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .testresults import TestRun, TestVerdict, judge_tests
+from .testresults import TestRun, TestVerdict, judge_tests, needs_progress
 
 __all__ = ["judge_targeted"]
 
@@ -30,7 +30,7 @@ def judge_targeted(baseline: TestRun | None, run: TestRun, targets: set[str], ta
     ran = set(run.cases)
     before = replace(baseline, cases={t: s for t, s in baseline.cases.items() if t in ran})
     after = replace(run, lists_every_test=False)  # absent from a targeted run is not missing from the suite
-    progress = target_rule.startswith("none matched")
+    progress = needs_progress(target_rule)
     if progress:  # at least one target must be fixed: provable here only when every target ran
         judged = set(targets) if set(targets) <= ran else set()
     else:

@@ -24,6 +24,8 @@ from ..repo.runner import CommandResult
 
 PASSED, FAILED, SKIPPED, XFAILED = "passed", "failed", "skipped", "xfailed"
 # how a test that passed before can stop passing without failing, said in a verdict's reason
+# the targets' rule when no failing test matched the request: fixing one of them is progress enough
+PROGRESS_RULE = "none matched the request: at least one must be fixed"
 _NOT_RUN_AS = {SKIPPED: "was skipped", XFAILED: "was xfailed", None: "was not run (deselected or removed)"}
 # Stand-in test names for failures that are not one test's: a test file that could not be loaded
 # (`test/math.test.js::(load)`) and code that did not compile (`calc::(build)`). They fail like a
@@ -273,7 +275,12 @@ def target_tests(baseline_failing: set[str], request: str, picked_files: list[st
         return named, "named in the request"
     if related:
         return related, "related to the request or the picked files"
-    return set(baseline_failing), "none matched the request: at least one must be fixed"
+    return set(baseline_failing), PROGRESS_RULE
+
+
+def needs_progress(target_rule: str) -> bool:
+    """Whether the targets' rule asks only that one of them be fixed (none matched the request)."""
+    return target_rule == PROGRESS_RULE
 
 
 @dataclass
@@ -338,7 +345,7 @@ def _judge_per_test(
     new_tests_failing = sorted(after.failing - set(before_cases))
     fixed = sorted(baseline.failing & after.passing)
     still_failing = sorted(targets - after.passing)
-    progress_rule = target_rule.startswith("none matched")
+    progress_rule = needs_progress(target_rule)
     targets_ok = (bool(set(fixed) & targets) if progress_rule else not still_failing) if targets else True
     if not targets and not baseline.failing and r.exit_code not in (0, None) and not after.failing and not not_run:
         # exit code says failure but no test case failed: e.g. an error outside the tests
