@@ -3,7 +3,10 @@ budget stop, the report's arithmetic, the built-in smoke suite with scripted rep
 through the real `tieragent fix --json` and litellm against the fake OpenAI server.
 
 The command is registered on a Typer app of the test's own (app.py registers it elsewhere); every
-run is a real `tieragent fix` subprocess in a real clone, with the real hidden check after it.
+run is in a real clone, with the real hidden check after it. A run's `tieragent fix` is a real
+subprocess, except in the tests that take `fixes_in_process`: there the scripted fix, given the
+very arguments and environment the subprocess would get, runs in the test's process (a process start
+and tieragent's imports cost about 0.45 s of CPU a run, and these tests make 18 runs).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import json
 import os
 import shlex
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +27,14 @@ import yaml
 from conftest import CALC_FILES, git, make_repo, state_home, write_config
 from typer.testing import CliRunner
 
+from tieragent.cli import bench_scripted
 from tieragent.cli.bench_command import register
+from tieragent.cli.fix_command import read_request
 from tieragent.core.config import Config
 from tieragent.core.errors import ConfigError
 from tieragent.flows.bench import Procs, build_report, load_suite, mine_history, read_results, resolve_policies, wilson
+from tieragent.flows.bench.checkout import Done
+from tieragent.flows.fix import FixOptions, run_fix
 
 PY = shlex.quote(sys.executable)
 
@@ -63,6 +72,30 @@ def bench(monkeypatch, tmp_path):
         return result.exit_code, result.stdout, result.stderr
 
     return run
+
+
+# The flows share per-process parts no process of tieragent's ever uses from two threads (the repository
+# map's tree-sitter parsers): one in-process fix at a time. The runs' checkouts, setups and checks still overlap.
+_ONE_FIX_AT_A_TIME = threading.Lock()
+
+
+@pytest.fixture
+def fixes_in_process(monkeypatch):
+    """The bench's scripted `tieragent fix` runs in this process, given the argv and environment its subprocess
+    would get (XDG_STATE_HOME: the policy's own state); every other command the bench starts stays a process."""
+    real_run = Procs.run
+
+    def run(self, command, *, cwd, env, timeout, stderr_path=None):
+        if not (isinstance(command, list) and command[1:3] == ["-m", "tieragent.cli.bench_scripted"]):
+            return real_run(self, command, cwd=cwd, env=env, timeout=timeout, stderr_path=stderr_path)
+        started = time.monotonic()
+        args = bench_scripted.parse_args(command[3:])
+        with _ONE_FIX_AT_A_TIME:
+            deps = bench_scripted.scripted_deps(args, environ=dict(env), state_home=Path(env["XDG_STATE_HOME"]))
+            result = run_fix(read_request(args.request, args.request_file), deps, FixOptions())
+        return Done(int(result.exit_code), json.dumps(result.to_json()), time.monotonic() - started)
+
+    monkeypatch.setattr(Procs, "run", run)
 
 
 def write_task(path: Path, **fields) -> Path:
@@ -328,7 +361,7 @@ def test_from_history_mines_commits_whose_new_tests_fail_on_the_parent(tmp_path)
 # ------------------------------------------------------------------------------- runs (scripted mode)
 
 
-def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
+def test_parallel_runs_budget_stop_and_resume(bench, fixes_in_process, tmp_path):
     """Three builtin tasks under two policies: the bench's budget stops it part way; --resume runs
     exactly the pairs left, in parallel; the report's figures follow from the results file."""
     work = tmp_path / "w"
@@ -410,7 +443,7 @@ def test_parallel_runs_budget_stop_and_resume(bench, tmp_path):
     assert not any((Path(r["dir"]) / "repo").exists() for r in lines)  # checkouts are removed after each run
 
 
-def test_builtin_suite_end_to_end_with_scripted_replies(bench, tmp_path):
+def test_builtin_suite_end_to_end_with_scripted_replies(bench, fixes_in_process, tmp_path):
     work = tmp_path / "w"
     code, out, err = bench(
         [

@@ -41,12 +41,7 @@ def scripted_provider(script: dict[str, Any], tiers: dict[Tier, Any]):
     return ScriptedProvider(tiers, script=queues)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from .common import overrides, time_limit
-    from .errors import report_error
-    from .fix_command import read_request
-    from .streams import print_json, status_line
-
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tieragent.cli.bench_scripted")
     parser.add_argument("script", type=Path)
     parser.add_argument("command", choices=["fix"])
@@ -57,12 +52,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float)
     parser.add_argument("--max-cost", type=float)
     parser.add_argument("-C", dest="directory", type=Path, default=Path("."))
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def scripted_deps(args: argparse.Namespace, environ: dict[str, str] | None = None, state_home: Path | None = None):
+    """The fix flow's parts for these arguments. `environ` and `state_home` stand for the process's
+    environment and XDG_STATE_HOME (None: this process's), so a caller can run the flow without a process."""
+    from .common import overrides
+
+    script = json.loads(args.script.read_text(encoding="utf-8"))
+    return _deps(args.directory, overrides(args.max_cost, None, None, None, {}), script, environ, state_home)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .common import time_limit
+    from .errors import report_error
+    from .fix_command import read_request
+    from .streams import print_json, status_line
+
+    args = parse_args(argv)
     request = args.request
     try:
         request = read_request(args.request, args.request_file)
-        script = json.loads(args.script.read_text(encoding="utf-8"))
-        deps = _deps(args.directory, overrides(args.max_cost, None, None, None, {}), script)
+        deps = scripted_deps(args)
     except (OSError, ValueError) as err:
         return report_error(
             UsageError(f"{args.script}: cannot read the scripted replies ({err})"), True, {"request": request}
@@ -78,7 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     return int(result.exit_code)
 
 
-def _deps(directory: Path, flags: dict[str, Any], script: dict[str, Any]):
+def _deps(
+    directory: Path,
+    flags: dict[str, Any],
+    script: dict[str, Any],
+    environ: dict[str, str] | None,
+    state_home: Path | None,
+):
     """The fix flow's parts as `prepare_fix` builds them, with the scripted provider for the models."""
     from ..core.config import load_config, require_models
     from ..flows.fix import FixDeps
@@ -89,7 +107,7 @@ def _deps(directory: Path, flags: dict[str, Any], script: dict[str, Any]):
     from .wiring import repo_map_factory, validation_runner
 
     ws = GitWorkspace.open(directory)
-    cfg = load_config(ws.root, overrides=flags)
+    cfg = load_config(ws.root, overrides=flags, environ=environ)
     require_models(cfg, check_keys=False)
     test_cmd = cfg.validation.test or detect_test_command(ws.root)
     if not test_cmd:
@@ -105,7 +123,7 @@ def _deps(directory: Path, flags: dict[str, Any], script: dict[str, Any]):
         repo_map=repo_map_factory(ws),
         test_command=test_cmd,
         lint_command=cfg.validation.lint,
-        format_memory=memory_file(),
+        format_memory=memory_file(state_home),
     )
 
 

@@ -35,7 +35,11 @@ MAX_MODELS = 200  # the least recently updated models are forgotten beyond this
 APPLIED, FAILED, CUT_OFF = "applied", "failed", "cut-off"
 
 
-def memory_file() -> Path:
+def memory_file(state_home: Path | None = None) -> Path:
+    """The record's file under the user's state directory; `state_home` stands for XDG_STATE_HOME (a
+    bench gives each policy its own), None: platformdirs' answer for this environment."""
+    if state_home is not None:
+        return state_home / "tieragent" / "edit-formats.json"
     from platformdirs import user_state_path
 
     return user_state_path("tieragent") / "edit-formats.json"
