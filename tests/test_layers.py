@@ -4,6 +4,7 @@ private names, and there are no import cycles. Every import counts, including th
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,17 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """A module's syntax tree, parsed once per process (every check here walks every module)."""
+    return ast.parse(path.read_text())
+
+
 def _imports(module: str, path: Path) -> list[tuple[str, list[str], int]]:
     """(imported module, names taken from it, line) for every import in the file."""
     base = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     found = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 target = ".".join(base[: len(base) - (node.level - 1)] + ([node.module] if node.module else []))
@@ -124,7 +131,7 @@ def test_no_module_reaches_into_another_objects_private_attributes():
     """`x._name` is allowed where the module itself defines `_name` (its own class's method or field)."""
     hits = []
     for module, path in MODULES.items():
-        tree = ast.parse(path.read_text())
+        tree = _tree(path)
         own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
         own |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)}
         own |= {n.target.id for n in ast.walk(tree) if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
