@@ -55,6 +55,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(50_000, 20, 50)  # a test makes a few thousand objects; collect less often than every 700
 
 
+# Runs first (and, being about litellm, on xdist's first worker): it checks what this process's first import
+# of litellm does, which would otherwise cost a process of its own (4-5 s of CPU).
+FIRST_TEST = "test_litellm_import_loads_no_dotenv"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.name != FIRST_TEST)  # stable: the rest keep their order
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     if len(sys.modules) > _FROZEN_AT[0] + 200:  # a test imported a large library (litellm: about 3,000 modules)

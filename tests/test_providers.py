@@ -8,6 +8,7 @@ the call. Where a route is left out, the reason is next to the case.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -605,8 +606,24 @@ def test_an_api_base_that_is_not_a_url_is_a_usage_error_before_any_call():
     assert "127.0.0.1:8080/v1" in e.value.message and "http" in e.value.hint
 
 
-def test_import_does_not_load_dotenv_from_cwd(tmp_path):
+def test_litellm_import_loads_no_dotenv(tmp_path, monkeypatch):
+    """litellm's import loads a `.env` (from the working directory, run as `python -c`) unless LITELLM_MODE
+    is PRODUCTION: through the adapter it never does. Checked on this process's first import of litellm
+    (conftest runs this test first, and xdist's first worker takes it), where litellm's `dotenv.load_dotenv`
+    must not even be called; when litellm is already imported here, in a fresh process instead."""
     (tmp_path / ".env").write_text("TIERAGENT_LEAK_PROBE=loaded-from-dotenv\n")
+    if "litellm" not in sys.modules:
+        import dotenv
+
+        from tieragent.model.litellm_adapter import _import_litellm
+
+        loads = []
+        monkeypatch.setattr(dotenv, "load_dotenv", lambda *a, **kw: loads.append(kw) or True)
+        monkeypatch.chdir(tmp_path)
+        _import_litellm()
+        assert loads == [] and "TIERAGENT_LEAK_PROBE" not in os.environ
+        assert os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
+        return
     code = (
         "import os\n"
         "from tieragent.model.litellm_adapter import _import_litellm\n"
