@@ -81,7 +81,9 @@ def test_the_first_call_of_a_fresh_repository_uses_the_models_format(
     cli, calc_repo, fake_server, model, remote, fmt, why
 ):
     write_config(
-        calc_repo, fake_server, extra={"tiers": {"mid": mid_tier(fake_server, model, REMOTE if remote else None)}}
+        calc_repo,
+        fake_server,
+        extra={**QUICK, "tiers": {"mid": mid_tier(fake_server, model, REMOTE if remote else None)}},
     )
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", ANSWER[fmt])

@@ -99,7 +99,8 @@ def test_no_effort_retry_where_the_model_is_at_its_highest(calc_repo, fake_serve
 
 
 def test_the_cli_reports_reasoning_per_step_and_doctor_says_what_each_tier_takes(cli, calc_repo, fake_server):
-    write_config(calc_repo, fake_server, extra={"routing": {"reasoning_effort": {"local": "medium"}}})
+    quick = {"validate": {"test": CALC_QUICK_TEST}}  # about effort and reasoning: the quick command's exit code judges
+    write_config(calc_repo, fake_server, extra={**quick, "routing": {"reasoning_effort": {"local": "medium"}}})
     path = calc_repo / ".tieragent.yaml"
     data = yaml.safe_load(path.read_text())
     for tier in data["tiers"].values():
@@ -110,7 +111,7 @@ def test_the_cli_reports_reasoning_per_step_and_doctor_says_what_each_tier_takes
     trust_config(calc_repo, text)
     fake_server.enqueue("classify", "small", Reply(CLASSIFY_OPS, completion_tokens=40, reasoning_tokens=64))
     fake_server.enqueue("patch", "mid", Reply(GOOD_PATCH, completion_tokens=100, reasoning_tokens=900))
-    proc = cli(["fix", "add() returns the wrong result", "--json"], calc_repo)
+    proc = cli(["fix", "add() returns the wrong result", "--json", "--exit-code-only"], calc_repo)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     # classify runs at gpt-5's lowest level whatever the small tier's; the patch at the task class's
@@ -158,9 +159,14 @@ def test_the_ledger_table_shows_the_effort_and_the_reasoning_tokens_when_a_call_
 def test_the_prompt_leaves_room_in_the_window_for_the_reasoning(calc_repo):
     """A 23,000-token window would hold the file with 4,096 tokens for the answer (15,904 left), but
     with 16,384 more for high effort's reasoning no room is left: the file is not shown, not cut off."""
-    cfg = config({"tiers": {"mid": {"model": "openai/gpt-5-mini", "reasoning_effort": "high"}}})
+    cfg = config(
+        {
+            "tiers": {"mid": {"model": "openai/gpt-5-mini", "reasoning_effort": "high"}},
+            "validate": {"test": CALC_QUICK_TEST},
+        }
+    )
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg)
-    result = fix(calc_repo, provider, cfg=cfg, windows={"mid": 23_000})
+    result = fix(calc_repo, provider, cfg=cfg, windows={"mid": 23_000}, exit_code_only=True)
     assert result.status == "fixed" and "return a - b" not in sent(provider, "patch", 0)
 
 

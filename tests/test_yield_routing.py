@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from conftest import CLASSIFY_OPS, GOOD_PATCH, write_config
+from conftest import CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, write_config
 from flowkit import config, fix, scripted
 from rich.console import Console
 
@@ -49,7 +49,8 @@ def write_history(repo: Path, runs: list[dict]) -> None:
     (state / "ledger.jsonl").write_text("".join(json.dumps(r) + "\n" for r in runs))
 
 
-AUTO = config({"routing": {"start": {"local": "auto"}}})
+# the runs are about where routing starts: the quick command's exit code judges them
+AUTO = config({"routing": {"start": {"local": "auto"}}, "validate": {"test": CALC_QUICK_TEST}})
 
 
 def test_tallies_count_runs_calls_solves_and_cost_per_model():
@@ -76,7 +77,7 @@ def test_a_verify_call_counts_in_the_cost_of_the_patch_it_judged():
 def test_auto_starts_at_the_cheap_tier_while_it_solves(calc_repo):
     write_history(calc_repo, cheap_solves())
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "small"): [GOOD_PATCH]}, AUTO)
-    result = fix(calc_repo, provider, cfg=AUTO)
+    result = fix(calc_repo, provider, cfg=AUTO, exit_code_only=True)
     assert result.status == "fixed", result.error
     assert provider.calls() == [("classify", "small"), ("patch", "small")]
     assert result.routing["start"] == "small" and "small solves 10/10" in result.routing["why"]
@@ -89,7 +90,7 @@ def test_auto_starts_at_the_cheap_tier_while_it_solves(calc_repo):
 def test_auto_starts_at_the_frontier_once_the_cheap_tiers_yield_makes_them_dearer(calc_repo):
     write_history(calc_repo, cheap_solves(3) + cheap_fails(20))
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "frontier"): [GOOD_PATCH]}, AUTO)
-    result = fix(calc_repo, provider, cfg=AUTO)
+    result = fix(calc_repo, provider, cfg=AUTO, exit_code_only=True)
     assert result.status == "fixed", result.error
     assert provider.calls() == [("classify", "small"), ("patch", "frontier")]
     estimates = {e["tier"]: e for e in result.routing["auto_start"]["estimates"]}
