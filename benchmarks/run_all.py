@@ -29,7 +29,7 @@ here is exactly what the script prints when run by hand. The parts:
   review_cost   benchmarks/review_cost.py --json (README's figure, rerun)
   retry_policy  benchmarks/retry_policy.py --json: cost per solved task on the scripted outcome mix
 
-`--quick` skips the parts that download (map, index, recall) and the peer. Nothing here is a
+`--quick` skips the parts that download (map, index, recall), the peer and the start-up warm-ups. Nothing here is a
 timed test: the figures are printed, never asserted. Other processes on the machine change them;
 the load average is recorded before and after each part.
 """
@@ -91,8 +91,9 @@ def num(pattern: str, text: str, cast: Callable = float) -> Any:
 
 
 # ----------------------------------------------------------------- parts
-def part_startup(work: Path, repeat: int) -> dict:
-    """Fresh processes, median after one warm-up, in the same environment as the fix runs."""
+def part_startup(work: Path, repeat: int, args: argparse.Namespace) -> dict:
+    """Fresh processes, median after one warm-up (none with --quick: a smoke run), in the same environment
+    as the fix runs."""
     from conftest import CALC_FILES, make_repo, write_config
 
     repo = work / "startup-repo"
@@ -101,9 +102,9 @@ def part_startup(work: Path, repeat: int) -> dict:
     write_config(repo, SimpleNamespace(url="http://127.0.0.1:9/v1"))  # tiers configured, as a user's repository is
     env = bench_env(work / "startup-home")
     out = {}
-    for args in (["--help"], ["fix", "--help"], ["review", "--help"], ["map"], ["config", "show"]):
-        walls = start_up([TIERAGENT, *args], repo, env, repeat)
-        out["tieragent " + " ".join(args)] = {
+    for cmd_args in (["--help"], ["fix", "--help"], ["review", "--help"], ["map"], ["config", "show"]):
+        walls = start_up([TIERAGENT, *cmd_args], repo, env, repeat, warm_up=not args.quick)
+        out["tieragent " + " ".join(cmd_args)] = {
             "median_s": round(median(walls), 3),
             "walls_s": [round(w, 3) for w in walls],
         }
@@ -585,7 +586,9 @@ def main(argv: list[str] | None = None) -> int:
         "~/.cache/tieragent-bench keeps them between runs)",
     )
     ap.add_argument(
-        "--quick", action="store_true", help="skip the parts that download (map, index, recall) and the peer"
+        "--quick",
+        action="store_true",
+        help="skip the parts that download (map, index, recall), the peer and the start-up warm-ups",
     )
     ap.add_argument("--no-peer", action="store_true", help="measure tieragent's fix without Aider")
     ap.add_argument(
@@ -628,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"[run_all] {name} ...")
             try:
                 fn = globals()[f"part_{name}"]
-                parts[name] = fn(work, repeat, args) if name == "fix" else fn(work, repeat)
+                parts[name] = fn(work, repeat, args) if name in ("fix", "startup") else fn(work, repeat)
             except Exception as e:  # one broken part must not hide the others' figures
                 parts[name] = {"_error": f"{type(e).__name__}: {e}"}
             parts[name]["_seconds"] = round(time.perf_counter() - started, 1)
