@@ -14,7 +14,9 @@ from conftest import BAD_PATCH, CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, git
 from flowkit import PYTEST, config, fix, scripted
 
 from tieragent.core.errors import ExitCode
-from tieragent.core.private_files import append_private, private_dir, write_private
+from tieragent.core.private_files import append_private, private_dir, user_state_dir, write_private
+from tieragent.core.trust import trust_file
+from tieragent.flows.format_memory import memory_file
 from tieragent.repo.workspace import GitWorkspace
 
 KEY = "sk-proj-" + "Qz8" * 12  # a key's shape: masked wherever it appears
@@ -100,6 +102,22 @@ def test_private_files_whatever_the_umask(tmp_path):
     assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700 and stat.S_IMODE(d.stat().st_mode) == 0o700
     assert stat.S_IMODE(f.stat().st_mode) == 0o600 and stat.S_IMODE(g.stat().st_mode) == 0o600
     assert f.read_text() == "{}" and not list(d.glob(".*.tmp"))
+
+
+def test_user_state_follows_xdg_state_home_on_every_system(tmp_path, monkeypatch):
+    """The trust record and the edit-format record live in $XDG_STATE_HOME/tieragent when that is set, even
+    where platformdirs would not look there (macOS, Windows): a bench's per-policy state depends on it."""
+    import platformdirs
+
+    elsewhere = tmp_path / "Library" / "Application Support" / "tieragent"  # as platformdirs answers on macOS
+    monkeypatch.setattr(platformdirs, "user_state_path", lambda appname: elsewhere)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert trust_file() == tmp_path / "xdg" / "tieragent" / "trusted-configs.json"
+    assert memory_file() == tmp_path / "xdg" / "tieragent" / "edit-formats.json"
+    assert memory_file(tmp_path / "policy") == tmp_path / "policy" / "tieragent" / "edit-formats.json"
+    for unusable in ("", "relative/state"):  # the XDG rule: a relative path is ignored
+        monkeypatch.setenv("XDG_STATE_HOME", unusable)
+        assert user_state_dir() == elsewhere and trust_file().parent == elsewhere
 
 
 def test_a_secret_a_failing_baseline_test_prints_is_not_kept(calc_repo):

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, flatten_leaves
-from .private_files import private_dir, write_private
+from .private_files import private_dir, user_state_dir, write_private
 from .vocab import TIERS
 
 # Settings that decide where keys go and what runs (fnmatch patterns over dotted keys).
@@ -94,9 +94,7 @@ _ABSENT = object()
 
 
 def trust_file() -> Path:
-    from platformdirs import user_state_path
-
-    return user_state_path("tieragent") / "trusted-configs.json"
+    return user_state_dir() / "trusted-configs.json"
 
 
 def config_digest(text: str) -> str:

@@ -2,7 +2,8 @@
 
 `edit_format: auto` reads it when a repository's own ledger knows too little about a model (a fresh
 clone, a CI checkout), so a model whose diffs failed elsewhere starts with whole files here too.
-The file is `edit-formats.json` in the user state directory (platformdirs), 0600 in a 0700 folder,
+The file is `edit-formats.json` in the user state directory (core/private_files.py `user_state_dir`), 0600
+in a 0700 folder,
 and holds no text from any repository: model names, formats and outcome words only.
 
     {"version": 1,
@@ -24,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..core.private_files import open_private, private_dir, write_private
+from ..core.private_files import open_private, private_dir, user_state_dir, write_private
 from ..core.vocab import EDIT_FORMATS, EditFormat, Step
 from ..model.ledger import LedgerRow
 from ..routing.edit_format import FormatStats
@@ -36,13 +37,10 @@ APPLIED, FAILED, CUT_OFF = "applied", "failed", "cut-off"
 
 
 def memory_file(state_home: Path | None = None) -> Path:
-    """The record's file under the user's state directory; `state_home` stands for XDG_STATE_HOME (a
-    bench gives each policy its own), None: platformdirs' answer for this environment."""
-    if state_home is not None:
-        return state_home / "tieragent" / "edit-formats.json"
-    from platformdirs import user_state_path
-
-    return user_state_path("tieragent") / "edit-formats.json"
+    """The record's file in the user state directory; `state_home` stands for XDG_STATE_HOME (a bench
+    gives each policy its own), None: this environment's."""
+    environ = None if state_home is None else {"XDG_STATE_HOME": str(state_home)}
+    return user_state_dir(environ) / "edit-formats.json"
 
 
 def _load(path: Path) -> dict[str, Any]:
