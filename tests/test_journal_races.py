@@ -3,6 +3,7 @@ and `doctor` never touch the journal of a run that is still going, and restoring
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ import pytest
 from conftest import CLASSIFY_OPS, GOOD_PATCH, cli_env, git, snapshot, write_config
 
 from tieragent.core.errors import ExitCode
-from tieragent.repo.journal import recover
+from tieragent.repo.journal import RunInProgress, journal_lock, recover
 from tieragent.repo.workspace import GitWorkspace
 
 ORIGINAL = b'def add(a, b):\n    """Sum of a and b."""\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n'
@@ -203,3 +204,110 @@ def test_recover_and_doctor_leave_a_live_runs_journal_alone(calc_repo, fake_serv
     out, err = run.communicate(timeout=180)
     assert run.returncode == ExitCode.FIXED, err
     assert json.loads(out)["status"] == "fixed" and "return a + b" in (calc_repo / "calc/ops.py").read_text()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan is reaped by whoever adopted it, maybe later)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _killed_run(script: str, *args: str) -> list[int]:
+    """Run `script` (which prints its helpers' pids on one line, then kills itself with SIGKILL); the pids."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    pids = [int(p) for p in proc.stdout.readline().split()]  # not communicate(): live helpers hold the pipe
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_forked_helper_does_not_hold_a_killed_runs_lock(tmp_path):
+    """A run's forked helpers (the repository map's parser processes) get a copy of every descriptor. The
+    lock's copy is dropped in them, so after `kill -9` of the run alone (the OOM killer, say), `recover` takes
+    the lock while a helper is still alive."""
+    journals = tmp_path / "journal"
+    helpers = _killed_run(
+        """
+        import multiprocessing, os, signal, sys, time
+        from pathlib import Path
+        from tieragent.repo.journal import journal_lock
+        with journal_lock(Path(sys.argv[1])):
+            helper = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,))
+            helper.start()
+            print(helper.pid, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        str(journals),
+    )
+    try:
+        assert _running(helpers[0])  # the helper outlived the run...
+        with journal_lock(journals):  # ...and holds no lock of its
+            pass
+    finally:
+        os.kill(helpers[0], signal.SIGKILL)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_parser_processes_end_with_a_killed_run(tmp_path):
+    """Killed alone, a run's parser processes would wait forever, holding its output pipes open (a CI step
+    reading them would hang): they end with it."""
+    helpers = _killed_run(
+        """
+        import os, signal
+        from tieragent.repo.map.mapper import _process_pool
+        pool = _process_pool(2)
+        assert list(pool.map(abs, [-1, -2, -3, -4])) == [1, 2, 3, 4]
+        print(*pool._processes, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while any(_running(p) for p in helpers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert helpers and not any(_running(p) for p in helpers)
+    finally:
+        for pid in helpers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="reads /proc")
+@pytest.mark.parametrize("child_s", ["0.3", "60"])
+def test_a_lock_left_by_a_killed_runs_child_is_waited_for_then_named(tmp_path, child_s):
+    """Killed with its process group, a run may leave a child that holds the lock's descriptor a moment
+    longer (it was being started). The lock is asked for again while its run's pid is gone: a child that
+    ends soon frees it; one that does not is named as what holds it, not as a run in progress."""
+    journals = tmp_path / "journal"
+    (child,) = _killed_run(
+        """
+        import os, signal, subprocess, sys
+        from pathlib import Path
+        from tieragent.repo.journal import journal_lock
+        lock = (Path(sys.argv[1]) / "lock").resolve()
+        with journal_lock(Path(sys.argv[1])):
+            fds = [int(f) for f in os.listdir("/proc/self/fd")]
+            fd = next(f for f in fds if os.path.realpath(f"/proc/self/fd/{f}") == str(lock))
+            child = subprocess.Popen(["sleep", sys.argv[2]], pass_fds=[fd])
+            print(child.pid, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        str(journals),
+        child_s,
+    )
+    try:
+        if child_s == "60":
+            with pytest.raises(RunInProgress) as busy:
+                journal_lock(journals).__enter__()
+            assert "has ended, but a process it started still holds it" in busy.value.message
+            assert "fuser" in busy.value.hint
+        else:
+            with journal_lock(journals):
+                assert not _running(child)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)

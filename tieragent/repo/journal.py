@@ -47,19 +47,74 @@ class RunInProgress(EnvironmentProblem):
         )
 
 
+_HELD_LOCKS: set[int] = set()  # the lock descriptors this process holds
+
+
+def _drop_locks_in_child() -> None:
+    """A forked child (a repository-map parser process) gets a copy of every descriptor, and a copy of the
+    lock's keeps the lock held: killed with `kill -9` or by the OOM killer, a run whose parser processes live
+    on would leave `recover` refusing ("a run is in progress") with no run left. Only the run holds it."""
+    for fd in _HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # closes the child's copy; the parent's lock stands
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
+ORPHAN_WAIT_S = 2.0  # how long a lock whose run has ended may stay held by that run's exiting children
+
+
+def _pid_running(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # someone else's process: running
+        return True
+    return True
+
+
 def _take_lock(journals: Path) -> int:
-    """The lock's descriptor, held (our pid written in it); RunInProgress when another process holds it."""
+    """The lock's descriptor, held (our pid written in it); RunInProgress when another process holds it.
+
+    A run killed with its process group leaves the lock held for a moment by children that were being
+    started (a copy of the descriptor lives until they finish exiting): when the pid in the lock is gone,
+    the lock is asked for again for up to ORPHAN_WAIT_S."""
     private_dir(journals)
     lock_fd = open_private(journals / "lock")
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(lock_fd, 32, 0).decode(errors="replace").strip()
-        os.close(lock_fd)
-        raise RunInProgress(holder or "unknown") from None
+    deadline = None
+    while True:
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            holder = os.pread(lock_fd, 32, 0).decode(errors="replace").strip()
+            deadline = deadline or time.monotonic() + ORPHAN_WAIT_S
+            if _pid_running(holder) or time.monotonic() >= deadline:
+                os.close(lock_fd)
+                raise _busy(holder) from None
+            time.sleep(0.02)
+    _HELD_LOCKS.add(lock_fd)
     os.ftruncate(lock_fd, 0)
     os.pwrite(lock_fd, str(os.getpid()).encode(), 0)  # who holds it, for the message above
     return lock_fd
+
+
+def _busy(holder: str) -> RunInProgress:
+    if not holder or _pid_running(holder):
+        return RunInProgress(holder or "unknown")
+    return RunInProgress(
+        holder,
+        f"the run that took the journal lock (pid {holder}) has ended, but a process it started still holds it",
+        hint="Find it with `fuser -v .git/tieragent/journal/lock` (or lsof) and end it, then run this again.",
+    )
+
+
+def _release_lock(lock_fd: int) -> None:
+    _HELD_LOCKS.discard(lock_fd)
+    os.close(lock_fd)
 
 
 @contextmanager
@@ -69,7 +124,7 @@ def journal_lock(journals: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        os.close(lock_fd)
+        _release_lock(lock_fd)
 
 
 @dataclass
@@ -120,7 +175,7 @@ class FileJournal:
             d.mkdir(mode=0o700)
             private_dir(d)
         except BaseException:
-            os.close(lock_fd)
+            _release_lock(lock_fd)
             raise
         j = cls(root, d, _lock_fd=lock_fd)
         j._save()
@@ -233,7 +288,7 @@ class FileJournal:
         self.closed = True
         shutil.rmtree(self.dir, ignore_errors=True)
         if self._lock_fd is not None:
-            os.close(self._lock_fd)
+            _release_lock(self._lock_fd)
             self._lock_fd = None
 
 

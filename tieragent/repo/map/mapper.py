@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -123,6 +125,23 @@ def _parse_parallel(
             yield (*_parse_one(root, rel), None)
 
 
+def _end_with_the_run(run_pid: int | None) -> None:
+    """In each parser process: on Linux, die when the process that started it does (the run itself, or the
+    forkserver, which ends with the run). A run killed with `kill -9` (or by the OOM killer) would otherwise
+    leave its parsers waiting forever, holding its output pipes open, so a `$(tieragent ...)` or a CI step
+    would hang on them. `run_pid`: the run's pid when the parsers are its own forks."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(Exception):  # no libc to ask: the parsers end when the pool does, as elsewhere
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if run_pid is not None and os.getppid() != run_pid:  # the run ended before the call above
+        os._exit(1)
+
+
 def _process_pool(helpers: int) -> ProcessPoolExecutor | None:
     """Parser processes, or None where processes cannot be had."""
     import multiprocessing
@@ -136,7 +155,12 @@ def _process_pool(helpers: int) -> ProcessPoolExecutor | None:
     else:
         method = "forkserver" if "forkserver" in methods else "spawn"
     try:
-        return ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context(method))
+        return ProcessPoolExecutor(
+            max_workers=helpers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_end_with_the_run,
+            initargs=(os.getpid() if method == "fork" else None,),
+        )
     except Exception:
         return None
 
