@@ -17,6 +17,7 @@ import pytest
 from conftest import CLASSIFY_OPS, GOOD_PATCH, cli_env, git, snapshot, write_config
 
 from tieragent.core.errors import ExitCode
+from tieragent.repo import journal
 from tieragent.repo.journal import RunInProgress, journal_lock, recover
 from tieragent.repo.workspace import GitWorkspace
 
@@ -278,7 +279,7 @@ def test_the_parser_processes_end_with_a_killed_run(tmp_path):
 
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="reads /proc")
 @pytest.mark.parametrize("child_s", ["0.3", "60"])
-def test_a_lock_left_by_a_killed_runs_child_is_waited_for_then_named(tmp_path, child_s):
+def test_a_lock_left_by_a_killed_runs_child_is_waited_for_then_named(tmp_path, monkeypatch, child_s):
     """Killed with its process group, a run may leave a child that holds the lock's descriptor a moment
     longer (it was being started). The lock is asked for again while its run's pid is gone: a child that
     ends soon frees it; one that does not is named as what holds it, not as a run in progress."""
@@ -299,6 +300,7 @@ def test_a_lock_left_by_a_killed_runs_child_is_waited_for_then_named(tmp_path, c
         str(journals),
         child_s,
     )
+    monkeypatch.setattr(journal, "ORPHAN_WAIT_S", 1.0)  # the 0.3 s child ends within it; no need to wait 2 s
     try:
         if child_s == "60":
             with pytest.raises(RunInProgress) as busy:
