@@ -39,8 +39,7 @@ APPLIED, FAILED, CUT_OFF = "applied", "failed", "cut-off"
 def memory_file(state_home: Path | None = None) -> Path:
     """The record's file in the user state directory; `state_home` stands for XDG_STATE_HOME (a bench
     gives each policy its own), None: this environment's."""
-    environ = None if state_home is None else {"XDG_STATE_HOME": str(state_home)}
-    return user_state_dir(environ) / "edit-formats.json"
+    return (user_state_dir() if state_home is None else state_home / "tieragent") / "edit-formats.json"
 
 
 def _load(path: Path) -> dict[str, Any]:
