@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-def user_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+def user_state_dir() -> Path:
     """Where tieragent keeps what it learns per user (trusted configs, the edit-format record):
     `$XDG_STATE_HOME/tieragent` when that is set, on every system (a bench gives each policy its own
     this way, and platformdirs honours the variable only on Linux), else platformdirs' state folder."""
-    environ = os.environ if environ is None else environ
-    if environ.get("XDG_STATE_HOME", "").strip() and os.path.isabs(environ["XDG_STATE_HOME"]):
-        return Path(environ["XDG_STATE_HOME"]) / "tieragent"
+    value = os.environ.get("XDG_STATE_HOME", "")
+    if os.path.isabs(value):  # unset, empty or relative: ignored, as the XDG rule says
+        return Path(value) / "tieragent"
     from platformdirs import user_state_path
 
     return user_state_path("tieragent")

@@ -66,16 +66,6 @@ os.register_at_fork(after_in_child=_drop_locks_in_child)
 ORPHAN_WAIT_S = 2.0  # how long a lock whose run has ended may stay held by that run's exiting children
 
 
-def _pid_running(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:  # someone else's process: running
-        return True
-    return True
-
-
 def _take_lock(journals: Path) -> int:
     """The lock's descriptor, held (our pid written in it); RunInProgress when another process holds it.
 
@@ -92,9 +82,10 @@ def _take_lock(journals: Path) -> int:
         except BlockingIOError:
             holder = os.pread(lock_fd, 32, 0).decode(errors="replace").strip()
             deadline = deadline or time.monotonic() + ORPHAN_WAIT_S
-            if _pid_running(holder) or time.monotonic() >= deadline:
+            alive = holder.isdecimal() and _pid_alive(int(holder))  # "": a run that has not written its pid yet
+            if alive or time.monotonic() >= deadline:
                 os.close(lock_fd)
-                raise _busy(holder) from None
+                raise _busy(holder, alive) from None
             time.sleep(0.02)
     _HELD_LOCKS.add(lock_fd)
     os.ftruncate(lock_fd, 0)
@@ -102,8 +93,8 @@ def _take_lock(journals: Path) -> int:
     return lock_fd
 
 
-def _busy(holder: str) -> RunInProgress:
-    if not holder or _pid_running(holder):
+def _busy(holder: str, alive: bool) -> RunInProgress:
+    if alive or not holder:
         return RunInProgress(holder or "unknown")
     return RunInProgress(
         holder,
