@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import PRICES
+from conftest import CALC_QUICK_TEST, PRICES
 
 from tieragent.cli.wiring import validation_runner
 from tieragent.core.config import Config, load_config
@@ -47,6 +47,13 @@ def config(extra: dict[str, Any] | None = None) -> Config:
     for key, value in (extra or {}).items():
         data.setdefault(key, {}).update(value)
     return Config.model_validate(data)
+
+
+def quick(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`fix(..., **quick())`: the calc repository judged by its quick command's exit code, for runs about
+    routing, the ledger, the tree or the refusals rather than the test runner (the runs that read pytest's
+    results keep it). `extra`: more config, as `config` takes it."""
+    return {"cfg": config({"validate": {"test": CALC_QUICK_TEST}, **(extra or {})}), "exit_code_only": True}
 
 
 def scripted(

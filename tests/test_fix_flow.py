@@ -8,7 +8,6 @@ import json
 
 from conftest import (
     BAD_PATCH,
-    CALC_QUICK_TEST,
     CLASSIFY_OPS,
     CLASSIFY_WITH_AUTH,
     GOOD_PATCH,
@@ -17,17 +16,11 @@ from conftest import (
     git,
     snapshot,
 )
-from flowkit import TEST_RUN_ENV, config, fix, outcomes, rows, scripted, sent
+from flowkit import TEST_RUN_ENV, config, fix, outcomes, quick, rows, scripted, sent
 
 from tieragent.core.errors import ExitCode, ProviderError
 from tieragent.core.vocab import Outcome
 from tieragent.repo.runner import SubprocessRunner
-
-
-def quick(extra: dict | None = None) -> dict:
-    """Most runs here are about routing, the ledger and the tree, not the test runner: they judge the calc
-    repository by its quick command's exit code (`fix(..., **quick())`); the runs that read pytest's results keep it."""
-    return {"cfg": config({"validate": {"test": CALC_QUICK_TEST}, **(extra or {})}), "exit_code_only": True}
 
 
 def unavailable(kind: str = "server") -> ProviderError:

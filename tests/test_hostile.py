@@ -1,7 +1,7 @@
 """Hostile and odd repositories and input: each gets a clear message and a defined exit code, or a
 defined behaviour, and never a lost change. In-process, with real git and real test runs: pytest where the
 repository's oddity reaches the test runner (no commit yet, a path with spaces, a submodule, a moved
-module), the calc repository's quick command where it does not (`QUICK`)."""
+module), the calc repository's quick command where it does not (flowkit's `quick()`)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ import os
 import subprocess
 
 import pytest
-from conftest import CALC_FILES, CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, git, make_repo, snapshot
-from flowkit import config, fix, outcomes, rows, scripted, sent
+from conftest import CALC_FILES, CLASSIFY_OPS, GOOD_PATCH, git, make_repo, snapshot
+from flowkit import fix, outcomes, quick, rows, scripted, sent
 
 from tieragent.core.errors import ExitCode
-
-QUICK = {"cfg": config({"validate": {"test": CALC_QUICK_TEST}}), "exit_code_only": True}
 
 
 def good():
@@ -29,7 +27,7 @@ def test_a_repository_with_no_commits_yet(tmp_path):
 
 def test_a_detached_head(calc_repo):
     git(calc_repo, "checkout", "-q", "--detach")
-    assert fix(calc_repo, good(), **QUICK).status == "fixed"
+    assert fix(calc_repo, good(), **quick()).status == "fixed"
 
 
 @pytest.mark.parametrize("operation", ["merge", "rebase"])
@@ -58,7 +56,7 @@ def test_a_read_only_file_is_not_patched(calc_repo):
     ops.chmod(0o444)
     before = snapshot(calc_repo)
     provider = good()
-    result = fix(calc_repo, provider, **QUICK)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "failed" and snapshot(calc_repo) == before
     assert "read-only" in next(r for r in result.ledger.rows if r.step == "patch").note
     assert all(o == "apply-failed" for _, o in outcomes(result, "patch")[:2])
@@ -100,7 +98,7 @@ def test_a_file_inside_a_submodule_is_not_patched(tmp_path):
 def test_an_enormous_request_is_cut_with_a_warning(calc_repo):
     provider = good()
     request = "add() returns the wrong result. " + "Here is a log line that goes on. " * 40_000  # about 1.3 MB
-    result = fix(calc_repo, provider, request, **QUICK)
+    result = fix(calc_repo, provider, request, **quick())
     assert result.status == "fixed"
     assert any("only its first and last" in w for w in result.warnings)
     assert max(len(r.prompt_text()) for r in provider.requests) < 200_000
@@ -109,7 +107,7 @@ def test_an_enormous_request_is_cut_with_a_warning(calc_repo):
 def test_a_request_in_another_language(calc_repo):
     provider = good()
     result = fix(
-        calc_repo, provider, "la función add() devuelve un resultado incorrecto — 加法函数返回错误的结果", **QUICK
+        calc_repo, provider, "la función add() devuelve un resultado incorrecto — 加法函数返回错误的结果", **quick()
     )
     assert result.status == "fixed" and "加法函数" in provider.requests[0].prompt_text()
 
@@ -121,7 +119,7 @@ def test_binary_and_non_utf8_picks_are_never_sent(calc_repo):
     git(calc_repo, "commit", "-qm", "odd files")
     picks = '{"task_class": "local", "risk": "low", "files": ["data.bin", "legacy.txt", "calc/ops.py"], "reason": "x"}'
     provider = scripted({("classify", "small"): [picks], ("patch", "mid"): [GOOD_PATCH]})
-    result = fix(calc_repo, provider, **QUICK)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed"
     patch_prompt = sent(provider, "patch", 0)
     assert "### data.bin" not in patch_prompt and "### legacy.txt" not in patch_prompt and "\ufffd" not in patch_prompt
@@ -133,7 +131,7 @@ def test_binary_and_non_utf8_picks_are_never_sent(calc_repo):
 def test_a_crlf_file_keeps_its_line_endings(tmp_path):
     files = {k: v.replace("\n", "\r\n") if k == "calc/ops.py" else v for k, v in CALC_FILES.items()}
     repo = make_repo(tmp_path / "crlf", files)
-    assert fix(repo, good(), **QUICK).status == "fixed"
+    assert fix(repo, good(), **quick()).status == "fixed"
     data = (repo / "calc/ops.py").read_bytes()
     assert b"return a + b\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
 
@@ -144,7 +142,7 @@ def test_a_diff_that_targets_a_symlink_is_refused(calc_repo):
     git(calc_repo, "commit", "-qm", "link")
     through_link = GOOD_PATCH.replace("calc/ops.py", "calc/link.py")
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [through_link, GOOD_PATCH]})
-    result = fix(calc_repo, provider, **QUICK)
+    result = fix(calc_repo, provider, **quick())
     assert outcomes(result) == [("mid", "apply-failed"), ("mid", "ok")]
     assert "symbolic link" in sent(provider, "patch", 1)
     assert os.path.islink(calc_repo / "calc/link.py")
@@ -192,9 +190,9 @@ def test_a_second_run_refuses_with_the_first_runs_pid(calc_repo):
     holder = GitWorkspace.open(calc_repo).journal()  # as a run in progress holds it
     try:
         provider = good()
-        result = fix(calc_repo, provider, **QUICK)
+        result = fix(calc_repo, provider, **quick())
         assert result.exit_code == ExitCode.USAGE and f"pid {os.getpid()}" in result.error
         assert provider.requests == []
     finally:
         holder.close()
-    assert fix(calc_repo, good(), **QUICK).status == "fixed"  # and once it is done, the next run goes ahead
+    assert fix(calc_repo, good(), **quick()).status == "fixed"  # and once it is done, the next run goes ahead

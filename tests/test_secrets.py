@@ -7,17 +7,14 @@ import json
 import os
 
 import pytest
-from conftest import CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, git
-from flowkit import config, fix, scripted, sent
+from conftest import CLASSIFY_OPS, GOOD_PATCH, git
+from flowkit import config, fix, quick, scripted, sent
 
 from tieragent.model.redact import Redactor
 from tieragent.repo.runner import SubprocessRunner, command_environment, network_namespace_prefix
 
 OPENAI_LIKE = "sk-proj-" + "Zx9" * 12
 ANTHROPIC_LIKE = "sk-ant-api03-" + "Qw7_" * 10
-
-# The runs whose point is the masking and the refusals, not the test runner: the quick command's exit code judges.
-QUICK = {"cfg": config({"validate": {"test": CALC_QUICK_TEST}}), "exit_code_only": True}
 
 
 @pytest.mark.parametrize(
@@ -146,7 +143,7 @@ def test_a_patch_to_a_masked_line_keeps_the_real_secret(calc_repo):
 +    return a + b
 ```'''  # noqa: W293 - a blank context line in a diff is one space
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [patch]})
-    result = fix(calc_repo, provider, **QUICK)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed", result.ledger.rows
     assert ops.read_text().startswith(f'API_KEY = "{OPENAI_LIKE}"') and "TIERAGENT_SECRET" not in ops.read_text()
     assert all(OPENAI_LIKE not in r.prompt_text() for r in provider.requests)
@@ -269,7 +266,7 @@ def test_a_patch_that_reaches_for_the_environment_unasked_goes_to_the_frontier_r
             ("review", "frontier"): [accept],
         }
     )
-    result = fix(calc_repo, provider, **QUICK)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed" and "os.environ" not in (calc_repo / "calc/ops.py").read_text()
     first = next(r for r in result.ledger.rows if r.step == "patch")
     assert first.outcome == "review-rejected"
@@ -293,6 +290,6 @@ def test_injected_instructions_in_the_repository_change_nothing(calc_repo, monke
         + GOOD_PATCH.replace("@@ -1,3 +1,3 @@\n def add", "@@ -2,3 +2,3 @@\n def add")
     )
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [complying]})
-    result = fix(calc_repo, provider, **QUICK)
+    result = fix(calc_repo, provider, **quick())
     assert result.status == "fixed" and not pwned.exists()
     assert all(OPENAI_LIKE not in r.prompt_text() for r in provider.requests)

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BAD_PATCH, CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, git
-from flowkit import PYTEST, config, fix, scripted
+from conftest import BAD_PATCH, CLASSIFY_OPS, GOOD_PATCH, git
+from flowkit import PYTEST, config, fix, quick, scripted
 
 from tieragent.core.errors import ExitCode
 from tieragent.core.private_files import append_private, private_dir, user_state_dir, write_private
@@ -20,8 +20,6 @@ from tieragent.flows.format_memory import memory_file
 from tieragent.repo.workspace import GitWorkspace
 
 KEY = "sk-proj-" + "Qz8" * 12  # a key's shape: masked wherever it appears
-# where the test output is not what is kept: the calc repository's quick command, judged by its exit code
-QUICK = {"cfg": config({"validate": {"test": CALC_QUICK_TEST}}), "exit_code_only": True}
 
 
 @pytest.fixture
@@ -48,7 +46,7 @@ def assert_private(state: Path) -> None:
 
 def test_a_failing_run_keeps_its_state_private(calc_repo, umask_022):
     script = {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [BAD_PATCH], ("patch", "frontier"): [BAD_PATCH]}
-    result = fix(calc_repo, scripted(script), **QUICK)
+    result = fix(calc_repo, scripted(script), **quick())
     assert result.exit_code == ExitCode.NOT_FIXED and result.saved_diff is not None
     state = calc_repo / ".git/tieragent"
     kept = set(modes(state))
@@ -71,7 +69,9 @@ def test_a_passing_run_keeps_its_state_private_and_narrows_what_an_older_version
     os.chmod(state, 0o755)
     (state / "ledger.jsonl").write_text('{"flow": "fix"}\n')
     os.chmod(state / "ledger.jsonl", 0o644)
-    result = fix(calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}), **QUICK)
+    result = fix(
+        calc_repo, scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}), **quick()
+    )
     assert result.exit_code == ExitCode.FIXED
     assert len((state / "ledger.jsonl").read_text().splitlines()) == 2
     os.chmod(state / "attempts", 0o700)  # left by the "older version" above; tieragent never wrote in it
@@ -155,7 +155,7 @@ def test_a_reused_baseline_judges_as_a_fresh_one(calc_repo, tmp_path):
 def test_a_secret_in_a_saved_attempt_is_masked(calc_repo):
     leaky = BAD_PATCH.replace("return a * b", f'return a * b  # token = "{KEY}"')
     script = {("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [leaky], ("patch", "frontier"): [leaky]}
-    result = fix(calc_repo, scripted(script), **QUICK)
+    result = fix(calc_repo, scripted(script), **quick())
     assert result.exit_code == ExitCode.NOT_FIXED
     saved = Path(result.saved_diff).read_text()
     assert "return a * b" in saved and KEY not in saved and "TIERAGENT_SECRET_" in saved
