@@ -155,6 +155,19 @@ def add_auth_module(repo: Path) -> None:
     git(repo, "commit", "-qm", "auth")
 
 
+def process_running(pid: int) -> bool:
+    """Alive and not a zombie: a killed process that is not yet reaped (by us, or by whoever adopted an
+    orphan) is gone, for a test's purpose. Reads /proc."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file in the work tree (not .git), byte for byte."""
     out = {}

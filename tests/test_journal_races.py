@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CLASSIFY_OPS, GOOD_PATCH, cli_env, git, snapshot, write_config
+from conftest import CLASSIFY_OPS, GOOD_PATCH, cli_env, git, process_running, snapshot, write_config
 
 from tieragent.core.errors import ExitCode
 from tieragent.repo import journal
@@ -207,14 +207,6 @@ def test_recover_and_doctor_leave_a_live_runs_journal_alone(calc_repo, fake_serv
     assert json.loads(out)["status"] == "fixed" and "return a + b" in (calc_repo / "calc/ops.py").read_text()
 
 
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan is reaped by whoever adopted it, maybe later)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def _killed_run(script: str, *args: str) -> list[int]:
     """Run `script` (which prints its helpers' pids on one line, then kills itself with SIGKILL); the pids."""
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args], stdout=subprocess.PIPE, text=True)
@@ -245,7 +237,7 @@ def test_a_forked_helper_does_not_hold_a_killed_runs_lock(tmp_path):
         str(journals),
     )
     try:
-        assert _running(helpers[0])  # the helper outlived the run...
+        assert process_running(helpers[0])  # the helper outlived the run...
         with journal_lock(journals):  # ...and holds no lock of its
             pass
     finally:
@@ -268,9 +260,9 @@ def test_the_parser_processes_end_with_a_killed_run(tmp_path):
     )
     try:
         deadline = time.monotonic() + 10
-        while any(_running(p) for p in helpers) and time.monotonic() < deadline:
+        while any(process_running(p) for p in helpers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert helpers and not any(_running(p) for p in helpers)
+        assert helpers and not any(process_running(p) for p in helpers)
     finally:
         for pid in helpers:
             with contextlib.suppress(ProcessLookupError):
@@ -309,7 +301,7 @@ def test_a_lock_left_by_a_killed_runs_child_is_waited_for_then_named(tmp_path, m
             assert "fuser" in busy.value.hint
         else:
             with journal_lock(journals):
-                assert not _running(child)
+                assert not process_running(child)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, signal.SIGKILL)

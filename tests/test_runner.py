@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import os
 import sys
 import time
-from pathlib import Path
+
+from conftest import process_running
 
 from tieragent.repo.runner import SubprocessRunner
 
@@ -13,18 +13,6 @@ def test_output_and_exit_code(tmp_path):
         f"{sys.executable} -c \"import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)\"", tmp_path, 30
     )
     assert r.exit_code == 3 and not r.ok and "out" in r.output and "err" in r.output
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a killed child that is not yet reaped is a zombie: gone, for our purpose
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_timeout_kills_the_whole_process_group(tmp_path):
@@ -37,9 +25,9 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
     assert r.timed_out and r.exit_code is None and time.monotonic() - started < 10
     pid = int(pidfile.read_text())
     deadline = time.monotonic() + 5
-    while _alive(pid) and time.monotonic() < deadline:
+    while process_running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(pid), "the grandchild outlived the timeout"
+    assert not process_running(pid), "the grandchild outlived the timeout"
 
 
 def test_no_bytecode_or_pytest_cache_in_tree(tmp_path):
