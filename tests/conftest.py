@@ -191,9 +191,10 @@ CALC_FILES = {
     ".gitignore": "*.log\n",
 }
 
-# The calc repository's tests as one quick command (a tenth of pytest's start-up), for runs whose point is not
-# the test runner: it gives no per-test results, so a run judges by its exit code.
-CALC_QUICK_TEST = f'"{sys.executable}" -c "import calc.ops as o; assert o.add(2, 3) == 5 and o.sub(5, 3) == 2"'
+# The calc repository's tests as one quick command (a twentieth of pytest's start-up), for runs whose point is
+# not the test runner: it gives no per-test results, so a run judges by its exit code. `-S`: it needs nothing
+# from site-packages, whose .pth hooks (the editable install's finder, coverage's) took 25 of its 35 ms.
+CALC_QUICK_TEST = f'"{sys.executable}" -S -c "import calc.ops as o; assert o.add(2, 3) == 5 and o.sub(5, 3) == 2"'
 
 CLASSIFY_OPS = '{"task_class": "local", "risk": "low", "files": ["calc/ops.py"], "reason": "add() subtracts"}'
 # classify's answer once calc/auth.py (add_auth_module) makes the task high-risk
