@@ -60,6 +60,10 @@ def spawn_fix(repo: Path, *args: str, **popen: object) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "tieragent", "fix", *args], cwd=repo, env=cli_env(repo.parent), **kw)
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_until(condition, proc: subprocess.Popen | None = None, timeout: float = 90) -> None:
     deadline = time.time() + timeout
     while not condition() and time.time() < deadline and (proc is None or proc.poll() is None):
@@ -146,7 +150,9 @@ def test_sigint_during_validation_restores_tree_and_prints_json(calc_repo, fake_
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    proc = spawn_fix(calc_repo, "add is wrong", "--json", "--exit-code-only")  # the script gives no per-test results
+    # the script gives no per-test results. Ctrl-C's default action for the run: a suite started as a shell's
+    # background job inherits SIGINT ignored, and Python keeps an ignored SIGINT ignored (as it should)
+    proc = spawn_fix(calc_repo, "add is wrong", "--json", "--exit-code-only", preexec_fn=_sigint_default)
     wait_until(marker.exists, proc)
     assert marker.exists(), proc.communicate()[1]
     assert "return a + b" in (calc_repo / "calc/ops.py").read_text()  # the patch is applied while tests run
