@@ -17,7 +17,7 @@ import pytest
 from fake_openai import Reply
 
 from tieragent.core.config import ProviderConfig, TierConfig
-from tieragent.core.errors import ProviderError, UsageError
+from tieragent.core.errors import EnvironmentProblem, ProviderError, UsageError
 from tieragent.model.http_provider import HttpProvider
 from tieragent.model.litellm_adapter import LiteLLMProvider
 from tieragent.model.protocol import ModelRequest
@@ -426,6 +426,19 @@ def test_an_unreachable_endpoint_from_a_base_url_variable_is_named():
         and "http://127.0.0.1:9" in e.value.message
         and "http://127.0.0.1:9" in e.value.hint
     )
+
+
+def test_an_unreadable_ssl_cert_file_is_named_before_any_call(monkeypatch, tmp_path):
+    """httpx reads SSL_CERT_FILE for the TLS context; one it cannot read is a usage error naming it (it was an
+    internal error), and the context made without it still serves the next client."""
+    tiers = {"mid": TierConfig(model="openai/gpt-5-mini", api_base="http://127.0.0.1:9")}
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(EnvironmentProblem) as e:
+        HttpProvider(tiers, environ={}).warm_up()  # type: ignore[arg-type]
+    assert e.value.exit_code == 2 and f"SSL_CERT_FILE={tmp_path / 'missing.pem'}" in e.value.message
+    assert "No such file" in e.value.message and "SSL_CERT_FILE" in e.value.hint
+    monkeypatch.delenv("SSL_CERT_FILE")
+    HttpProvider(tiers, environ={}).warm_up()  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- prices and windows
