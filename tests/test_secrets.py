@@ -10,7 +10,7 @@ import pytest
 from conftest import CLASSIFY_OPS, GOOD_PATCH, git
 from flowkit import config, fix, quick, scripted, sent
 
-from tieragent.model.redact import Redactor
+from tieragent.model.redact import SHAPES, Redactor
 from tieragent.repo.runner import SubprocessRunner, command_environment, network_namespace_prefix
 
 OPENAI_LIKE = "sk-proj-" + "Zx9" * 12
@@ -72,6 +72,20 @@ def test_vendor_keys_are_masked_wherever_they_appear(secret):
     for text in (f"see {secret} above", f"STATUS_HOOK = '{secret}'", f"FAILED test_pay - ValueError: {secret}"):
         masked = Redactor()(text)
         assert secret not in masked and "TIERAGENT_SECRET_1" in masked
+
+
+def test_each_shape_is_searched_for_by_text_its_every_match_contains():
+    """A shape's regex runs only when one of its needles is in the text, so a needle missing from a match
+    would let that secret through: checked on a sample of every shape."""
+    samples = [*VENDOR_KEYS, OPENAI_LIKE, ANTHROPIC_LIKE, "AKIAIOSFODNN7EXAMPLE", "ASIA" + "Q" * 16]
+    samples += ["ghp_" + "a1B2" * 9, "gho_" + "a1B2" * 9, "github_pat_" + "X1y2" * 10, "xoxb-1234567890-abcdefghij"]
+    samples += ["AIza" + "S" * 35, "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N"]
+    samples += ["-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"]
+    for needles, shape in SHAPES:
+        matches = [m.group(0) for sample in samples for m in shape.finditer(f"x {sample} y")]
+        assert matches, shape.pattern  # every shape has a sample here
+        for match in matches:
+            assert any(n in match for n in needles), (needles, match)
 
 
 @pytest.mark.parametrize(

@@ -31,37 +31,41 @@ PLACEHOLDER = "TIERAGENT_SECRET_{}"
 _PLACEHOLDER_RE = re.compile(r"TIERAGENT_SECRET_(\d+)")
 AT_REST = "TIERAGENT_SECRET"  # what every placeholder becomes in a file kept between runs
 
-# Credential shapes, most specific first.
-SHAPES = (
-    re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----", re.DOTALL),
-    re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"),
-    re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
-    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+# Credential shapes, most specific first, each after the text every match of it contains: a substring search
+# rules a shape out of most texts at a small fraction of a regex pass (27 passes made masking 0.7 ms per KB).
+SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (
+        ("PRIVATE KEY-----",),
+        re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----", re.DOTALL),
+    ),
+    (("sk-ant-",), re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}")),
+    (("sk-",), re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}")),
+    (("AKIA", "ASIA"), re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    (("github_pat_",), re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}")),
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}")),
+    (("xox",), re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
+    (("AIza",), re.compile(r"\bAIza[0-9A-Za-z_\-]{35}")),
+    (("eyJ",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     # vendors' prefixed keys: Stripe (secret, restricted, webhook), GitLab, Hugging Face, npm, PyPI,
     # SendGrid, Twilio API keys, Google OAuth client secrets, Groq, xAI, Replicate, Perplexity,
     # DigitalOcean, Shopify, Databricks; and Slack webhook URLs
-    re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),
-    re.compile(r"\bwhsec_[A-Za-z0-9+/=]{20,}"),
-    re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}"),
-    re.compile(r"\bhf_[A-Za-z0-9]{30,}"),
-    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
-    re.compile(r"\bpypi-[A-Za-z0-9_\-]{50,}"),
-    re.compile(r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{20,}"),
-    re.compile(r"\bSK[0-9a-f]{32}\b"),
-    re.compile(r"\bGOCSPX-[A-Za-z0-9_\-]{20,}"),
-    re.compile(r"\bgsk_[A-Za-z0-9]{40,}"),
-    re.compile(r"\bxai-[A-Za-z0-9]{40,}"),
-    re.compile(r"\br8_[A-Za-z0-9]{30,}"),
-    re.compile(r"\bpplx-[A-Za-z0-9]{40,}"),
-    re.compile(r"\bdo[por]_v1_[a-f0-9]{64}\b"),
-    re.compile(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"),
-    re.compile(r"\bdapi[a-f0-9]{32}\b"),
-    re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}"),
+    (("_live_", "_test_"), re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}")),
+    (("whsec_",), re.compile(r"\bwhsec_[A-Za-z0-9+/=]{20,}")),
+    (("glpat-",), re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
+    (("hf_",), re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
+    (("npm_",), re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    (("pypi-",), re.compile(r"\bpypi-[A-Za-z0-9_\-]{50,}")),
+    (("SG.",), re.compile(r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{20,}")),
+    (("SK",), re.compile(r"\bSK[0-9a-f]{32}\b")),
+    (("GOCSPX-",), re.compile(r"\bGOCSPX-[A-Za-z0-9_\-]{20,}")),
+    (("gsk_",), re.compile(r"\bgsk_[A-Za-z0-9]{40,}")),
+    (("xai-",), re.compile(r"\bxai-[A-Za-z0-9]{40,}")),
+    (("r8_",), re.compile(r"\br8_[A-Za-z0-9]{30,}")),
+    (("pplx-",), re.compile(r"\bpplx-[A-Za-z0-9]{40,}")),
+    (("_v1_",), re.compile(r"\bdo[por]_v1_[a-f0-9]{64}\b")),
+    (("shp",), re.compile(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b")),
+    (("dapi",), re.compile(r"\bdapi[a-f0-9]{32}\b")),
+    (("hooks.slack.com/services/",), re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}")),
 )
 # the password of user:password@host in a URL (database, broker and proxy URLs); templates such as
 # ${DB_PASSWORD} or {password} are left alone
@@ -126,8 +130,9 @@ class Redactor:
         for v in self.known:
             if v in text:
                 text = text.replace(v, self._placeholder(v))
-        for shape in SHAPES:
-            text = shape.sub(lambda m: self._placeholder(m.group(0)), text)
+        for needles, shape in SHAPES:
+            if any(n in text for n in needles):
+                text = shape.sub(lambda m: self._placeholder(m.group(0)), text)
         text = URL_PASSWORD.sub(
             lambda m: (
                 m.group(0).replace(m.group("password"), self._placeholder(m.group("password")), 1)
