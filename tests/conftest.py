@@ -123,6 +123,8 @@ def make_repo(root: Path, files: dict[str, str], *, commit: bool = True) -> Path
         if template is None or not template.is_dir():
             template = Path(tempfile.mkdtemp(prefix="tieragent-test-repo-")) / "repo"
             _build_repo(template, files, commit=True)
+            # its objects in one pack rather than a folder and a file each: a copy makes a third of the files
+            git(template, "repack", "-a", "-d", "-q")
             atexit.register(shutil.rmtree, template.parent, True)
             _REPO_TEMPLATES[key] = template
         # copied, not copy2: fresh modification times, as files just written have (cargo's freshness check
@@ -134,7 +136,9 @@ def make_repo(root: Path, files: dict[str, str], *, commit: bool = True) -> Path
 
 def _build_repo(root: Path, files: dict[str, str], *, commit: bool) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    git(root, "init", "-q")
+    # no template: git's sample hooks, description and info/exclude are inert, and a third of a new repository's
+    # files (copying the committed ones is a cost per test, see make_repo)
+    git(root, "init", "-q", "--template=")
     # what three `git config` calls would write, in one go; and no `git maintenance` after each commit
     with (root / ".git" / "config").open("a") as config:
         config.write(REPO_CONFIG)
