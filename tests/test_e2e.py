@@ -150,8 +150,8 @@ def test_sigint_during_validation_restores_tree_and_prints_json(calc_repo, fake_
     before = snapshot(calc_repo)
     fake_server.enqueue("classify", "small", CLASSIFY_OPS)
     fake_server.enqueue("patch", "mid", GOOD_PATCH)
-    # the script gives no per-test results. Ctrl-C's default action for the run: a suite started as a shell's
-    # background job inherits SIGINT ignored, and Python keeps an ignored SIGINT ignored (as it should)
+    # --exit-code-only: the script gives no per-test results. SIGINT at its default action for the run: a suite
+    # started as a shell's background job inherits SIGINT ignored, and Python keeps it ignored (as it should)
     proc = spawn_fix(calc_repo, "add is wrong", "--json", "--exit-code-only", preexec_fn=_sigint_default)
     wait_until(marker.exists, proc)
     assert marker.exists(), proc.communicate()[1]
