@@ -32,7 +32,7 @@ _PLACEHOLDER_RE = re.compile(r"TIERAGENT_SECRET_(\d+)")
 AT_REST = "TIERAGENT_SECRET"  # what every placeholder becomes in a file kept between runs
 
 # Credential shapes, most specific first, each after the text every match of it contains: a substring search
-# rules a shape out of most texts at a small fraction of a regex pass (27 passes made masking 0.7 ms per KB).
+# rules a shape out of most texts at a small fraction of a regex pass (26 passes: masking 4 KB took 2.8 ms, now 0.7).
 SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (
         ("PRIVATE KEY-----",),
