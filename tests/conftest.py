@@ -199,6 +199,8 @@ CALC_FILES = {
 # not the test runner: it gives no per-test results, so a run judges by its exit code. `-S`: it needs nothing
 # from site-packages, whose .pth hooks (the editable install's finder, coverage's) took 25 of its 35 ms.
 CALC_QUICK_TEST = f'"{sys.executable}" -S -c "import calc.ops as o; assert o.add(2, 3) == 5 and o.sub(5, 3) == 2"'
+# the same as config (a run's `extra`, or flowkit's `config`); such a run takes exit_code_only
+QUICK = {"validate": {"test": CALC_QUICK_TEST}}
 
 CLASSIFY_OPS = '{"task_class": "local", "risk": "low", "files": ["calc/ops.py"], "reason": "add() subtracts"}'
 # classify's answer once calc/auth.py (add_auth_module) makes the task high-risk

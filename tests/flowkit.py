@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import CALC_QUICK_TEST, PRICES
+from conftest import PRICES, QUICK
 
 from tieragent.cli.wiring import validation_runner
 from tieragent.core.config import Config, load_config
@@ -53,7 +53,7 @@ def quick(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """`fix(..., **quick())`: the calc repository judged by its quick command's exit code, for runs about
     routing, the ledger, the tree or the refusals rather than the test runner (the runs that read pytest's
     results keep it). `extra`: more config, as `config` takes it."""
-    return {"cfg": config({"validate": {"test": CALC_QUICK_TEST}, **(extra or {})}), "exit_code_only": True}
+    return {"cfg": config({**QUICK, **(extra or {})}), "exit_code_only": True}
 
 
 def scripted(

@@ -11,10 +11,10 @@ import stat
 import pytest
 from conftest import (
     CALC_FILES,
-    CALC_QUICK_TEST,
     CLASSIFY_OPS,
     GOOD_PATCH,
     PRICES,
+    QUICK,
     WHOLE_FILE,
     cli_env,
     make_repo,
@@ -41,8 +41,8 @@ WRONG_SEARCH = SEARCH_REPLACE.replace("    return a - b\n=", "    return first -
 WRONG_CONTEXT = GOOD_PATCH.replace("def add(a, b):", "def add(first, second):")
 PROMPT_MARK = {"diff": "```diff", "whole": "Do not write a diff", "search_replace": "<<<<<<< SEARCH"}
 ANSWER = {"diff": GOOD_PATCH, "whole": WHOLE_FILE, "search_replace": SEARCH_REPLACE}
-# The runs are about edit formats, not the test runner: the calc repository's quick command, judged by its exit code
-QUICK = {"validate": {"test": CALC_QUICK_TEST}}
+# The runs are about edit formats, not the test runner: judged by the calc repository's quick command (QUICK),
+# by its exit code
 FIX = ["fix", "add() returns the wrong result", "--exit-code-only"]
 REMOTE = "http://models.example.invalid/v1"  # not this machine: reached through the fake server as an HTTP proxy
 

@@ -9,7 +9,7 @@ import io
 import json
 
 import yaml
-from conftest import CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, make_repo, trust_config, write_config
+from conftest import CLASSIFY_OPS, GOOD_PATCH, QUICK, make_repo, trust_config, write_config
 from fake_openai import Reply
 from flowkit import config, fix, http_config, http_provider, review, scripted, sent
 
@@ -71,9 +71,9 @@ def run(calc_repo, fake_server, routing: dict, mid: dict, *patches: str):
     fake_server.enqueue("patch", "mid", *patches)
     fake_server.enqueue("patch", "frontier", GOOD_PATCH)
     tiers = {t: {"model": "openai/gpt-5-mini", "reasoning_effort": "high"} for t in ("small", "frontier")}
-    quick = {"validate": {"test": CALC_QUICK_TEST}}  # the runs are about effort: the quick command's exit code judges
+    # the runs are about effort: the quick command's exit code judges
     cfg = http_config(
-        fake_server, {**quick, "routing": routing, "tiers": {**tiers, "mid": {"model": "openai/gpt-5-mini", **mid}}}
+        fake_server, {**QUICK, "routing": routing, "tiers": {**tiers, "mid": {"model": "openai/gpt-5-mini", **mid}}}
     )
     result = fix(calc_repo, http_provider(cfg), cfg=cfg, exit_code_only=True)
     sent = [(r.step, r.tier, r.body.get("reasoning_effort")) for r in fake_server.requests]
@@ -99,8 +99,8 @@ def test_no_effort_retry_where_the_model_is_at_its_highest(calc_repo, fake_serve
 
 
 def test_the_cli_reports_reasoning_per_step_and_doctor_says_what_each_tier_takes(cli, calc_repo, fake_server):
-    quick = {"validate": {"test": CALC_QUICK_TEST}}  # about effort and reasoning: the quick command's exit code judges
-    write_config(calc_repo, fake_server, extra={**quick, "routing": {"reasoning_effort": {"local": "medium"}}})
+    # about effort and reasoning: the quick command's exit code judges
+    write_config(calc_repo, fake_server, extra={**QUICK, "routing": {"reasoning_effort": {"local": "medium"}}})
     path = calc_repo / ".tieragent.yaml"
     data = yaml.safe_load(path.read_text())
     for tier in data["tiers"].values():
@@ -159,12 +159,7 @@ def test_the_ledger_table_shows_the_effort_and_the_reasoning_tokens_when_a_call_
 def test_the_prompt_leaves_room_in_the_window_for_the_reasoning(calc_repo):
     """A 23,000-token window would hold the file with 4,096 tokens for the answer (15,904 left), but
     with 16,384 more for high effort's reasoning no room is left: the file is not shown, not cut off."""
-    cfg = config(
-        {
-            "tiers": {"mid": {"model": "openai/gpt-5-mini", "reasoning_effort": "high"}},
-            "validate": {"test": CALC_QUICK_TEST},
-        }
-    )
+    cfg = config({**QUICK, "tiers": {"mid": {"model": "openai/gpt-5-mini", "reasoning_effort": "high"}}})
     provider = scripted({("classify", "small"): [CLASSIFY_OPS], ("patch", "mid"): [GOOD_PATCH]}, cfg)
     result = fix(calc_repo, provider, cfg=cfg, windows={"mid": 23_000}, exit_code_only=True)
     assert result.status == "fixed" and "return a - b" not in sent(provider, "patch", 0)

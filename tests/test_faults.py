@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import BAD_PATCH, CALC_QUICK_TEST, CLASSIFY_OPS, FAKE_KEY, GOOD_PATCH, snapshot
+from conftest import BAD_PATCH, CLASSIFY_OPS, FAKE_KEY, GOOD_PATCH, QUICK, snapshot
 from fake_openai import Reply
 from flowkit import fix, http_config, http_provider, outcomes, rows
 
@@ -28,7 +28,7 @@ def run(client, repo, server, extra=None, sleep=None, pytest_output=False, limit
     the model's, so the calc repository is judged by its quick command's exit code, unless the test reads
     what pytest's output tells the model (`pytest_output`). `limit_s` is the run's --timeout: it starts with
     the run, as the CLI's does, after the provider is ready."""
-    judge = {} if pytest_output else {"validate": {"test": CALC_QUICK_TEST}}
+    judge = {} if pytest_output else QUICK
     cfg = http_config(server, {**(extra or {}), "provider": {"client": client}, **judge})
     provider = http_provider(cfg)
     for carrier in {id(p): p for p in provider.by_tier.values()}.values():  # tiers share a carrier

@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, snapshot
+from conftest import CLASSIFY_OPS, GOOD_PATCH, QUICK, snapshot
 from fake_openai import Reply
 from flowkit import config, fix, http_config, http_provider, scripted
 
 from tieragent.core.errors import ExitCode
 from tieragent.model.sanitize import clean_model_text
 
-# where the fixed run's test output is not the point: the calc repository's quick command, judged by its exit code
-QUICK = {"validate": {"test": CALC_QUICK_TEST}}
 HOSTILE = "\ud800 nul\x00 esc\x1b[31m bell\x07 c1\x85 del\x7f"
 
 
@@ -35,6 +33,9 @@ HOSTILE = "\ud800 nul\x00 esc\x1b[31m bell\x07 c1\x85 del\x7f"
 def test_clean_model_text(text, clean):
     assert clean_model_text(text) == clean
     clean.encode("utf-8")  # always encodable
+
+
+# where the fixed run's test output is not the point: the calc repository's quick command (QUICK) judges it
 
 
 def patch_with(comment: str) -> str:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import sys
 
 from conftest import (
-    CALC_QUICK_TEST,
     CLASSIFY_OPS,
     CLASSIFY_WITH_AUTH,
     EDITS_TEST,
     GOOD_PATCH,
+    QUICK,
     add_auth_module,
     git,
     snapshot,
@@ -105,8 +105,8 @@ def test_lint_regression_in_changed_file_is_refused(calc_repo):
     assert result.status == "fixed" and result.validation.checks["lint_ok"] is True  # the old problem did not block it
 
 
-# The risk and review runs are not about the test runner: the calc repository's quick command's exit code judges them
-QUICK = {"validate": {"test": CALC_QUICK_TEST}}
+# The risk and review runs are not about the test runner: the calc repository's quick command's exit code (QUICK)
+# judges them
 
 
 def test_high_risk_from_path_rule_overrides_small_model(calc_repo):

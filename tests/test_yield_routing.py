@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from conftest import CALC_QUICK_TEST, CLASSIFY_OPS, GOOD_PATCH, write_config
+from conftest import CLASSIFY_OPS, GOOD_PATCH, QUICK, write_config
 from flowkit import config, fix, scripted
 from rich.console import Console
 
@@ -50,7 +50,7 @@ def write_history(repo: Path, runs: list[dict]) -> None:
 
 
 # the runs are about where routing starts: the quick command's exit code judges them
-AUTO = config({"routing": {"start": {"local": "auto"}}, "validate": {"test": CALC_QUICK_TEST}})
+AUTO = config({**QUICK, "routing": {"start": {"local": "auto"}}})
 
 
 def test_tallies_count_runs_calls_solves_and_cost_per_model():
