@@ -16,16 +16,19 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-def user_state_dir() -> Path:
+def user_state_dir(state_home: Path | None = None) -> Path:
     """Where tieragent keeps what it learns per user (trusted configs, the edit-format record):
     `$XDG_STATE_HOME/tieragent` when that is set, on every system (a bench gives each policy its own
-    this way, and platformdirs honours the variable only on Linux), else platformdirs' state folder."""
-    value = os.environ.get("XDG_STATE_HOME", "")
-    if os.path.isabs(value):  # unset, empty or relative: ignored, as the XDG rule says
-        return Path(value) / "tieragent"
-    from platformdirs import user_state_path
+    this way, and platformdirs honours the variable only on Linux), else platformdirs' state folder.
+    `state_home` stands for XDG_STATE_HOME (a bench's per-policy folder); None: this environment's."""
+    if state_home is None:
+        value = os.environ.get("XDG_STATE_HOME", "")
+        if not os.path.isabs(value):  # unset, empty or relative: ignored, as the XDG rule says
+            from platformdirs import user_state_path
 
-    return user_state_path("tieragent")
+            return user_state_path("tieragent")
+        state_home = Path(value)
+    return state_home / "tieragent"
 
 
 def private_dir(path: Path) -> Path:

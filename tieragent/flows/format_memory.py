@@ -2,9 +2,8 @@
 
 `edit_format: auto` reads it when a repository's own ledger knows too little about a model (a fresh
 clone, a CI checkout), so a model whose diffs failed elsewhere starts with whole files here too.
-The file is `edit-formats.json` in the user state directory (core/private_files.py `user_state_dir`), 0600
-in a 0700 folder,
-and holds no text from any repository: model names, formats and outcome words only.
+The file is `edit-formats.json` in the user state directory (core/private_files.py `user_state_dir`),
+0600 in a 0700 folder, and holds no text from any repository: model names, formats and outcome words only.
 
     {"version": 1,
      "models": {"ollama_chat/qwen2.5-coder:1.5b": {"updated": "2026-11-28T10:00:00+0000",
@@ -39,7 +38,7 @@ APPLIED, FAILED, CUT_OFF = "applied", "failed", "cut-off"
 def memory_file(state_home: Path | None = None) -> Path:
     """The record's file in the user state directory; `state_home` stands for XDG_STATE_HOME (a bench
     gives each policy its own), None: this environment's."""
-    return (user_state_dir() if state_home is None else state_home / "tieragent") / "edit-formats.json"
+    return user_state_dir(state_home) / "edit-formats.json"
 
 
 def _load(path: Path) -> dict[str, Any]:
