@@ -131,10 +131,11 @@ def start_up(cmd: list[str], cwd: Path, env: dict[str, str], n: int, warm_up: bo
     """Wall times of `n` fresh processes of `cmd`, after one untimed warm-up unless told not to (no memory
     sampling: the sampler's /proc walks would add to a 0.1 s figure on 2 cores)."""
     walls = []
-    for i in range(n + 1 if warm_up else n):
+    untimed = 1 if warm_up else 0
+    for i in range(untimed + n):
         t = time.perf_counter()
         proc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True)
-        if i or not warm_up:
+        if i >= untimed:
             walls.append(time.perf_counter() - t)
         if proc.returncode != 0:
             raise RuntimeError(
